@@ -1,0 +1,72 @@
+"""Typed errors. Library code raises these; only ``cli`` turns them into messages and exit codes."""
+
+from __future__ import annotations
+
+
+class NewsArchiveError(Exception):
+    """Base class: every error a user can cause. ``str(err)`` is a one-line message."""
+
+    exit_code = 1
+
+
+class UsageError(NewsArchiveError):
+    """A value the user gave is not acceptable (bad option, bad field, bad date)."""
+
+    exit_code = 2
+
+
+class DateError(UsageError):
+    """A date could not be understood."""
+
+
+class QueryError(UsageError):
+    """A search query is malformed. ``position`` points at the problem when known."""
+
+    def __init__(self, message: str, *, query: str = "", position: int | None = None):
+        super().__init__(message)
+        self.query = query
+        self.position = position
+
+
+class NotACollection(NewsArchiveError):
+    """No collection (a folder with ``archive/`` and ``index/``) was found."""
+
+
+class EntryNotFound(NewsArchiveError):
+    """No entry matches an ID or ID prefix."""
+
+
+class AmbiguousID(NewsArchiveError):
+    """An ID prefix matches more than one entry."""
+
+
+class InvalidEntry(NewsArchiveError):
+    """Metadata does not validate (wrong type, unknown key, bad value)."""
+
+
+class StoreError(NewsArchiveError):
+    """The archive on disk is damaged or cannot be written."""
+
+
+class LockTimeout(NewsArchiveError):
+    """Another writer held the collection lock for too long."""
+
+
+class ImportFormatError(NewsArchiveError):
+    """An input file (JSONL, CSV, BibTeX, ...) cannot be read; the message names where."""
+
+
+class ExtractError(NewsArchiveError):
+    """A snapshot could not be turned into text and metadata."""
+
+
+class FetchError(NewsArchiveError):
+    """A URL could not be fetched (HTTP error, timeout, wrong type, too large)."""
+
+
+class SearchIndexError(NewsArchiveError):
+    """The search index is missing, stale or locked; the message says how to repair it."""
+
+
+class CitationError(NewsArchiveError):
+    """An entry cannot be formatted in the requested style."""

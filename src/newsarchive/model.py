@@ -1,0 +1,485 @@
+"""The entry model: frozen dataclasses, serialised to and from the public JSON in one place.
+
+Public JSON (stable; documented in README, users script against it)::
+
+    {"id", "citekey", "title", "authors": [{"family","given"} | {"literal"}], "outlet", "kind",
+     "published", "modified", "accessed", "url", "archived_url", "section", "pages", "language",
+     "tags": [...], "notes", "designed_to_change", "provenance": {field: source},
+     "snapshots": [{"path","media_type","size","sha256","captured_at","source", ...}]}
+
+Dates are ISO 8601 strings, partial where partial ("2024", "2024-09", "2024-09-04",
+"2024-09-04T10:32:00+02:00").
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Iterable, Mapping
+
+from .errors import InvalidEntry
+
+# --------------------------------------------------------------------------- dates
+
+_ISO_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class PartialDate:
+    """A calendar date that may be partial (year, year-month) or a full datetime.
+
+    ``moment`` is set only for full timestamps; it carries its time zone when one was given.
+    """
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+    moment: _dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.year <= 9999:
+            raise InvalidEntry(f"year out of range: {self.year}")
+        if self.day is not None and self.month is None:
+            raise InvalidEntry("a day needs a month")
+        if self.month is not None and not 1 <= self.month <= 12:
+            raise InvalidEntry(f"month out of range: {self.month}")
+        if self.day is not None:
+            try:
+                _dt.date(self.year, self.month or 1, self.day)
+            except ValueError as exc:
+                raise InvalidEntry(f"invalid date: {exc}") from None
+
+    # construction --------------------------------------------------------
+    @classmethod
+    def from_datetime(cls, moment: _dt.datetime) -> "PartialDate":
+        return cls(moment.year, moment.month, moment.day, moment)
+
+    @classmethod
+    def from_date(cls, day: _dt.date) -> "PartialDate":
+        return cls(day.year, day.month, day.day)
+
+    @classmethod
+    def from_iso(cls, text: str) -> "PartialDate":
+        """Parse the ISO forms this model writes (and any ISO 8601 datetime)."""
+        text = str(text).strip()
+        m = _ISO_PARTIAL.match(text)
+        if m:
+            year, month, day = (int(g) if g else None for g in m.groups())
+            return cls(year, month, day)  # type: ignore[arg-type]
+        try:
+            moment = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidEntry(f"not an ISO 8601 date: {text!r}") from None
+        return cls.from_datetime(moment)
+
+    # views ---------------------------------------------------------------
+    @property
+    def precision(self) -> str:
+        if self.moment is not None:
+            return "datetime"
+        if self.day is not None:
+            return "day"
+        if self.month is not None:
+            return "month"
+        return "year"
+
+    def iso(self) -> str:
+        if self.moment is not None:
+            return self.moment.isoformat()
+        out = f"{self.year:04d}"
+        if self.month is not None:
+            out += f"-{self.month:02d}"
+        if self.day is not None:
+            out += f"-{self.day:02d}"
+        return out
+
+    def as_date(self) -> _dt.date:
+        """The first day the value covers (for sorting and ranges)."""
+        return _dt.date(self.year, self.month or 1, self.day or 1)
+
+    def sort_key(self) -> str:
+        """A string that sorts chronologically (UTC for datetimes with a zone)."""
+        if self.moment is not None:
+            m = self.moment
+            if m.tzinfo is not None:
+                m = m.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+            return m.strftime("%Y-%m-%dT%H:%M:%S")
+        return self.as_date().isoformat()
+
+    def __str__(self) -> str:
+        return self.iso()
+
+
+def now_utc() -> PartialDate:
+    return PartialDate.from_datetime(_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0))
+
+
+# --------------------------------------------------------------------------- people
+
+ORGANISATION_WORDS = frozenset(
+    """press associated agency news reuters afp staff desk editorial editors bureau
+    service services times post journal media group network newsroom team correspondents
+    board wire corporation inc ltd company broadcasting radio television tv foundation
+    institute ministry office department council committee agence france-presse dpa""".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A person (``family``/``given``) or an organisation kept whole (``literal``)."""
+
+    family: str | None = None
+    given: str | None = None
+    literal: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.literal is not None:
+            if self.family is not None or self.given is not None:
+                raise InvalidEntry("an author is either a person (family/given) or a literal")
+            if not self.literal.strip():
+                raise InvalidEntry("empty author")
+        elif not (self.family or "").strip():
+            raise InvalidEntry("a person needs a family name")
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.literal is not None
+
+    @property
+    def display(self) -> str:
+        """The name as written: "Jovana Gec", "Associated Press"."""
+        if self.literal is not None:
+            return self.literal
+        return " ".join(p for p in (self.given, self.family) if p)
+
+    @property
+    def sort_name(self) -> str:
+        return self.literal if self.literal is not None else (self.family or "")
+
+    def to_json(self) -> dict[str, str]:
+        if self.literal is not None:
+            return {"literal": self.literal}
+        out = {"family": self.family or ""}
+        if self.given:
+            out["given"] = self.given
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Author":
+        if isinstance(data, str):
+            return parse_name(data)
+        if not isinstance(data, Mapping):
+            raise InvalidEntry(f"an author must be an object or a string, not {type(data).__name__}")
+        unknown = set(data) - {"family", "given", "literal"}
+        if unknown:
+            raise InvalidEntry(f"unknown author key(s): {', '.join(sorted(unknown))}")
+        for k, v in data.items():
+            if v is not None and not isinstance(v, str):
+                raise InvalidEntry(f"author {k} must be a string")
+        if data.get("literal"):
+            return cls(literal=data["literal"].strip())
+        return cls(family=(data.get("family") or "").strip() or None, given=(data.get("given") or "").strip() or None)
+
+
+_PARTICLES = {"von", "van", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "ter", "ten", "zu", "dos", "das", "bin", "al", "el"}
+_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
+
+
+def looks_like_organisation(name: str) -> bool:
+    words = re.findall(r"[\w'-]+", name.lower())
+    if not words:
+        return False
+    if any(w in ORGANISATION_WORDS for w in words):
+        return True
+    return len(words) == 1  # a single word ("Reuters", "Staff") is no person's full name
+
+
+def parse_name(text: str) -> Author:
+    """A name as people type it -> Author.
+
+    "Gec, Jovana" and "Jovana Gec" give family "Gec"; particles stay with the family name
+    ("Ursula von der Leyen" -> family "von der Leyen"); "{Associated Press}" (braces) or a name
+    that reads as an organisation ("Associated Press", "Reuters", "AP staff") is kept whole.
+    """
+    name = " ".join(str(text).split())
+    if not name:
+        raise InvalidEntry("empty author name")
+    if name.startswith("{") and name.endswith("}"):
+        return Author(literal=name[1:-1].strip())
+    if "," in name:
+        family, _, given = name.partition(",")
+        family, given = family.strip(), given.strip()
+        if family and given and not looks_like_organisation(family + " " + given):
+            return Author(family=family, given=given)
+        return Author(literal=name)
+    if looks_like_organisation(name):
+        return Author(literal=name)
+    parts = name.split(" ")
+    suffix = ""
+    if len(parts) > 2 and parts[-1].lower() in _SUFFIXES:
+        suffix = parts.pop()
+    # family name starts at the first lower-case particle after the first word, else last word
+    start = len(parts) - 1
+    for i in range(1, len(parts) - 1):
+        if parts[i].lower() in _PARTICLES and parts[i][:1].islower():
+            start = i
+            break
+    given = " ".join(parts[:start]) or None
+    family = " ".join(parts[start:])
+    if suffix:
+        given = f"{given}, {suffix}" if given else suffix
+    return Author(family=family, given=given)
+
+
+# --------------------------------------------------------------------------- snapshots
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One capture of the article: stored bytes, never modified.
+
+    ``path`` is relative to the entry folder. ``text_path``/``text_sha256`` point at the article
+    text extracted from it (kept beside it, so re-extraction never touches the original);
+    ``warc_path`` at a WARC record of the fetch when it came from the web; ``http`` holds the
+    final URL, status and headers of that fetch.
+    """
+
+    path: str
+    media_type: str
+    size: int
+    sha256: str
+    captured_at: PartialDate
+    source: str | None = None
+    text_path: str | None = None
+    text_sha256: str | None = None
+    warc_path: str | None = None
+    http: Mapping[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": self.path,
+            "media_type": self.media_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "captured_at": self.captured_at.iso(),
+            "source": self.source,
+        }
+        if self.text_path is not None:
+            out["text_path"] = self.text_path
+            out["text_sha256"] = self.text_sha256
+        if self.warc_path is not None:
+            out["warc_path"] = self.warc_path
+        if self.http is not None:
+            out["http"] = dict(self.http)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Snapshot":
+        if not isinstance(data, Mapping):
+            raise InvalidEntry("a snapshot must be an object")
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise InvalidEntry(f"unknown snapshot key(s): {', '.join(sorted(unknown))}")
+        try:
+            size = int(data["size"])
+            sha = str(data["sha256"]).lower()
+            path = str(data["path"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidEntry(f"snapshot needs path, size and sha256 ({exc})") from None
+        if not re.fullmatch(r"[0-9a-f]{64}", sha):
+            raise InvalidEntry(f"snapshot sha256 is not 64 hex digits: {sha!r}")
+        check_relative_path(path)
+        for key in ("text_path", "warc_path"):
+            if data.get(key) is not None:
+                check_relative_path(str(data[key]))
+        return cls(
+            path=path,
+            media_type=str(data.get("media_type") or "application/octet-stream"),
+            size=size,
+            sha256=sha,
+            captured_at=PartialDate.from_iso(data["captured_at"]) if data.get("captured_at") else now_utc(),
+            source=data.get("source"),
+            text_path=data.get("text_path"),
+            text_sha256=data.get("text_sha256"),
+            warc_path=data.get("warc_path"),
+            http=dict(data["http"]) if data.get("http") else None,
+        )
+
+
+def check_relative_path(path: str) -> str:
+    """A path stored in metadata: relative, inside its folder, no tricks."""
+    if not path or path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+        raise InvalidEntry(f"path must be relative: {path!r}")
+    parts = re.split(r"[\\/]", path)
+    if any(p in ("", ".", "..") for p in parts) or "\x00" in path:
+        raise InvalidEntry(f"path must stay inside its folder: {path!r}")
+    return path
+
+
+# --------------------------------------------------------------------------- entries
+
+KINDS = (
+    "newspaper",
+    "news website",
+    "news agency",
+    "magazine",
+    "broadcast",
+    "blog",
+    "press release",
+    "webpage",
+)
+
+# user-settable simple fields (strings) in the order they are shown
+TEXT_FIELDS = ("title", "outlet", "kind", "url", "archived_url", "section", "pages", "language", "notes")
+DATE_FIELDS = ("published", "modified", "accessed")
+ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+_ID_RE = re.compile(r"^[0-9a-z]{4,32}$")
+_CITEKEY_RE = re.compile(r"^[A-Za-z0-9_:.\-+/]{1,100}$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    citekey: str
+    title: str | None = None
+    authors: tuple[Author, ...] = ()
+    outlet: str | None = None
+    kind: str | None = None
+    published: PartialDate | None = None
+    modified: PartialDate | None = None
+    accessed: PartialDate | None = None
+    url: str | None = None
+    archived_url: str | None = None
+    section: str | None = None
+    pages: str | None = None
+    language: str | None = None
+    tags: tuple[str, ...] = ()
+    notes: str | None = None
+    designed_to_change: bool = False
+    snapshots: tuple[Snapshot, ...] = ()
+    provenance: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        validate_id(self.id)
+        if not _CITEKEY_RE.match(self.citekey or ""):
+            raise InvalidEntry(f"invalid citekey: {self.citekey!r}")
+        if self.kind is not None and self.kind not in KINDS:
+            raise InvalidEntry(f"unknown kind {self.kind!r} (one of: {', '.join(KINDS)})")
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The newest snapshot (the current version)."""
+        return self.snapshots[-1] if self.snapshots else None
+
+    @property
+    def year(self) -> int | None:
+        return self.published.year if self.published else None
+
+    def evolve(self, **changes: Any) -> "Entry":
+        return replace(self, **changes)
+
+    # serialisation ---------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        """The public JSON object (key order is part of the format)."""
+        return {
+            "id": self.id,
+            "citekey": self.citekey,
+            "title": self.title,
+            "authors": [a.to_json() for a in self.authors],
+            "outlet": self.outlet,
+            "kind": self.kind,
+            "published": self.published.iso() if self.published else None,
+            "modified": self.modified.iso() if self.modified else None,
+            "accessed": self.accessed.iso() if self.accessed else None,
+            "url": self.url,
+            "archived_url": self.archived_url,
+            "section": self.section,
+            "pages": self.pages,
+            "language": self.language,
+            "tags": list(self.tags),
+            "notes": self.notes,
+            "designed_to_change": self.designed_to_change,
+            "snapshots": [s.to_json() for s in self.snapshots],
+            "provenance": dict(self.provenance),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, *, extra_keys: Iterable[str] = ()) -> "Entry":
+        """Validate and build an entry. Unknown keys are an error (typos must not pass silently)."""
+        if not isinstance(data, Mapping):
+            raise InvalidEntry("an entry must be a JSON object")
+        known = {f.name for f in fields(cls)} | set(extra_keys)
+        unknown = set(data) - known
+        if unknown:
+            raise InvalidEntry(f"unknown key(s): {', '.join(sorted(unknown))}")
+        if not data.get("id") or not data.get("citekey"):
+            raise InvalidEntry("an entry needs an id and a citekey")
+        kwargs: dict[str, Any] = {"id": str(data["id"]), "citekey": str(data["citekey"])}
+        for name in TEXT_FIELDS:
+            value = data.get(name)
+            if value is not None and not isinstance(value, str):
+                raise InvalidEntry(f"{name} must be a string")
+            kwargs[name] = value if value not in ("",) else None
+        for name in DATE_FIELDS:
+            value = data.get(name)
+            kwargs[name] = PartialDate.from_iso(value) if value else None
+        authors = data.get("authors") or []
+        if not isinstance(authors, list):
+            raise InvalidEntry("authors must be a list")
+        kwargs["authors"] = tuple(Author.from_json(a) for a in authors)
+        tags = data.get("tags") or []
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise InvalidEntry("tags must be a list of strings")
+        kwargs["tags"] = normalise_tags(tags)
+        kwargs["designed_to_change"] = bool(data.get("designed_to_change", False))
+        snaps = data.get("snapshots") or []
+        if not isinstance(snaps, list):
+            raise InvalidEntry("snapshots must be a list")
+        kwargs["snapshots"] = tuple(Snapshot.from_json(s) for s in snaps)
+        prov = data.get("provenance") or {}
+        if not isinstance(prov, Mapping):
+            raise InvalidEntry("provenance must be an object")
+        kwargs["provenance"] = {str(k): str(v) for k, v in prov.items()}
+        return cls(**kwargs)
+
+
+def validate_id(value: str) -> str:
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise InvalidEntry(f"invalid id {value!r}: 4 to 32 lower-case letters and digits")
+    return value
+
+
+def normalise_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for tag in tags:
+        t = " ".join(str(tag).split()).lower()
+        if t:
+            seen.setdefault(t, None)
+    return tuple(seen)
+
+
+# --------------------------------------------------------------------------- search results
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One search result."""
+
+    id: str
+    citekey: str
+    title: str | None
+    outlet: str | None
+    published: str | None
+    score: float
+    snippet: str | None = None  # matched terms wrapped in <b>...</b>
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "citekey": self.citekey,
+            "title": self.title,
+            "outlet": self.outlet,
+            "published": self.published,
+            "score": round(self.score, 4),
+            "snippet": self.snippet,
+        }
