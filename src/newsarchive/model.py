@@ -254,6 +254,7 @@ class Snapshot:
     text_sha256: str | None = None
     warc_path: str | None = None
     http: Mapping[str, Any] | None = None
+    meta: Mapping[str, Any] | None = None  # what this capture said: title, modified, authors
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -271,6 +272,8 @@ class Snapshot:
             out["warc_path"] = self.warc_path
         if self.http is not None:
             out["http"] = dict(self.http)
+        if self.meta:
+            out["meta"] = dict(self.meta)
         return out
 
     @classmethod
@@ -304,6 +307,7 @@ class Snapshot:
             text_sha256=data.get("text_sha256"),
             warc_path=data.get("warc_path"),
             http=dict(data["http"]) if data.get("http") else None,
+            meta=dict(data["meta"]) if data.get("meta") else None,
         )
 
 

@@ -1,0 +1,875 @@
+"""Use cases. The only module that combines store, extract, index and cite.
+
+Every function takes the collection root explicitly and keyword-only options; none prints or
+exits. Errors are the typed ones from :mod:`newsarchive.errors`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import mimetypes
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from . import store as st
+from .errors import (EntryNotFound, ExtractError, ImportFormatError, InvalidEntry, NewsArchiveError,
+                     StoreError, UsageError)
+from .model import Entry, PartialDate, Snapshot, now_utc, validate_id
+from .normalize import SETTABLE, citekey_base, normalise_fields, unique_citekey
+from .sources import Record
+
+DEFAULT_LOCK_TIMEOUT = 30.0
+BATCH_SIZE = 500
+MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024  # documented limit; larger inputs are refused
+
+# media type -> stored file extension; extraction runs for the text-like ones
+_EXT = {"text/html": ".html", "application/xhtml+xml": ".html", "text/plain": ".txt",
+        "text/markdown": ".md", "application/pdf": ".pdf", "application/json": ".json"}
+TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "text/markdown")
+
+
+# --------------------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one input record (add, import)."""
+
+    ref: str
+    status: str  # created | duplicate | new-version | unchanged | failed | would-create ...
+    id: str | None = None
+    message: str | None = None
+    entry: Entry | None = None
+    error: NewsArchiveError | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ref": self.ref, "status": self.status, "id": self.id,
+                "error" if self.status == "failed" else "message": self.message}
+
+
+# --------------------------------------------------------------------------- collection
+
+def init(path: str | os.PathLike[str]) -> Path:
+    return st.init_collection(path)
+
+
+def open_store(root: str | os.PathLike[str]) -> st.Store:
+    store = st.Store(root)
+    if not st.is_collection(store.root):
+        raise st.NotACollection(f"{store.root} is not a collection (no archive/ and index/)")
+    return store
+
+
+def get(root: Path, ref: str) -> Entry:
+    store = open_store(root)
+    return store.read(store.resolve(ref))
+
+
+def entry_paths(root: Path, entry: Entry) -> dict[str, str]:
+    """Absolute paths of an entry's folder and files (for ``show``)."""
+    store = open_store(root)
+    folder = store.entry_dir(entry.id)
+    return {"folder": str(folder), **{s.path: str(folder / s.path) for s in entry.snapshots}}
+
+
+_SORTABLE = {"published", "title", "outlet", "citekey", "id", "accessed", "added"}
+
+
+def list_entries(root: Path, *, sort: str = "published", where: Mapping[str, str] | None = None,
+                 limit: int | None = None) -> list[Entry]:
+    """All entries, filtered by simple field equality/containment, sorted. ``-field`` sorts down."""
+    key = sort.lstrip("-")
+    if key not in _SORTABLE:
+        raise UsageError(f"cannot sort by {sort!r} (one of: {', '.join(sorted(_SORTABLE))})")
+    filters = dict(where or {})
+    for f in filters:
+        if f not in ("tag", "outlet", "kind", "author", "language", "year", "section"):
+            raise UsageError(f"cannot filter by {f!r} (tag, outlet, kind, author, language, year, section)")
+    store = open_store(root)
+    out = [e for e in store.iter_entries() if _matches(e, filters)]
+
+    def sort_key(e: Entry) -> tuple:
+        if key in ("published", "accessed"):
+            d = getattr(e, key)
+            return (d is None, d.sort_key() if d else "")
+        if key == "added":
+            return (False, e.snapshots[0].captured_at.sort_key() if e.snapshots else "")
+        v = getattr(e, key)
+        return (v is None, (v or "").lower())
+
+    out.sort(key=sort_key, reverse=sort.startswith("-"))
+    if sort.startswith("-"):  # keep missing values last either way
+        out.sort(key=lambda e: sort_key(e)[0])
+    return out[:limit] if limit else out
+
+
+def _matches(e: Entry, filters: Mapping[str, str]) -> bool:
+    for k, v in filters.items():
+        v = v.lower()
+        if k == "tag" and v not in e.tags:
+            return False
+        if k == "author" and not any(v in a.display.lower() for a in e.authors):
+            return False
+        if k == "year" and str(e.year or "") != v:
+            return False
+        if k in ("outlet", "kind", "language", "section") and (getattr(e, k) or "").lower() != v:
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- catalog (dedup state)
+
+class Catalog:
+    """What the collection holds, for deduplication and unique keys: built once per operation
+    and refreshed incrementally each time the lock is taken (another process may have written)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[str, tuple[str, ...], str | None, str | None]] = {}
+        self.by_sha: dict[str, str] = {}
+        self.by_url: dict[str, str] = {}
+        self.citekeys: set[str] = set()
+
+    def refresh(self, store: st.Store) -> None:
+        ids = set(store.ids())
+        for gone in set(self.entries) - ids:
+            self._forget(gone)
+        for entry_id in ids - set(self.entries):
+            with contextlib.suppress(StoreError, EntryNotFound):
+                self.add(store.read(entry_id))
+
+    def _forget(self, entry_id: str) -> None:
+        citekey, shas, url, _ = self.entries.pop(entry_id)
+        self.citekeys.discard(citekey)
+        for s in shas:
+            if self.by_sha.get(s) == entry_id:
+                del self.by_sha[s]
+        if url and self.by_url.get(url) == entry_id:
+            del self.by_url[url]
+
+    def add(self, entry: Entry) -> None:
+        if entry.id in self.entries:
+            self._forget(entry.id)
+        shas = tuple(s.sha256 for s in entry.snapshots)
+        text_sha = entry.snapshot.text_sha256 if entry.snapshot else None
+        self.entries[entry.id] = (entry.citekey, shas, entry.url, text_sha)
+        self.citekeys.add(entry.citekey)
+        for s in shas:
+            self.by_sha.setdefault(s, entry.id)
+        for url in _url_keys(entry.url):
+            self.by_url.setdefault(url, entry.id)
+
+    def new_id(self) -> str:
+        while True:
+            candidate = st.new_id()
+            if candidate not in self.entries:
+                return candidate
+
+    def find_url(self, url: str | None) -> str | None:
+        for key in _url_keys(url):
+            if key in self.by_url:
+                return self.by_url[key]
+        return None
+
+
+def _url_keys(url: str | None) -> list[str]:
+    """The URL and its form without scheme, fragment, trailing slash or tracking parameters."""
+    if not url:
+        return []
+    u = re.sub(r"#.*$", "", url.strip())
+    u = re.sub(r"([?&])(utm_[a-z]+|fbclid|gclid|ocid|cmpid)=[^&]*", r"\1", u)
+    u = re.sub(r"[?&]+$", "", u)
+    bare = re.sub(r"^https?://(www\.)?", "", u, flags=re.I).rstrip("/")
+    return [bare.lower()] if bare else []
+
+
+# --------------------------------------------------------------------------- ingest pipeline
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def guess_media_type(name: str | None, data: bytes) -> str:
+    if name:
+        lower = name.lower()
+        if lower.endswith((".md", ".markdown")):
+            return "text/markdown"
+        guessed, _ = mimetypes.guess_type(lower)
+        if guessed:
+            return guessed
+    head = data[:2048].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head or b"<head" in head:
+        return "text/html"
+    if b"\x00" in data[:8192]:
+        return "application/octet-stream"
+    return "text/plain"
+
+
+def _normal_text(text: str) -> str:
+    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    out = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return out + "\n" if out else ""
+
+
+def _extract(data: bytes, media_type: str, url: str | None):
+    if media_type.split(";")[0].strip() not in TEXT_TYPES:
+        return None
+    from . import extract
+
+    try:
+        return extract.extract(data, media_type=media_type, url=url)
+    except ExtractError:
+        raise
+    except Exception as exc:  # a broken page must never crash an import
+        raise ExtractError(f"could not extract text: {exc.__class__.__name__}: {exc}") from None
+
+
+class Ingest:
+    """Turns records into archive writes, under the collection lock, with one index writer per
+    batch. Used by ``add`` (a batch of one) and every importer."""
+
+    def __init__(self, store: st.Store, *, dayfirst: bool = False, new_entry: bool = False,
+                 dry_run: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, durable: bool = True):
+        self.store = store
+        self.dayfirst = dayfirst
+        self.new_entry = new_entry
+        self.dry_run = dry_run
+        self.lock_timeout = lock_timeout
+        self.durable = durable
+        self.catalog = Catalog()
+
+    # one batch: lock, refresh catalog, write entries, update index, unlock
+    def run_batch(self, records: list[Record]) -> list[Outcome]:
+        if self.dry_run:
+            self.catalog.refresh(self.store)
+            return [self._safe(r, write=False) for r in records]
+        with self.store.lock(timeout=self.lock_timeout):
+            self.catalog.refresh(self.store)
+            with IndexSession(self.store) as session:
+                outcomes = []
+                for r in records:
+                    o = self._safe(r, write=True, session=session)
+                    outcomes.append(o)
+            return outcomes
+
+    def _safe(self, record: Record, *, write: bool, session: "IndexSession | None" = None) -> Outcome:
+        try:
+            return self._one(record, write=write, session=session)
+        except NewsArchiveError as exc:
+            return Outcome(record.ref, "failed", message=str(exc), error=exc)
+        except (OSError, ValueError, TypeError, KeyError) as exc:  # bad input data, never a traceback
+            return Outcome(record.ref, "failed", message=f"{exc.__class__.__name__}: {exc}")
+
+    def _one(self, record: Record, *, write: bool, session: "IndexSession | None") -> Outcome:
+        if record.exact is not None:
+            return self._one_exact(record, write=write, session=session)
+        raw = dict(record.fields)
+        given_key = raw.pop("citekey", None)
+        fields = normalise_fields(raw, dayfirst=self.dayfirst)
+        fields = {k: v for k, v in fields.items() if v not in (None, [], "")}
+        provenance = {k: record.origin for k in fields}
+        files: list[st.NewFile] = []
+        snapshot: Snapshot | None = None
+        if record.data is not None:
+            if len(record.data) > MAX_SNAPSHOT_BYTES:
+                raise UsageError(f"snapshot is {len(record.data)} bytes; the limit is {MAX_SNAPSHOT_BYTES}")
+            media_type = record.media_type or guess_media_type(record.source, record.data)
+            ext = _extract(record.data, media_type, fields.get("url"))
+            if ext is not None:
+                for key, value in _valid_extracted(ext.fields, dayfirst=self.dayfirst).items():
+                    if key not in fields:
+                        fields[key] = value
+                        provenance[key] = f"extracted:{ext.provenance.get(key, 'page')}"
+                text = _normal_text(ext.text or "")
+            else:
+                text = ""
+            sha = sha256_hex(record.data)
+            text_bytes = text.encode("utf-8")
+            snapshot = Snapshot(path="", media_type=media_type, size=len(record.data), sha256=sha,
+                                captured_at=record.captured_at or now_utc(), source=record.source,
+                                text_path=None, text_sha256=sha256_hex(text_bytes) if text else None,
+                                http=dict(record.http) if record.http else None,
+                                meta={k: fields[k] for k in ("title", "modified", "authors") if k in fields} or None)
+            if sha in self.catalog.by_sha:
+                existing = self.catalog.by_sha[sha]
+                return Outcome(record.ref, "duplicate", existing, f"same snapshot bytes as entry {existing}")
+            existing = None if self.new_entry else self.catalog.find_url(fields.get("url"))
+            if existing:
+                return self._new_version(record, existing, snapshot, record.data, text_bytes, fields,
+                                         provenance, write=write, session=session)
+        else:
+            existing = self.catalog.find_url(fields.get("url"))
+            if existing and not self.new_entry:
+                return Outcome(record.ref, "duplicate", existing, f"same URL as entry {existing}")
+
+        entry_id = self.catalog.new_id()
+        if given_key and given_key not in self.catalog.citekeys:
+            citekey = str(given_key)
+        else:
+            citekey = unique_citekey(citekey_base(fields), self.catalog.citekeys)
+        if snapshot is not None:
+            snapshot, files = _place_snapshot(snapshot, 1, record.data, text_bytes, record.warc)
+        data = {**fields, "id": entry_id, "citekey": citekey,
+                "snapshots": [snapshot.to_json()] if snapshot else [], "provenance": provenance}
+        if "accessed" not in data and snapshot is not None:
+            data["accessed"] = snapshot.captured_at.iso()
+        entry = Entry.from_json(data)
+        if not write:
+            return Outcome(record.ref, "would-create", entry.id, entry=entry)
+        history = [{"at": now_utc().iso(), "action": "created", "source": record.source or record.ref}]
+        assert session is not None
+        session.touch(entry.id)
+        self.store.create(entry, files, history=history, durable=self.durable)
+        self.catalog.add(entry)
+        session.upsert(entry, text_bytes.decode("utf-8") if snapshot else "")
+        return Outcome(record.ref, "created", entry.id, entry=entry)
+
+    def _new_version(self, record: Record, entry_id: str, snapshot: Snapshot, data: bytes,
+                     text_bytes: bytes, fields: dict, new_prov: dict, *, write: bool, session) -> Outcome:
+        entry = self.store.read(entry_id)
+        last = entry.snapshot
+        if last is not None and snapshot.text_sha256 and last.text_sha256 == snapshot.text_sha256:
+            when = last.captured_at.iso()[:10]
+            return Outcome(record.ref, "unchanged", entry_id, f"unchanged since {when}", entry=entry)
+        if last is None and not record.data:
+            return Outcome(record.ref, "duplicate", entry_id, f"same URL as entry {entry_id}")
+        version = len(entry.snapshots) + 1
+        snapshot, files = _place_snapshot(snapshot, version, data, text_bytes, record.warc)
+        data_json = entry.to_json()
+        prov = dict(entry.provenance)
+        changes = {}
+        for key, value in fields.items():  # what the user said stays; extracted values follow the page
+            src = new_prov.get(key, record.origin)
+            if src.startswith("extracted") and prov.get(key) in ("user", "imported"):
+                continue
+            if data_json.get(key) != value:
+                changes[key] = value
+                prov[key] = src
+        data_json.update(changes)
+        data_json["provenance"] = prov
+        data_json["snapshots"] = [*data_json["snapshots"], snapshot.to_json()]
+        new_entry = Entry.from_json(data_json)
+        if not write:
+            return Outcome(record.ref, "would-add-version", entry_id, f"version {version}", entry=new_entry)
+        since = last.captured_at.iso()[:10] if last else "?"
+        history = [{"at": now_utc().iso(), "action": "new-version", "version": version,
+                    "sha256": snapshot.sha256, "source": record.source or record.ref}]
+        history += [{"at": now_utc().iso(), "action": "set", "field": k, "old": entry.to_json().get(k), "new": v}
+                    for k, v in changes.items()]
+        session.touch(entry_id)
+        self.store.add_files(entry_id, files, durable=self.durable)
+        self.store.update(new_entry, history=history, durable=self.durable)
+        self.catalog.add(new_entry)
+        session.upsert(new_entry, text_bytes.decode("utf-8"))
+        return Outcome(record.ref, "new-version", entry_id,
+                       f"changed since {since}: new version {version}", entry=new_entry)
+
+    def _one_exact(self, record: Record, *, write: bool, session) -> Outcome:
+        """An entry exported by ``export --to jsonl`` with its files: restored exactly."""
+        data = dict(record.exact or {})
+        entry = Entry.from_json(data)
+        if entry.id in self.catalog.entries:
+            return Outcome(record.ref, "duplicate", entry.id, "an entry with this id exists")
+        for s in entry.snapshots:
+            if s.sha256 in self.catalog.by_sha:
+                other = self.catalog.by_sha[s.sha256]
+                return Outcome(record.ref, "duplicate", other, f"same snapshot bytes as entry {other}")
+        if entry.citekey in self.catalog.citekeys:
+            entry = entry.evolve(citekey=unique_citekey(entry.citekey, self.catalog.citekeys))
+        files = []
+        text = ""
+        for s in entry.snapshots:
+            if record.files_dir is None:
+                raise ImportFormatError("entry lists snapshots but the line gives no `snapshot` folder")
+            blob = _read_inside(record.files_dir, s.path)
+            if sha256_hex(blob) != s.sha256:
+                raise ImportFormatError(f"{s.path}: SHA-256 does not match the recorded one")
+            files.append(st.NewFile(s.path, blob))
+            if s.text_path:
+                tblob = _read_inside(record.files_dir, s.text_path)
+                if s.text_sha256 and sha256_hex(tblob) != s.text_sha256:
+                    raise ImportFormatError(f"{s.text_path}: SHA-256 does not match the recorded one")
+                files.append(st.NewFile(s.text_path, tblob))
+                text = tblob.decode("utf-8", "replace")
+            if s.warc_path:
+                files.append(st.NewFile(s.warc_path, _read_inside(record.files_dir, s.warc_path)))
+        if not write:
+            return Outcome(record.ref, "would-create", entry.id, entry=entry)
+        session.touch(entry.id)
+        history = [{"at": now_utc().iso(), "action": "imported", "source": record.source or record.ref}]
+        self.store.create(entry, files, history=history, durable=self.durable)
+        self.catalog.add(entry)
+        session.upsert(entry, text)
+        return Outcome(record.ref, "created", entry.id, entry=entry)
+
+
+def _read_inside(folder: Path, relpath: str) -> bytes:
+    """Read ``folder/relpath`` refusing anything that resolves outside ``folder``."""
+    from .model import check_relative_path
+
+    check_relative_path(relpath)
+    base = folder.resolve()
+    target = (base / relpath).resolve()
+    if base not in target.parents:
+        raise ImportFormatError(f"{relpath}: path leaves {folder}")
+    try:
+        return target.read_bytes()
+    except FileNotFoundError:
+        raise ImportFormatError(f"missing file {target}") from None
+
+
+def _valid_extracted(fields: Mapping[str, Any], *, dayfirst: bool) -> dict[str, Any]:
+    """Extracted values pass the same validation as the user's; an invalid one is dropped."""
+    out = {}
+    for key, value in fields.items():
+        if key not in SETTABLE or value in (None, "", []):
+            continue
+        with contextlib.suppress(NewsArchiveError):
+            norm = normalise_fields({key: value}, dayfirst=dayfirst)[key]
+            if norm not in (None, "", []):
+                out[key] = norm
+    return out
+
+
+def _place_snapshot(snapshot: Snapshot, version: int, data: bytes, text_bytes: bytes,
+                    warc: bytes | None) -> tuple[Snapshot, list[st.NewFile]]:
+    base = snapshot.media_type.split(";")[0].strip()
+    ext = _EXT.get(base, ".bin")
+    folder = f"v{version}"
+    files = [st.NewFile(f"{folder}/original{ext}", data)]
+    text_path = None
+    if text_bytes:
+        text_path = f"{folder}/text.txt"
+        files.append(st.NewFile(text_path, text_bytes))
+    warc_path = None
+    if warc:
+        warc_path = f"{folder}/capture.warc.gz"
+        files.append(st.NewFile(warc_path, warc))
+    from dataclasses import replace
+
+    return replace(snapshot, path=f"{folder}/original{ext}", text_path=text_path, warc_path=warc_path), files
+
+
+# --------------------------------------------------------------------------- index maintenance
+
+JOURNAL = "journal"
+
+
+class IndexSession:
+    """One index writer for a batch of archive writes, plus a journal of touched IDs so that an
+    interrupted batch is re-synced by the next writer (the archive is written before the index)."""
+
+    def __init__(self, store: st.Store):
+        self.store = store
+        self.journal = store.index_dir / JOURNAL
+        self._writer_cm = None
+        self._writer = None
+        self._touched: list[str] = []
+
+    def __enter__(self) -> "IndexSession":
+        from . import index
+
+        if not index.is_current(self.store.index_dir):
+            rebuild_index(self.store)  # missing or old schema: derived data, rebuild it
+        self._writer_cm = index.writer(self.store.index_dir)
+        self._writer = self._writer_cm.__enter__()
+        self._recover()
+        return self
+
+    def _recover(self) -> None:
+        if not self.journal.exists():
+            return
+        ids = set(self.journal.read_text("utf-8").split())
+        for entry_id in ids:
+            self._sync_one(entry_id)
+
+    def _sync_one(self, entry_id: str) -> None:
+        try:
+            entry = self.store.read(entry_id)
+        except (EntryNotFound, StoreError):
+            self._writer.delete(entry_id)
+            return
+        self._writer.upsert(entry, body_text(self.store, entry))
+
+    def touch(self, entry_id: str) -> None:
+        with open(self.journal, "a", encoding="utf-8") as fh:
+            fh.write(entry_id + "\n")
+
+    def upsert(self, entry: Entry, body: str) -> None:
+        self._writer.upsert(entry, body)
+
+    def delete(self, entry_id: str) -> None:
+        self._writer.delete(entry_id)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._writer_cm.__exit__(exc_type, exc, tb)
+        if exc_type is None:
+            with contextlib.suppress(FileNotFoundError):
+                self.journal.unlink()
+
+
+def body_text(store: st.Store, entry: Entry, *, version: int | None = None) -> str:
+    snap = entry.snapshots[version - 1] if version else entry.snapshot
+    if snap is None:
+        return entry.notes or ""
+    if snap.text_path:
+        with contextlib.suppress(StoreError):
+            return store.read_file(entry.id, snap.text_path).decode("utf-8", "replace")
+    return ""
+
+
+def rebuild_index(store: st.Store) -> int:
+    from . import index
+
+    def docs() -> Iterator[tuple[Entry, str]]:
+        for entry_id in store.ids():
+            try:
+                entry = store.read(entry_id)
+            except (StoreError, EntryNotFound):
+                continue  # verify reports broken entries; the index skips them
+            yield entry, body_text(store, entry)
+
+    n = index.rebuild(store.index_dir, docs())
+    with contextlib.suppress(FileNotFoundError):
+        (store.index_dir / JOURNAL).unlink()
+    return n
+
+
+def reindex(root: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
+    store = open_store(root)
+    with store.lock(timeout=lock_timeout):
+        return rebuild_index(store)
+
+
+# --------------------------------------------------------------------------- add / rm
+
+def add(root: Path, *, data: bytes | None, source: str | None, fields: Mapping[str, Any],
+        media_type: str | None = None, dayfirst: bool = False, new_entry: bool = False,
+        dry_run: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        warc: bytes | None = None, http: Mapping[str, Any] | None = None,
+        captured_at: PartialDate | None = None) -> Outcome:
+    """Archive one snapshot (or a metadata-only entry when ``data`` is None)."""
+    store = open_store(root)
+    ingest = Ingest(store, dayfirst=dayfirst, new_entry=new_entry, dry_run=dry_run, lock_timeout=lock_timeout)
+    record = Record(ref=source or "-", fields=dict(fields), data=data, media_type=media_type,
+                    source=source, warc=warc, http=http, captured_at=captured_at)
+    outcome = ingest.run_batch([record])[0]
+    if outcome.status == "failed":
+        raise outcome.error or UsageError(outcome.message or "failed")
+    return outcome
+
+
+def remove(root: Path, ref: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Entry:
+    store = open_store(root)
+    with store.lock(timeout=lock_timeout):
+        entry_id = store.resolve(ref)
+        entry = store.read(entry_id)
+        with IndexSession(store) as session:
+            session.touch(entry_id)
+            store.remove(entry_id)
+            session.delete(entry_id)
+        return entry
+
+
+# --------------------------------------------------------------------------- import / export (JSONL)
+
+def ingest_records(root: Path, records: Iterable[Record], *, dayfirst: bool = False,
+                   dry_run: bool = False, on_error: str = "skip", batch_size: int = BATCH_SIZE,
+                   lock_timeout: float = DEFAULT_LOCK_TIMEOUT, durable: bool = True,
+                   new_entry: bool = False) -> Iterator[Outcome]:
+    """The one pipeline for every importer: a stream of records in, outcomes out, in batches."""
+    if on_error not in ("skip", "stop"):
+        raise UsageError("--on-error is skip or stop")
+    store = open_store(root)
+    ingest = Ingest(store, dayfirst=dayfirst, dry_run=dry_run, lock_timeout=lock_timeout,
+                    durable=durable, new_entry=new_entry)
+    batch: list[Record] = []
+
+    def flush() -> Iterator[Outcome]:
+        good = [r for r in batch if r.error is None]
+        done = iter(ingest.run_batch(good)) if good else iter(())
+        for r in batch:
+            if r.error is not None:
+                yield Outcome(r.ref, "failed", message=r.error)
+            else:
+                yield next(done)
+        batch.clear()
+
+    for record in records:
+        if on_error == "stop" and record.error is not None:
+            yield from flush()
+            yield Outcome(record.ref, "failed", message=record.error)
+            return
+        batch.append(record)
+        if len(batch) >= batch_size:
+            for o in flush():
+                yield o
+                if o.status == "failed" and on_error == "stop":
+                    return
+    for o in flush():
+        yield o
+        if o.status == "failed" and on_error == "stop":
+            return
+
+
+def export_jsonl(root: Path, entries: Iterable[Entry], out: Path | None) -> Iterator[str]:
+    """Yield JSONL lines; when ``out`` is a file, copy each entry's files beside it under
+    ``<name>.files/<id>/`` and point ``snapshot`` at that folder (import restores them exactly)."""
+    store = open_store(root)
+    files_root = None
+    if out is not None:
+        files_root = out.with_name(out.name + ".files")
+    for entry in entries:
+        obj = entry.to_json()
+        if files_root is not None and entry.snapshots:
+            folder = files_root / entry.id
+            for s in entry.snapshots:
+                for rel in (s.path, s.text_path, s.warc_path):
+                    if rel:
+                        target = folder / rel
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(store.file_path(entry.id, rel), target)
+            obj["snapshot"] = os.path.relpath(folder, out.parent)
+        yield json.dumps(obj, ensure_ascii=False)
+
+
+def select(root: Path, query: str | None, *, ids: Iterable[str] = ()) -> Iterator[Entry]:
+    """Entries by search query (all when None) or by ID references."""
+    store = open_store(root)
+    refs = list(ids)
+    if refs:
+        for ref in refs:
+            yield store.read(store.resolve(ref))
+        return
+    if not query:
+        yield from store.iter_entries()
+        return
+    from . import index
+
+    ensure_index(store)
+    result = index.search(store.index_dir, query, limit=10**9, snippets=False, sort="published")
+    for hit in result.hits:
+        with contextlib.suppress(EntryNotFound):
+            yield store.read(hit.id)
+
+
+def ensure_index(store: st.Store, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> bool:
+    """Build the index when it is missing (a fresh clone); True when it was built."""
+    from . import index
+
+    if index.is_current(store.index_dir):
+        return False
+    if index.exists(store.index_dir):
+        return False  # an old schema: search reports it and `reindex` repairs it
+    with store.lock(timeout=lock_timeout):
+        if not index.is_current(store.index_dir):
+            rebuild_index(store)
+    return True
+
+
+# --------------------------------------------------------------------------- import / export
+
+def open_source(path: Path, *, source_format: str | None = None, mapping: Mapping[str, str] | None = None,
+                fetcher: Callable[[str], Any] | None = None) -> Iterator[Record]:
+    """The record stream of an input file or folder, its format detected or given."""
+    from . import sources
+
+    if str(path) != "-" and not path.exists():
+        raise UsageError(f"no such file or folder: {path}")
+    fmt = source_format or sources.detect(path)
+    if fmt not in sources.FORMATS:
+        raise UsageError(f"unknown source format {fmt!r} (one of: {', '.join(sources.FORMATS)})")
+    if mapping and fmt not in ("csv", "tsv"):
+        raise UsageError("--map applies to CSV/TSV sources")
+    if fmt == "jsonl":
+        from .sources import jsonl
+
+        return jsonl.read(path)
+    from importlib import import_module
+
+    module = import_module(f".sources.{fmt.replace('-', '')}", __package__)
+    kwargs: dict[str, Any] = {}
+    if fmt in ("csv", "tsv"):
+        kwargs = {"mapping": dict(mapping or {}), "delimiter": "\t" if fmt == "tsv" else None}
+    if fmt == "urls":
+        kwargs = {"fetcher": fetcher or fetch}
+    return module.read(path, **kwargs)
+
+
+def import_file(root: Path, path: Path, *, source_format: str | None = None,
+                mapping: Mapping[str, str] | None = None, dayfirst: bool = False, dry_run: bool = False,
+                on_error: str = "skip", lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+                batch_size: int = BATCH_SIZE) -> Iterator[Outcome]:
+    open_store(root)
+    records = open_source(path, source_format=source_format, mapping=mapping)
+    return ingest_records(root, records, dayfirst=dayfirst, dry_run=dry_run, on_error=on_error,
+                          lock_timeout=lock_timeout, batch_size=batch_size)
+
+
+EXPORT_FORMATS = ("jsonl", "csv", "csl-json", "bibtex", "biblatex", "ris", "warc", "bagit")
+CSV_COLUMNS = ["id", "citekey", "title", "authors", "outlet", "kind", "published", "modified", "accessed",
+               "url", "archived_url", "section", "pages", "language", "tags", "notes"]
+
+
+def export(root: Path, *, to: str, out: Path | None, query: str | None = None, ids: Iterable[str] = (),
+           write: Callable[[str], Any] | None = None, ascii: bool = False) -> int:
+    """Stream the selected entries to ``out`` (a file; None with ``write`` for stdout).
+    Returns the number of entries written."""
+    if to not in EXPORT_FORMATS:
+        raise UsageError(f"unknown export format {to!r} (one of: {', '.join(EXPORT_FORMATS)})")
+    entries = select(root, query, ids=ids)
+    if to in ("warc", "bagit"):
+        if out is None:
+            raise UsageError(f"--to {to} needs -o FILE")
+        from importlib import import_module
+
+        return import_module(f".export_{to}", __package__).write(open_store(root), entries, out)
+    count = 0
+    sink, close = _sink(out, write)
+    try:
+        if to == "jsonl":
+            for line in export_jsonl(root, entries, out):
+                sink(line + "\n")
+                count += 1
+        elif to == "csv":
+            import csv
+            import io
+
+            from .render import flat
+
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\n")
+            w.writerow(CSV_COLUMNS)
+            for e in entries:
+                obj = e.to_json()
+                w.writerow([flat(obj[c]) for c in CSV_COLUMNS])
+                count += 1
+                sink(buf.getvalue())
+                buf.seek(0)
+                buf.truncate()
+            if count == 0:
+                sink(buf.getvalue())
+        else:
+            from . import cite
+
+            for chunk in cite.stream(entries, to, ascii=ascii):
+                sink(chunk)
+                count += 1
+    finally:
+        close()
+    return count
+
+
+def _sink(out: Path | None, write: Callable[[str], Any] | None):
+    if out is None:
+        if write is None:
+            raise UsageError("export needs -o FILE or - for standard output")
+        return write, lambda: None
+    tmp = out.with_name(f".{out.name}.part")
+    fh = open(tmp, "w", encoding="utf-8", newline="")
+
+    def close() -> None:
+        fh.close()
+        if fh_ok[0]:
+            os.replace(tmp, out)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+    fh_ok = [True]
+
+    def sink(text: str) -> None:
+        try:
+            fh.write(text)
+        except BaseException:
+            fh_ok[0] = False
+            raise
+
+    return sink, close
+
+
+# --------------------------------------------------------------------------- status
+
+@dataclass(frozen=True)
+class Status:
+    root: str
+    entries: int
+    snapshots: int
+    indexed: int | None
+    index_state: str  # ok | missing | outdated | drift
+    missing_from_index: list[str]
+    extra_in_index: list[str]
+    pending: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"root": self.root, "entries": self.entries, "snapshots": self.snapshots,
+                "indexed": self.indexed, "index": self.index_state,
+                "missing_from_index": self.missing_from_index, "extra_in_index": self.extra_in_index,
+                "interrupted_writes": self.pending}
+
+
+def status(root: Path) -> Status:
+    from . import index
+
+    store = open_store(root)
+    ids = store.ids()
+    snapshots = 0
+    for entry_id in ids:
+        with contextlib.suppress(StoreError, EntryNotFound):
+            snapshots += len(store.read_json(entry_id).get("snapshots") or [])
+    journal = store.index_dir / JOURNAL
+    pending = sorted(set(journal.read_text("utf-8").split())) if journal.exists() else []
+    if not index.exists(store.index_dir):
+        return Status(str(root), len(ids), snapshots, None, "missing", [], [], pending)
+    if not index.is_current(store.index_dir):
+        return Status(str(root), len(ids), snapshots, None, "outdated", [], [], pending)
+    indexed = index.ids(store.index_dir)
+    missing = sorted(set(ids) - indexed)
+    extra = sorted(indexed - set(ids))
+    state = "ok" if not (missing or extra or pending) else "drift"
+    return Status(str(root), len(ids), snapshots, len(indexed), state, missing, extra, pending)
+
+
+# --------------------------------------------------------------------------- extraction and fetching
+
+def extract_preview(data: bytes, *, name: str | None = None, url: str | None = None,
+                    media_type: str | None = None) -> dict[str, Any]:
+    """What ``add`` would take from these bytes: fields, their sources, and the article text."""
+    media_type = media_type or guess_media_type(name, data)
+    ext = _extract(data, media_type, url)
+    if ext is None:
+        raise ExtractError(f"no text can be extracted from {media_type} files")
+    fields = _valid_extracted(ext.fields, dayfirst=False)
+    return {"fields": fields, "provenance": {k: ext.provenance.get(k, "page") for k in fields},
+            "media_type": media_type, "text": _normal_text(ext.text or "")}
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    url: str
+    final_url: str
+    body: bytes
+    media_type: str
+    captured_at: PartialDate
+    warc: bytes
+    http: dict[str, Any]
+
+
+def fetch(url: str, **options: Any) -> FetchedPage:
+    """Fetch a URL (the only network use) and record the exchange as a WARC."""
+    from .extract import fetch as fetching
+
+    capture = fetching.fetch(url, **options)
+    return FetchedPage(
+        url=url, final_url=capture.final_url, body=capture.body,
+        media_type=capture.headers.get("content-type", "text/html"),
+        captured_at=PartialDate.from_datetime(capture.fetched_at.replace(microsecond=0)),
+        warc=fetching.warc_bytes(capture),
+        http={"requested_url": url, "final_url": capture.final_url, "status": capture.status,
+              "headers": dict(capture.headers), "fetched_at": capture.fetched_at.isoformat(),
+              "redirects": list(getattr(capture, "redirects", []) or [])},
+    )

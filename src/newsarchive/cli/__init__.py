@@ -1,0 +1,41 @@
+"""The Typer application. Commands are thin: parse options, call one api function, render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .. import __version__
+
+app = typer.Typer(
+    name="newsarchive",
+    help="Archive news article snapshots with their metadata, search them as full text, cite them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"newsarchive {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    root: Annotated[Optional[Path], typer.Option(
+        "--root", "-C", help="The collection folder (default: $NEWSARCHIVE_ROOT, else the nearest "
+        "folder upwards holding archive/ and index/).", file_okay=False)] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    ctx.obj = {"root": root}
+
+
+from . import entries, maintenance, transfer  # noqa: E402,F401  (registers commands)

@@ -1,0 +1,90 @@
+"""What every command shares: the collection root, the output format option, error handling."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional, TypeVar
+
+import typer
+
+from ..errors import NewsArchiveError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    ids = "ids"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
+ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format (ids: one ID per line).",
+                                                   case_sensitive=False)]
+LockTimeoutOpt = Annotated[float, typer.Option("--lock-timeout", help="Seconds to wait for another writer.",
+                                               min=0)]
+
+
+def root_of(ctx: typer.Context) -> Path:
+    """The collection: --root, else $NEWSARCHIVE_ROOT, else the nearest collection upwards."""
+    from ..store import find_root
+
+    explicit = (ctx.find_root().obj or {}).get("root") if ctx else None
+    return find_root(explicit)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def note(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def handles_errors(fn: F) -> F:
+    """Typed library errors -> a one-line message and a non-zero exit; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except NewsArchiveError as exc:
+            raise fail(str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__, exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted; the archive is consistent (run the same command again to resume)", 130) from None
+        except BrokenPipeError:
+            # the reader went away (| head): not an error worth a message
+            with_devnull()
+            raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def with_devnull() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def is_terminal(stream: Any = None) -> bool:
+    stream = stream or sys.stdout
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+OptStr = Optional[str]

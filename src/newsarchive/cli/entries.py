@@ -1,0 +1,236 @@
+"""init, add, show, list, rm, extract."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from . import app
+from .common import (Format, FormatOpt, ListFormatOpt, LockTimeoutOpt, fail, handles_errors, note, root_of)
+
+ENTRY_COLUMNS = ["id", "citekey", "published", "outlet", "title"]
+
+
+@app.command()
+@handles_errors
+def init(directory: Annotated[Path, typer.Argument(help="Folder for the new collection.")] = Path(".")) -> None:
+    """Create a collection (a folder holding archive/ and index/)."""
+    from .. import api
+
+    root = api.init(directory)
+    typer.echo(f"Initialised collection in {root}")
+
+
+def _fields(**opts: Any) -> dict[str, Any]:
+    """CLI options -> raw field values (only those given)."""
+    out = {}
+    for key, value in opts.items():
+        if value is None or value == [] or value is False:
+            continue
+        out[key] = value
+    return out
+
+
+@app.command()
+@handles_errors
+def add(
+    ctx: typer.Context,
+    source: Annotated[Optional[str], typer.Argument(
+        help="A file to archive (.html, .txt, .md, ...), - for standard input, or an http(s) URL to "
+             "fetch. Leave out for a metadata-only entry.")] = None,
+    title: Annotated[Optional[str], typer.Option(help="Headline (default: found in the snapshot).")] = None,
+    author: Annotated[Optional[list[str]], typer.Option(
+        "--author", "-a", help='An author; repeat for several. "Gec, Jovana", "Jovana Gec", or an '
+        'organisation such as "Associated Press" (kept whole).')] = None,
+    outlet: Annotated[Optional[str], typer.Option(help="Publication, e.g. \"AP News\".")] = None,
+    kind: Annotated[Optional[str], typer.Option(
+        help="newspaper, news website, news agency, magazine, broadcast, blog, press release, webpage.")] = None,
+    published: Annotated[Optional[str], typer.Option(help='Publication date, e.g. "Wednesday, Sept. 4, 2024".')] = None,
+    modified: Annotated[Optional[str], typer.Option(help="Date the article was last updated.")] = None,
+    accessed: Annotated[Optional[str], typer.Option(help="Date you read it (default: capture time).")] = None,
+    url: Annotated[Optional[str], typer.Option(help="The article's live URL.")] = None,
+    archived_url: Annotated[Optional[str], typer.Option(help="A public archived copy (Wayback, archive.today).")] = None,
+    section: Annotated[Optional[str], typer.Option(help="Section, e.g. World.")] = None,
+    pages: Annotated[Optional[str], typer.Option(help='Print pages, e.g. "A1, A4".')] = None,
+    language: Annotated[Optional[str], typer.Option("--language", "--lang", help="Language code, e.g. en.")] = None,
+    tag: Annotated[Optional[list[str]], typer.Option("--tag", "-t", help="A tag; repeat for several.")] = None,
+    notes: Annotated[Optional[str], typer.Option(help="Free-text notes.")] = None,
+    citekey: Annotated[Optional[str], typer.Option(help="Citation key (default: author+year+word).")] = None,
+    designed_to_change: Annotated[bool, typer.Option(
+        "--designed-to-change", help="The page is meant to change (APA then gives a retrieval date).")] = False,
+    media_type: Annotated[Optional[str], typer.Option(help="Media type of the snapshot (default: guessed).")] = None,
+    dayfirst: Annotated[bool, typer.Option("--dayfirst/--monthfirst",
+                                           help="Read 04/09/2024 as 4 September (default: April 9).")] = False,
+    new_entry: Annotated[bool, typer.Option(
+        "--new-entry", help="Archive as a new entry even when the URL is already archived.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be stored; write nothing.")] = False,
+    fmt: FormatOpt = Format.table,
+    lock_timeout: LockTimeoutOpt = 30.0,
+) -> None:
+    """Archive a snapshot (file, stdin or URL) with its metadata."""
+    from .. import api
+
+    root = root_of(ctx)
+    fields = _fields(title=title, authors=author or None, outlet=outlet, kind=kind, published=published,
+                     modified=modified, accessed=accessed, url=url, archived_url=archived_url,
+                     section=section, pages=pages, language=language, tags=tag or None, notes=notes,
+                     designed_to_change=designed_to_change, citekey=citekey)
+    data, name, warc, http, captured = None, None, None, None, None
+    if source is None:
+        if not fields.get("title"):
+            raise fail("give a file, - or a URL to archive, or at least --title for a metadata-only entry", 2)
+    elif source == "-":
+        data, name = sys.stdin.buffer.read(), "-"
+    elif source.lower().startswith(("http://", "https://")):
+        capture = api.fetch(source)
+        data, name, warc, http = capture.body, capture.final_url, capture.warc, capture.http
+        media_type = media_type or capture.media_type
+        captured = capture.captured_at
+        fields.setdefault("url", capture.final_url)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise fail(f"no such file: {source}", 2)
+        data, name = path.read_bytes(), str(path)
+    outcome = api.add(root, data=data, source=name, fields=fields, media_type=media_type, dayfirst=dayfirst,
+                      new_entry=new_entry, dry_run=dry_run, lock_timeout=lock_timeout, warc=warc, http=http,
+                      captured_at=captured)
+    if fmt is not Format.table:
+        from ..render import write_records
+
+        rec = outcome.to_json()
+        if outcome.entry is not None:
+            rec["entry"] = outcome.entry.to_json()
+        write_records([rec], fmt=fmt.value, columns=["ref", "status", "id", "message"], single=True)
+        return
+    entry = outcome.entry
+    if outcome.status in ("created", "would-create"):
+        verb = "Would archive" if dry_run else "Archived"
+        typer.echo(f"{verb} {entry.id}  [{entry.citekey}]  {entry.title or '(no title)'}")
+    else:
+        typer.echo(f"{outcome.status}: {outcome.id}: {outcome.message}")
+
+
+def entry_pairs(entry, paths: dict[str, str] | None = None, *, provenance: bool = False) -> list[tuple[str, Any]]:
+    from ..render import flat
+
+    data = entry.to_json()
+    prov = data.get("provenance") or {}
+    pairs: list[tuple[str, Any]] = []
+    for key in ("id", "citekey", "title", "authors", "outlet", "kind", "published", "modified", "accessed",
+                "url", "archived_url", "section", "pages", "language", "tags", "notes"):
+        value = data[key]
+        if provenance and flat(value) and key in prov:
+            value = f"{flat(value)}   ({prov[key]})"
+        pairs.append((key, value))
+    if data["designed_to_change"]:
+        pairs.append(("designed_to_change", True))
+    for n, s in enumerate(entry.snapshots, 1):
+        label = f"version {n}" if len(entry.snapshots) > 1 else "snapshot"
+        where = (paths or {}).get(s.path, s.path)
+        pairs.append((label, f"{where}  {s.media_type}  {s.size} bytes  captured {s.captured_at.iso()}"))
+        pairs.append(("sha256", s.sha256))
+        if s.source:
+            pairs.append(("source", s.source))
+    return pairs
+
+
+@app.command()
+@handles_errors
+def show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Entry ID, unique ID prefix, or citekey.")],
+    fmt: FormatOpt = Format.table,
+    provenance: Annotated[bool, typer.Option("--provenance", help="Say where each field came from.")] = False,
+) -> None:
+    """Show one entry: metadata, snapshot hashes, where the files live."""
+    from .. import api
+    from ..render import key_values, write_records
+
+    root = root_of(ctx)
+    entry = api.get(root, ref)
+    if fmt is Format.table:
+        key_values(entry_pairs(entry, api.entry_paths(root, entry), provenance=provenance))
+    else:
+        write_records([entry.to_json()], fmt=fmt.value, columns=list(entry.to_json()), single=True)
+
+
+@app.command("list")
+@handles_errors
+def list_(
+    ctx: typer.Context,
+    sort: Annotated[str, typer.Option(help="published, title, outlet, citekey, id, accessed, added; "
+                                           "-field sorts descending.")] = "published",
+    tag: Annotated[Optional[str], typer.Option(help="Only entries with this tag.")] = None,
+    outlet: Annotated[Optional[str], typer.Option(help="Only this outlet.")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="Only this kind.")] = None,
+    author: Annotated[Optional[str], typer.Option(help="Only authors whose name contains this.")] = None,
+    year: Annotated[Optional[int], typer.Option(help="Only this publication year.")] = None,
+    language: Annotated[Optional[str], typer.Option("--language", "--lang", help="Only this language.")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many.")] = None,
+    fmt: ListFormatOpt = "table",  # type: ignore[assignment]
+) -> None:
+    """List entries, sorted and filtered by simple fields."""
+    from .. import api
+    from ..render import write_records
+
+    where = {k: str(v) for k, v in dict(tag=tag, outlet=outlet, kind=kind, author=author, year=year,
+                                        language=language).items() if v is not None}
+    entries = api.list_entries(root_of(ctx), sort=sort, where=where, limit=limit)
+    fmt_value = getattr(fmt, "value", fmt)
+    cols = ENTRY_COLUMNS if fmt_value in ("table", "ids") else [
+        "id", "citekey", "title", "authors", "outlet", "kind", "published", "url", "tags"]
+    write_records((e.to_json() for e in entries), fmt=fmt_value, columns=cols)
+
+
+@app.command()
+@handles_errors
+def rm(
+    ctx: typer.Context,
+    refs: Annotated[list[str], typer.Argument(help="Entry IDs, unique prefixes or citekeys.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    lock_timeout: LockTimeoutOpt = 30.0,
+) -> None:
+    """Delete entries with their snapshots (asks first)."""
+    from .. import api
+
+    root = root_of(ctx)
+    entries = [api.get(root, r) for r in refs]  # resolve all first: a typo removes nothing
+    for entry in entries:
+        if not yes:
+            if not sys.stdin.isatty():
+                raise fail("rm asks before deleting; pass --yes when not at a terminal", 2)
+            if not typer.confirm(f"Delete {entry.id} [{entry.citekey}] {entry.title or ''} and its snapshots?"):
+                note(f"kept {entry.id}")
+                continue
+        api.remove(root, entry.id, lock_timeout=lock_timeout)
+        typer.echo(f"Removed {entry.id}")
+
+
+@app.command()
+@handles_errors
+def extract(
+    file: Annotated[Path, typer.Argument(help="An HTML or text file.", exists=False)],
+    url: Annotated[Optional[str], typer.Option(help="The page's URL (helps outlet and canonical URL).")] = None,
+    media_type: Annotated[Optional[str], typer.Option(help="Media type (default: guessed).")] = None,
+    fmt: FormatOpt = Format.table,
+    text: Annotated[bool, typer.Option("--text", help="Also print the extracted article text.")] = False,
+) -> None:
+    """Show the metadata and text that would be taken from a file, without archiving it."""
+    from .. import api
+    from ..render import key_values, write_records
+
+    if not file.is_file():
+        raise fail(f"no such file: {file}", 2)
+    result = api.extract_preview(file.read_bytes(), name=str(file), url=url, media_type=media_type)
+    if fmt is Format.table:
+        pairs = [(k, f"{v}   ({result['provenance'].get(k, '')})") for k, v in result["fields"].items()]
+        key_values(pairs)
+        if text:
+            typer.echo("\n" + result["text"])
+    else:
+        write_records([result if text else {k: v for k, v in result.items() if k != "text"}],
+                      fmt=fmt.value, columns=["fields", "provenance"], single=True)

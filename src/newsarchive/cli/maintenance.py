@@ -1,0 +1,49 @@
+"""reindex, status."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import typer
+
+from . import app
+from .common import Format, FormatOpt, LockTimeoutOpt, handles_errors, root_of
+
+
+@app.command()
+@handles_errors
+def reindex(ctx: typer.Context, lock_timeout: LockTimeoutOpt = 30.0) -> None:
+    """Rebuild the search index from the archive alone."""
+    from .. import api
+
+    started = time.monotonic()
+    n = api.reindex(root_of(ctx), lock_timeout=lock_timeout)
+    typer.echo(f"Indexed {n} entries in {time.monotonic() - started:.1f} s")
+
+
+@app.command()
+@handles_errors
+def status(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
+    """Entry and index counts, and any drift between archive and index."""
+    from .. import api
+    from ..render import key_values
+
+    s = api.status(root_of(ctx))
+    if fmt is not Format.table:
+        typer.echo(json.dumps(s.to_json(), indent=2))
+        return
+    advice = {"ok": "in step with the archive", "missing": "not built yet; run `newsarchive reindex`",
+              "outdated": "built by another version; run `newsarchive reindex`",
+              "drift": "out of step with the archive; run `newsarchive reindex`"}[s.index_state]
+    pairs = [("collection", s.root), ("entries", s.entries), ("snapshots", s.snapshots),
+             ("indexed", "-" if s.indexed is None else s.indexed), ("index", advice)]
+    if s.missing_from_index:
+        pairs.append(("not indexed", ", ".join(s.missing_from_index[:10])))
+    if s.extra_in_index:
+        pairs.append(("indexed, not in archive", ", ".join(s.extra_in_index[:10])))
+    if s.pending:
+        pairs.append(("interrupted writes", ", ".join(s.pending[:10])))
+    key_values(pairs)
+    if s.index_state != "ok":
+        raise typer.Exit(1)

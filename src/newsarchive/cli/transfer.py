@@ -1,0 +1,117 @@
+"""import and export."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import app
+from .common import Format, FormatOpt, LockTimeoutOpt, fail, handles_errors, is_terminal, note, root_of
+
+
+def _parse_map(items: list[str] | None) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        field, sep, column = item.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise fail(f"--map takes field=column, not {item!r}", 2)
+        out[field.strip()] = column.strip()
+    return out
+
+
+@app.command("import")
+@handles_errors
+def import_(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="A file (.jsonl, .csv, .tsv, .json CSL-JSON, .bib, .ris, "
+                                                ".warc[.gz], .arc, URL list) or a folder of pages.")],
+    from_: Annotated[Optional[str], typer.Option("--from", help="Source format: jsonl, csv, tsv, csl-json, "
+                                                 "bibtex, ris, folder, warc, urls (default: detected).")] = None,
+    map_: Annotated[Optional[list[str]], typer.Option("--map", help="CSV: field=column, e.g. title=headline.")] = None,
+    report: Annotated[Optional[Path], typer.Option(help="Write one JSON line per record to this file.")] = None,
+    on_error: Annotated[str, typer.Option("--on-error", help="skip: go on past a bad record; stop: end there.")] = "skip",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would happen; write nothing.")] = False,
+    dayfirst: Annotated[bool, typer.Option("--dayfirst/--monthfirst", help="Read 04/09/2024 as 4 September.")] = False,
+    fmt: FormatOpt = Format.table,
+    lock_timeout: LockTimeoutOpt = 30.0,
+) -> None:
+    """Import records: each becomes an entry (duplicates are recognised and skipped)."""
+    from .. import api
+
+    root = root_of(ctx)
+    outcomes = api.import_file(root, source, source_format=from_, mapping=_parse_map(map_), dayfirst=dayfirst,
+                               dry_run=dry_run, on_error=on_error, lock_timeout=lock_timeout)
+    counts: dict[str, int] = {}
+    report_fh = open(report, "w", encoding="utf-8") if report else None
+    progress = None
+    if is_terminal(sys.stderr) and fmt is Format.table:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        progress = Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[rate]}/s"), TimeElapsedColumn(),
+                            transient=True, console=None)
+    task = None
+    import time
+
+    started = time.monotonic()
+    failures: list[str] = []
+    try:
+        if progress is not None:
+            progress.start()
+            task = progress.add_task("import", total=None, rate="0")
+        for o in outcomes:
+            counts[o.status] = counts.get(o.status, 0) + 1
+            line = o.to_json()
+            if report_fh:
+                report_fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+            if fmt is Format.jsonl:
+                typer.echo(json.dumps(line, ensure_ascii=False))
+            elif o.status == "failed" and len(failures) < 20:
+                failures.append(f"{o.ref}: {o.message}")
+            if progress is not None:
+                done = sum(counts.values())
+                rate = done / max(time.monotonic() - started, 1e-6)
+                progress.update(task, advance=1, rate=f"{rate:.0f}")
+    finally:
+        if progress is not None:
+            progress.stop()
+        if report_fh:
+            report_fh.close()
+    total = sum(counts.values())
+    elapsed = time.monotonic() - started
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing"
+    if fmt is Format.json:
+        typer.echo(json.dumps({"records": total, "counts": counts, "seconds": round(elapsed, 2)}, indent=2))
+    elif fmt is Format.table:
+        for f in failures:
+            note(f"failed: {f}")
+        note(f"{total} records in {elapsed:.1f} s: {summary}" + (" (dry run)" if dry_run else ""))
+    if counts.get("failed"):
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def export(
+    ctx: typer.Context,
+    query: Annotated[Optional[str], typer.Argument(help="A search query selecting entries (default: all).")] = None,
+    to: Annotated[str, typer.Option("--to", help="jsonl, csv, csl-json, bibtex, biblatex, ris, warc, bagit.")] = "jsonl",
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (- for standard output).")] = None,
+    id_: Annotated[Optional[list[str]], typer.Option("--id", help="Export this entry (repeatable) instead of a query.")] = None,
+    ascii_: Annotated[bool, typer.Option("--ascii", help="BibTeX: LaTeX escapes instead of UTF-8.")] = False,
+) -> None:
+    """Export entries (all, a search query's matches, or --id ones) to a file."""
+    from .. import api
+
+    root = root_of(ctx)
+    if output is None:
+        raise fail("give -o FILE (or -o - for standard output)", 2)
+    out = None if output == "-" else Path(output)
+    n = api.export(root, to=to, out=out, query=query, ids=id_ or (),
+                   write=sys.stdout.write if out is None else None, ascii=ascii_)
+    if out is not None:
+        note(f"exported {n} entries to {out}")

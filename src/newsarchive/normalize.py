@@ -1,0 +1,151 @@
+"""User- and import-supplied field values -> validated public-JSON values.
+
+The CLI's options, JSONL lines, CSV rows and parsed citations all pass through
+:func:`normalise_fields`, so every path validates a value the same way as ``add``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Iterable, Mapping
+
+from .dates import parse_date
+from .errors import DateError, InvalidEntry, UsageError
+from .model import DATE_FIELDS, KINDS, TEXT_FIELDS, Author, PartialDate, normalise_tags, parse_name
+
+SETTABLE = TEXT_FIELDS + DATE_FIELDS + ("authors", "tags", "designed_to_change")
+FIELD_ALIASES = {"author": "authors", "tag": "tags", "lang": "language", "date": "published",
+                 "headline": "title", "link": "url", "source": "outlet", "publisher": "outlet"}
+_URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def normalise_authors(value: Any) -> list[dict[str, str]]:
+    """Strings ("Jovana Gec", "Gec, Jovana", "{Associated Press}") or author objects; a single
+    string may hold several names separated by ";" or " and "."""
+    out: list[dict[str, str]] = []
+    for item in _as_list(value):
+        if isinstance(item, str):
+            names = [n for n in re.split(r"\s*;\s*|\s+and\s+", item.strip()) if n]
+            out.extend(parse_name(n).to_json() for n in names)
+        else:
+            out.append(Author.from_json(item).to_json())
+    return out
+
+
+def normalise_date(value: Any, *, field: str, dayfirst: bool = False) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, PartialDate):
+        return value.iso()
+    try:
+        return parse_date(str(value), dayfirst=dayfirst).iso()
+    except DateError as exc:
+        raise DateError(f"{field}: {exc}") from None
+
+
+def normalise_url(value: Any, *, field: str) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    url = str(value).strip()
+    if not _URL_RE.match(url):
+        raise InvalidEntry(f"{field}: not an http(s) URL: {url!r}")
+    return url
+
+
+def normalise_fields(raw: Mapping[str, Any], *, dayfirst: bool = False) -> dict[str, Any]:
+    """Validate a mapping of field -> value (strings as typed, or public JSON values)."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = FIELD_ALIASES.get(key, key)
+        if name not in SETTABLE:
+            raise UsageError(f"unknown field {key!r} (fields: {', '.join(SETTABLE)})")
+        if name == "authors":
+            out[name] = normalise_authors(value)
+        elif name == "tags":
+            tags: list[str] = []
+            for t in _as_list(value):
+                if not isinstance(t, str):
+                    raise InvalidEntry("tags must be strings")
+                tags.extend(x for x in re.split(r"\s*[;,]\s*", t) if x)
+            out[name] = list(normalise_tags(tags))
+        elif name in DATE_FIELDS:
+            out[name] = normalise_date(value, field=name, dayfirst=dayfirst)
+        elif name in ("url", "archived_url"):
+            out[name] = normalise_url(value, field=name)
+        elif name == "designed_to_change":
+            out[name] = value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "y")
+        else:
+            if value is not None and not isinstance(value, str):
+                value = str(value)
+            text = " ".join(value.split()) if value is not None and name != "notes" else value
+            if name == "kind" and text:
+                text = text.lower()
+                if text not in KINDS:
+                    raise InvalidEntry(f"kind: unknown {text!r} (one of: {', '.join(KINDS)})")
+            if name == "language" and text:
+                if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", text):
+                    raise InvalidEntry(f"language: not a language code: {text!r} (e.g. en, sr-Latn)")
+            out[name] = text or None
+    return out
+
+
+_STOP = frozenset("a an the of on in at to for and or but is are was were with by from as de la le el der die das".split())
+
+
+def ascii_fold(text: str) -> str:
+    text = text.replace("ß", "ss").replace("Æ", "AE").replace("æ", "ae").replace("Ø", "O").replace("ø", "o")
+    text = text.replace("Đ", "D").replace("đ", "d").replace("Ł", "L").replace("ł", "l")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def _key_word(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
+
+
+def citekey_base(fields: Mapping[str, Any]) -> str:
+    """Readable key: first author's family name (or organisation, or outlet) + year + first
+    title word that is not a stop word: "associatedpress2024ussanctioned", "gec2024serbia"."""
+    name = ""
+    authors = fields.get("authors") or []
+    if authors:
+        a = authors[0]
+        name = a.get("family") or a.get("literal") or ""
+    if not _key_word(name):
+        name = fields.get("outlet") or "anon"
+    name_part = _key_word(name)[:24] or "anon"
+    published = fields.get("published")
+    year = str(published)[:4] if published else "nd"
+    word = ""
+    for w in re.split(r"\s+", fields.get("title") or ""):
+        k = _key_word(w)
+        if k and k not in _STOP:
+            word = k[:20]
+            break
+    return f"{name_part}{year}{word}"
+
+
+def unique_citekey(base: str, taken: Iterable[str] | set[str]) -> str:
+    """``base``, else base + a, b, ..., z, aa, ab ... (the first free one)."""
+    taken_set = taken if isinstance(taken, set) else set(taken)
+    if base not in taken_set:
+        return base
+    n = 0
+    while True:
+        suffix, k = "", n
+        while True:
+            suffix = chr(ord("a") + k % 26) + suffix
+            k = k // 26 - 1
+            if k < 0:
+                break
+        if base + suffix not in taken_set:
+            return base + suffix
+        n += 1

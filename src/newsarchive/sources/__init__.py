@@ -1,0 +1,80 @@
+"""Importers as record streams. Every source yields :class:`Record` objects; the api's one
+ingest pipeline deduplicates, archives and indexes them in batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..model import PartialDate
+
+
+@dataclass
+class Record:
+    """One input record for the ingest pipeline (from ``add`` or any importer)."""
+
+    ref: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    data: bytes | None = None
+    media_type: str | None = None
+    source: str | None = None
+    captured_at: PartialDate | None = None
+    warc: bytes | None = None
+    http: Mapping[str, Any] | None = None
+    origin: str = "user"  # provenance label for given fields: "user" or "imported"
+    exact: Mapping[str, Any] | None = None  # a whole exported entry (round trip)
+    files_dir: Path | None = None  # where an exported entry's files are
+    error: str | None = None  # set when the source could not read this record
+
+
+def failed(ref: str, message: str) -> Record:
+    """A record that could not be read: reported as failed by the pipeline, never archived."""
+    return Record(ref=ref, error=message)
+
+
+FORMATS = ("jsonl", "csv", "tsv", "csl-json", "bibtex", "ris", "folder", "warc", "urls")
+_BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".bib": "bibtex",
+              ".bibtex": "bibtex", ".ris": "ris", ".warc": "warc", ".arc": "warc", ".json": "csl-json",
+              ".txt": "urls"}
+
+
+def detect(path: Path) -> str:
+    """The source format from the path (folder, extension) or, failing that, the first bytes."""
+    if path.is_dir():
+        return "folder"
+    name = path.name.lower()
+    for suffix in (".gz",):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    suffix = Path(name).suffix
+    if suffix in _BY_SUFFIX and suffix != ".txt":
+        return _BY_SUFFIX[suffix]
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head[:2] == b"\x1f\x8b" or head.startswith((b"WARC/", b"filedesc://")):
+        return "warc"
+    text = head.decode("utf-8", "replace").lstrip("\ufeff \r\n\t")
+    if text.startswith("{"):
+        return "jsonl"
+    if text.startswith("["):
+        return "csl-json"
+    if text.startswith("@"):
+        return "bibtex"
+    if text.startswith("TY  -"):
+        return "ris"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    if lines and all(ln.lower().startswith(("http://", "https://")) for ln in lines[:20]):
+        return "urls"
+    if suffix == ".txt":
+        raise_unknown(path)
+    if "," in (lines[0] if lines else ""):
+        return "csv"
+    raise_unknown(path)
+    return ""
+
+
+def raise_unknown(path: Path) -> None:
+    from ..errors import ImportFormatError
+
+    raise ImportFormatError(f"cannot tell the format of {path}; pass --from ({', '.join(FORMATS)})")

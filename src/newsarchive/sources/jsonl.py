@@ -1,0 +1,77 @@
+"""JSONL: the core import format (the public entry JSON plus ``snapshot`` or ``text``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from ..errors import InvalidEntry, NewsArchiveError
+from . import Record, failed
+
+
+def read(path: Path) -> Iterator[Record]:
+    """JSONL: each line the public entry JSON (id/citekey optional) plus ``snapshot`` (a path
+    relative to the manifest: a file to archive, or the folder of an exported entry's files) or
+    ``text`` (inline article text)."""
+    base = path.parent
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            ref = f"line {n}"
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                yield failed(ref, f"line {n}: not valid JSON ({getattr(exc, 'msg', exc)})")
+                continue
+            if not isinstance(obj, dict):
+                yield failed(ref, f"line {n}: expected a JSON object")
+                continue
+            try:
+                yield record_from_json(obj, ref=ref, base=base)
+            except NewsArchiveError as exc:
+                yield failed(ref, f"line {n}: {exc}")
+
+
+def record_from_json(obj: Mapping[str, Any], *, ref: str, base: Path) -> Record:
+    obj = dict(obj)
+    snapshot = obj.pop("snapshot", None)
+    text = obj.pop("text", None)
+    media_type = obj.pop("media_type", None)
+    if snapshot is not None and text is not None:
+        raise InvalidEntry("give `snapshot` or `text`, not both")
+    if obj.get("id") is not None:  # an exported entry: restored exactly, with its id
+        folder = None
+        if text is not None:
+            raise InvalidEntry("an exported entry (with `id`) carries its files in `snapshot`, not `text`")
+        if snapshot is not None:
+            folder = _inside_manifest(base, str(snapshot))
+            if not folder.is_dir():
+                raise InvalidEntry(f"`snapshot` {snapshot!r} must be the folder of the entry's files")
+        return Record(ref=ref, exact=obj, files_dir=folder, origin="imported")
+    if obj.get("snapshots"):
+        raise InvalidEntry("`snapshots` belongs to an exported entry, which also has its `id`")
+    fields = {k: v for k, v in obj.items() if k not in ("snapshots", "provenance")}
+    record = Record(ref=ref, fields=fields, origin="imported")
+    if text is not None:
+        if not isinstance(text, str):
+            raise InvalidEntry("`text` must be a string")
+        record.data, record.media_type, record.source = text.encode("utf-8"), media_type or "text/plain", ref
+    elif snapshot is not None:
+        p = _inside_manifest(base, str(snapshot))
+        if not p.is_file():
+            raise InvalidEntry(f"snapshot file not found: {snapshot}")
+        record.data, record.source = p.read_bytes(), str(snapshot)
+        record.media_type = media_type
+    return record
+
+
+def _inside_manifest(base: Path, rel: str) -> Path:
+    p = Path(rel)
+    if p.is_absolute():
+        return p  # the user named an absolute file: allowed, it is only read
+    resolved = (base / p).resolve()
+    if base.resolve() not in resolved.parents and resolved != base.resolve():
+        raise InvalidEntry(f"snapshot path {rel!r} leaves the manifest's folder")
+    return resolved
