@@ -267,6 +267,12 @@ class Ingest:
     def _one(self, record: Record, *, write: bool, session: "IndexSession | None") -> Outcome:
         if record.exact is not None:
             return self._one_exact(record, write=write, session=session)
+        if record.match_only:  # a WARC revisit: points at a capture, never creates one
+            url = record.fields.get("url")
+            existing = self.catalog.find_url(url)
+            if existing:
+                return Outcome(record.ref, "duplicate", existing, f"revisit of {url}")
+            raise ImportFormatError(f"revisit of {url}, which is not archived; nothing to resolve it to")
         raw = dict(record.fields)
         given_key = raw.pop("citekey", None)
         fields = normalise_fields(raw, dayfirst=self.dayfirst)
@@ -473,7 +479,7 @@ class IndexSession:
     def __enter__(self) -> "IndexSession":
         from . import index
 
-        if not index.is_current(self.store.index_dir):
+        if not index.exists(self.store.index_dir):
             rebuild_index(self.store)  # missing or old schema: derived data, rebuild it
         self._writer_cm = index.writer(self.store.index_dir)
         self._writer = self._writer_cm.__enter__()
@@ -661,12 +667,12 @@ def ensure_index(store: st.Store, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT)
     """Build the index when it is missing (a fresh clone); True when it was built."""
     from . import index
 
-    if index.is_current(store.index_dir):
-        return False
     if index.exists(store.index_dir):
+        return False
+    if (store.index_dir / index.META_NAME).exists():
         return False  # an old schema: search reports it and `reindex` repairs it
     with store.lock(timeout=lock_timeout):
-        if not index.is_current(store.index_dir):
+        if not index.exists(store.index_dir):
             rebuild_index(store)
     return True
 
@@ -824,9 +830,8 @@ def status(root: Path) -> Status:
     journal = store.index_dir / JOURNAL
     pending = sorted(set(journal.read_text("utf-8").split())) if journal.exists() else []
     if not index.exists(store.index_dir):
-        return Status(str(root), len(ids), snapshots, None, "missing", [], [], pending)
-    if not index.is_current(store.index_dir):
-        return Status(str(root), len(ids), snapshots, None, "outdated", [], [], pending)
+        state = "outdated" if (store.index_dir / index.META_NAME).exists() else "missing"
+        return Status(str(root), len(ids), snapshots, None, state, [], [], pending)
     indexed = index.ids(store.index_dir)
     missing = sorted(set(ids) - indexed)
     extra = sorted(indexed - set(ids))
@@ -873,3 +878,36 @@ def fetch(url: str, **options: Any) -> FetchedPage:
               "headers": dict(capture.headers), "fetched_at": capture.fetched_at.isoformat(),
               "redirects": list(getattr(capture, "redirects", []) or [])},
     )
+
+
+# --------------------------------------------------------------------------- search
+
+SORTS = ("relevance", "published", "-published")
+FACETS = ("outlet", "year", "author", "tag", "kind")
+
+
+def search(root: Path, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance",
+           facets: Iterable[str] = (), snippets: bool = True, all_versions: bool = False):
+    """Full-text search. Builds the index first when there is none (a fresh clone)."""
+    from . import index
+
+    if sort not in SORTS:
+        raise UsageError(f"unknown sort {sort!r} (one of: {', '.join(SORTS)})")
+    facets = tuple(facets)
+    for f in facets:
+        if f not in FACETS:
+            raise UsageError(f"unknown facet {f!r} (one of: {', '.join(FACETS)})")
+    if limit < 0 or offset < 0:
+        raise UsageError("--limit and --offset cannot be negative")
+    store = open_store(root)
+    ensure_index(store)
+
+    def load_body(entry_id: str) -> str:
+        try:
+            return body_text(store, store.read(entry_id))
+        except (StoreError, EntryNotFound):
+            return ""
+
+    return index.search(store.index_dir, query, limit=limit, offset=offset, sort=sort, facets=facets,
+                        snippets=snippets, body_loader=load_body if snippets else None,
+                        all_versions=all_versions)

@@ -71,6 +71,8 @@ def table(rows: list[dict[str, Any]], columns: Sequence[str], *, out: TextIO, ti
     from rich.table import Table
 
     console = Console(file=out, highlight=False, soft_wrap=False)
+    if not console.is_terminal:  # piped or captured: no terminal width to respect
+        console.width = 160
     t = Table(title=title, show_lines=False, expand=False)
     for c in columns:
         t.add_column(c, overflow="fold", no_wrap=c in ("id", "published", "score"))

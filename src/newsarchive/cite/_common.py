@@ -324,8 +324,16 @@ def short_title(title: str, words: int = 4) -> str:
     shortened = len(tokens) > words or main != title
     short = short.rstrip(",;:—–-")
     if shortened:
-        short = short.rstrip(".?!,;:")
+        # do not end a shortened title on a minor word ("Says He", "Meets in the")
+        kept = short.split()
+        while len(kept) > 1 and kept[-1].lower().strip(",;:") in _TRAILING_MINOR:
+            kept.pop()
+        short = " ".join(kept).rstrip(".?!,;:—–-")
     return short
+
+
+_TRAILING_MINOR = _MINOR_WORDS_CMOS | {"he", "she", "it", "they", "we", "i", "you", "his", "her", "its", "their",
+                                       "is", "are", "was", "were", "be", "will", "would", "says", "said", "not"}
 
 
 def mla_url(url: str) -> str:

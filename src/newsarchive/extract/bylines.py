@@ -47,8 +47,9 @@ _CUT = re.compile(
     r"|\b\d+\s+(?:minutes?|hours?|days?|mins?|hrs?)\s+ago\b",
     re.IGNORECASE,
 )
-_SPLIT = re.compile(r"\s*(?:,|;|\||·|•|/|\n|\s&\s|\s(?:and|und|et|y|e|og|och|en)\s)\s*", re.IGNORECASE)
+_SPLIT = re.compile(r"\s*(?:,|;|\||·|•|/|\n|\s[-–—]\s|\s&\s|\s(?:and|und|et|y|e|og|och|en)\s)\s*", re.IGNORECASE)
 _AFFIX = re.compile(r"\s+(?:for|in|from|at|with|special to|reporting from)\s+")
+_DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}$", re.IGNORECASE)
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _ROLE_WORDS = frozenset(
     """staff writer writers senior chief correspondent correspondents reporter reporters editor
@@ -112,6 +113,11 @@ def _clean_part(part: str) -> str | None:
         n -= 1
     if n < len(words) and _role_tail(low):
         words, low = words[:n], low[:n]
+    # "LAURE BRETTON Envoyés spéciaux": a name in capitals followed by words that are not
+    caps = [len([c for c in w if c.isalpha()]) > 1 and w.isupper() for w in words]
+    if len(words) > 2 and caps[0] and caps[1] and not all(caps):
+        n = caps.index(False)
+        words, low = words[:n], low[:n]
     if all(w in _ROLE_WORDS for w in low):
         return None
     if any(any(ch.isdigit() for ch in w) for w in words):
@@ -167,7 +173,7 @@ def clean_byline(text: str | None) -> list[Author]:
             break
         raw = _LEAD_IN.sub("", raw.strip())
         tail = raw.lower().split()[-1:]
-        if sep == "," and found and tail and _role_tail(tail):
+        if sep in (",", "-", "–", "—") and found and tail and _role_tail(tail):
             continue  # "Joan Doe, CNN Legal Analyst": the job title of the name before
         part = _clean_part(raw)
         if part is None:
@@ -176,6 +182,9 @@ def clean_byline(text: str | None) -> list[Author]:
         if len(words) > 6:
             continue
         if not any(c.isalpha() for c in part):
+            continue
+        if _DOMAIN.match(part):  # "FoxNews.com", "elmundo.es"
+            found.append((sep, Author(literal=part)))
             continue
         part = titlecase_name(part)
         try:
@@ -188,7 +197,7 @@ def clean_byline(text: str | None) -> list[Author]:
     people = [a for _, a in found if not a.is_organisation]
     result: list[Author] = []
     for i, (sep, author) in enumerate(found):
-        if author.is_organisation and people and sep == "," and i > 0 and not found[i - 1][1].is_organisation:
+        if author.is_organisation and people and sep in (",", "-", "–", "—") and i > 0 and not found[i - 1][1].is_organisation:
             if all(a.is_organisation for _, a in found[i:]):
                 continue  # "Jane Doe, Reuters": affiliation
         result.append(author)

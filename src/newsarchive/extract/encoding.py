@@ -82,6 +82,9 @@ def display_name(codec: str) -> str:
         return _NAMES[name]
     if name.startswith("cp") and name[2:].isdigit() and len(name) == 6 and name[2] == "1":
         return "windows-" + name[2:]
+    m = re.fullmatch(r"iso8859-(\d+)", name)
+    if m:
+        return f"iso-8859-{m.group(1)}"
     return name
 
 

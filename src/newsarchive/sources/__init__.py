@@ -26,6 +26,7 @@ class Record:
     exact: Mapping[str, Any] | None = None  # a whole exported entry (round trip)
     files_dir: Path | None = None  # where an exported entry's files are
     error: str | None = None  # set when the source could not read this record
+    match_only: bool = False  # only report which entry it matches (a WARC revisit); never create
 
 
 def failed(ref: str, message: str) -> Record:

@@ -1,0 +1,136 @@
+"""Citation layer: one pure formatter per style over the entry model, in a registry.
+
+    from newsarchive import cite
+    cite.format_entry(entry, "apa")                      # one reference, plain text
+    cite.format_entry(entry, "mla", markup="html")       # <i>…</i> for italics
+    cite.format_entry(entry, "chicago", intext=True)     # short note
+    cite.format_entries(entries, "biblatex")             # a whole .bib file
+    cite.format_entry(entry, "bibtex", ascii=True)       # classic BibTeX, LaTeX accents
+    cite.format_entry(entry, "apa", snapshot=entry.snapshots[0])   # cite an older version
+
+Parsers for imports: ``cite.csljson.parse``, ``cite.ris.parse``, ``cite.bibtex.parse``, each
+yielding ``(source reference, record dict | ImportFormatError)``.
+
+No I/O and no configuration here; bibtexparser is imported only when BibTeX is written or read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Mapping
+
+from ..errors import CitationError
+from ..model import Entry, Snapshot
+from . import _common as c
+from . import apa, bibtex, chicago, csljson, mla, ris
+
+__all__ = ["STYLES", "Style", "format_entry", "format_entries", "style_names", "bibtex", "csljson", "ris"]
+
+
+@dataclass(frozen=True)
+class Style:
+    name: str
+    description: str
+    whole_file: bool  # True: output is a file format (bibtex, csl-json, ris), not prose
+    reference: Callable | None = None  # (entry, snapshot, markup) -> str, prose styles
+    intext: Callable | None = None
+    file: Callable | None = None  # (entries, snapshots, ascii) -> str, file formats
+    sort_key: Callable | None = None
+
+
+def _text_sort(entry: Entry):
+    return (c.author_key(entry), entry.published.sort_key() if entry.published else "", entry.citekey)
+
+
+STYLES: dict[str, Style] = {
+    "apa": Style("apa", "APA 7th edition reference", False, apa.reference, apa.intext, sort_key=_text_sort),
+    "mla": Style("mla", "MLA 9th edition Works Cited entry", False, mla.reference, mla.intext, sort_key=_text_sort),
+    "chicago": Style("chicago", "Chicago 17th edition bibliography entry (notes-bibliography)", False,
+                     chicago.reference, chicago.intext, sort_key=_text_sort),
+    "bibtex": Style("bibtex", "BibTeX (.bib for bibtex/natbib)", True,
+                    file=lambda es, snaps, ascii: bibtex.format_entries(es, biblatex=False, snapshots=snaps, ascii=ascii)),
+    "biblatex": Style("biblatex", "BibLaTeX (.bib for biber)", True,
+                      file=lambda es, snaps, ascii: bibtex.format_entries(es, biblatex=True, snapshots=snaps, ascii=ascii)),
+    "csl-json": Style("csl-json", "CSL-JSON (pandoc --citeproc, Zotero)", True,
+                      file=lambda es, snaps, ascii: csljson.format_entries(es, snapshots=snaps, ascii=ascii)),
+    "ris": Style("ris", "RIS (Zotero, EndNote, Mendeley)", True,
+                 file=lambda es, snaps, ascii: _ris(es, snaps, ascii)),
+}
+_ALIASES = {"apa7": "apa", "mla9": "mla", "chicago17": "chicago", "cmos": "chicago", "csljson": "csl-json",
+            "csl": "csl-json", "json": "csl-json", "bib": "bibtex"}
+
+
+def _ris(entries, snapshots, ascii):
+    if ascii:
+        raise CitationError("ascii output is available for bibtex, biblatex, csl-json and html markup, not ris")
+    return ris.format_entries(entries, snapshots=snapshots)
+
+
+def style_names() -> list[str]:
+    return list(STYLES)
+
+
+def get_style(name: str) -> Style:
+    key = (name or "").strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in STYLES:
+        raise CitationError(f"unknown citation style {name!r} (one of: {', '.join(STYLES)})")
+    return STYLES[key]
+
+
+def format_entry(
+    entry: Entry,
+    style: str,
+    *,
+    markup: str = "text",
+    intext: bool = False,
+    snapshot: Snapshot | str | None = None,
+    ascii: bool = False,
+) -> str:
+    """One entry in one style. For file formats this is a complete one-entry file.
+
+    ``snapshot``: the version to cite (a Snapshot of the entry, or a sha256 prefix / path);
+    default the newest one. Its capture date is the access date and its SHA-256 is given
+    where the style has room. ``intext``: the in-text form (APA/MLA parenthetical, Chicago
+    short note). ``ascii``: LaTeX commands instead of UTF-8 (bibtex/biblatex), \\u escapes
+    (csl-json), character references (html markup). Raises CitationError.
+    """
+    st = get_style(style)
+    snap = c.pick_snapshot(entry, snapshot)
+    if st.whole_file:
+        if intext:
+            raise CitationError(f"{st.name} has no in-text form")
+        return st.file([entry], {entry.id: snap} if snap else None, ascii)
+    opts = c.Options(markup=markup, intext=intext, ascii=ascii)
+    c.check_ascii_allowed(st.name, opts)
+    m = c.Markup(markup, ascii)
+    fn = st.intext if intext else st.reference
+    return fn(entry, snap, m)
+
+
+def format_entries(
+    entries: Iterable[Entry],
+    style: str,
+    *,
+    markup: str = "text",
+    intext: bool = False,
+    snapshots: Mapping[str, Snapshot] | None = None,
+    ascii: bool = False,
+    sort: bool = True,
+) -> str:
+    """Several entries: a whole file for file formats (in the order given); for prose styles a
+    reference list, one entry per line, sorted by the style's order (first author or title,
+    then date) unless ``sort=False``. ``snapshots`` maps entry id -> the Snapshot to cite."""
+    st = get_style(style)
+    entries = list(entries)
+    snapshots = dict(snapshots or {})
+    if st.whole_file:
+        if intext:
+            raise CitationError(f"{st.name} has no in-text form")
+        return st.file(entries, snapshots, ascii)
+    if sort and not intext and st.sort_key:
+        entries.sort(key=st.sort_key)
+    return "\n".join(
+        format_entry(e, st.name, markup=markup, intext=intext, snapshot=snapshots.get(e.id), ascii=ascii)
+        for e in entries
+    ) + ("\n" if entries else "")

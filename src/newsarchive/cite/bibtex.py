@@ -1,0 +1,485 @@
+"""BibTeX and BibLaTeX export and import through bibtexparser 2.
+
+Export mapping (see notes/cite.md for the full table)::
+
+    kind newspaper/magazine   BibLaTeX @article  journaltitle, entrysubtype = {newspaper|magazine}
+    web-only kinds            BibLaTeX @online   organization (the site)   (@misc without URL)
+    any kind with an outlet   BibTeX   @article  journal                   (@misc without outlet)
+
+The citation key is ``entry.citekey``, unchanged. bibtexparser is imported inside functions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Iterator
+
+from ..errors import CitationError, ImportFormatError, InvalidEntry
+from ..model import KINDS, Author, Entry, PartialDate, looks_like_organisation
+from . import _common as c
+from . import latex
+
+MONTH_MACROS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+# ISO 639-1 code -> babel/polyglossia language name for BibLaTeX ``langid``
+LANGIDS = {
+    "en": "english", "en-us": "american", "en-gb": "british", "de": "ngerman", "fr": "french",
+    "es": "spanish", "it": "italian", "pt": "portuguese", "nl": "dutch", "sv": "swedish",
+    "da": "danish", "no": "norsk", "nb": "norsk", "nn": "nynorsk", "fi": "finnish", "pl": "polish",
+    "cs": "czech", "sk": "slovak", "sl": "slovenian", "hr": "croatian", "sr": "serbian",
+    "bs": "bosnian", "bg": "bulgarian", "ru": "russian", "uk": "ukrainian", "el": "greek",
+    "tr": "turkish", "hu": "magyar", "ro": "romanian", "lt": "lithuanian", "lv": "latvian",
+    "et": "estonian", "ca": "catalan", "ga": "irish", "cy": "welsh", "is": "icelandic",
+    "he": "hebrew", "ar": "arabic", "ja": "japanese", "zh": "chinese", "ko": "korean",
+}
+_ISO_FROM_LANGID = {v: k for k, v in LANGIDS.items()} | {
+    "english": "en", "american": "en-US", "british": "en-GB", "USenglish": "en-US", "UKenglish": "en-GB",
+    "german": "de", "austrian": "de-AT", "naustrian": "de-AT", "swissgerman": "de-CH", "nswissgerman": "de-CH",
+    "brazil": "pt-BR", "brazilian": "pt-BR", "portuges": "pt", "francais": "fr", "frenchb": "fr",
+    "serbianc": "sr", "norwegian": "no", "nynorsk": "nn", "bokmal": "nb",
+}
+
+WEB_KINDS = frozenset(KINDS) - c.PERIODICAL_KINDS
+SECTION_PREFIX = "Section: "
+
+
+# --------------------------------------------------------------------------- export
+
+def _name(a: Author, ascii: bool) -> str:
+    if a.literal is not None:
+        return "{" + latex.escape(a.literal, ascii=ascii) + "}"
+    given, suffix = c.split_suffix(a.given)
+    family = latex.escape(a.family or "", ascii=ascii)
+    if not given and not suffix:
+        # a family-only person: one word as is; several words braced (else "Santos Silva"
+        # would read as given "Santos"); note that a braced name reads back as organisation
+        return family if len(family.split()) == 1 else "{" + family + "}"
+    parts = [_protect_name_part(family)]
+    if suffix:
+        parts.append(_protect_name_part(latex.escape(suffix, ascii=ascii)))
+    parts.append(_protect_name_part(latex.escape(given or "", ascii=ascii)))
+    return ", ".join(parts)
+
+
+def _protect_name_part(part: str) -> str:
+    # a comma or a free-standing "and" inside one part would split the name list
+    if "," in part or re.search(r"(^|\s)and(\s|$)", part, re.IGNORECASE):
+        return "{" + part + "}"
+    return part
+
+
+def _names(authors: Iterable[Author], ascii: bool) -> str:
+    return " and ".join(_name(a, ascii) for a in authors)
+
+
+def _note_text(entry: Entry, arch: c.ArchiveInfo, ascii: bool, *, include_archive: bool) -> str:
+    sentences = []
+    if entry.section:
+        sentences.append(latex.escape(SECTION_PREFIX + entry.section, ascii=ascii))
+    if include_archive:
+        st = _archive_text(arch, ascii)
+        if st:
+            sentences.append(st)
+    return ". ".join(sentences)
+
+
+def _archive_text(arch: c.ArchiveInfo, ascii: bool) -> str:
+    parts = []
+    if arch.archived_url:
+        parts.append("Archived at " + latex.url_in_text(arch.archived_url))
+    if arch.sha256:
+        snap = "snapshot"
+        if arch.captured:
+            snap += " captured " + arch.captured.iso()[:10]
+        parts.append(f"{snap}, SHA-256 {arch.sha256}")
+    return "; ".join(parts)
+
+
+def fields_for(entry: Entry, *, biblatex: bool, snapshot=None, ascii: bool = False) -> tuple[str, list[tuple[str, str]]]:
+    """The entry type and (field, LaTeX value) pairs written for one entry."""
+    snap = c.pick_snapshot(entry, snapshot)
+    title = c.require_title(entry)
+    arch = c.archive_info(entry, snap)
+    accessed = c.access_date(entry, snap)
+    esc = lambda s: latex.escape(s, ascii=ascii)  # noqa: E731
+    f: list[tuple[str, str]] = []
+    if entry.authors:
+        f.append(("author", _names(entry.authors, ascii)))
+    f.append(("title", latex.protect_title(title, ascii=ascii)))
+    if biblatex:
+        if entry.kind in c.PERIODICAL_KINDS:
+            etype = "article"
+            if entry.outlet:
+                f.append(("journaltitle", esc(entry.outlet)))
+            f.append(("entrysubtype", entry.kind))
+        elif entry.url or not entry.outlet:
+            etype = "online"
+            if entry.outlet:
+                f.append(("organization", "{" + esc(entry.outlet) + "}"))
+        else:
+            etype = "misc"
+            f.append(("howpublished", esc(entry.outlet)))
+        if entry.published:
+            f.append(("date", entry.published.iso()[:10]))
+    else:
+        etype = "article" if entry.outlet else "misc"
+        if entry.outlet:
+            f.append(("journal", esc(entry.outlet)))
+        if entry.published:
+            f.append(("year", str(entry.published.year)))
+            if entry.published.month:
+                f.append(("month", MONTH_MACROS[entry.published.month - 1]))
+    if entry.pages:
+        f.append(("pages", esc(entry.pages)))
+    note = _note_text(entry, arch, ascii, include_archive=not biblatex)
+    if note:
+        f.append(("note", note))
+    if entry.url:
+        f.append(("url", latex.clean_url(entry.url, ascii=ascii)))
+    if accessed and entry.url:
+        f.append(("urldate", accessed.iso()[:10]))
+    if biblatex:
+        if entry.language:
+            lid = LANGIDS.get(entry.language.lower()) or LANGIDS.get(entry.language.lower()[:2])
+            if lid:
+                f.append(("langid", lid))
+        addendum = _archive_text(arch, ascii)
+        if addendum:
+            f.append(("addendum", addendum))
+    if entry.tags:
+        f.append(("keywords", esc(", ".join(entry.tags))))
+    if entry.notes:
+        f.append(("annotation" if biblatex else "annote", esc(entry.notes)))
+    return etype, f
+
+
+def format_entries(entries: Iterable[Entry], *, biblatex: bool, snapshots=None, ascii: bool = False) -> str:
+    import bibtexparser
+    from bibtexparser import model as bm
+
+    lib = bibtexparser.Library()
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.citekey in seen:
+            raise CitationError(f"duplicate citation key {entry.citekey!r}")
+        seen.add(entry.citekey)
+        snap = (snapshots or {}).get(entry.id)
+        etype, pairs = fields_for(entry, biblatex=biblatex, snapshot=snap, ascii=ascii)
+        fields = []
+        for key, value in pairs:
+            fld = bm.Field(key, value)
+            if key == "month":
+                fld.enclosing = "no-enclosing"  # a macro (sep), not a string
+            fields.append(fld)
+        lib.add(bm.Entry(etype, entry.citekey, fields))
+    fmt = bibtexparser.BibtexFormat()
+    fmt.indent = "  "
+    fmt.block_separator = "\n"
+    fmt.trailing_comma = True
+    return bibtexparser.write_string(lib, bibtex_format=fmt)
+
+
+# --------------------------------------------------------------------------- import
+
+_MONTH_NAMES = {m.lower(): i + 1 for i, m in enumerate(c.MONTHS)}
+_MONTH_NAMES.update({m: i + 1 for i, m in enumerate(MONTH_MACROS)})
+_MACRO_DEFAULTS = {m: c.MONTHS[i] for i, m in enumerate(MONTH_MACROS)}
+
+
+class _BibError(Exception):
+    pass
+
+
+def _split_concat(value: str) -> list[str]:
+    parts, depth, quoted, cur = [], 0, False, []
+    i = 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "\\" and i + 1 < len(value):
+            cur.append(value[i : i + 2])
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == '"' and depth == 0:
+            quoted = not quoted
+        elif ch == "#" and depth == 0 and not quoted:
+            parts.append("".join(cur))
+            cur = []
+            i += 1
+            continue
+        cur.append(ch)
+        i += 1
+    parts.append("".join(cur))
+    return [p.strip() for p in parts]
+
+
+def _evaluate(raw: str, macros: dict[str, str]) -> str:
+    """A raw field value: {...}, "...", a number, a @string macro, or a # concatenation."""
+    out = []
+    for piece in _split_concat(raw.strip()):
+        if len(piece) >= 2 and piece[0] == "{" and piece[-1] == "}":
+            out.append(piece[1:-1])
+        elif len(piece) >= 2 and piece[0] == '"' and piece[-1] == '"':
+            out.append(piece[1:-1])
+        elif piece.isdigit():
+            out.append(piece)
+        elif piece.lower() in macros:
+            out.append(macros[piece.lower()])
+        elif piece.lower() in _MACRO_DEFAULTS:
+            out.append(_MACRO_DEFAULTS[piece.lower()])
+        else:
+            raise _BibError(f"undefined @string macro {piece!r}")
+    return "".join(out)
+
+
+def _is_braced_whole(name: str) -> bool:
+    if not (name.startswith("{") and name.endswith("}")):
+        return False
+    depth = 0
+    for i, ch in enumerate(name):
+        if ch == "{" and (i == 0 or name[i - 1] != "\\"):
+            depth += 1
+        elif ch == "}" and (i == 0 or name[i - 1] != "\\"):
+            depth -= 1
+            if depth == 0 and i != len(name) - 1:
+                return False
+    return depth == 0 and not name[1:2] == "\\"  # "{\'E}..." is a special character, not a group
+
+
+def _authors(value: str) -> list[dict[str, str]]:
+    from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
+
+    out = []
+    # split the list and the names on the raw LaTeX, decode afterwards: decoding first would
+    # drop the braces that mark "{Associated Press}" as one organisation
+    for raw in split_multiple_persons_names(value):
+        raw = raw.strip()
+        if not raw or raw.lower() == "others":
+            continue
+        if _is_braced_whole(raw):
+            out.append({"literal": latex.decode(raw[1:-1])})
+            continue
+        parts = parse_single_name_into_parts(raw, strict=False)
+        family = latex.decode(" ".join(parts.von + parts.last))
+        given = latex.decode(" ".join(parts.first))
+        jr = latex.decode(" ".join(parts.jr))
+        if not family:
+            family, given = given, ""
+        if not family:
+            continue
+        if not given and not jr and "," not in raw and looks_like_organisation(family):
+            out.append({"literal": family})
+            continue
+        person = {"family": family}
+        if given or jr:
+            person["given"] = f"{given}, {jr}" if jr else given
+        out.append(person)
+    return out
+
+
+def _date_from(fields: dict[str, str]) -> str | None:
+    if fields.get("date"):
+        text = fields["date"].split("/")[0].strip()
+        m = re.match(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text)
+        if not m:
+            raise _BibError(f"date {fields['date']!r} is not an ISO 8601 date")
+        if len(text) > 10 and "T" in text:
+            return PartialDate.from_iso(text).iso()
+        return m.group(0)
+    year = fields.get("year", "").strip()
+    if not year:
+        return None
+    m = re.search(r"\d{4}", year)
+    if not m:
+        raise _BibError(f"year {year!r} has no four-digit year")
+    out = m.group(0)
+    month = fields.get("month", "").strip().rstrip(".").lower()
+    if month:
+        num = int(month) if month.isdigit() else _MONTH_NAMES.get(month) or _MONTH_NAMES.get(month[:3])
+        if not num or not 1 <= num <= 12:
+            raise _BibError(f"month {fields['month']!r} is not a month")
+        out += f"-{num:02d}"
+        day = fields.get("day", "").strip()
+        if day.isdigit():
+            out += f"-{int(day):02d}"
+    return out
+
+
+_ARCHIVED = re.compile(r"Archived at (?:\\url\{([^}]*)\}|(\S+?))(?=[;,]?\s|[;.]?$)")
+
+
+def _strip_url_macro(text: str) -> str | None:
+    m = re.fullmatch(r"\s*\\url\{([^}]*)\}\s*", text)
+    if m:
+        return _unescape_url(m.group(1))
+    if re.fullmatch(r"\s*https?://\S+\s*", text):
+        return _unescape_url(text.strip())
+    return None
+
+
+def _unescape_url(url: str) -> str:
+    # a backslash never belongs in a URL: "\_" "\%" "\#" "\&" are LaTeX escapes people write
+    return re.sub(r"\\([_%#&~$])", r"\1", url).strip()
+
+
+def _record(etype: str, key: str, raw: dict[str, str]) -> dict[str, Any]:
+    d = lambda name: latex.decode(raw[name]) if raw.get(name) else None  # noqa: E731
+    title = d("title")
+    if title and raw.get("subtitle"):
+        title = f"{title}: {d('subtitle')}"
+    url = _unescape_url(raw["url"]) if raw.get("url") else None
+    how_url = _strip_url_macro(raw["howpublished"]) if raw.get("howpublished") else None
+    url = url or how_url
+    outlet = None
+    for name in ("journaltitle", "journal", "booktitle", "howpublished", "organization", "publisher", "institution"):
+        if raw.get(name) and not (name == "howpublished" and how_url):
+            outlet = d(name)
+            break
+    subtype = (raw.get("entrysubtype") or "").strip().lower()
+    etype = etype.lower()
+    if etype == "article":
+        kind = subtype if subtype in ("newspaper", "magazine") else "newspaper"
+    elif etype in ("online", "www", "electronic"):
+        kind = "news website" if outlet else "webpage"
+    elif etype == "misc":
+        kind = "webpage" if url else None
+    else:
+        kind = None
+
+    section = archived = None
+    extra_notes = []
+    for name in ("note", "addendum"):
+        if not raw.get(name):
+            continue
+        text = raw[name]
+        m = _ARCHIVED.search(text)
+        if m:
+            archived = _unescape_url(m.group(1) or m.group(2))
+        rest = []
+        for sentence in re.split(r"\.\s+(?=[A-Z])", text):
+            plain = latex.decode(sentence)
+            if plain.startswith(SECTION_PREFIX):
+                section = plain[len(SECTION_PREFIX):].rstrip(".").strip() or None
+            elif sentence.startswith("Archived at ") or re.match(r"snapshot( captured [\d-]+)?, SHA-256", sentence):
+                continue
+            elif plain:
+                rest.append(plain)
+        if rest:
+            extra_notes.append(". ".join(rest))
+    for name in ("annotation", "annote"):
+        if raw.get(name):
+            extra_notes.append(d(name))
+
+    lang = None
+    if raw.get("langid") or raw.get("language"):
+        value = (raw.get("langid") or raw.get("language") or "").strip()
+        lang = _ISO_FROM_LANGID.get(value) or _ISO_FROM_LANGID.get(value.lower())
+        if lang is None and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]+)*", value):
+            lang = value
+    accessed = raw.get("urldate", "").strip() or None
+    if accessed:
+        accessed = accessed.split("/")[0]
+    tags = [t.strip() for t in re.split(r"[,;]", d("keywords") or "") if t.strip()]
+    pages = d("pages")
+    return {
+        "citekey": key,
+        "title": title,
+        "authors": _authors(raw["author"]) if raw.get("author") else [],
+        "outlet": outlet,
+        "kind": kind,
+        "published": _date_from(raw),
+        "modified": None,
+        "accessed": accessed,
+        "url": url,
+        "archived_url": archived,
+        "section": section,
+        "pages": pages,
+        "language": lang,
+        "tags": tags,
+        "notes": "\n".join(extra_notes) or None,
+        "designed_to_change": False,
+    }
+
+
+def check_record(record: dict[str, Any]) -> dict[str, Any]:
+    """Validate a record dict against the entry model (raises InvalidEntry)."""
+    data = {k: v for k, v in record.items() if k != "citekey"}
+    Entry.from_json({"id": "0000", "citekey": "check", **data})
+    return record
+
+
+def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
+    """BibTeX/BibLaTeX text -> (source reference, record dict or ImportFormatError) per entry.
+
+    Handles @string macros and # concatenation, month macros, crossref (fields inherited from
+    the parent; the parent's title becomes booktitle), LaTeX-encoded text and names decoded to
+    Unicode after the names were split, braced names as organisations. Blocks bibtexparser cannot
+    split are reported with their line; @comment and @preamble are skipped.
+    """
+    import bibtexparser
+    from bibtexparser import model as bm
+
+    lib = bibtexparser.parse_string(text, parse_stack=[])
+    macros: dict[str, str] = {}
+    pending: list[tuple[str, bm.Entry | Exception]] = []
+    for block in lib.blocks:
+        line = (block.start_line or 0) + 1
+        if isinstance(block, bm.String):
+            try:
+                macros[block.key.lower()] = _evaluate(block.value, macros)
+            except _BibError as exc:
+                pending.append((f"@string {block.key!r} at line {line}", ImportFormatError(f"line {line}: {exc}")))
+        elif isinstance(block, bm.ParsingFailedBlock):
+            where = f"block at line {line}"
+            key = getattr(block, "key", None)
+            if key:
+                where = f"entry {key!r} at line {line}"
+            reason = str(block.error).splitlines()[0]
+            pending.append((where, ImportFormatError(f"{where}: {reason}")))
+        elif isinstance(block, bm.Entry):
+            pending.append((f"entry {block.key!r} at line {line}", block))
+
+    evaluated: dict[str, tuple[str, dict[str, str]]] = {}
+    for where, item in pending:
+        if isinstance(item, bm.Entry):
+            try:
+                raw = {f.key.lower(): _evaluate(f.value, macros) for f in item.fields}
+            except _BibError as exc:
+                raw = exc  # type: ignore[assignment]
+            evaluated[item.key.lower()] = (item.entry_type, raw)  # type: ignore[assignment]
+
+    for where, item in pending:
+        if isinstance(item, Exception):
+            yield where, item
+            continue
+        etype, raw = evaluated[item.key.lower()]
+        if isinstance(raw, Exception):
+            yield where, ImportFormatError(f"{where}: {raw}")
+            continue
+        try:
+            raw = _resolve_crossref(raw, evaluated)
+            record = _record(etype, item.key, raw)
+            check_record(record)
+        except (_BibError, InvalidEntry, ValueError) as exc:
+            yield where, ImportFormatError(f"{where}: {exc}")
+            continue
+        yield where, record
+
+
+def _resolve_crossref(raw: dict[str, str], evaluated: dict) -> dict[str, str]:
+    parent_key = (raw.get("crossref") or "").strip().lower()
+    if not parent_key:
+        return raw
+    if parent_key not in evaluated or isinstance(evaluated[parent_key][1], Exception):
+        raise _BibError(f"crossref {raw['crossref']!r} not found")
+    parent = evaluated[parent_key][1]
+    out = dict(raw)
+    for key, value in parent.items():
+        if key in ("crossref", "ids", "entryset", "xdata"):
+            continue
+        target = {"title": "booktitle", "subtitle": "booksubtitle"}.get(key, key)
+        out.setdefault(target, value)
+    return out

@@ -1,0 +1,262 @@
+"""CSL-JSON export and import (CSL 1.0.2 schema), as read by pandoc --citeproc and Zotero.
+
+Kinds map to CSL types: newspaper -> article-newspaper, magazine -> article-magazine,
+news website / news agency / webpage -> webpage (the outlet as container-title), blog ->
+post-weblog, broadcast -> broadcast, press release -> webpage with genre "Press release".
+The kind itself is kept in ``custom.newsarchive_kind`` so that it survives a round trip.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterable, Iterator
+
+from ..errors import ImportFormatError, InvalidEntry
+from ..model import KINDS, Author, Entry, PartialDate
+from . import _common as c
+
+CSL_TYPES = {
+    "newspaper": "article-newspaper",
+    "magazine": "article-magazine",
+    "news website": "webpage",
+    "news agency": "webpage",
+    "webpage": "webpage",
+    "blog": "post-weblog",
+    "broadcast": "broadcast",
+    "press release": "webpage",
+}
+KIND_FROM_CSL = {
+    "article-newspaper": "newspaper",
+    "article-magazine": "magazine",
+    "post-weblog": "blog",
+    "broadcast": "broadcast",
+    "post": "webpage",
+}
+
+
+def _date(d: PartialDate) -> dict[str, Any]:
+    parts = [d.year] + ([d.month] if d.month else []) + ([d.day] if d.day else [])
+    return {"date-parts": [parts]}
+
+
+def _name(a: Author) -> dict[str, str]:
+    if a.literal is not None:
+        return {"literal": a.literal}
+    given, suffix = c.split_suffix(a.given)
+    out = {"family": a.family or ""}
+    if given:
+        out["given"] = given
+    if suffix:
+        out["suffix"] = c.normalise_suffix(suffix)
+    return out
+
+
+def item(entry: Entry, *, snapshot=None) -> dict[str, Any]:
+    """One CSL-JSON item for an entry (the cited snapshot gives ``accessed`` and archive data)."""
+    snap = c.pick_snapshot(entry, snapshot)
+    arch = c.archive_info(entry, snap)
+    accessed = c.access_date(entry, snap)
+    out: dict[str, Any] = {"id": entry.citekey, "type": CSL_TYPES.get(entry.kind or "", "webpage" if entry.url else "article")}
+    if entry.title:
+        out["title"] = entry.title
+    if entry.authors:
+        out["author"] = [_name(a) for a in entry.authors]
+    if entry.outlet:
+        out["container-title"] = entry.outlet
+    if entry.kind == "press release":
+        out["genre"] = "Press release"
+    if entry.published:
+        out["issued"] = _date(entry.published)
+    if accessed:
+        out["accessed"] = _date(accessed)
+    if entry.url:
+        out["URL"] = entry.url
+    if entry.pages:
+        out["page"] = entry.pages
+    if entry.section:
+        out["section"] = entry.section
+    if entry.language:
+        out["language"] = entry.language
+    if entry.tags:
+        out["keyword"] = ", ".join(entry.tags)
+    if arch.archived_url:
+        out["archive"] = arch.archive_name or "Web archive"
+        out["archive_location"] = arch.archived_url
+    statement = arch.statement()
+    if statement:
+        out["note"] = statement
+    if entry.notes:
+        out["annote"] = entry.notes
+    custom: dict[str, Any] = {}
+    if entry.kind:
+        custom["newsarchive_kind"] = entry.kind
+    if entry.modified:
+        custom["newsarchive_modified"] = entry.modified.iso()
+    if entry.designed_to_change:
+        custom["newsarchive_designed_to_change"] = True
+    if custom:
+        out["custom"] = custom
+    return out
+
+
+def format_entries(entries: Iterable[Entry], *, snapshots=None, ascii: bool = False) -> str:
+    items = [item(e, snapshot=(snapshots or {}).get(e.id)) for e in entries]
+    return json.dumps(items, ensure_ascii=ascii, indent=2) + "\n"
+
+
+# --------------------------------------------------------------------------- import
+
+def _parse_date(value: Any, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return PartialDate.from_iso(value).iso()
+    if not isinstance(value, dict):
+        raise InvalidEntry(f"{name} must be a CSL date object")
+    parts = value.get("date-parts")
+    if parts:
+        if not isinstance(parts, list) or not isinstance(parts[0], list) or not parts[0]:
+            raise InvalidEntry(f"{name}: date-parts must be [[year, month, day]]")
+        try:
+            nums = [int(p) for p in parts[0][:3]]
+        except (TypeError, ValueError):
+            raise InvalidEntry(f"{name}: date-parts must be numbers") from None
+        return PartialDate(*nums).iso()
+    for key in ("raw", "literal"):
+        if value.get(key):
+            text = str(value[key]).strip()
+            m = re.match(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text)
+            if m and key == "raw":
+                return PartialDate.from_iso(m.group(0)).iso()
+            raise InvalidEntry(f"{name}: cannot read date {text!r}")
+    return None
+
+
+def _author(value: Any) -> dict[str, str]:
+    if isinstance(value, str):
+        return Author.from_json(value).to_json()
+    if not isinstance(value, dict):
+        raise InvalidEntry("an author must be an object")
+    if value.get("literal"):
+        return {"literal": str(value["literal"]).strip()}
+    family = " ".join(
+        str(value[k]).strip() for k in ("non-dropping-particle", "family") if value.get(k)
+    )
+    given = str(value.get("given") or "").strip()
+    if value.get("dropping-particle"):
+        family = f"{str(value['dropping-particle']).strip()} {family}".strip()
+    if value.get("suffix"):
+        given = f"{given}, {str(value['suffix']).strip().rstrip('.')}" if given else str(value["suffix"])
+    if not family:
+        if given:
+            return {"literal": given}
+        raise InvalidEntry("an author needs a family name or a literal")
+    out = {"family": family}
+    if given:
+        out["given"] = given
+    return out
+
+
+def _text(data: dict, key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return str(value)
+    if not isinstance(value, str):
+        raise InvalidEntry(f"{key} must be a string")
+    return value.strip() or None
+
+
+_ARCHIVED = re.compile(r"Archived at (\S+?)(?=[;,]?\s|[;.]?$)")
+
+
+def record(data: Any) -> dict[str, Any]:
+    """One CSL-JSON item -> a record dict (public entry JSON without id)."""
+    if not isinstance(data, dict):
+        raise InvalidEntry("an item must be a JSON object")
+    custom = data.get("custom") if isinstance(data.get("custom"), dict) else {}
+    ctype = str(data.get("type") or "")
+    kind = custom.get("newsarchive_kind") if custom.get("newsarchive_kind") in KINDS else None
+    if kind is None:
+        if ctype == "webpage":
+            genre = (data.get("genre") or "").lower()
+            kind = "press release" if genre == "press release" else ("news website" if data.get("container-title") else "webpage")
+        else:
+            kind = KIND_FROM_CSL.get(ctype)
+    authors = data.get("author") or []
+    if not isinstance(authors, list):
+        raise InvalidEntry("author must be a list")
+    notes = []
+    archived = None
+    note = _text(data, "note")
+    if note:
+        rest = []
+        for line in note.splitlines():
+            m = _ARCHIVED.search(line)
+            if m:
+                archived = m.group(1)
+                if not re.fullmatch(r"Archived at \S+?(; snapshot( captured [\dT:+\-]+)?, SHA-256 [0-9a-f]{64})?", line.strip()):
+                    rest.append(line)
+            elif re.fullmatch(r"snapshot( captured \S+)?, SHA-256 [0-9a-f]{64}", line.strip()):
+                continue
+            else:
+                rest.append(line)
+        if "\n".join(rest).strip():
+            notes.append("\n".join(rest).strip())
+    if data.get("archive_location") and re.match(r"https?://", str(data["archive_location"])):
+        archived = archived or str(data["archive_location"]).strip()
+    annote = _text(data, "annote")
+    if annote:
+        notes.insert(0, annote)
+    keywords = data.get("keyword") or ""
+    if isinstance(keywords, list):
+        tags = [str(k).strip() for k in keywords if str(k).strip()]
+    else:
+        tags = [t.strip() for t in re.split(r"[,;]", str(keywords)) if t.strip()]
+    rec: dict[str, Any] = {}
+    if data.get("id") not in (None, ""):
+        rec["citekey"] = str(data["id"])
+    rec.update({
+        "title": _text(data, "title"),
+        "authors": [_author(a) for a in authors],
+        "outlet": _text(data, "container-title") or _text(data, "publisher"),
+        "kind": kind,
+        "published": _parse_date(data.get("issued"), "issued"),
+        "modified": _parse_date(custom.get("newsarchive_modified"), "modified"),
+        "accessed": _parse_date(data.get("accessed"), "accessed"),
+        "url": _text(data, "URL"),
+        "archived_url": archived,
+        "section": _text(data, "section"),
+        "pages": _text(data, "page"),
+        "language": _text(data, "language"),
+        "tags": tags,
+        "notes": "\n".join(notes) or None,
+        "designed_to_change": bool(custom.get("newsarchive_designed_to_change", False)),
+    })
+    return rec
+
+
+def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
+    """CSL-JSON text (an array of items, or one item) -> ("item N", record or error) per item."""
+    from .bibtex import check_record
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield "document", ImportFormatError(f"not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}")
+        return
+    if isinstance(data, dict):
+        data = data["items"] if isinstance(data.get("items"), list) else [data]
+    if not isinstance(data, list):
+        yield "document", ImportFormatError("CSL-JSON must be an array of items")
+        return
+    for n, raw in enumerate(data, 1):
+        where = f"item {n}"
+        if isinstance(raw, dict) and raw.get("id") not in (None, ""):
+            where += f" ({raw['id']})"
+        try:
+            yield where, check_record(record(raw))
+        except (InvalidEntry, ValueError, TypeError) as exc:
+            yield where, ImportFormatError(f"{where}: {exc}")

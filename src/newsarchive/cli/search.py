@@ -1,0 +1,72 @@
+"""search."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Optional
+
+import typer
+
+from . import app
+from .common import ListFormatOpt, handles_errors, is_terminal, root_of
+
+HIT_COLUMNS = ["id", "citekey", "published", "outlet", "title", "score", "snippet"]
+
+
+def _terminal_snippet(snippet: str | None) -> str:
+    from rich.markup import escape
+
+    if not snippet:
+        return ""
+    parts = re.split(r"(<b>.*?</b>)", snippet)
+    return "".join(f"[bold]{escape(p[3:-4])}[/bold]" if p.startswith("<b>") else escape(p) for p in parts)
+
+
+def _plain_snippet(snippet: str | None) -> str:
+    return re.sub(r"</?b>", "", snippet or "")
+
+
+@app.command()
+@handles_errors
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help='Query, e.g. \'vucic sanctions\', \'outlet:"AP News" '
+                                              'published:2024-09 putin\'. See README for the language.')],
+    sort: Annotated[str, typer.Option(help="relevance, published (oldest first) or -published.")] = "relevance",
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Hits to show.")] = 20,
+    offset: Annotated[int, typer.Option(min=0, help="Hits to skip (paging).")] = 0,
+    facet: Annotated[Optional[list[str]], typer.Option(
+        help="Count all matches by outlet, year, author, tag or kind; repeatable.")] = None,
+    snippets: Annotated[bool, typer.Option("--snippets/--no-snippets", help="Show matching text.")] = True,
+    all_versions: Annotated[bool, typer.Option("--all-versions", help="Search every archived version.")] = False,
+    fmt: ListFormatOpt = "table",  # type: ignore[assignment]
+) -> None:
+    """Search the archive as full text; ranked hits with highlighted snippets."""
+    from .. import api
+    from ..render import write_records
+
+    fmt_value = getattr(fmt, "value", fmt)
+    want_snippets = snippets and fmt_value != "ids"
+    result = api.search(root_of(ctx), query, limit=limit, offset=offset, sort=sort, facets=facet or (),
+                        snippets=want_snippets, all_versions=all_versions)
+    hits = [h.to_json() for h in result.hits]
+    if fmt_value == "json":
+        typer.echo(json.dumps({"query": query, "total": result.total, "offset": offset, "hits": hits,
+                               "facets": {k: [{"value": v, "count": n} for v, n in items]
+                                          for k, items in result.facets.items()}},
+                              ensure_ascii=False, indent=2))
+        return
+    if fmt_value == "table":
+        terminal = is_terminal()
+        for h in hits:
+            h["published"] = (h["published"] or "")[:10]
+            h["snippet"] = _terminal_snippet(h["snippet"]) if terminal else _plain_snippet(h["snippet"])
+        cols = HIT_COLUMNS if want_snippets else HIT_COLUMNS[:-1]
+        write_records(hits, fmt="table", columns=cols,
+                      title=f"{result.total} match{'es' if result.total != 1 else ''}"
+                            + (f", showing {offset + 1}-{offset + len(hits)}" if hits else ""))
+        for name, items in result.facets.items():
+            write_records([{name: v, "count": n} for v, n in items], fmt="table", columns=[name, "count"])
+        return
+    write_records(hits, fmt=fmt_value, columns=HIT_COLUMNS)

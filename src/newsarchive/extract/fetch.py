@@ -1,0 +1,310 @@
+"""Fetch one URL into a ``Capture``, and write captures as WARC for replay tools.
+
+This is the only module that uses the network. Defaults: 10 s to connect, 30 s between bytes,
+60 s for the whole fetch, at most 10 MiB of body, at most 5 redirects, http and https only,
+HTML, XHTML, plain text and Markdown only. Every failure raises ``FetchError`` with one line.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from .. import __version__
+from ..errors import FetchError
+
+USER_AGENT = f"newsarchive/{__version__} (+https://github.com/newsarchive/newsarchive)"
+MAX_BYTES = 10 * 1024 * 1024
+MAX_REDIRECTS = 5
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 30.0
+TOTAL_TIMEOUT = 60.0
+ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "text/markdown", "text/x-markdown")
+_ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
+_REDIRECTS = (301, 302, 303, 307, 308)
+_HOP_BODY_LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One HTTP request and its response as they went over the wire (for the WARC)."""
+
+    url: str
+    status: int
+    reason: str
+    http_version: str
+    request_headers: tuple[tuple[str, str], ...]
+    response_headers: tuple[tuple[str, str], ...]
+    payload: bytes  # the body as transferred (still gzip/deflate-encoded when it was), de-chunked
+    fetched_at: _dt.datetime
+
+
+@dataclass(frozen=True)
+class Capture:
+    """The result of a successful fetch.
+
+    ``body`` holds the decoded bytes of the final response (what the store keeps as the
+    snapshot); ``headers`` the final response headers in order; ``redirects`` the URLs and
+    statuses that led to ``final_url``; ``exchanges`` every request/response pair (the last is
+    the final response), which :func:`warc_bytes` writes out.
+    """
+
+    requested_url: str
+    final_url: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    fetched_at: _dt.datetime
+    redirects: tuple[tuple[str, int], ...] = ()
+    exchanges: tuple[Exchange, ...] = field(default=(), repr=False)
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return None
+
+    @property
+    def media_type(self) -> str:
+        """The Content-Type header as sent ("text/html; charset=utf-8"); extract() reads it."""
+        return self.header("content-type") or "text/html"
+
+    def http_info(self) -> dict[str, Any]:
+        """A JSON-ready summary for ``Snapshot.http``."""
+        return {
+            "requested_url": self.requested_url,
+            "final_url": self.final_url,
+            "status": self.status,
+            "headers": {k: v for k, v in self.headers},
+            "redirects": [[u, s] for u, s in self.redirects],
+            "fetched_at": self.fetched_at.isoformat().replace("+00:00", "Z"),
+        }
+
+    def warc_bytes(self, *, filename: str = "capture.warc.gz") -> bytes:
+        return warc_bytes(self, filename=filename)
+
+
+def _check_scheme(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise FetchError(f"only http and https URLs can be fetched, not {parts.scheme or 'a bare path'!r}: {url}")
+    if not parts.hostname:
+        raise FetchError(f"URL has no host: {url}")
+
+
+def _base_type(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def _decode_payload(payload: bytes, encoding: str | None, max_bytes: int, url: str) -> bytes:
+    codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip()]
+    data = payload
+    for coding in reversed(codings):
+        if coding in ("identity",):
+            continue
+        if coding in ("gzip", "x-gzip", "deflate"):
+            wbits = 16 + zlib.MAX_WBITS if coding != "deflate" else zlib.MAX_WBITS
+            try:
+                d = zlib.decompressobj(wbits)
+                out = d.decompress(data, max_bytes + 1)
+            except zlib.error:
+                if coding == "deflate":  # raw deflate without zlib header
+                    try:
+                        d = zlib.decompressobj(-zlib.MAX_WBITS)
+                        out = d.decompress(data, max_bytes + 1)
+                    except zlib.error as exc:
+                        raise FetchError(f"cannot decode {coding} body from {url}: {exc}") from None
+                else:
+                    raise FetchError(f"cannot decode {coding} body from {url}") from None
+            if len(out) > max_bytes or d.unconsumed_tail:
+                raise FetchError(f"response from {url} is larger than {max_bytes} bytes once decompressed")
+            data = out
+        else:
+            raise FetchError(f"unsupported Content-Encoding {coding!r} from {url}")
+    return data
+
+
+def fetch(
+    url: str,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_redirects: int = MAX_REDIRECTS,
+    connect_timeout: float = CONNECT_TIMEOUT,
+    read_timeout: float = READ_TIMEOUT,
+    total_timeout: float = TOTAL_TIMEOUT,
+    user_agent: str = USER_AGENT,
+    accept_types: tuple[str, ...] = ACCEPTED_TYPES,
+    transport: Any = None,
+) -> Capture:
+    """GET ``url`` (following redirects) and return the capture. Raises ``FetchError``.
+
+    ``transport`` is an optional ``httpx`` transport (tests use one to simulate failures).
+    """
+    import httpx
+
+    url = url.strip()
+    _check_scheme(url)
+    timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout)
+    headers = {"User-Agent": user_agent, "Accept": _ACCEPT, "Accept-Encoding": "gzip, deflate"}
+    deadline = time.monotonic() + total_timeout
+    exchanges: list[Exchange] = []
+    redirects: list[tuple[str, int]] = []
+    current = url
+    client_kwargs: dict[str, Any] = {"timeout": timeout, "follow_redirects": False, "headers": headers}
+    if transport is not None:
+        client_kwargs["transport"] = transport
+    try:
+        with httpx.Client(**client_kwargs) as client:
+            while True:
+                with client.stream("GET", current) as resp:
+                    fetched_at = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+                    status = resp.status_code
+                    is_redirect = status in _REDIRECTS and "location" in resp.headers
+                    limit = _HOP_BODY_LIMIT if is_redirect else max_bytes
+                    if not is_redirect:
+                        _check_response(resp, current, max_bytes, accept_types)
+                    chunks, size = [], 0
+                    for chunk in resp.iter_raw():
+                        size += len(chunk)
+                        if size > limit:
+                            if is_redirect:
+                                break
+                            raise FetchError(f"response from {current} is larger than {max_bytes} bytes")
+                        if time.monotonic() > deadline:
+                            raise FetchError(f"fetching {url} took longer than {total_timeout:g} s")
+                        chunks.append(chunk)
+                    payload = b"".join(chunks)
+                    req_headers = tuple((k, v) for k, v in resp.request.headers.multi_items())
+                    resp_headers = tuple((k, v) for k, v in resp.headers.multi_items())
+                    exchanges.append(Exchange(
+                        url=current, status=status, reason=resp.reason_phrase or "",
+                        http_version=resp.http_version or "HTTP/1.1", request_headers=req_headers,
+                        response_headers=resp_headers, payload=payload, fetched_at=fetched_at,
+                    ))
+                    if is_redirect:
+                        if len(redirects) >= max_redirects:
+                            raise FetchError(f"too many redirects (more than {max_redirects}) from {url}")
+                        target = urljoin(current, resp.headers["location"].strip())
+                        _check_scheme(target)
+                        redirects.append((current, status))
+                        if any(target == u for u, _ in redirects):
+                            raise FetchError(f"redirect loop at {target}")
+                        current = target
+                        continue
+                    body = _decode_payload(payload, resp.headers.get("content-encoding"), max_bytes, current)
+                    if not _base_type(resp.headers.get("content-type")):
+                        _sniff_or_reject(body, current)
+                    return Capture(
+                        requested_url=url, final_url=current, status=status, headers=resp_headers,
+                        body=body, fetched_at=fetched_at, redirects=tuple(redirects),
+                        exchanges=tuple(exchanges),
+                    )
+    except FetchError:
+        raise
+    except httpx.ConnectTimeout:
+        raise FetchError(f"timed out connecting to {urlsplit(current).hostname} after {connect_timeout:g} s") from None
+    except httpx.TimeoutException:
+        raise FetchError(f"timed out reading {current} (no data for {read_timeout:g} s)") from None
+    except httpx.ConnectError as exc:
+        raise FetchError(f"cannot connect to {urlsplit(current).hostname}: {_short(exc)}") from None
+    except httpx.TooManyRedirects:
+        raise FetchError(f"too many redirects (more than {max_redirects}) from {url}") from None
+    except httpx.UnsupportedProtocol as exc:
+        raise FetchError(f"unsupported URL {current}: {_short(exc)}") from None
+    except httpx.HTTPError as exc:
+        raise FetchError(f"fetching {current} failed: {_short(exc)}") from None
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _check_response(resp, url: str, max_bytes: int, accept_types: tuple[str, ...]) -> None:
+    status = resp.status_code
+    if status >= 400 or status < 200 or status in (204, 205) or 300 <= status < 400:
+        reason = resp.reason_phrase or ""
+        kind = "server error" if status >= 500 else "client error" if status >= 400 else "unexpected status"
+        raise FetchError(f"HTTP {status} {reason} ({kind}) for {url}".replace("  ", " "))
+    ctype = _base_type(resp.headers.get("content-type"))
+    if ctype and ctype not in accept_types:
+        raise FetchError(f"{url} is {ctype}, not a web page (accepted: {', '.join(accept_types)})")
+    length = resp.headers.get("content-length")
+    if length and length.strip().isdigit() and int(length) > max_bytes:
+        raise FetchError(f"response from {url} is larger than {max_bytes} bytes (Content-Length {int(length)})")
+
+
+def _sniff_or_reject(body: bytes, url: str) -> None:
+    head = body[:1024].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head")):
+        return
+    if b"\x00" not in body[:4096]:
+        try:
+            body[:4096].decode("utf-8")
+            return  # text
+        except UnicodeDecodeError:
+            pass
+    raise FetchError(f"{url} sent no Content-Type and does not look like HTML or text")
+
+
+# --------------------------------------------------------------------------- WARC
+
+def _target_of(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def warc_bytes(capture: Capture, *, filename: str = "capture.warc.gz") -> bytes:
+    """A gzip-compressed WARC 1.0 file: a ``warcinfo`` record, then a ``request`` and a
+    ``response`` record per HTTP exchange (redirects included), ready for pywb or
+    ReplayWeb.page. The response payload is the body as it was transferred."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True, warc_version="1.0")
+    info = writer.create_warcinfo_record(filename, {
+        "software": f"newsarchive/{__version__} (warcio)",
+        "format": "WARC File Format 1.0",
+        "http-header-user-agent": USER_AGENT,
+        "description": f"capture of {capture.requested_url}",
+    })
+    writer.write_record(info)
+    exchanges = capture.exchanges or (Exchange(
+        url=capture.final_url, status=capture.status, reason="OK", http_version="HTTP/1.1",
+        request_headers=(("User-Agent", USER_AGENT),), response_headers=tuple(
+            (k, v) for k, v in capture.headers if k.lower() not in ("content-encoding",)),
+        payload=capture.body, fetched_at=capture.fetched_at),)
+    for ex in exchanges:
+        date = ex.fetched_at.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        protocol = ex.http_version if ex.http_version.startswith("HTTP/") else "HTTP/1.1"
+        if protocol.startswith("HTTP/2") or protocol.startswith("HTTP/3"):
+            protocol = "HTTP/1.1"  # WARC replay tools expect HTTP/1.x message syntax
+        # the payload is stored de-chunked, so the chunked framing header must not stay
+        resp_headers = [(k, v) for k, v in ex.response_headers if k.lower() != "transfer-encoding"]
+        if not any(k.lower() == "content-length" for k, _ in resp_headers):
+            resp_headers.append(("Content-Length", str(len(ex.payload))))
+        http_resp = StatusAndHeaders(f"{ex.status} {ex.reason}".strip(), resp_headers, protocol=protocol)
+        response = writer.create_warc_record(
+            ex.url, "response", payload=io.BytesIO(ex.payload),
+            http_headers=http_resp, warc_headers_dict={"WARC-Date": date},
+        )
+        req_headers = list(ex.request_headers)
+        if not any(k.lower() == "host" for k, _ in req_headers):
+            req_headers.insert(0, ("Host", urlsplit(ex.url).netloc))
+        http_req = StatusAndHeaders(f"GET {_target_of(ex.url)} {protocol}", req_headers,
+                                    protocol=protocol, is_http_request=True)
+        request = writer.create_warc_record(
+            ex.url, "request", payload=io.BytesIO(b""), http_headers=http_req,
+            warc_headers_dict={"WARC-Date": date,
+                               "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")},
+        )
+        writer.write_record(request)
+        writer.write_record(response)
+    return out.getvalue()

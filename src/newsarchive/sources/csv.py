@@ -1,0 +1,125 @@
+"""CSV/TSV: one row per record; columns mapped to fields by name (``--map field=column``).
+
+Default mapping: a column whose header (case-insensitive) is a field name or a common alias
+is used for that field: title/headline, authors/author/byline, outlet/source/publication/
+publisher, published/date/pubdate, url/link, tags/keywords, and so on; ``text``/``body``/
+``content`` gives the article text inline and ``snapshot``/``file``/``path`` a file relative
+to the CSV. Other columns are ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Iterator, Mapping
+
+from ..errors import UsageError
+from ..normalize import SETTABLE
+from . import Record, failed
+
+ALIASES = {
+    "title": ("title", "headline", "heading"),
+    "authors": ("authors", "author", "byline", "by", "creator", "creators"),
+    "outlet": ("outlet", "source", "publication", "publisher", "newspaper", "site", "site_name"),
+    "kind": ("kind", "type"),
+    "published": ("published", "date", "pubdate", "publish_date", "published_at", "date_published"),
+    "modified": ("modified", "updated", "date_modified", "updated_at"),
+    "accessed": ("accessed", "access_date", "retrieved"),
+    "url": ("url", "link", "href", "permalink"),
+    "archived_url": ("archived_url", "archive_url", "wayback"),
+    "section": ("section", "category", "desk"),
+    "pages": ("pages", "page"),
+    "language": ("language", "lang"),
+    "tags": ("tags", "keywords", "topics"),
+    "notes": ("notes", "note", "comment"),
+    "citekey": ("citekey", "key", "citation_key"),
+    "text": ("text", "body", "content", "article"),
+    "snapshot": ("snapshot", "file", "path", "filename"),
+}
+TARGETS = set(SETTABLE) | {"citekey", "text", "snapshot"}
+MAX_FIELD = 64 * 1024 * 1024
+
+
+def column_map(header: list[str], mapping: Mapping[str, str]) -> dict[str, int]:
+    """field -> column index, from the user's --map first, then the aliases."""
+    lower = {h.strip().lower(): i for i, h in enumerate(header)}
+    out: dict[str, int] = {}
+    for field, column in mapping.items():
+        if field not in TARGETS:
+            raise UsageError(f"--map: unknown field {field!r} (fields: {', '.join(sorted(TARGETS))})")
+        if column.strip().lower() not in lower:
+            raise UsageError(f"--map {field}={column}: no column {column!r} (columns: {', '.join(header)})")
+        out[field] = lower[column.strip().lower()]
+    used = set(out.values())
+    for field, names in ALIASES.items():
+        if field in out:
+            continue
+        for name in names:
+            if name in lower and lower[name] not in used:
+                out[field] = lower[name]
+                used.add(lower[name])
+                break
+    return out
+
+
+def read(path: Path, *, mapping: Mapping[str, str] | None = None, delimiter: str | None = None) -> Iterator[Record]:
+    csv.field_size_limit(MAX_FIELD)
+    raw = path.open("rb")
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    try:
+        sample = text.read(8192)
+        text.seek(0)
+        if delimiter is None:
+            try:
+                delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+            except csv.Error:
+                delimiter = ","
+        reader = csv.reader(text, delimiter=delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError) as exc:
+            yield failed("line 1", f"line 1: cannot read the header ({exc})")
+            return
+        cols = column_map(header, mapping or {})
+        if "title" not in cols and "text" not in cols and "snapshot" not in cols and "url" not in cols:
+            raise UsageError(f"{path.name}: no title, text, snapshot or url column; use --map field=column "
+                             f"(columns: {', '.join(header)})")
+        base = path.parent
+        while True:
+            line = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError as exc:
+                yield failed(f"line {line}", f"line {line}: not UTF-8 ({exc.reason}); stopped here")
+                return
+            except csv.Error as exc:
+                yield failed(f"line {line}", f"line {line}: {exc}")
+                continue
+            ref = f"line {line}"
+            if not any(c.strip() for c in row):
+                continue
+            if len(row) != len(header):
+                yield failed(ref, f"{ref}: {len(row)} cells where the header has {len(header)}")
+                continue
+            values = {f: row[i].strip() for f, i in cols.items() if row[i].strip()}
+            yield _record(values, ref=ref, base=base)
+    finally:
+        text.close()
+
+
+def _record(values: dict[str, str], *, ref: str, base: Path) -> Record:
+    from .jsonl import record_from_json
+
+    obj = dict(values)
+    for key in ("authors", "tags"):
+        if key in obj:
+            obj[key] = [obj[key]]  # the normaliser splits "A; B" and "A and B"
+    try:
+        return record_from_json(obj, ref=ref, base=base)
+    except Exception as exc:  # a bad row never stops the file
+        return failed(ref, f"{ref}: {exc}")

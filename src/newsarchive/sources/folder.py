@@ -1,0 +1,47 @@
+"""A folder tree of saved pages (.html, .htm, .xhtml, .txt, .md): one record per file.
+
+The walk never follows a symbolic link that leads outside the folder, and never reads
+anything but regular files; records come in sorted path order so that reruns are stable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+from . import Record, failed
+
+SUFFIXES = {".html": "text/html", ".htm": "text/html", ".xhtml": "application/xhtml+xml",
+            ".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown"}
+MAX_BYTES = 64 * 1024 * 1024
+
+
+def read(path: Path) -> Iterator[Record]:
+    root = path.resolve()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            media_type = SUFFIXES.get(Path(name).suffix.lower())
+            if media_type is None:
+                continue
+            full = Path(dirpath) / name
+            rel = full.relative_to(root).as_posix()
+            real = full.resolve()
+            if real != full and root not in real.parents:
+                yield failed(rel, f"{rel}: a link that leaves the folder; not followed")
+                continue
+            if not real.is_file():
+                continue
+            try:
+                size = real.stat().st_size
+                if size > MAX_BYTES:
+                    yield failed(rel, f"{rel}: {size} bytes, over the {MAX_BYTES}-byte snapshot limit")
+                    continue
+                data = real.read_bytes()
+            except OSError as exc:
+                yield failed(rel, f"{rel}: {exc.strerror or exc}")
+                continue
+            yield Record(ref=rel, data=data, media_type=media_type, source=rel, origin="imported")

@@ -1,0 +1,126 @@
+"""WARC, WARC.gz and ARC captures (Webrecorder, ArchiveBox, wget, Heritrix).
+
+``response`` records (HTTP 200) and ``resource`` records whose payload is HTML or text become
+entries: WARC-Target-URI as the URL, WARC-Date as the capture time, the payload as the
+snapshot, and the original record kept beside it (``capture.warc.gz``). The payload digest is
+checked when the record has one. ``revisit`` records are resolved to the entry of the URL they
+revisit, or reported. A truncated or corrupt file keeps every good record and reports the
+offset where it broke.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Iterator
+
+from ..model import PartialDate
+from . import Record, failed
+
+MAX_BYTES = 64 * 1024 * 1024
+EXTRACTABLE = ("text/html", "application/xhtml+xml", "text/plain", "text/markdown")
+
+
+def _read_capped(stream, limit: int) -> bytes | None:
+    """Read at most ``limit`` bytes (a decompression bomb stops here); None when over."""
+    chunks, total = [], 0
+    while True:
+        chunk = stream.read(1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > limit:
+            return None
+        chunks.append(chunk)
+
+
+def read(path: Path, *, max_bytes: int = MAX_BYTES) -> Iterator[Record]:
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    is_arc = path.name.lower().endswith((".arc", ".arc.gz"))
+    fh = path.open("rb")
+    raw = path.open("rb")
+    try:
+        it = ArchiveIterator(fh, arc2warc=True, check_digests=True)
+        offset = 0
+        while True:
+            try:
+                record = next(it)
+            except StopIteration:
+                return
+            except (ArchiveLoadFailed, EOFError, OSError, ValueError, Exception) as exc:  # noqa: B014
+                where = f"offset {offset}"
+                yield failed(where, f"{path.name}: broken at {where} ({exc.__class__.__name__}: "
+                                    f"{str(exc).splitlines()[0] if str(exc) else 'unreadable'}); records before it were read")
+                return
+            offset = it.get_record_offset()
+            try:
+                yield from _one(record, it, raw, path, offset, max_bytes=max_bytes, is_arc=is_arc)
+            except Exception as exc:  # a damaged record: report it and stop, keep what came before
+                yield failed(f"offset {offset}", f"{path.name}: broken record at offset {offset} "
+                                                 f"({exc.__class__.__name__}: {exc})")
+                return
+    finally:
+        fh.close()
+        raw.close()
+
+
+def _one(record, it, raw, path: Path, offset: int, *, max_bytes: int, is_arc: bool) -> Iterator[Record]:
+    rtype = record.rec_type
+    headers = record.rec_headers
+    uri = headers.get_header("WARC-Target-URI")
+    ref = headers.get_header("WARC-Record-ID") or f"offset {offset}"
+    date = headers.get_header("WARC-Date")
+    if rtype == "revisit":
+        refers = headers.get_header("WARC-Refers-To-Target-URI") or uri
+        record.content_stream().read()
+        yield Record(ref=ref, fields={"url": refers}, origin="imported", match_only=True,
+                     source=f"{path.name}#{ref}")
+        return
+    if rtype not in ("response", "resource") or not uri:
+        record.content_stream().read()
+        return
+    if rtype == "response":
+        http = record.http_headers
+        if http is None:
+            return
+        status = http.get_statuscode()
+        if status != "200":
+            record.content_stream().read()
+            return
+        media_type = http.get_header("Content-Type") or ""
+    else:
+        media_type = headers.get_header("Content-Type") or ""
+    base = media_type.split(";")[0].strip().lower()
+    if base and base not in EXTRACTABLE:
+        record.content_stream().read()
+        return
+    payload = _read_capped(record.content_stream(), max_bytes)
+    if payload is None:
+        yield failed(ref, f"{uri}: payload over {max_bytes} bytes (limit); skipped")
+        return
+    it.read_to_end(record)  # the digests are checked as the record is read to its end
+    if getattr(record.raw_stream, "limit", 0):  # fewer bytes than its Content-Length: cut off
+        yield failed(ref, f"{path.name}: record for {uri} at offset {offset} is truncated "
+                          f"({record.raw_stream.limit} bytes missing); not archived")
+        return
+    checker = getattr(record, "digest_checker", None)
+    if checker is not None and checker.passed is False:
+        problems = "; ".join(checker.problems) or "digest mismatch"
+        yield failed(ref, f"{uri}: {problems}; not archived")
+        return
+    length = it.get_record_length()
+    original = None
+    if not is_arc and length and length <= max_bytes:
+        raw.seek(offset)
+        blob = raw.read(length)
+        original = blob if blob[:2] == b"\x1f\x8b" else gzip.compress(blob)
+    captured = None
+    if date:
+        try:
+            captured = PartialDate.from_iso(date)
+        except Exception:
+            captured = None
+    yield Record(ref=ref, fields={"url": uri}, data=payload, media_type=media_type or None,
+                 source=f"{path.name}#{ref}", captured_at=captured, warc=original, origin="imported")
