@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import heapq
 import html
 import json
 import os
@@ -741,7 +742,7 @@ class _Translator:
                 qs.append(W.Phrase(fname, terms, slop=slop, boost=boost))
         if not qs:
             return None
-        return qs[0] if len(qs) == 1 else W.Or(qs)
+        return qs[0] if len(qs) == 1 else W.compound.DefaultOr(qs)
 
     def __call__(self, node: Q.Node):
         W = self.W
@@ -759,7 +760,7 @@ class _Translator:
             if not items:
                 return None
             items = [W.And([W.Every(), q]) if isinstance(q, W.Not) else q for q in items]
-            return items[0] if len(items) == 1 else W.Or(items)
+            return items[0] if len(items) == 1 else W.compound.DefaultOr(items)
         if isinstance(node, Q.Not):
             inner = self(node.item)
             return None if inner is None else W.Not(inner)
@@ -777,7 +778,7 @@ class _Translator:
                   if q is not None]
             if not qs:
                 return None
-            return qs[0] if len(qs) == 1 else W.Or(qs)
+            return qs[0] if len(qs) == 1 else W.compound.DefaultOr(qs)
         if isinstance(node, Q.Prefix):
             if node.field in Q.EXACT_FIELDS:
                 fname = _FIELD_MAP[node.field]
@@ -786,20 +787,21 @@ class _Translator:
             if not text:
                 return None
             qs = [W.Prefix(f, text, boost=b) for f, b in self.fields_for(node.field)]
-            return qs[0] if len(qs) == 1 else W.Or(qs)
+            return qs[0] if len(qs) == 1 else W.compound.DefaultOr(qs)
         if isinstance(node, Q.Fuzzy):
             text = _normal_atom(node.text)
             if not text:
                 return None
             qs = [W.FuzzyTerm(f, text, boost=b, maxdist=node.distance, prefixlength=1)
                   for f, b in self.fields_for(node.field)]
-            return qs[0] if len(qs) == 1 else W.Or(qs)
+            return qs[0] if len(qs) == 1 else W.compound.DefaultOr(qs)
         raise TypeError(f"unknown query node {node!r}")  # pragma: no cover
 
 
 def to_whoosh(tree: Q.Node):
     """The Whoosh query for a parsed query tree (``NullQuery`` when nothing is searchable)."""
     import whoosh.query as W
+    import whoosh.query.compound  # noqa: F401  (DefaultOr)
 
     q = _Translator(W)(tree)
     return W.NullQuery if q is None else q
@@ -958,6 +960,19 @@ def _facet_counts(reader, docnums: Iterable[int], names: Iterable[str]) -> dict[
     return {n: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for n, c in counts.items()}
 
 
+def _scored_matches(s, wq) -> list[tuple[float, int]]:
+    """(-score, docnum) of every match, in one pass (gives the total and facets too)."""
+    ctx = s.context(needs_current=False, weighting=s.weighting)
+    out: list[tuple[float, int]] = []
+    append = out.append
+    for sub, offset in s.leaf_searchers():
+        m = wq.matcher(sub, ctx)
+        while m.is_active():
+            append((-m.score(), offset + m.id()))
+            m.next()
+    return out
+
+
 def search(index_dir: str | os.PathLike, query: str | Q.Node, *, limit: int = 20, offset: int = 0,
            sort: str = "relevance", facets: Iterable[str] = (), snippets: bool = True,
            body_loader: Callable[[str], str] | None = None, today: _dt.date | None = None,
@@ -985,13 +1000,12 @@ def search(index_dir: str | os.PathLike, query: str | Q.Node, *, limit: int = 20
         reader = s.reader()
         alldocs: list[int] | None = None
         if sort == "relevance":
-            res = s.search(wq, limit=max(1, offset + limit))
-            page = [(hit.docnum, hit.score) for hit in res][offset:offset + limit]
+            scored = _scored_matches(s, wq)
+            total = len(scored)
+            top = heapq.nsmallest(offset + limit, scored)  # (-score, docnum): best first
+            page = [(d, -neg) for neg, d in top[offset:]]
             if facets:
-                alldocs = list(s.docs_for_query(wq))
-                total = len(alldocs)
-            else:
-                total = len(res)
+                alldocs = [d for _, d in scored]
         else:
             alldocs = list(s.docs_for_query(wq))
             total = len(alldocs)

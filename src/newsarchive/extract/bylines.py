@@ -49,7 +49,7 @@ _CUT = re.compile(
 )
 _SPLIT = re.compile(r"\s*(?:,|;|\||·|•|/|\n|\s[-–—]\s|\s&\s|\s(?:and|und|et|y|e|og|och|en)\s)\s*", re.IGNORECASE)
 _AFFIX = re.compile(r"\s+(?:for|in|from|at|with|special to|reporting from)\s+")
-_DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}$", re.IGNORECASE)
+_DOMAIN = re.compile(r"^(?i:[\w-]+(?:\.[\w-]+)*)\.[a-z]{2,24}$")
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _ROLE_WORDS = frozenset(
     """staff writer writers senior chief correspondent correspondents reporter reporters editor
@@ -154,6 +154,8 @@ def clean_byline(text: str | None) -> list[Author]:
     text = text.strip(" -–—:|,;")
     for _ in range(2):
         text = _LEAD_IN.sub("", text).strip()
+    if _LEAD_IN.match(text + " "):
+        return []  # nothing but "By"
     m = _CUT.search(text)
     if m:
         text = text[:m.start()]

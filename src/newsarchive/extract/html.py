@@ -637,7 +637,7 @@ def extract_html(data: bytes, *, media_type: str | None = None, url: str | None 
         cut = re.sub(r"(?:\.\.\.|…)$", "", cut).rstrip()
         for g, label, value in c.items["title"]:
             extra = value[len(cut):] if value.casefold().startswith(cut.casefold()) else ""
-            if not extra.strip() or _SEPARATORS.match(extra) or _matches_site(extra, sites):
+            if not _norm(extra) or _SEPARATORS.match(extra) or _matches_site(extra, sites):
                 continue
             if ellipsis or (len(cut) >= 60 and extra[:1].isspace() is False and g in ("og", "title-tag", "meta")):
                 c.items["title"].insert(0, (PRECEDENCE["title"][0], label, value))
