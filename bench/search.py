@@ -87,26 +87,45 @@ def to_entries(docs: list[dict]) -> list[tuple[Entry, str]]:
 
 
 def make_queries(docs: list[dict], n: int, seed: int) -> list[tuple[int, str]]:
-    """(doc index, query) from titles that occur once: 2-4 of the title's rarest words."""
-    titles = Counter(d["title"].lower() for d in docs)
+    """(doc index, query): 2-4 distinctive words of a title, in title order.
+
+    The words are the title's rarest (by document frequency); k is drawn from 2-4, and more
+    words are added (up to 4) until no other title contains them all, so that the query has
+    one right answer. Titles where even 4 words are not enough are skipped (duplicated and
+    near-duplicated titles such as "XYZ CORP 1ST QTR NET").
+    """
     df: Counter[str] = Counter()
+    title_words = []
     for d in docs:
+        tw = {w.lower() for w in _WORD.findall(d["title"])}
+        title_words.append(tw)
         df.update(set(_WORD.findall((d["title"] + " " + d["text"]).lower())))
+    by_word: dict[str, set[int]] = {}
+    for i, tw in enumerate(title_words):
+        for w in tw:
+            by_word.setdefault(w, set()).add(i)
     rng = random.Random(seed)
-    candidates = [i for i, d in enumerate(docs) if titles[d["title"].lower()] == 1]
-    rng.shuffle(candidates)
+    order = list(range(len(docs)))
+    rng.shuffle(order)
     out = []
-    for i in candidates:
+    for i in order:
         words = []
         for w in _WORD.findall(docs[i]["title"]):
             if w.lower() not in _SKIP and w.lower() not in (x.lower() for x in words):
                 words.append(w)
         if len(words) < 2:
             continue
+        ranked = sorted(words, key=lambda w: df[w.lower()])
         k = min(len(words), rng.randint(2, 4))
-        chosen = set(sorted(words, key=lambda w: df[w.lower()])[:k])
-        q = " ".join(w for w in words if w in chosen)  # keep title order
-        out.append((i, q))
+        while True:
+            chosen = ranked[:k]
+            titles = set.intersection(*(by_word[w.lower()] for w in chosen))
+            if titles == {i} or k >= min(4, len(words)):
+                break
+            k += 1
+        if titles != {i}:
+            continue
+        out.append((i, " ".join(w for w in words if w in chosen)))
         if len(out) >= n:
             break
     return out

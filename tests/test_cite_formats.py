@@ -93,7 +93,9 @@ def test_biblatex_newspaper_and_bibtex_month_macro():
 def test_special_characters_escaped_but_not_in_url():
     out = cite.format_entry(SPECIAL, "biblatex")
     f = _fields(out)["special"]
-    assert f["title"] == (r"{AT\&T's} 50\% stake in \#1 firm\_x costs \$5\textbraceleft{}bn\textbraceright{}")
+    assert f["title"] == r"{AT\&T's} 50\% stake in \#1 firm\_x costs \$5\{bn\}"
+    lone = _fields(cite.format_entry(E(title="a } b {"), "biblatex"))["key2024"]["title"]
+    assert lone == r"a \textbraceright{} b \textbraceleft{}"  # unbalanced: never a bare \{ or \}
     assert f["author"] == r"{Tom \& Jerry Inc.}"
     assert f["url"] == "https://example.org/a_b%20c?x=1&y=2#frag"
     assert f["howpublished" if "howpublished" in f else "organization"] == r"{Money\_Daily \#5}"
@@ -124,7 +126,7 @@ def test_ascii_bibtex():
     rec = dict(bibtex.parse(out))["entry 'vucic' at line 1"]
     assert rec["title"] == e.title
     assert [a["family"] for a in rec["authors"]] == ["Vučić", "Stojanović", "Đoković", "Müller-Łukasz"]
-    assert f["title"].startswith(r"{Vu{\v{c}}i{\'c}} meets")
+    assert f["title"].startswith(r"Vu{\v{c}}i{\'c} meets {{\AA}ngstr{\"o}m} in {Z{\"u}rich} --- ``na")
     with pytest.raises(CitationError):
         cite.format_entry(E(title="Путин"), "bibtex", ascii=True)
 
@@ -244,7 +246,9 @@ def _clean(s: str) -> str:
 
 
 titles = st.text(text_chars, min_size=1, max_size=40).map(_clean).filter(bool)
-name_word = st.text(text_chars, min_size=1, max_size=12).map(_clean).filter(lambda s: bool(s) and s[0].isalpha())
+# no commas in person names: the model reserves "Given, Jr" for a suffix
+name_word = (st.text(text_chars, min_size=1, max_size=12).map(lambda s: _clean(s.replace(",", " ")))
+             .filter(lambda s: bool(s) and s[0].isalpha()))
 persons = st.builds(lambda f, g: Author(family=f, given=g), name_word, name_word)
 orgs = st.builds(lambda s: Author(literal=s), titles)
 authors = st.lists(persons | orgs, min_size=0, max_size=4).map(tuple)
@@ -293,6 +297,17 @@ def test_property_csljson_round_trip(title, authors, outlet, tags):
 
 # --------------------------------------------------------------------------- pandoc reads our BibLaTeX
 
+def _pandoc_name(a: dict) -> dict:
+    """pandoc splits "von der Leyen" into a dropping particle and a family name: join them back."""
+    a = dict(a)
+    particle = a.pop("dropping-particle", None) or a.pop("non-dropping-particle", None)
+    if particle:
+        a["family"] = f"{particle} {a['family']}"
+    if a.get("suffix") in ("Jr", "Sr"):
+        a["suffix"] += "."
+    return a
+
+
 @pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed (needed to check BibLaTeX output)")
 def test_pandoc_reads_biblatex(tmp_path):
     entries = [AP, GEC, SPECIAL, UNDATED]
@@ -306,7 +321,7 @@ def test_pandoc_reads_biblatex(tmp_path):
     for e in entries:
         p, o = items[e.citekey], ours[e.citekey]
         assert norm(p["title"]) == e.title, (p["title"], e.title)
-        assert p.get("author", []) == o.get("author", [])
+        assert [_pandoc_name(a) for a in p.get("author", [])] == o.get("author", [])
         assert p.get("issued") == o.get("issued")
         # pandoc reads @online organization as publisher, journaltitle as container-title
         assert (p.get("container-title") or p.get("publisher")) == e.outlet

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import store as st
-from .errors import (EntryNotFound, ExtractError, ImportFormatError, InvalidEntry, NewsArchiveError,
+from .errors import (AmbiguousID, EntryNotFound, ExtractError, ImportFormatError, InvalidEntry, NewsArchiveError,
                      StoreError, UsageError)
 from .model import Entry, PartialDate, Snapshot, now_utc, validate_id
 from .normalize import SETTABLE, citekey_base, normalise_fields, unique_citekey
@@ -331,7 +331,7 @@ class Ingest:
         session.touch(entry.id)
         self.store.create(entry, files, history=history, durable=self.durable)
         self.catalog.add(entry)
-        session.upsert(entry, text_bytes.decode("utf-8") if snapshot else "")
+        session.upsert(entry, text_bytes.decode("utf-8") if snapshot else (entry.notes or ""))
         return Outcome(record.ref, "created", entry.id, entry=entry)
 
     def _new_version(self, record: Record, entry_id: str, snapshot: Snapshot, data: bytes,
@@ -654,6 +654,10 @@ def select(root: Path, query: str | None, *, ids: Iterable[str] = ()) -> Iterato
     if not query:
         yield from store.iter_entries()
         return
+    single = _exact_ref(store, query)
+    if single is not None:  # `export 7h2kq9xa --to bagit`: a whole ID or a citekey names one entry
+        yield store.read(single)
+        return
     from . import index
 
     ensure_index(store)
@@ -661,6 +665,19 @@ def select(root: Path, query: str | None, *, ids: Iterable[str] = ()) -> Iterato
     for hit in result.hits:
         with contextlib.suppress(EntryNotFound):
             yield store.read(hit.id)
+
+
+def _exact_ref(store: st.Store, text: str) -> str | None:
+    text = text.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_:.\-+/]+", text):
+        return None
+    if text in store.ids():
+        return text
+    try:
+        found = store.resolve(text)
+    except (EntryNotFound, AmbiguousID):
+        return None
+    return found if store.read_json(found).get("citekey") == text else None
 
 
 def ensure_index(store: st.Store, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> bool:
@@ -911,3 +928,235 @@ def search(root: Path, query: str, *, limit: int = 20, offset: int = 0, sort: st
     return index.search(store.index_dir, query, limit=limit, offset=offset, sort=sort, facets=facets,
                         snippets=snippets, body_loader=load_body if snippets else None,
                         all_versions=all_versions)
+
+
+# --------------------------------------------------------------------------- edit and history
+
+EDITABLE = tuple(k for k in SETTABLE) + ("citekey",)
+
+
+def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, unset: Iterable[str] = (),
+         add_tags: Iterable[str] = (), remove_tags: Iterable[str] = (), dayfirst: bool = False,
+         replace_all: Mapping[str, Any] | None = None,
+         lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[Entry, list[dict[str, Any]]]:
+    """Change an entry's metadata. Values are validated as in ``add``; every change is appended to
+    the entry's history. ``replace_all`` is a whole edited document (from $EDITOR): every
+    editable field it has, or lacks, is taken as the new state. Snapshots cannot be edited."""
+    store = open_store(root)
+    with store.lock(timeout=lock_timeout):
+        entry_id = store.resolve(ref)
+        entry = store.read(entry_id)
+        current = entry.to_json()
+        new = dict(current)
+        if replace_all is not None:
+            unknown = set(replace_all) - set(EDITABLE)
+            if unknown:
+                raise UsageError(f"cannot edit {', '.join(sorted(unknown))} (editable: {', '.join(EDITABLE)})")
+            doc = {k: v for k, v in replace_all.items() if k != "citekey"}
+            normalised = normalise_fields({k: v for k, v in doc.items() if v not in (None, "", [])}, dayfirst=dayfirst)
+            for key in SETTABLE:
+                new[key] = normalised.get(key, [] if key in ("authors", "tags") else
+                                          (False if key == "designed_to_change" else None))
+            if "citekey" in replace_all:
+                new["citekey"] = replace_all["citekey"]
+        for key, value in (set_fields or {}).items():
+            if key == "citekey":
+                new["citekey"] = str(value)
+                continue
+            norm = normalise_fields({key: value}, dayfirst=dayfirst)
+            new.update(norm)
+        for key in unset:
+            name = {"author": "authors", "tag": "tags", "lang": "language"}.get(key, key)
+            if name not in SETTABLE:
+                raise UsageError(f"cannot unset {key!r} (fields: {', '.join(SETTABLE)})")
+            new[name] = [] if name in ("authors", "tags") else (False if name == "designed_to_change" else None)
+        tags = list(new.get("tags") or [])
+        for t in normalise_fields({"tags": list(add_tags)}).get("tags", []):
+            if t not in tags:
+                tags.append(t)
+        drop = set(normalise_fields({"tags": list(remove_tags)}).get("tags", []))
+        new["tags"] = [t for t in tags if t not in drop]
+        if new["citekey"] != current["citekey"]:
+            taken = {c for i, (c, *_rest) in _catalog(store).entries.items() if i != entry_id}
+            if new["citekey"] in taken:
+                raise UsageError(f"citekey {new['citekey']!r} is taken by another entry")
+        changes = [{"at": now_utc().iso(), "action": "set" if new[k] not in (None, [], False) else "unset",
+                    "field": k, "old": current[k], "new": new[k]}
+                   for k in EDITABLE if new.get(k) != current.get(k)]
+        if not changes:
+            return entry, []
+        prov = dict(current.get("provenance") or {})
+        for c in changes:
+            if c["action"] == "set":
+                prov[c["field"]] = "user"
+            else:
+                prov.pop(c["field"], None)
+        new["provenance"] = prov
+        updated = Entry.from_json(new)
+        with IndexSession(store) as session:
+            session.touch(entry_id)
+            store.update(updated, history=changes)
+            session.upsert(updated, body_text(store, updated))
+        return updated, changes
+
+
+def _catalog(store: st.Store) -> Catalog:
+    c = Catalog()
+    c.refresh(store)
+    return c
+
+
+def edit_document(entry: Entry) -> str:
+    """The editable fields as a JSON document for $EDITOR."""
+    data = entry.to_json()
+    doc = {k: data[k] for k in ("citekey",) + tuple(SETTABLE)}
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def parse_edit_document(text: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"the edited document is not valid JSON (line {exc.lineno}: {exc.msg}); nothing changed") from None
+    if not isinstance(doc, dict):
+        raise UsageError("the edited document must be a JSON object; nothing changed")
+    return doc
+
+
+def history(root: Path, ref: str) -> list[dict[str, Any]]:
+    store = open_store(root)
+    entry_id = store.resolve(ref)
+    return store.read_history(entry_id)
+
+
+# --------------------------------------------------------------------------- versions and diff
+
+def version_text(store: st.Store, entry: Entry, version: int) -> str:
+    if not 1 <= version <= len(entry.snapshots):
+        raise UsageError(f"entry {entry.id} has {len(entry.snapshots)} version(s); no version {version}")
+    return body_text(store, entry, version=version)
+
+
+def diff(root: Path, ref: str, *, from_version: int | None = None, to_version: int | None = None) -> dict[str, Any]:
+    """Word-level differences of the extracted text between two versions, and changed metadata."""
+    import difflib
+
+    store = open_store(root)
+    entry = store.read(store.resolve(ref))
+    n = len(entry.snapshots)
+    if n < 2 and (from_version is None or to_version is None):
+        raise UsageError(f"entry {entry.id} has {n} version(s); nothing to compare")
+    b = to_version or n
+    a = from_version or (b - 1)
+    old_text, new_text = version_text(store, entry, a), version_text(store, entry, b)
+    old_words, new_words = old_text.split(), new_text.split()
+    ops = []
+    sm = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        ops.append({"op": tag, "old": " ".join(old_words[i1:i2]), "new": " ".join(new_words[j1:j2])})
+    meta = []
+    ma, mb = entry.snapshots[a - 1].meta or {}, entry.snapshots[b - 1].meta or {}
+    for key in ("title", "modified", "authors"):
+        if ma.get(key) != mb.get(key):
+            meta.append({"field": key, "old": ma.get(key), "new": mb.get(key)})
+    sa, sb = entry.snapshots[a - 1], entry.snapshots[b - 1]
+    return {"id": entry.id, "from": {"version": a, "captured_at": sa.captured_at.iso(), "sha256": sa.sha256},
+            "to": {"version": b, "captured_at": sb.captured_at.iso(), "sha256": sb.sha256},
+            "metadata": meta, "text": ops,
+            "words": {"deleted": sum(len(o["old"].split()) for o in ops if o["op"] in ("delete", "replace")),
+                      "inserted": sum(len(o["new"].split()) for o in ops if o["op"] in ("insert", "replace"))}}
+
+
+# --------------------------------------------------------------------------- verify
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # corrupt | missing | extra | invalid | stale-index | not-indexed | extra-in-index
+    id: str | None
+    path: str | None
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "path": self.path, "detail": self.detail}
+
+
+def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False,
+           lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[int, list[Problem], bool]:
+    """Re-hash every snapshot, validate every entry, compare archive and index.
+    Returns (entries checked, problems, whether the index was repaired)."""
+    from . import index
+
+    store = open_store(root)
+    refs = list(refs)
+    ids = [store.resolve(r) for r in refs] if refs else store.ids()
+    problems: list[Problem] = []
+    good: dict[str, Entry] = {}
+    for entry_id in ids:
+        folder = store.entry_dir(entry_id)
+        try:
+            entry = store.read(entry_id)
+        except (StoreError, EntryNotFound) as exc:
+            kind = "missing" if isinstance(exc, EntryNotFound) else "invalid"
+            problems.append(Problem(kind, entry_id, str(folder / st.ENTRY_FILE), str(exc)))
+            continue
+        good[entry_id] = entry
+        expected = {st.ENTRY_FILE, st.HISTORY_FILE}
+        for n, s in enumerate(entry.snapshots, 1):
+            for rel, sha in ((s.path, s.sha256), (s.text_path, s.text_sha256), (s.warc_path, None)):
+                if not rel:
+                    continue
+                expected.add(rel)
+                path = folder / rel
+                if not path.is_file():
+                    problems.append(Problem("missing", entry_id, str(path), f"version {n}: file is missing"))
+                    continue
+                if sha is not None:
+                    actual = _hash_file(path)
+                    if actual != sha:
+                        problems.append(Problem("corrupt", entry_id, str(path),
+                                                f"version {n}: SHA-256 {actual[:16]}… does not match recorded {sha[:16]}…"))
+                if rel == s.path and path.stat().st_size != s.size:
+                    problems.append(Problem("corrupt", entry_id, str(path),
+                                            f"version {n}: {path.stat().st_size} bytes, recorded {s.size}"))
+        if st.HISTORY_FILE in os.listdir(folder):
+            try:
+                store.read_history(entry_id)
+            except StoreError as exc:
+                problems.append(Problem("invalid", entry_id, str(folder / st.HISTORY_FILE), str(exc)))
+        for path in sorted(folder.rglob("*")):
+            rel = path.relative_to(folder).as_posix()
+            if path.is_file() and rel not in expected:
+                problems.append(Problem("extra", entry_id, str(path), "file not referenced by entry.json"))
+    if not refs:
+        with os.scandir(store.archive) as it:
+            for d in it:
+                if d.name.startswith((".tmp-", ".trash-")):
+                    problems.append(Problem("extra", None, d.path, "left by an interrupted write; the next writer removes it"))
+    index_problems: list[Problem] = []
+    if not index.exists(store.index_dir):
+        index_problems.append(Problem("stale-index", None, str(store.index_dir), "the index is missing or outdated"))
+    else:
+        stored = index.stored_fingerprints(store.index_dir)
+        for entry_id, entry in good.items():
+            if entry_id not in stored:
+                index_problems.append(Problem("not-indexed", entry_id, None, "entry is not in the search index"))
+            elif stored[entry_id] != index.fingerprint(entry, body_text(store, entry)):
+                index_problems.append(Problem("stale-index", entry_id, None, "the index holds an older state of this entry"))
+        if not refs:
+            for entry_id in sorted(set(stored) - set(store.ids())):
+                index_problems.append(Problem("extra-in-index", entry_id, None, "indexed but not in the archive"))
+    repaired = False
+    if repair_index and index_problems:
+        with store.lock(timeout=lock_timeout):
+            rebuild_index(store)
+        repaired = True
+        index_problems = []
+    return len(ids), problems + index_problems, repaired
+
+
+def _hash_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -231,6 +231,12 @@ class Analyzer:
                 if chars:
                     t.startchar, t.endchar = start_char + m.start(), start_char + m.end()
                 yield t
+                if joined and "'" in text:
+                    # o'brien, int'l: the parts are findable too, at the same position
+                    for part in text.split("'"):
+                        if len(part) > 1 and part != "s":
+                            t.text = stem(part) if stemming else part
+                            yield t
                 pos += 1
                 continue
             parts = [(p.group(), p.start(), p.end()) for p in _ATOM_RE.finditer(s)]

@@ -246,7 +246,7 @@ def _is_braced_whole(name: str) -> bool:
             depth -= 1
             if depth == 0 and i != len(name) - 1:
                 return False
-    return depth == 0 and not name[1:2] == "\\"  # "{\'E}..." is a special character, not a group
+    return depth == 0
 
 
 def _authors(value: str) -> list[dict[str, str]]:
@@ -437,7 +437,7 @@ def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
             key = getattr(block, "key", None)
             if key:
                 where = f"entry {key!r} at line {line}"
-            reason = str(block.error).splitlines()[0]
+            reason = (str(block.error).strip().splitlines() or [type(block.error).__name__])[0]
             pending.append((where, ImportFormatError(f"{where}: {reason}")))
         elif isinstance(block, bm.Entry):
             pending.append((f"entry {block.key!r} at line {line}", block))

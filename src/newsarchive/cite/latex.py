@@ -76,18 +76,36 @@ def _ascii_char(ch: str) -> str:
     )
 
 
-def escape(text: str, *, ascii: bool = False) -> str:
+def braces_balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def escape(text: str, *, ascii: bool = False, balanced: bool | None = None) -> str:
     """Plain text -> LaTeX field text: specials escaped, ligatures broken, optionally ASCII only.
 
-    Whitespace runs become single spaces.
+    Braces become ``\\{`` ``\\}`` when they pair up in ``text`` (BibTeX counts them even
+    escaped, so they must balance; pandoc knows only this form), else the text commands
+    ``\\textbraceleft{}`` ``\\textbraceright{}``. Whitespace runs become single spaces.
     """
     text = " ".join(text.split())
+    if balanced is None:
+        balanced = braces_balanced(text)
     out: list[str] = []
     prev = ""
     for ch in text:
         if prev and (prev + ch) in _LIGATURE_PAIRS:
             out.append("{}")
-        if ch in SPECIALS:
+        if ch in "{}" and balanced:
+            out.append("\\" + ch)
+        elif ch in SPECIALS:
             out.append(SPECIALS[ch])
         elif ascii and not ch.isascii():
             out.append(_ascii_char(ch))
@@ -106,6 +124,7 @@ def protect_title(title: str, *, ascii: bool = False) -> str:
     left free, so title-casing styles can still capitalise them.
     """
     words = title.split()
+    bal = braces_balanced(title)
     out = []
     for i, word in enumerate(words):
         caps = [c.isupper() for c in word]
@@ -116,9 +135,10 @@ def protect_title(title: str, *, ascii: bool = False) -> str:
             lead, core, trail = word[:core_start], core[core_start:], word[len(core) + core_start:]
             if not core:
                 lead, core, trail = "", word, ""
-            esc = escape(lead, ascii=ascii) + "{" + escape(core, ascii=ascii) + "}" + escape(trail, ascii=ascii)
+            esc = (escape(lead, ascii=ascii, balanced=bal) + "{" + escape(core, ascii=ascii, balanced=bal) + "}"
+                   + escape(trail, ascii=ascii, balanced=bal))
         else:
-            esc = escape(word, ascii=ascii)
+            esc = escape(word, ascii=ascii, balanced=bal)
         out.append(esc)
     # ligatures across words are impossible (a space separates them)
     return " ".join(out)

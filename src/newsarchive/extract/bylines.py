@@ -27,7 +27,7 @@ from ..model import Author, looks_like_organisation, parse_name
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+|(?<!\w)@\w+", re.IGNORECASE)
 _LEAD_IN = re.compile(
     r"^(?:(?:written|reported|reporting|words|story|text|posted|compiled|edited|photos?|video|"
-    r"additional reporting|interview)\s+by|by|von|par|por|door|di|de|av|af|z|autor(?:in)?|author|"
+    r"additional reporting|interview)\s+by|by|von|par|por|door|av|autor(?:in)?|author|"
     r"autore|auteur|text)\s*[:\-–—]?\s+",
     re.IGNORECASE,
 )
@@ -154,7 +154,7 @@ def clean_byline(text: str | None) -> list[Author]:
     text = text.strip(" -–—:|,;")
     for _ in range(2):
         text = _LEAD_IN.sub("", text).strip()
-    if _LEAD_IN.match(text + " "):
+    if _LEAD_IN.fullmatch(text + " "):
         return []  # nothing but "By"
     m = _CUT.search(text)
     if m:

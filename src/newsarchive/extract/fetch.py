@@ -180,8 +180,8 @@ def fetch(
                             raise FetchError(f"fetching {url} took longer than {total_timeout:g} s")
                         chunks.append(chunk)
                     payload = b"".join(chunks)
-                    req_headers = tuple((k, v) for k, v in resp.request.headers.multi_items())
-                    resp_headers = tuple((k, v) for k, v in resp.headers.multi_items())
+                    req_headers = _raw_headers(resp.request.headers)
+                    resp_headers = _raw_headers(resp.headers)
                     exchanges.append(Exchange(
                         url=current, status=status, reason=resp.reason_phrase or "",
                         http_version=resp.http_version or "HTTP/1.1", request_headers=req_headers,
@@ -219,6 +219,11 @@ def fetch(
         raise FetchError(f"unsupported URL {current}: {_short(exc)}") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"fetching {current} failed: {_short(exc)}") from None
+
+
+def _raw_headers(headers) -> tuple[tuple[str, str], ...]:
+    """Header names and values as sent (original case and order, repeated names kept)."""
+    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw)
 
 
 def _short(exc: BaseException) -> str:

@@ -31,7 +31,8 @@ SECTION_LABELS = frozenset(
 _FURNITURE = re.compile(
     r"^(?:"
     r"[\d\s.,]+"                                            # a bare count: "0", "12"
-    r"|\d*\s*(?:comments?|responses?|replies|reactions?)\b.*"     # "Comments on this article", "3 comments"
+    r"|(?:\d+\s+)?(?:comments?|responses?|replies|reactions?)"  # "3 comments", "Comments on this article"
+    r"(?:\s+(?:on|to|about)\s+this\s+(?:article|story|post|page))?\s*(?:\(\d+\)|:)?"
     r"|(?:show|view|load|read|add|leave|post|join)\s+(?:\w+\s+)?(?:comments?|conversation|discussion).*"
     r"|share(?:\s+(?:this|on|via)\b.*)?|share\s+(?:article|story)"
     r"|advertisement|advert|ad|sponsored(?:\s+content)?|promoted"
@@ -52,7 +53,11 @@ _MD_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 
 def is_furniture(line: str) -> bool:
     line = line.strip()
-    return len(line) <= 120 and bool(_FURNITURE.match(line))
+    if len(line) > 120:
+        return False
+    if len(line.split()) > 8 and line.endswith((".", "!", "?")) and not re.match(r"(?i)©|\(c\)|copyright", line):
+        return False  # a sentence of prose, not a page element
+    return bool(_FURNITURE.match(line))
 
 
 def strip_trailing_furniture(lines: list[str]) -> list[str]:

@@ -1,0 +1,187 @@
+"""edit, history, diff, verify."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any, Optional
+
+import typer
+
+from . import app
+from .common import Format, FormatOpt, LockTimeoutOpt, fail, handles_errors, is_terminal, note, root_of
+
+
+def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise fail(f"{option} takes field=value, not {item!r}", 2)
+        key = key.strip()
+        if key in ("author", "authors", "tag", "tags") and key in out:
+            out[key] = out[key] + "; " + value  # several --set author=... add up
+        else:
+            out[key] = value
+    return out
+
+
+@app.command()
+@handles_errors
+def edit(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Entry ID, unique prefix or citekey.")],
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="field=value, e.g. section=World; repeatable.")] = None,
+    unset: Annotated[Optional[list[str]], typer.Option(help="Remove a field's value; repeatable.")] = None,
+    add_tag: Annotated[Optional[list[str]], typer.Option("--add-tag", help="Add a tag; repeatable.")] = None,
+    remove_tag: Annotated[Optional[list[str]], typer.Option("--remove-tag", help="Remove a tag; repeatable.")] = None,
+    dayfirst: Annotated[bool, typer.Option("--dayfirst/--monthfirst", help="Read 04/09/2024 as 4 September.")] = False,
+    fmt: FormatOpt = Format.table,
+    lock_timeout: LockTimeoutOpt = 30.0,
+) -> None:
+    """Change an entry's metadata (with no option: open $EDITOR on it). Every change is kept in its history."""
+    from .. import api
+
+    root = root_of(ctx)
+    replace_all = None
+    if not (set_ or unset or add_tag or remove_tag):
+        entry = api.get(root, ref)
+        if not sys.stdin.isatty():
+            raise fail("give --set/--unset/--add-tag/--remove-tag, or run at a terminal to use $EDITOR", 2)
+        edited = typer.edit(api.edit_document(entry), extension=".json")
+        if edited is None:
+            note("no change")
+            return
+        replace_all = api.parse_edit_document(edited)
+    updated, changes = api.edit(root, ref, set_fields=_pairs(set_, "--set"), unset=unset or (),
+                                add_tags=add_tag or (), remove_tags=remove_tag or (), dayfirst=dayfirst,
+                                replace_all=replace_all, lock_timeout=lock_timeout)
+    if fmt is not Format.table:
+        from ..render import write_records
+
+        write_records(changes, fmt=fmt.value, columns=["at", "action", "field", "old", "new"])
+        return
+    if not changes:
+        typer.echo(f"{updated.id}: no change")
+    for c in changes:
+        typer.echo(f"{updated.id}: {c['field']}: {_short(c['old'])} -> {_short(c['new'])}")
+
+
+def _short(value: Any) -> str:
+    from ..render import flat
+
+    text = flat(value)
+    return (text[:60] + "…") if len(text) > 60 else (text or "(none)")
+
+
+@app.command()
+@handles_errors
+def history(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Entry ID, unique prefix or citekey.")],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Versions and metadata edits of an entry, oldest first."""
+    from .. import api
+    from ..render import write_records
+
+    events = api.history(root_of(ctx), ref)
+    if fmt is Format.table:
+        rows = []
+        for e in events:
+            detail = {k: v for k, v in e.items() if k not in ("at", "action")}
+            if e.get("action") in ("set", "unset"):
+                text = f"{e.get('field')}: {_short(e.get('old'))} -> {_short(e.get('new'))}"
+            else:
+                text = ", ".join(f"{k} {_short(v)}" for k, v in detail.items())
+            rows.append({"at": e.get("at"), "action": e.get("action"), "detail": text})
+        write_records(rows, fmt="table", columns=["at", "action", "detail"])
+    else:
+        write_records(events, fmt=fmt.value, columns=["at", "action", "field", "old", "new", "version", "sha256", "source"])
+
+
+@app.command()
+@handles_errors
+def diff(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Entry ID, unique prefix or citekey.")],
+    from_: Annotated[Optional[int], typer.Option("--from", min=1, help="Older version (default: the one before --to).")] = None,
+    to: Annotated[Optional[int], typer.Option("--to", min=1, help="Newer version (default: the newest).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text (coloured at a terminal) or json.")] = "text",
+) -> None:
+    """Word-level changes in the article text between two versions, and changed metadata."""
+    from .. import api
+
+    if fmt not in ("text", "json"):
+        raise fail("diff --format is text or json", 2)
+    d = api.diff(root_of(ctx), ref, from_version=from_, to_version=to)
+    if fmt == "json":
+        typer.echo(json.dumps(d, ensure_ascii=False, indent=2))
+        return
+    a, b = d["from"], d["to"]
+    header = [f"--- version {a['version']} captured {a['captured_at']} sha256 {a['sha256'][:16]}",
+              f"+++ version {b['version']} captured {b['captured_at']} sha256 {b['sha256'][:16]}"]
+    for m in d["metadata"]:
+        header.append(f"{m['field']}: {_short(m['old'])} -> {_short(m['new'])}")
+    typer.echo("\n".join(header))
+    if is_terminal():
+        from rich.console import Console
+        from rich.text import Text
+
+        out = Text()
+        for op in d["text"]:
+            if op["op"] == "equal":
+                out.append(op["old"] + " ")
+                continue
+            if op["old"]:
+                out.append(op["old"], style="red strike")
+                out.append(" ")
+            if op["new"]:
+                out.append(op["new"], style="green bold")
+                out.append(" ")
+        Console().print(out)
+    else:  # piped: unified-style markers, one change per line with a little context
+        for n, op in enumerate(d["text"]):
+            if op["op"] == "equal":
+                continue
+            before = d["text"][n - 1]["old"].split()[-6:] if n and d["text"][n - 1]["op"] == "equal" else []
+            after = d["text"][n + 1]["old"].split()[:6] if n + 1 < len(d["text"]) and d["text"][n + 1]["op"] == "equal" else []
+            typer.echo("@@ " + " ".join(before) + " @@")
+            if op["old"]:
+                typer.echo("-" + op["old"])
+            if op["new"]:
+                typer.echo("+" + op["new"])
+            if after:
+                typer.echo("  " + " ".join(after))
+    typer.echo(f"{d['words']['deleted']} words deleted, {d['words']['inserted']} inserted")
+
+
+@app.command()
+@handles_errors
+def verify(
+    ctx: typer.Context,
+    refs: Annotated[Optional[list[str]], typer.Argument(help="Entries to check (default: all).")] = None,
+    repair_index: Annotated[bool, typer.Option("--repair-index", help="Rebuild the index when it is stale.")] = False,
+    fmt: FormatOpt = Format.table,
+    lock_timeout: LockTimeoutOpt = 30.0,
+) -> None:
+    """Re-hash every snapshot, validate every entry, compare archive and index; exit 1 on any problem."""
+    from .. import api
+    from ..render import write_records
+
+    checked, problems, repaired = api.verify(root_of(ctx), refs or (), repair_index=repair_index,
+                                             lock_timeout=lock_timeout)
+    if fmt is Format.table:
+        for p in problems:
+            where = p.path or p.id or ""
+            typer.echo(f"{p.kind}: {where}: {p.detail}")
+        if repaired:
+            typer.echo("index: rebuilt from the archive")
+        typer.echo(f"{checked} entries checked, {len(problems)} problem{'s' if len(problems) != 1 else ''}")
+    elif fmt is Format.json:
+        typer.echo(json.dumps({"checked": checked, "problems": [p.to_json() for p in problems],
+                               "index_repaired": repaired}, indent=2))
+    else:
+        write_records([p.to_json() for p in problems], fmt=fmt.value, columns=["kind", "id", "path", "detail"])
+    if problems:
+        raise typer.Exit(1)
