@@ -777,14 +777,40 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
             if count == 0:
                 sink(buf.getvalue())
         else:
-            from . import cite
-
-            for chunk in cite.stream(entries, to, ascii=ascii):
+            for chunk, n in _citation_chunks(entries, to, ascii=ascii):
                 sink(chunk)
-                count += 1
+                count += n
     finally:
         close()
     return count
+
+
+def _citation_chunks(entries: Iterable[Entry], style: str, *, ascii: bool,
+                     size: int = 500) -> Iterator[tuple[str, int]]:
+    """Stream a citation file format in chunks of ``size`` entries (flat memory for big exports)."""
+    import itertools
+    import json as _json
+
+    from . import cite
+
+    it = iter(entries)
+    first = True
+    if style == "csl-json":
+        yield "[\n", 0
+    while True:
+        chunk = list(itertools.islice(it, size))
+        if not chunk:
+            break
+        if style == "csl-json":
+            items = [_json.dumps(cite.csljson.item(e), ensure_ascii=ascii, indent=2) for e in chunk]
+            body = ",\n".join("  " + i.replace("\n", "\n  ") for i in items)
+            yield ("" if first else ",\n") + body, len(chunk)
+        else:
+            text = cite.format_entries(chunk, style, ascii=ascii)
+            yield ("" if first else "\n") + text, len(chunk)
+        first = False
+    if style == "csl-json":
+        yield "\n]\n", 0
 
 
 def _sink(out: Path | None, write: Callable[[str], Any] | None):
@@ -887,13 +913,9 @@ def fetch(url: str, **options: Any) -> FetchedPage:
 
     capture = fetching.fetch(url, **options)
     return FetchedPage(
-        url=url, final_url=capture.final_url, body=capture.body,
-        media_type=capture.headers.get("content-type", "text/html"),
+        url=url, final_url=capture.final_url, body=capture.body, media_type=capture.media_type,
         captured_at=PartialDate.from_datetime(capture.fetched_at.replace(microsecond=0)),
-        warc=fetching.warc_bytes(capture),
-        http={"requested_url": url, "final_url": capture.final_url, "status": capture.status,
-              "headers": dict(capture.headers), "fetched_at": capture.fetched_at.isoformat(),
-              "redirects": list(getattr(capture, "redirects", []) or [])},
+        warc=fetching.warc_bytes(capture), http=capture.http_info(),
     )
 
 
@@ -1160,3 +1182,27 @@ def _hash_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- citations
+
+def cite(root: Path, refs: Iterable[str], *, style: str, markup: str = "text", intext: bool = False,
+         version: int | None = None, ascii: bool = False) -> str:
+    """Citations of the given entries in one style (a whole file for bibtex/biblatex/csl-json/ris).
+    ``version`` cites that capture of each entry: its capture date as the access date, its hash."""
+    from . import cite as citing
+
+    if markup not in ("text", "html", "markdown"):
+        raise UsageError(f"unknown markup {markup!r} (text, html or markdown)")
+    store = open_store(root)
+    entries = [store.read(store.resolve(r)) for r in refs]
+    if not entries:
+        raise UsageError("give at least one entry ID (or pipe `search --format ids` into xargs)")
+    snapshots = {}
+    if version is not None:
+        for e in entries:
+            if not 1 <= version <= len(e.snapshots):
+                raise UsageError(f"entry {e.id} has {len(e.snapshots)} version(s); no version {version}")
+            snapshots[e.id] = e.snapshots[version - 1]
+    return citing.format_entries(entries, style, markup=markup, intext=intext, snapshots=snapshots,
+                                 ascii=ascii, sort=False)

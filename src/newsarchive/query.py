@@ -182,7 +182,7 @@ def _lex(q: str) -> list[_Tok]:
         word = q[i:j]
         if word in _OPERATORS:
             out.append(_Tok(word, word, i))
-        elif m:  # a pasted URL such as https://example.com/a
+        elif m and not (out and out[-1].kind == "FIELD"):  # a pasted URL: https://example.com/a
             out.append(_Tok("FIELD", "url", i))
             out.append(_Tok("WORD", word, i))
         else:

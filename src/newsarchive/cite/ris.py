@@ -166,9 +166,7 @@ def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
     last_tag = None
     for n, line in enumerate(text.splitlines(), 1):
         stripped = line.rstrip()
-        m = _LINE.match(stripped) or _LINE.match(stripped + " ")
-        if m is None and re.match(r"^[A-Z][A-Z0-9]  -$", stripped):
-            m = _LINE.match(stripped)
+        m = _LINE.match(stripped)
         if m:
             tag, value = m.group(1), (m.group(2) or "")
             if tag == "TY":

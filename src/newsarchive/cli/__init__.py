@@ -38,4 +38,4 @@ def main(
     ctx.obj = {"root": root}
 
 
-from . import entries, maintenance, search, transfer, versions  # noqa: E402,F401  (registers commands)
+from . import cite, entries, maintenance, search, transfer, versions  # noqa: E402,F401  (registers commands)

@@ -1,0 +1,28 @@
+"""cite."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from . import app
+from .common import handles_errors, root_of
+
+
+@app.command()
+@handles_errors
+def cite(
+    ctx: typer.Context,
+    refs: Annotated[list[str], typer.Argument(help="Entry IDs, unique prefixes or citekeys.")],
+    style: Annotated[str, typer.Option("--style", "-s", help="apa, mla, chicago, bibtex, biblatex, csl-json, ris.")] = "apa",
+    markup: Annotated[str, typer.Option(help="text, html or markdown (italics for APA, MLA, Chicago).")] = "text",
+    intext: Annotated[bool, typer.Option("--intext", help="The in-text form: (Associated Press, 2024).")] = False,
+    version: Annotated[Optional[int], typer.Option("--version", min=1, help="Cite this archived version (1 = first capture).")] = None,
+    ascii_: Annotated[bool, typer.Option("--ascii", help="BibTeX: LaTeX escapes instead of UTF-8.")] = False,
+) -> None:
+    """Cite entries in a style, ready to paste (or to append to a .bib file)."""
+    from .. import api
+
+    text = api.cite(root_of(ctx), refs, style=style, markup=markup, intext=intext, version=version, ascii=ascii_)
+    typer.echo(text.rstrip("\n"))

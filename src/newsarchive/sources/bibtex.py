@@ -1,0 +1,19 @@
+"""BibTeX and BibLaTeX: each entry a metadata-only record (@string macros, crossref, months)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+from . import Record, failed
+
+
+def read(path: Path) -> Iterator[Record]:
+    from ..cite import bibtex as parser
+
+    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    for ref, result in parser.parse(text):
+        if isinstance(result, Exception):
+            yield failed(ref, f"{ref}: {result}")
+        else:
+            yield Record(ref=ref, fields=dict(result), origin="imported")
