@@ -143,8 +143,9 @@ def test_all_bib_outputs_parse_back_without_failed_blocks():
 
 
 def test_duplicate_citekeys_rejected():
-    with pytest.raises(CitationError):
-        cite.format_entries([AP, AP], "bibtex")
+    for style in ("bibtex", "biblatex", "csl-json", "ris"):
+        with pytest.raises(CitationError):
+            cite.format_entries([AP, AP], style)
 
 
 # --------------------------------------------------------------------------- BibTeX import

@@ -132,6 +132,7 @@ class Catalog:
         self.entries: dict[str, tuple[str, tuple[str, ...], str | None, str | None]] = {}
         self.by_sha: dict[str, str] = {}
         self.by_url: dict[str, str] = {}
+        self.by_meta: dict[str, str] = {}
         self.citekeys: set[str] = set()
 
     def refresh(self, store: st.Store) -> None:
@@ -143,7 +144,9 @@ class Catalog:
                 self.add(store.read(entry_id))
 
     def _forget(self, entry_id: str) -> None:
-        citekey, shas, url, _ = self.entries.pop(entry_id)
+        citekey, shas, url, _, mkey = self.entries.pop(entry_id)
+        if mkey and self.by_meta.get(mkey) == entry_id:
+            del self.by_meta[mkey]
         self.citekeys.discard(citekey)
         for s in shas:
             if self.by_sha.get(s) == entry_id:
@@ -156,7 +159,10 @@ class Catalog:
             self._forget(entry.id)
         shas = tuple(s.sha256 for s in entry.snapshots)
         text_sha = entry.snapshot.text_sha256 if entry.snapshot else None
-        self.entries[entry.id] = (entry.citekey, shas, entry.url, text_sha)
+        mkey = meta_key(entry.to_json(), entry.citekey)
+        self.entries[entry.id] = (entry.citekey, shas, entry.url, text_sha, mkey)
+        if mkey:
+            self.by_meta.setdefault(mkey, entry.id)
         self.citekeys.add(entry.citekey)
         for s in shas:
             self.by_sha.setdefault(s, entry.id)
@@ -174,6 +180,23 @@ class Catalog:
             if key in self.by_url:
                 return self.by_url[key]
         return None
+
+
+def meta_key(fields: Mapping[str, Any], citekey: str | None = None) -> str | None:
+    """Title (or, for an untitled record, its citation key) + year + first author, folded: how a
+    metadata-only record (a citation from BibTeX, RIS, CSL-JSON) is recognised when imported again."""
+    from .normalize import ascii_fold
+
+    title = re.sub(r"[^a-z0-9]", "", ascii_fold(fields.get("title") or "").lower())
+    if not title and citekey:
+        title = "key:" + citekey
+    if not title:
+        return None
+    year = str(fields.get("published") or "")[:4]
+    authors = fields.get("authors") or []
+    first = authors[0] if authors else {}
+    name = re.sub(r"[^a-z0-9]", "", ascii_fold(first.get("family") or first.get("literal") or "").lower())
+    return f"{title}|{year}|{name}"
 
 
 def _url_keys(url: str | None) -> list[str]:
@@ -272,7 +295,8 @@ class Ingest:
             existing = self.catalog.find_url(url)
             if existing:
                 return Outcome(record.ref, "duplicate", existing, f"revisit of {url}")
-            raise ImportFormatError(f"revisit of {url}, which is not archived; nothing to resolve it to")
+            return Outcome(record.ref, "skipped", None,
+                           f"revisit of {url}, whose original capture is not archived; nothing to resolve it to")
         raw = dict(record.fields)
         given_key = raw.pop("citekey", None)
         fields = normalise_fields(raw, dayfirst=self.dayfirst)
@@ -311,6 +335,9 @@ class Ingest:
             existing = self.catalog.find_url(fields.get("url"))
             if existing and not self.new_entry:
                 return Outcome(record.ref, "duplicate", existing, f"same URL as entry {existing}")
+            existing = self.catalog.by_meta.get(meta_key(fields, given_key) or "")
+            if existing and not self.new_entry:
+                return Outcome(record.ref, "duplicate", existing, f"same title, year and author as entry {existing}")
 
         entry_id = self.catalog.new_id()
         if given_key and given_key not in self.catalog.citekeys:

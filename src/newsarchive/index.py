@@ -906,13 +906,15 @@ def make_snippet(text: str, hl: _Highlight, words: int = SNIPPET_WORDS,
     last = min(len(spans), first + words) - 1
     marked = {i for i, _ in hits if first <= i <= last}
     out = ["…" if first > 0 else ""]
-    cursor = spans[first][0]
+    cursor = 0 if first == 0 else spans[first][0]
     for i in range(first, last + 1):
         s, e = spans[i]
         out.append(html.escape(text[cursor:s], quote=False))
         w = html.escape(text[s:e], quote=False)
         out.append(f"<b>{w}</b>" if i in marked else w)
         cursor = e
+    tail = re.match(r"\S*", text[cursor:cursor + 20])  # closing punctuation
+    out.append(html.escape(tail.group() if tail else "", quote=False))
     if last < len(spans) - 1:
         out.append("…")
     return " ".join("".join(out).split())

@@ -127,6 +127,10 @@ def format_entries(
     if st.whole_file:
         if intext:
             raise CitationError(f"{st.name} has no in-text form")
+        keys = [e.citekey for e in entries]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise CitationError(f"duplicate citation key(s): {', '.join(dupes)}")
         return st.file(entries, snapshots, ascii)
     if sort and not intext and st.sort_key:
         entries.sort(key=st.sort_key)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 from urllib.parse import urljoin, urlsplit
 
 from ..model import Author, PartialDate
@@ -605,11 +605,11 @@ def extract_html(data: bytes, *, media_type: str | None = None, url: str | None 
                 break
             c.add("url", "canonical", "canonical", href)
             break
-    base_url = url
+
     chosen_url = c.choose("url")
     page_url = urljoin(url or "", chosen_url[0]) if chosen_url else url
     c.add("published", "url", "url", date_from_url(page_url) or date_from_url(url))
-    host = urlsplit(page_url or base_url or "").hostname
+    host = urlsplit(page_url or url or "").hostname
     if host:
         c.add("outlet", "domain", "domain", readable_domain(host))
 

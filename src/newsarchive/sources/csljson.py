@@ -14,6 +14,6 @@ def read(path: Path) -> Iterator[Record]:
     text = path.read_bytes().decode("utf-8-sig", errors="replace")
     for ref, result in parser.parse(text):
         if isinstance(result, Exception):
-            yield failed(ref, f"{ref}: {result}")
+            yield failed(ref, str(result))  # the parser names the place already
         else:
             yield Record(ref=ref, fields=dict(result), origin="imported")

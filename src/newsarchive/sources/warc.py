@@ -74,7 +74,11 @@ def _one(record, it, raw, path: Path, offset: int, *, max_bytes: int, is_arc: bo
     date = headers.get_header("WARC-Date")
     if rtype == "revisit":
         refers = headers.get_header("WARC-Refers-To-Target-URI") or uri
+        http = record.http_headers
+        kind = (http.get_header("Content-Type") if http is not None else "") or ""
         record.content_stream().read()
+        if kind and kind.split(";")[0].strip().lower() not in EXTRACTABLE:
+            return  # a revisit of a stylesheet, image or font: not an article
         yield Record(ref=ref, fields={"url": refers}, origin="imported", match_only=True,
                      source=f"{path.name}#{ref}")
         return
