@@ -1213,6 +1213,17 @@ def _hash_file(path: Path) -> str:
 
 # --------------------------------------------------------------------------- citations
 
+def _as_of(entry: Entry, snap: Snapshot) -> Entry:
+    """The entry as that capture showed it: its headline, modified date and byline, unless the
+    user set them (what the user says wins)."""
+    meta = dict(snap.meta or {})
+    data = entry.to_json()
+    for key in ("title", "modified", "authors"):
+        if key in meta and entry.provenance.get(key, "").startswith("extracted"):
+            data[key] = meta[key]
+    return Entry.from_json(data)
+
+
 def cite(root: Path, refs: Iterable[str], *, style: str, markup: str = "text", intext: bool = False,
          version: int | None = None, ascii: bool = False) -> str:
     """Citations of the given entries in one style (a whole file for bibtex/biblatex/csl-json/ris).
@@ -1231,5 +1242,6 @@ def cite(root: Path, refs: Iterable[str], *, style: str, markup: str = "text", i
             if not 1 <= version <= len(e.snapshots):
                 raise UsageError(f"entry {e.id} has {len(e.snapshots)} version(s); no version {version}")
             snapshots[e.id] = e.snapshots[version - 1]
+        entries = [_as_of(e, snapshots[e.id]) for e in entries]
     return citing.format_entries(entries, style, markup=markup, intext=intext, snapshots=snapshots,
                                  ascii=ascii, sort=False)

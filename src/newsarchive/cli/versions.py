@@ -46,10 +46,13 @@ def edit(
     replace_all = None
     if not (set_ or unset or add_tag or remove_tag):
         entry = api.get(root, ref)
-        if not sys.stdin.isatty():
-            raise fail("give --set/--unset/--add-tag/--remove-tag, or run at a terminal to use $EDITOR", 2)
-        edited = typer.edit(api.edit_document(entry), extension=".json")
-        if edited is None:
+        import os
+
+        if not (sys.stdin.isatty() or os.environ.get("VISUAL") or os.environ.get("EDITOR")):
+            raise fail("give --set/--unset/--add-tag/--remove-tag, or set $EDITOR to edit the entry", 2)
+        original = api.edit_document(entry)
+        edited = _run_editor(original)
+        if edited == original:
             note("no change")
             return
         replace_all = api.parse_edit_document(edited)
@@ -65,6 +68,30 @@ def edit(
         typer.echo(f"{updated.id}: no change")
     for c in changes:
         typer.echo(f"{updated.id}: {c['field']}: {_short(c['old'])} -> {_short(c['new'])}")
+
+
+def _run_editor(text: str) -> str:
+    """Open $VISUAL/$EDITOR (else vi) on a temporary copy of ``text``; return what was saved."""
+    import os
+    import shlex
+    import subprocess
+    import tempfile
+
+    command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    fd, path = tempfile.mkstemp(prefix="newsarchive-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        try:
+            code = subprocess.call([*shlex.split(command), path])
+        except OSError as exc:
+            raise fail(f"cannot run the editor {command!r}: {exc.strerror}", 2) from None
+        if code != 0:
+            raise fail(f"the editor exited with status {code}; nothing changed", 1)
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    finally:
+        os.unlink(path)
 
 
 def _short(value: Any) -> str:
