@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -90,6 +91,8 @@ def add(
         media_type = media_type or capture.media_type
         captured = capture.captured_at
         fields.setdefault("url", capture.final_url)
+    elif re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source):
+        raise fail(f"only http and https URLs can be fetched, not {source.split(':', 1)[0]}://", 2)
     else:
         path = Path(source)
         if not path.is_file():
