@@ -994,6 +994,9 @@ def _facet_counts(reader, docnums: Iterable[int], names: Iterable[str]) -> dict[
         if n not in FACETS:
             raise ValueError(f"unknown facet {n!r} (one of: {', '.join(FACETS)})")
     counts: dict[str, dict[str, int]] = {n: {} for n in wanted}
+    docnums = list(docnums)
+    if not docnums:  # an empty index has no columns (Whoosh's EmptyReader raises)
+        return {n: [] for n in wanted}
     col = reader.column_reader("facets")
     slot = {"outlet": 0, "year": 1, "kind": 2, "author": 3, "tag": 4}
     for d in docnums:
@@ -1063,7 +1066,7 @@ def search(index_dir: str | os.PathLike, query: str | Q.Node, *, limit: int = 20
         else:
             alldocs = list(s.docs_for_query(wq))
             total = len(alldocs)
-            col = reader.column_reader("sortdate")
+            col = reader.column_reader("sortdate") if alldocs else None  # none in an empty index
             dated = [(col[d], d) for d in alldocs]
             undated = [d for k, d in dated if not k]
             dated = [(k, d) for k, d in dated if k]

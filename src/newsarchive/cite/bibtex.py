@@ -437,7 +437,8 @@ def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
             key = getattr(block, "key", None)
             if key:
                 where = f"entry {key!r} at line {line}"
-            reason = (str(block.error).strip().splitlines() or [type(block.error).__name__])[0]
+            detail = getattr(block.error, "abort_reason", None) or str(block.error)
+            reason = (detail.strip().splitlines() or [type(block.error).__name__])[0]
             pending.append((where, ImportFormatError(f"{where}: {reason}")))
         elif isinstance(block, bm.Entry):
             pending.append((f"entry {block.key!r} at line {line}", block))
