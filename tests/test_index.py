@@ -368,3 +368,21 @@ def test_search_works_while_a_writer_holds_the_lock_and_a_second_writer_times_ou
         t.join()
         assert errors == [[]]
     assert found(d, "oil") == ["art3"]
+
+
+def test_batches_merge_in_tiers_and_optimize(tmp_path, monkeypatch):
+    monkeypatch.setattr(index, "MERGE_FANOUT", 3)
+    d = tmp_path / "ix"
+    for e, body in ARTICLES:  # one batch per article
+        with index.writer(d) as w:
+            w.upsert(e, body)
+
+    def segments():
+        return len(list(d.glob("g-*/*.seg")))
+
+    assert segments() < len(ARTICLES)  # tiers were merged along the way
+    before = index.search(d, "sanctions", snippets=False)
+    index.optimize(d)
+    assert segments() == 1
+    after = index.search(d, "sanctions", snippets=False)
+    assert [h.id for h in after.hits] == [h.id for h in before.hits] and after.total == 3

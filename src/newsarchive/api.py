@@ -356,6 +356,7 @@ class Ingest:
                 "snapshots": [snapshot.to_json()] if snapshot else [], "provenance": provenance}
         if "accessed" not in data and snapshot is not None:
             data["accessed"] = snapshot.captured_at.iso()
+            provenance["accessed"] = "capture"
         entry = Entry.from_json(data)
         if not write:
             return Outcome(record.ref, "would-create", entry.id, entry=entry)

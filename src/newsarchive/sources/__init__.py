@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from ..model import PartialDate
 
@@ -27,6 +27,17 @@ class Record:
     files_dir: Path | None = None  # where an exported entry's files are
     error: str | None = None  # set when the source could not read this record
     match_only: bool = False  # only report which entry it matches (a WARC revisit); never create
+
+
+def read_citations(path: Path, parse) -> "Iterator[Record]":
+    """A citation file (CSL-JSON, BibTeX, RIS) as metadata-only records; ``parse`` is the
+    matching ``newsarchive.cite`` parser, which names the place of each error itself."""
+    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    for ref, result in parse(text):
+        if isinstance(result, Exception):
+            yield failed(ref, str(result))
+        else:
+            yield Record(ref=ref, fields=dict(result), origin="imported")
 
 
 def failed(ref: str, message: str) -> Record:

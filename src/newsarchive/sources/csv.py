@@ -68,7 +68,11 @@ def read(path: Path, *, mapping: Mapping[str, str] | None = None, delimiter: str
     raw = path.open("rb")
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
     try:
-        sample = text.read(8192)
+        try:
+            sample = text.read(8192)
+        except UnicodeDecodeError:  # sniff what decodes; the rows that do not are reported below
+            raw.seek(0)
+            sample = raw.read(32768).decode("utf-8-sig", "replace")[:8192]
         text.seek(0)
         if delimiter is None:
             try:
