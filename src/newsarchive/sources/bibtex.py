@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Iterator
 
@@ -11,4 +12,12 @@ from . import Record, read_citations
 def read(path: Path) -> Iterator[Record]:
     from ..cite import bibtex as parser
 
-    return read_citations(path, parser.parse)
+    # bibtexparser logs each block it cannot parse; the failed record already carries the reason,
+    # and the log line would only repeat it on standard error (and clutter piped output)
+    log = logging.getLogger("bibtexparser")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield from read_citations(path, parser.parse)
+    finally:
+        log.setLevel(level)

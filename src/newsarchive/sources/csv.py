@@ -66,13 +66,10 @@ def column_map(header: list[str], mapping: Mapping[str, str]) -> dict[str, int]:
 def read(path: Path, *, mapping: Mapping[str, str] | None = None, delimiter: str | None = None) -> Iterator[Record]:
     csv.field_size_limit(MAX_FIELD)
     raw = path.open("rb")
-    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    # bytes that are not UTF-8 become lone surrogates: the row holding them is reported, the rest read
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        try:
-            sample = text.read(8192)
-        except UnicodeDecodeError:  # sniff what decodes; the rows that do not are reported below
-            raw.seek(0)
-            sample = raw.read(32768).decode("utf-8-sig", "replace")[:8192]
+        sample = text.read(8192)
         text.seek(0)
         if delimiter is None:
             try:
@@ -86,6 +83,9 @@ def read(path: Path, *, mapping: Mapping[str, str] | None = None, delimiter: str
             return
         except (csv.Error, UnicodeDecodeError) as exc:
             yield failed("line 1", f"line 1: cannot read the header ({exc})")
+            return
+        if not _is_utf8(header):
+            yield failed("line 1", "line 1: the header is not UTF-8 text; save the file as UTF-8")
             return
         cols = column_map(header, mapping or {})
         if "title" not in cols and "text" not in cols and "snapshot" not in cols and "url" not in cols:
@@ -107,6 +107,9 @@ def read(path: Path, *, mapping: Mapping[str, str] | None = None, delimiter: str
             ref = f"line {line}"
             if not any(c.strip() for c in row):
                 continue
+            if not _is_utf8(row):
+                yield failed(ref, f"{ref}: not UTF-8 text; skipped (save the file as UTF-8)")
+                continue
             if len(row) != len(header):
                 yield failed(ref, f"{ref}: {len(row)} cells where the header has {len(header)}")
                 continue
@@ -114,6 +117,15 @@ def read(path: Path, *, mapping: Mapping[str, str] | None = None, delimiter: str
             yield _record(values, ref=ref, base=base)
     finally:
         text.close()
+
+
+def _is_utf8(cells: list[str]) -> bool:
+    try:
+        for c in cells:
+            c.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _record(values: dict[str, str], *, ref: str, base: Path) -> Record:
