@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Annotated, Optional
@@ -15,16 +16,18 @@ HIT_COLUMNS = ["id", "citekey", "published", "outlet", "title", "score", "snippe
 
 
 def _terminal_snippet(snippet: str | None) -> str:
+    """The index's HTML snippet (escaped text, matches in <b>) as rich markup: matches in bold."""
     from rich.markup import escape
 
     if not snippet:
         return ""
     parts = re.split(r"(<b>.*?</b>)", snippet)
-    return "".join(f"[bold]{escape(p[3:-4])}[/bold]" if p.startswith("<b>") else escape(p) for p in parts)
+    return "".join(f"[bold]{escape(html.unescape(p[3:-4]))}[/bold]" if p.startswith("<b>")
+                   else escape(html.unescape(p)) for p in parts)
 
 
 def _plain_snippet(snippet: str | None) -> str:
-    return re.sub(r"</?b>", "", snippet or "")
+    return html.unescape(re.sub(r"</?b>", "", snippet or ""))
 
 
 @app.command()
@@ -69,4 +72,7 @@ def search(
         for name, items in result.facets.items():
             write_records([{name: v, "count": n} for v, n in items], fmt="table", columns=[name, "count"])
         return
+    if fmt_value == "csv":  # a spreadsheet wants text, not HTML
+        for h in hits:
+            h["snippet"] = _plain_snippet(h["snippet"])
     write_records(hits, fmt=fmt_value, columns=HIT_COLUMNS)
