@@ -101,6 +101,7 @@ def test_rm_asks_and_yes(cli, root, sample_file):
     (["list", "--sort", "colour"], "cannot sort by"),
     (["rm", "zzzz", "--yes"], "no entry matches"),
     (["import", "nope.jsonl"], "no such file"),
+    (["add", "-"], "empty snapshot"),
 ])
 def test_user_mistakes_are_one_line_errors(cli, root, args, message):
     def entries():  # every entry folder and stray file; the lock file is not data

@@ -267,13 +267,19 @@ class Ingest:
         self.dry_run = dry_run
         self.lock_timeout = lock_timeout
         self.durable = durable
+        self.stop_on_error = False  # end a batch at its first failed record (--on-error stop)
         self.catalog = Catalog()
 
     # one batch: lock, refresh catalog, write entries, update index, unlock
     def run_batch(self, records: list[Record]) -> list[Outcome]:
         if self.dry_run:
             self.catalog.refresh(self.store)
-            return [self._safe(r, write=False) for r in records]
+            outcomes = []
+            for r in records:
+                outcomes.append(self._safe(r, write=False))
+                if self.stop_on_error and outcomes[-1].status == "failed":
+                    break
+            return outcomes
         with self.store.lock(timeout=self.lock_timeout):
             self.catalog.refresh(self.store)
             with IndexSession(self.store) as session:
@@ -281,6 +287,8 @@ class Ingest:
                 for r in records:
                     o = self._safe(r, write=True, session=session)
                     outcomes.append(o)
+                    if self.stop_on_error and o.status == "failed":
+                        break  # --on-error stop: nothing after the first failure is written
                 if self.durable == "batch" and any(o.status in ("created", "new-version") for o in outcomes):
                     sync_filesystem(self.store.archive)
             return outcomes
@@ -311,6 +319,8 @@ class Ingest:
         files: list[st.NewFile] = []
         snapshot: Snapshot | None = None
         if record.data is not None:
+            if not record.data.strip():
+                raise UsageError(f"{record.source or record.ref}: empty snapshot; nothing to archive")
             if len(record.data) > MAX_SNAPSHOT_BYTES:
                 raise UsageError(f"snapshot is {len(record.data)} bytes; the limit is {MAX_SNAPSHOT_BYTES}")
             media_type = record.media_type or guess_media_type(record.source, record.data)
@@ -443,7 +453,7 @@ class Ingest:
         history = [{"at": now_utc().iso(), "action": "imported", "source": record.source or record.ref}]
         self.store.create(entry, files, history=history, durable=self.durable is True)
         self.catalog.add(entry)
-        session.upsert(entry, text)
+        session.upsert(entry, text if entry.snapshots else (entry.notes or ""))  # as body_text() has it
         return Outcome(record.ref, "created", entry.id, entry=entry)
 
 
@@ -646,6 +656,7 @@ def ingest_records(root: Path, records: Iterable[Record], *, dayfirst: bool = Fa
     store = open_store(root)
     ingest = Ingest(store, dayfirst=dayfirst, dry_run=dry_run, lock_timeout=lock_timeout,
                     durable=durable, new_entry=new_entry)
+    ingest.stop_on_error = on_error == "stop"
     batch: list[Record] = []
 
     def flush() -> Iterator[Outcome]:
@@ -655,12 +666,18 @@ def ingest_records(root: Path, records: Iterable[Record], *, dayfirst: bool = Fa
             if r.error is not None:
                 yield Outcome(r.ref, "failed", message=r.error)
             else:
-                yield next(done)
+                o = next(done, None)
+                if o is None:  # the batch ended at a failure (--on-error stop)
+                    break
+                yield o
         batch.clear()
 
     for record in records:
         if on_error == "stop" and record.error is not None:
-            yield from flush()
+            for o in flush():
+                yield o
+                if o.status == "failed":
+                    return
             yield Outcome(record.ref, "failed", message=record.error)
             return
         batch.append(record)
@@ -750,8 +767,9 @@ def ensure_index(store: st.Store, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT)
 # --------------------------------------------------------------------------- import / export
 
 def open_source(path: Path, *, source_format: str | None = None, mapping: Mapping[str, str] | None = None,
-                fetcher: Callable[[str], Any] | None = None) -> Iterator[Record]:
-    """The record stream of an input file or folder, its format detected or given."""
+                fetcher: Callable[[str], Any] | None = None, host_delay: float | None = None) -> Iterator[Record]:
+    """The record stream of an input file or folder, its format detected or given. ``host_delay``:
+    URL lists, seconds between two requests to one host (default: the source's own)."""
     from . import sources
 
     if str(path) != "-" and not path.exists():
@@ -773,22 +791,24 @@ def open_source(path: Path, *, source_format: str | None = None, mapping: Mappin
         kwargs = {"mapping": dict(mapping or {}), "delimiter": "\t" if fmt == "tsv" else None}
     if fmt == "urls":
         kwargs = {"fetcher": fetcher or fetch}
+        if host_delay is not None:
+            kwargs["host_delay"] = host_delay
     return module.read(path, **kwargs)
 
 
 def import_file(root: Path, path: Path, *, source_format: str | None = None,
                 mapping: Mapping[str, str] | None = None, dayfirst: bool = False, dry_run: bool = False,
                 on_error: str = "skip", lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-                batch_size: int = BATCH_SIZE) -> Iterator[Outcome]:
+                batch_size: int = BATCH_SIZE, host_delay: float | None = None) -> Iterator[Outcome]:
     open_store(root)
-    records = open_source(path, source_format=source_format, mapping=mapping)
+    records = open_source(path, source_format=source_format, mapping=mapping, host_delay=host_delay)
     return ingest_records(root, records, dayfirst=dayfirst, dry_run=dry_run, on_error=on_error,
                           lock_timeout=lock_timeout, batch_size=batch_size)
 
 
 EXPORT_FORMATS = ("jsonl", "csv", "csl-json", "bibtex", "biblatex", "ris", "warc", "bagit")
 CSV_COLUMNS = ["id", "citekey", "title", "authors", "outlet", "kind", "published", "modified", "accessed",
-               "url", "archived_url", "section", "pages", "language", "tags", "notes"]
+               "url", "archived_url", "section", "pages", "language", "tags", "notes", "designed_to_change"]
 
 
 def export(root: Path, *, to: str, out: Path | None, query: str | None = None, ids: Iterable[str] = (),

@@ -113,6 +113,8 @@ def add(
     if outcome.status in ("created", "would-create"):
         verb = "Would archive" if dry_run else "Archived"
         typer.echo(f"{verb} {entry.id}  [{entry.citekey}]  {entry.title or '(no title)'}")
+        if not entry.title:
+            note(f"no title was found; set one with: newsarchive edit {entry.id} --set 'title=...'")
     else:
         typer.echo(f"{outcome.status}: {outcome.id}: {outcome.message}")
 
