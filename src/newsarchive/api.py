@@ -125,23 +125,69 @@ def _matches(e: Entry, filters: Mapping[str, str]) -> bool:
 # --------------------------------------------------------------------------- catalog (dedup state)
 
 class Catalog:
-    """What the collection holds, for deduplication and unique keys: built once per operation
-    and refreshed incrementally each time the lock is taken (another process may have written)."""
+    """What the collection holds, for deduplication and unique keys.
 
-    def __init__(self) -> None:
-        self.entries: dict[str, tuple[str, tuple[str, ...], str | None, str | None]] = {}
+    Kept in memory during an operation and cached in ``index/catalog.jsonl`` (derived, like the
+    index: one line per write, the last line per ID wins), so that adding one entry to a large
+    collection does not read every ``entry.json``. :meth:`refresh` runs each time the lock is
+    taken: it reads lines other writers appended, drops IDs whose folders are gone and reads the
+    ``entry.json`` of any folder the cache does not know (which also rebuilds a missing cache).
+    """
+
+    CACHE = "catalog.jsonl"
+
+    def __init__(self, store: st.Store | None = None) -> None:
+        self.entries: dict[str, tuple[str, tuple[str, ...], str | None, str | None, str | None]] = {}
         self.by_sha: dict[str, str] = {}
         self.by_url: dict[str, str] = {}
         self.by_meta: dict[str, str] = {}
         self.citekeys: set[str] = set()
+        self.path = store.index_dir / self.CACHE if store is not None else None
+        self._offset = 0
+        self._persist = False
 
-    def refresh(self, store: st.Store) -> None:
+    def refresh(self, store: st.Store, *, locked: bool = False) -> None:
+        """Bring the catalog up to date; ``locked``: the caller holds the collection lock, so
+        what is learnt may be written to the cache."""
+        self._persist = locked and self.path is not None and self.path.parent.is_dir()
+        self._read_cache()
         ids = set(store.ids())
         for gone in set(self.entries) - ids:
             self._forget(gone)
-        for entry_id in ids - set(self.entries):
+        for entry_id in sorted(ids - set(self.entries)):
             with contextlib.suppress(StoreError, EntryNotFound):
                 self.add(store.read(entry_id))
+
+    def _read_cache(self) -> None:
+        if self.path is None or not self.path.exists():
+            return
+        with open(self.path, "rb") as fh:
+            fh.seek(self._offset)
+            data = fh.read()
+        end = data.rfind(b"\n") + 1  # a line cut short by a crash is left for later
+        self._offset += end
+        for line in data[:end].splitlines():
+            try:
+                row = json.loads(line)
+                entry_id = row["id"]
+                if entry_id in self.entries:
+                    self._forget(entry_id)
+                if not row.get("removed"):
+                    self._remember(entry_id, (row["k"], tuple(row["s"]), row["u"], row["t"], row["m"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # a damaged line: the folder scan in refresh() covers that entry
+
+    def _append(self, row: dict[str, Any]) -> None:
+        if not self._persist:
+            return
+        with open(self.path, "ab") as fh:
+            if fh.tell() and self._offset < fh.tell():
+                with open(self.path, "rb") as rh:
+                    rh.seek(fh.tell() - 1)
+                    if rh.read(1) != b"\n":
+                        fh.write(b"\n")
+            fh.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
+            self._offset = fh.tell()
 
     def _forget(self, entry_id: str) -> None:
         citekey, shas, url, _, mkey = self.entries.pop(entry_id)
@@ -151,23 +197,34 @@ class Catalog:
         for s in shas:
             if self.by_sha.get(s) == entry_id:
                 del self.by_sha[s]
-        if url and self.by_url.get(url) == entry_id:
-            del self.by_url[url]
+        for key in _url_keys(url):
+            if self.by_url.get(key) == entry_id:
+                del self.by_url[key]
+
+    def _remember(self, entry_id: str, row: tuple) -> None:
+        citekey, shas, url, _text_sha, mkey = row
+        self.entries[entry_id] = row
+        if mkey:
+            self.by_meta.setdefault(mkey, entry_id)
+        self.citekeys.add(citekey)
+        for s in shas:
+            self.by_sha.setdefault(s, entry_id)
+        for key in _url_keys(url):
+            self.by_url.setdefault(key, entry_id)
 
     def add(self, entry: Entry) -> None:
         if entry.id in self.entries:
             self._forget(entry.id)
         shas = tuple(s.sha256 for s in entry.snapshots)
         text_sha = entry.snapshot.text_sha256 if entry.snapshot else None
-        mkey = meta_key(entry.to_json(), entry.citekey)
-        self.entries[entry.id] = (entry.citekey, shas, entry.url, text_sha, mkey)
-        if mkey:
-            self.by_meta.setdefault(mkey, entry.id)
-        self.citekeys.add(entry.citekey)
-        for s in shas:
-            self.by_sha.setdefault(s, entry.id)
-        for url in _url_keys(entry.url):
-            self.by_url.setdefault(url, entry.id)
+        row = (entry.citekey, shas, entry.url, text_sha, meta_key(entry.to_json(), entry.citekey))
+        self._remember(entry.id, row)
+        self._append({"id": entry.id, "k": row[0], "s": list(shas), "u": row[2], "t": row[3], "m": row[4]})
+
+    def remove(self, entry_id: str) -> None:
+        if entry_id in self.entries:
+            self._forget(entry_id)
+        self._append({"id": entry_id, "removed": True})
 
     def new_id(self) -> str:
         while True:
@@ -268,7 +325,7 @@ class Ingest:
         self.lock_timeout = lock_timeout
         self.durable = durable
         self.stop_on_error = False  # end a batch at its first failed record (--on-error stop)
-        self.catalog = Catalog()
+        self.catalog = Catalog(store)
 
     # one batch: lock, refresh catalog, write entries, update index, unlock
     def run_batch(self, records: list[Record]) -> list[Outcome]:
@@ -281,7 +338,7 @@ class Ingest:
                     break
             return outcomes
         with self.store.lock(timeout=self.lock_timeout):
-            self.catalog.refresh(self.store)
+            self.catalog.refresh(self.store, locked=True)
             with IndexSession(self.store) as session:
                 outcomes = []
                 for r in records:
@@ -602,8 +659,9 @@ def rebuild_index(store: st.Store) -> int:
             yield entry, body_text(store, entry)
 
     n = index.rebuild(store.index_dir, docs())
-    with contextlib.suppress(FileNotFoundError):
-        (store.index_dir / JOURNAL).unlink()
+    for derived in (JOURNAL, Catalog.CACHE):  # the catalog cache is rebuilt from the archive too
+        with contextlib.suppress(FileNotFoundError):
+            (store.index_dir / derived).unlink()
     return n
 
 
@@ -640,7 +698,15 @@ def remove(root: Path, ref: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) 
             session.touch(entry_id)
             store.remove(entry_id)
             session.delete(entry_id)
+        _forget_in_cache(store, entry_id)
         return entry
+
+
+def _forget_in_cache(store: st.Store, entry_id: str) -> None:
+    """Record a removal in the catalog cache (the caller holds the lock)."""
+    catalog = Catalog(store)
+    catalog._persist = store.index_dir.is_dir()
+    catalog.remove(entry_id)
 
 
 # --------------------------------------------------------------------------- import / export (JSONL)
@@ -1071,8 +1137,9 @@ def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, u
                 tags.append(t)
         drop = set(normalise_fields({"tags": list(remove_tags)}).get("tags", []))
         new["tags"] = [t for t in tags if t not in drop]
+        catalog = _catalog(store)
         if new["citekey"] != current["citekey"]:
-            taken = {c for i, (c, *_rest) in _catalog(store).entries.items() if i != entry_id}
+            taken = {c for i, (c, *_rest) in catalog.entries.items() if i != entry_id}
             if new["citekey"] in taken:
                 raise UsageError(f"citekey {new['citekey']!r} is taken by another entry")
         changes = [{"at": now_utc().iso(), "action": "set" if new[k] not in (None, [], False) else "unset",
@@ -1092,12 +1159,14 @@ def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, u
             session.touch(entry_id)
             store.update(updated, history=changes)
             session.upsert(updated, body_text(store, updated))
+        catalog.add(updated)
         return updated, changes
 
 
 def _catalog(store: st.Store) -> Catalog:
-    c = Catalog()
-    c.refresh(store)
+    """The catalog of a collection whose lock the caller holds."""
+    c = Catalog(store)
+    c.refresh(store, locked=True)
     return c
 
 

@@ -1,0 +1,57 @@
+"""The catalog cache (index/catalog.jsonl): derived, incremental, and never trusted over the archive."""
+
+import json
+
+from newsarchive import api
+from newsarchive.store import Store
+
+
+def add(root, title, text=None, **fields):
+    data = text.encode() if text else None
+    return api.add(root, data=data, source="t.txt" if text else None, fields={"title": title, **fields}).entry
+
+
+def test_cache_is_written_and_used(root):
+    e = add(root, "First", "First body.")
+    cache = root / "index" / api.Catalog.CACHE
+    rows = [json.loads(l) for l in cache.read_text().splitlines()]
+    assert [r["id"] for r in rows] == [e.id]
+    c = api.Catalog(Store(root))
+    c.refresh(Store(root))
+    assert c.by_sha[e.snapshots[0].sha256] == e.id
+
+
+def test_removed_entry_is_forgotten_and_can_come_back(root):
+    e = add(root, "First", "Body to remove.")
+    api.remove(root, e.id)
+    again = api.add(root, data=b"Body to remove.", source="t.txt", fields={"title": "First"})
+    assert again.status == "created" and again.id != e.id
+
+
+def test_missing_or_damaged_cache_is_rebuilt_from_the_archive(root):
+    e = add(root, "First", "Body one.")
+    cache = root / "index" / api.Catalog.CACHE
+    cache.write_text('{"id": "broken\n')  # damaged
+    dup = api.add(root, data=b"Body one.", source="t.txt", fields={})
+    assert dup.status == "duplicate" and dup.id == e.id
+    cache.unlink()
+    dup = api.add(root, data=b"Body one.", source="t.txt", fields={})
+    assert dup.status == "duplicate" and dup.id == e.id
+    assert e.id in cache.read_text()
+
+
+def test_cache_never_hides_an_entry_written_behind_its_back(root, tmp_path):
+    add(root, "First", "Body one.")
+    other = Store(root)
+    # a second, independent catalog (another process) adds an entry
+    e2 = add(root, "Second", "Body two.")
+    c = api.Catalog(other)
+    c.refresh(other)
+    assert e2.id in c.entries and e2.citekey in c.citekeys
+
+
+def test_citekey_edit_is_seen_by_the_next_writer(root):
+    a = add(root, "Alpha", "Alpha body.")
+    api.edit(root, a.id, set_fields={"citekey": "mykey"})
+    b = add(root, "Beta", "Beta body.", citekey="mykey")
+    assert b.citekey != "mykey"  # taken: a generated key instead
