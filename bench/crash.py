@@ -66,7 +66,7 @@ def run(root: Path, *args: str, timeout: float = 600) -> subprocess.CompletedPro
 class Figures:
     runs: int = 0
     kills: int = 0
-    mid_batch: int = 0  # kills that left an index journal or a temp folder behind
+    mid_batch: int = 0  # kills after which the archive had grown and the index journal was pending
     records: int = 0
     checks: int = 0
     problems: list[str] = field(default_factory=list)
@@ -121,6 +121,10 @@ def check(root: Path, titles: set[str], figures: Figures, when: str, *, final: b
         bad(f"{when}: search raised {exc.__class__.__name__}: {exc}")
 
 
+def _count(root: Path) -> int:
+    return sum(1 for p in (root / "archive").iterdir() if not p.name.startswith("."))
+
+
 def crash_run(work: Path, records: Path, titles: list[str], *, kills: int, rng: random.Random,
               figures: Figures, min_delay: float = 0.3, max_delay: float = 4.0,
               reindex_every: int = 4, log=print) -> None:
@@ -130,6 +134,7 @@ def crash_run(work: Path, records: Path, titles: list[str], *, kills: int, rng: 
     wanted = set(titles)
     killed = 0
     while killed < kills:
+        before = _count(root)
         proc = subprocess.Popen([*CLI, "--root", str(root), "import", str(records), "--format", "json"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         delay = rng.uniform(min_delay, max_delay)
@@ -140,9 +145,9 @@ def crash_run(work: Path, records: Path, titles: list[str], *, kills: int, rng: 
             proc.communicate()
             killed += 1
             figures.kills += 1
-            if (root / "index" / "journal").exists() or any(p.name.startswith(".tmp-") for p in (root / "archive").iterdir()):
+            n = _count(root)
+            if n > before and (root / "index" / "journal").exists():
                 figures.mid_batch += 1
-            n = sum(1 for p in (root / "archive").iterdir() if not p.name.startswith("."))
             log(f"  kill {killed} after {delay:.2f} s: {n} entries")
             check(root, wanted, figures, f"run {figures.runs + 1} kill {killed}")
             if killed % reindex_every == 0:

@@ -326,11 +326,15 @@ class Ingest:
         self.durable = durable
         self.stop_on_error = False  # end a batch at its first failed record (--on-error stop)
         self.catalog = Catalog(store)
+        self._planned: dict[str, tuple] = {}  # dry run: catalog rows of the entries it would create
 
     # one batch: lock, refresh catalog, write entries, update index, unlock
     def run_batch(self, records: list[Record]) -> list[Outcome]:
         if self.dry_run:
             self.catalog.refresh(self.store)
+            for entry_id, row in self._planned.items():  # refresh forgets what is not on disk
+                if entry_id not in self.catalog.entries:
+                    self.catalog._remember(entry_id, row)
             outcomes = []
             for r in records:
                 outcomes.append(self._safe(r, write=False))
@@ -349,6 +353,12 @@ class Ingest:
                 if self.durable == "batch" and any(o.status in ("created", "new-version") for o in outcomes):
                     sync_filesystem(self.store.archive)
             return outcomes
+
+    def _plan(self, entry: Entry) -> None:
+        """A dry run remembers what it would create, so that later records see it as the real
+        import would (``duplicate`` instead of a second ``would-create``)."""
+        self.catalog.add(entry)  # not persisted: a dry run refreshes without the lock
+        self._planned[entry.id] = self.catalog.entries[entry.id]
 
     def _safe(self, record: Record, *, write: bool, session: "IndexSession | None" = None) -> Outcome:
         try:
@@ -426,6 +436,7 @@ class Ingest:
             provenance["accessed"] = "capture"
         entry = Entry.from_json(data)
         if not write:
+            self._plan(entry)
             return Outcome(record.ref, "would-create", entry.id, entry=entry)
         history = [{"at": now_utc().iso(), "action": "created", "source": record.source or record.ref}]
         assert session is not None
@@ -505,6 +516,7 @@ class Ingest:
             if s.warc_path:
                 files.append(st.NewFile(s.warc_path, _read_inside(record.files_dir, s.warc_path)))
         if not write:
+            self._plan(entry)
             return Outcome(record.ref, "would-create", entry.id, entry=entry)
         session.touch(entry.id)
         history = [{"at": now_utc().iso(), "action": "imported", "source": record.source or record.ref}]

@@ -956,7 +956,7 @@ def make_snippet(text: str, hl: _Highlight, words: int = SNIPPET_WORDS,
     for i in range(first, last + 1):
         s, e = spans[i]
         out.append(html.escape(text[cursor:s], quote=False))
-        w = html.escape(text[s:e], quote=False)
+        w = html.escape(text[s:e] if e - s <= 80 else text[s:s + 80] + "…", quote=False)  # no 1 MB "word"
         out.append(f"<b>{w}</b>" if i in marked else w)
         cursor = e
     tail = re.match(r"\S*", text[cursor:cursor + 20])  # closing punctuation

@@ -65,6 +65,11 @@ def write_records(records: Iterable[dict[str, Any]], *, fmt: str, columns: Seque
         raise ValueError(f"unknown format {fmt!r}")
 
 
+def _cell(text: str, limit: int = 2000) -> str:
+    """A table is read by people: a huge value (a megabyte title) is cut, json/csv keep it whole."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def table(rows: list[dict[str, Any]], columns: Sequence[str], *, out: TextIO, title: str | None = None) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -77,7 +82,7 @@ def table(rows: list[dict[str, Any]], columns: Sequence[str], *, out: TextIO, ti
     for c in columns:
         t.add_column(c, overflow="fold", no_wrap=c in ("id", "published", "score"))
     for r in rows:
-        t.add_row(*(r.get(c) if c == "snippet" and r.get(c) else escape(flat(r.get(c))) for c in columns))
+        t.add_row(*(r.get(c) if c == "snippet" and r.get(c) else escape(_cell(flat(r.get(c)))) for c in columns))
     console.print(t)
 
 

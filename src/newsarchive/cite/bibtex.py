@@ -359,7 +359,7 @@ def _record(etype: str, key: str, raw: dict[str, str]) -> dict[str, Any]:
         if m:
             archived = _unescape_url(m.group(1) or m.group(2))
         rest = []
-        for sentence in re.split(r"\.\s+(?=[A-Z])", text):
+        for sentence in re.split(r"\.\s+(?=[A-Z]|snapshot\b)", text):  # our archive sentence starts lower case
             plain = latex.decode(sentence)
             if plain.startswith(SECTION_PREFIX):
                 section = plain[len(SECTION_PREFIX):].rstrip(".").strip() or None
@@ -466,6 +466,9 @@ def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
             check_record(record)
         except (_BibError, InvalidEntry, ValueError) as exc:
             yield where, ImportFormatError(f"{where}: {exc}")
+            continue
+        except RecursionError:  # thousands of nested braces: the LaTeX decoder recurses per level
+            yield where, ImportFormatError(f"{where}: braces nested too deeply")
             continue
         yield where, record
 

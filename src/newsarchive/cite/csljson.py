@@ -247,6 +247,9 @@ def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
     except json.JSONDecodeError as exc:
         yield "document", ImportFormatError(f"not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}")
         return
+    except RecursionError:
+        yield "document", ImportFormatError("not valid CSL-JSON: arrays or objects nested too deeply")
+        return
     if isinstance(data, dict):
         data = data["items"] if isinstance(data.get("items"), list) else [data]
     if not isinstance(data, list):

@@ -70,6 +70,11 @@ def handles_errors(fn: F) -> F:
             # the reader went away (| head): not an error worth a message
             with_devnull()
             raise typer.Exit(0) from None
+        except Exception as exc:  # a bug: one line for the user; the traceback on request
+            if type(exc).__module__.startswith(("typer", "click")) or os.environ.get("NEWSARCHIVE_DEBUG"):
+                raise
+            raise fail(f"internal error ({exc.__class__.__name__}: {str(exc)[:200]}); this is a bug, please "
+                       "report it (NEWSARCHIVE_DEBUG=1 shows the traceback)", 1) from None
 
     return wrapper  # type: ignore[return-value]
 

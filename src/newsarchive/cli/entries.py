@@ -84,7 +84,7 @@ def add(
         if not fields.get("title"):
             raise fail("give a file, - or a URL to archive, or at least --title for a metadata-only entry", 2)
     elif source == "-":
-        data, name = sys.stdin.buffer.read(), "-"
+        data, name = sys.stdin.buffer.read(api.MAX_SNAPSHOT_BYTES + 1), "-"  # over the limit: refused below
     elif source.lower().startswith(("http://", "https://")):
         capture = api.fetch(source)
         data, name, warc, http = capture.body, capture.final_url, capture.warc, capture.http
@@ -97,6 +97,8 @@ def add(
         path = Path(source)
         if not path.is_file():
             raise fail(f"no such file: {source}", 2)
+        if path.stat().st_size > api.MAX_SNAPSHOT_BYTES:
+            raise fail(f"{source} is {path.stat().st_size} bytes; the snapshot limit is {api.MAX_SNAPSHOT_BYTES}", 2)
         data, name = path.read_bytes(), str(path)
     outcome = api.add(root, data=data, source=name, fields=fields, media_type=media_type, dayfirst=dayfirst,
                       new_entry=new_entry, dry_run=dry_run, lock_timeout=lock_timeout, warc=warc, http=http,

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
+from ..errors import NewsArchiveError
 from .common import Format, FormatOpt, LockTimeoutOpt, fail, handles_errors, is_terminal, note, root_of
 
 
@@ -36,35 +37,46 @@ def import_(
     on_error: Annotated[str, typer.Option("--on-error", help="skip: go on past a bad record; stop: end there.")] = "skip",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would happen; write nothing.")] = False,
     dayfirst: Annotated[bool, typer.Option("--dayfirst/--monthfirst", help="Read 04/09/2024 as 4 September.")] = False,
+    host_delay: Annotated[float, typer.Option("--host-delay", min=0,
+                                              help="URL lists: seconds between two requests to one host.")] = 1.0,
     fmt: FormatOpt = Format.table,
     lock_timeout: LockTimeoutOpt = 30.0,
 ) -> None:
-    """Import records: each becomes an entry (duplicates are recognised and skipped)."""
+    """Import records: each becomes an entry (duplicates are recognised and skipped).
+
+    Statuses: created, duplicate (already archived: same bytes, same URL and text, or the same
+    citation), new-version (a changed page at an archived URL), unchanged, skipped (a WARC revisit
+    with nothing to resolve to), failed; with --dry-run would-create and would-add-version."""
+    import time
+
     from .. import api
 
     root = root_of(ctx)
     outcomes = api.import_file(root, source, source_format=from_, mapping=_parse_map(map_), dayfirst=dayfirst,
-                               dry_run=dry_run, on_error=on_error, lock_timeout=lock_timeout)
+                               dry_run=dry_run, on_error=on_error, lock_timeout=lock_timeout,
+                               host_delay=host_delay)
+    try:
+        # line-buffered: what was reported survives an interruption
+        report_fh = open(report, "w", encoding="utf-8", buffering=1) if report else None
+    except OSError as exc:
+        raise fail(f"cannot write the report {report}: {exc.strerror or exc}") from None
     counts: dict[str, int] = {}
-    report_fh = open(report, "w", encoding="utf-8") if report else None
+    # the progress bar goes to standard error, and only when that is a terminal (never into a pipe
+    # or a file); with --format jsonl on a terminal the lines themselves show the progress
     progress = None
-    if is_terminal(sys.stderr) and fmt is Format.table:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        progress = Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[rate]}/s"), TimeElapsedColumn(),
-                            transient=True, console=None)
+    if is_terminal(sys.stderr) and (fmt is Format.table or not is_terminal(sys.stdout)):
+        progress = _progress()
     task = None
-    import time
-
     started = time.monotonic()
     failures: list[str] = []
+    done = 0
     try:
         if progress is not None:
             progress.start()
-            task = progress.add_task("import", total=None, rate="0")
+            task = progress.add_task("import", total=_estimate(source, from_), rate="0")
         for o in outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1
+            done += 1
             line = o.to_json()
             if report_fh:
                 report_fh.write(json.dumps(line, ensure_ascii=False) + "\n")
@@ -73,7 +85,6 @@ def import_(
             elif o.status == "failed" and len(failures) < 20:
                 failures.append(f"{o.ref}: {o.message}")
             if progress is not None:
-                done = sum(counts.values())
                 rate = done / max(time.monotonic() - started, 1e-6)
                 progress.update(task, advance=1, rate=f"{rate:.0f}")
     finally:
@@ -81,17 +92,41 @@ def import_(
             progress.stop()
         if report_fh:
             report_fh.close()
-    total = sum(counts.values())
     elapsed = time.monotonic() - started
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing"
     if fmt is Format.json:
-        typer.echo(json.dumps({"records": total, "counts": counts, "seconds": round(elapsed, 2)}, indent=2))
+        typer.echo(json.dumps({"records": done, "counts": counts, "seconds": round(elapsed, 2)}, indent=2))
     elif fmt is Format.table:
         for f in failures:
             note(f"failed: {f}")
-        note(f"{total} records in {elapsed:.1f} s: {summary}" + (" (dry run)" if dry_run else ""))
+        more = counts.get("failed", 0) - len(failures)
+        if more > 0:
+            note(f"... and {more} more failed" + (f" (all in {report})" if report else " (--report FILE lists all)"))
+        note(f"{done} records in {elapsed:.1f} s ({done / max(elapsed, 1e-6):.0f}/s): {summary}"
+             + (" (dry run)" if dry_run else ""))
     if counts.get("failed"):
         raise typer.Exit(1)
+
+
+def _progress():
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
+    return Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[rate]}/s"), TimeElapsedColumn(), TextColumn("ETA"),
+                    TimeRemainingColumn(), transient=True, console=Console(stderr=True))
+
+
+def _estimate(source: Path, from_: str | None) -> int | None:
+    """The number of records, counted cheaply for the ETA; None when unknown (the bar then shows
+    the count and rate only)."""
+    from .. import sources
+
+    try:
+        return sources.estimate(source, from_ or sources.detect(source))
+    except (OSError, ValueError, NewsArchiveError):
+        return None
 
 
 @app.command()

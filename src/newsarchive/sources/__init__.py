@@ -90,3 +90,30 @@ def raise_unknown(path: Path) -> None:
     from ..errors import ImportFormatError
 
     raise ImportFormatError(f"cannot tell the format of {path}; pass --from ({', '.join(FORMATS)})")
+
+
+def estimate(path: Path, fmt: str) -> int | None:
+    """How many records a source holds, counted cheaply (a scan, no parsing) for the progress
+    bar's ETA; None when that cannot be told without reading the records (CSL-JSON, WARC)."""
+    import os
+    import re
+
+    if fmt == "folder":
+        from .folder import SUFFIXES
+
+        n = 0
+        for _dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            n += sum(1 for f in filenames if not f.startswith(".") and Path(f).suffix.lower() in SUFFIXES)
+        return n
+    patterns = {"jsonl": rb"^\s*\S", "urls": rb"^\s*[^\s#]", "csv": rb"^\s*\S", "tsv": rb"^\s*\S",
+                "ris": rb"^TY  -", "bibtex": rb"^\s*@(?!(?:string|comment|preamble)\b)"}
+    if fmt not in patterns or not path.is_file():
+        return None
+    line = re.compile(patterns[fmt], re.I)
+    n = 0
+    with open(path, "rb") as fh:
+        for raw in fh:
+            if line.match(raw):
+                n += 1
+    return max(n - 1, 0) if fmt in ("csv", "tsv") else n

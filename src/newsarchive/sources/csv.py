@@ -33,6 +33,7 @@ ALIASES = {
     "language": ("language", "lang"),
     "tags": ("tags", "keywords", "topics"),
     "notes": ("notes", "note", "comment"),
+    "designed_to_change": ("designed_to_change", "live"),
     "citekey": ("citekey", "key", "citation_key"),
     "text": ("text", "body", "content", "article"),
     "snapshot": ("snapshot", "file", "path", "filename"),

@@ -29,7 +29,11 @@ def read(path: Path) -> Iterator[Record]:
                 continue
             full = Path(dirpath) / name
             rel = full.relative_to(root).as_posix()
-            real = full.resolve()
+            try:
+                real = full.resolve()
+            except (OSError, RuntimeError):  # a symbolic link loop
+                yield failed(rel, f"{rel}: a link that leads nowhere (a loop); not followed")
+                continue
             if real != full and root not in real.parents:
                 yield failed(rel, f"{rel}: a link that leaves the folder; not followed")
                 continue

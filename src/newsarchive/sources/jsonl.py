@@ -9,21 +9,45 @@ from typing import Any, Iterator, Mapping
 from ..errors import InvalidEntry, NewsArchiveError
 from . import Record, failed
 
+MAX_LINE = 128 * 1024 * 1024  # bytes; a longer line is reported and skipped, never held in memory
 
-def read(path: Path) -> Iterator[Record]:
+
+def _lines(fh, limit: int) -> Iterator[bytes | None]:
+    """The file's lines; None for a line longer than ``limit`` (read past in pieces)."""
+    while True:
+        raw = fh.readline(limit + 1)
+        if not raw:
+            return
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while True:  # skip to the end of the overlong line
+                rest = fh.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield None
+            continue
+        yield raw
+
+
+def read(path: Path, *, max_line: int = MAX_LINE) -> Iterator[Record]:
     """JSONL: each line the public entry JSON (id/citekey optional) plus ``snapshot`` (a path
     relative to the manifest: a file to archive, or the folder of an exported entry's files) or
     ``text`` (inline article text)."""
     base = path.parent
     with open(path, "rb") as fh:
-        for n, raw in enumerate(fh, 1):
+        for n, raw in enumerate(_lines(fh, max_line), 1):
             ref = f"line {n}"
+            if raw is None:
+                yield failed(ref, f"line {n}: longer than {max_line} bytes (the line limit); skipped")
+                continue
             if not raw.strip():
                 continue
             try:
                 obj = json.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 yield failed(ref, f"line {n}: not valid JSON ({getattr(exc, 'msg', exc)})")
+                continue
+            except RecursionError:
+                yield failed(ref, f"line {n}: JSON nested too deeply")
                 continue
             if not isinstance(obj, dict):
                 yield failed(ref, f"line {n}: expected a JSON object")
@@ -32,6 +56,8 @@ def read(path: Path) -> Iterator[Record]:
                 yield record_from_json(obj, ref=ref, base=base)
             except NewsArchiveError as exc:
                 yield failed(ref, f"line {n}: {exc}")
+            except UnicodeEncodeError:  # "\ud800" escapes: lone surrogates are not text
+                yield failed(ref, f"line {n}: a string holds a lone surrogate escape (\\ud800-\\udfff); not valid Unicode")
 
 
 def record_from_json(obj: Mapping[str, Any], *, ref: str, base: Path) -> Record:
