@@ -31,6 +31,7 @@ def root(tmp_path) -> Path:
 def cli(root, monkeypatch):
     """Invoke the CLI in the test collection: cli("add", "x.txt") -> Result."""
     monkeypatch.delenv("NEWSARCHIVE_ROOT", raising=False)
+    monkeypatch.setenv("NEWSARCHIVE_DEBUG", "1")  # a bug raises here instead of passing as "exit 1"
     runner = CliRunner()
 
     def invoke(*args, input=None):

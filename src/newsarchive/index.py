@@ -475,10 +475,13 @@ class _DirLock:
         self.lock.release()
 
 
-def _open_whoosh(gen: Path):
-    from whoosh import index as wi
+def _open_whoosh(gen: Path, *, mmap: bool = True):
+    """Open a generation. Writers pass ``mmap=False``: merging memory-maps every segment read,
+    which made a long import's resident memory grow with the index (189 MB against 101 MB
+    after 3,000 synthetic articles); searches keep mmap, which is faster for them."""
+    from whoosh.filedb.filestore import FileStorage
 
-    return wi.open_dir(str(gen))
+    return FileStorage(str(gen), supports_mmap=mmap).open_index()
 
 
 # --------------------------------------------------------------------------- writing
@@ -516,7 +519,7 @@ class IndexWriter:
                     _write_meta(self.index_dir, gen.name)
             meta = _read_meta(self.index_dir)
         gen = _check_meta(self.index_dir, meta)
-        ix = _open_whoosh(gen)
+        ix = _open_whoosh(gen, mmap=False)
         try:
             self._writer = ix.writer(timeout=self.timeout, delay=0.05, limitmb=self.limitmb)
         except LockError:
@@ -629,7 +632,6 @@ def rebuild(index_dir: str | os.PathLike, docs: Iterable[tuple["Entry", str]], *
     Searches keep using the old generation until the swap; writers wait (and time out)
     while the rebuild runs.
     """
-    from whoosh import index as wi
     from whoosh.index import LockError
 
     index_dir = Path(index_dir)
@@ -653,7 +655,9 @@ def rebuild(index_dir: str | os.PathLike, docs: Iterable[tuple["Entry", str]], *
         gen = _new_generation(index_dir)
         n = 0
         try:
-            ix = wi.create_in(str(gen), _schema())
+            from whoosh.filedb.filestore import FileStorage
+
+            ix = FileStorage(str(gen), supports_mmap=False).create_index(_schema())
             kw: dict[str, Any] = {"limitmb": limitmb}
             if procs > 1:
                 kw.update(procs=procs, multisegment=True)
