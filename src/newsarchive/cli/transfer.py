@@ -83,7 +83,7 @@ def import_(
             if fmt is Format.jsonl:
                 typer.echo(json.dumps(line, ensure_ascii=False))
             elif o.status == "failed" and len(failures) < 20:
-                failures.append(f"{o.ref}: {o.message}")
+                failures.append(o.message if o.message and o.ref in o.message else f"{o.ref}: {o.message}")
             if progress is not None:
                 rate = done / max(time.monotonic() - started, 1e-6)
                 progress.update(task, advance=1, rate=f"{rate:.0f}")

@@ -18,6 +18,8 @@ from ..model import PartialDate
 from . import Record, failed
 
 MAX_BYTES = 64 * 1024 * 1024
+WARC_TYPES = {"warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion",
+              "continuation"}
 EXTRACTABLE = ("text/html", "application/xhtml+xml", "text/plain", "text/markdown")
 
 
@@ -43,17 +45,27 @@ def read(path: Path, *, max_bytes: int = MAX_BYTES) -> Iterator[Record]:
     raw = path.open("rb")
     try:
         it = ArchiveIterator(fh, arc2warc=True, check_digests=True)
+        records = 0
         while True:
             # where the next record starts: the iterator's position once the previous record
             # was read to its end (get_record_offset() would read the new record's payload away)
             offset = it.offset
             try:
                 record = next(it)
+                records += 1
             except StopIteration:
+                if records == 0 and path.stat().st_size > 0:  # damaged at the start, or not a WARC
+                    yield failed("offset 0", f"{path.name}: no WARC or ARC record could be read "
+                                             "(damaged at the start, or not a WARC file)")
+                elif 0 <= offset < path.stat().st_size:
+                    yield failed(f"offset {offset}", f"{path.name}: unreadable data from offset {offset} "
+                                                     "to the end; records before it were read")
                 return
             except (ArchiveLoadFailed, EOFError, OSError, ValueError, Exception) as exc:  # noqa: B014
                 where = f"offset {offset}" if offset >= 0 else "a record whose offset cannot be told"
                 reason = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "unreadable")
+                if isinstance(exc, (AttributeError, TypeError, KeyError, IndexError)):
+                    reason = "a damaged record header"  # warcio's own error says nothing useful
                 yield failed(where, f"{path.name}: broken at {where} ({exc.__class__.__name__}: {reason}); "
                                     f"records before it were read")
                 return
@@ -75,6 +87,12 @@ def _one(record, it, raw, path: Path, offset: int, *, max_bytes: int, is_arc: bo
     uri = headers.get_header("WARC-Target-URI")
     ref = headers.get_header("WARC-Record-ID") or f"offset {offset}"
     date = headers.get_header("WARC-Date")
+    if rtype not in WARC_TYPES:
+        yield failed(ref, f"{path.name}: record at offset {offset} has an unknown WARC-Type "
+                          f"{str(rtype)[:40]!r} (a damaged header?); skipped")
+        return
+    if uri and rtype in ("response", "resource") and not uri.lower().startswith(("http://", "https://")):
+        return  # dns:, metadata://, file records of the crawler: not published pages
     if rtype == "revisit":
         refers = headers.get_header("WARC-Refers-To-Target-URI") or uri
         http = record.http_headers
