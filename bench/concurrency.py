@@ -45,19 +45,24 @@ def record(i: int) -> dict:
 
 # --------------------------------------------------------------------------- worker processes
 
+def _tally(proc: subprocess.CompletedProcess, out: dict, label: str) -> None:
+    """Count a finished CLI process: a traceback, a lock timeout, or another failure."""
+    if TRACEBACK in proc.stderr + proc.stdout:
+        out["tracebacks"] += 1
+        out["errors"].append(proc.stderr[-500:])
+    elif proc.returncode != 0:
+        if "another newsarchive process is writing" in proc.stderr:
+            out["lock_timeouts"] += 1
+        else:
+            out["errors"].append(f"{label}: exit {proc.returncode}: {proc.stderr.strip()[-300:]}")
+
+
 def worker_import(root: Path, files: list[Path], lock_timeout: float) -> dict:
     out = {"records": 0, "tracebacks": 0, "lock_timeouts": 0, "errors": []}
     for f in files:
         proc = subprocess.run([*CLI, "--root", str(root), "import", str(f), "--format", "jsonl",
                                "--lock-timeout", str(lock_timeout)], capture_output=True, text=True)
-        if TRACEBACK in proc.stderr + proc.stdout:
-            out["tracebacks"] += 1
-            out["errors"].append(proc.stderr[-500:])
-        elif proc.returncode != 0:
-            if "another newsarchive process is writing" in proc.stderr:
-                out["lock_timeouts"] += 1
-            else:
-                out["errors"].append(f"import {f.name}: exit {proc.returncode}: {proc.stderr.strip()[-300:]}")
+        _tally(proc, out, f"import {f.name}")
         out["records"] += sum(1 for line in proc.stdout.splitlines() if line.strip())
     return out
 
@@ -80,14 +85,7 @@ def worker_add(root: Path, file: Path, lock_timeout: float) -> dict:
             for a in rec["authors"]:
                 args += ["--author", a]
             proc = subprocess.run(args, capture_output=True, text=True)
-            if TRACEBACK in proc.stderr + proc.stdout:
-                out["tracebacks"] += 1
-                out["errors"].append(proc.stderr[-500:])
-            elif proc.returncode != 0:
-                if "another newsarchive process is writing" in proc.stderr:
-                    out["lock_timeouts"] += 1
-                else:
-                    out["errors"].append(f"add {n}: exit {proc.returncode}: {proc.stderr.strip()[-300:]}")
+            _tally(proc, out, f"add {n}")
             continue
         try:
             api.add(root, data=text.encode("utf-8"), source=f"{file.name}:{n}", fields=rec,

@@ -93,3 +93,20 @@ def is_terminal(stream: Any = None) -> bool:
 
 
 OptStr = Optional[str]
+
+
+def parse_assignments(items: list[str] | None, option: str, *, shape: str = "field=value",
+                      joined: tuple[str, ...] = (), allow_empty: bool = True) -> dict[str, str]:
+    """``--set field=value`` / ``--map field=column`` options -> a dict. Keys in ``joined`` may
+    repeat and their values are joined with "; " (several ``--set author=...``)."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key or (not allow_empty and not value.strip()):
+            raise fail(f"{option} takes {shape}, not {item!r}", 2)
+        if key in joined and key in out:
+            out[key] = out[key] + "; " + value
+        else:
+            out[key] = value if allow_empty else value.strip()
+    return out

@@ -11,17 +11,8 @@ import typer
 
 from . import app
 from ..errors import NewsArchiveError
-from .common import Format, FormatOpt, LockTimeoutOpt, fail, handles_errors, is_terminal, note, root_of
-
-
-def _parse_map(items: list[str] | None) -> dict[str, str]:
-    out = {}
-    for item in items or []:
-        field, sep, column = item.partition("=")
-        if not sep or not field.strip() or not column.strip():
-            raise fail(f"--map takes field=column, not {item!r}", 2)
-        out[field.strip()] = column.strip()
-    return out
+from .common import (Format, FormatOpt, LockTimeoutOpt, fail, handles_errors, is_terminal, note,
+                     parse_assignments, root_of)
 
 
 @app.command("import")
@@ -52,7 +43,7 @@ def import_(
     from .. import api
 
     root = root_of(ctx)
-    outcomes = api.import_file(root, source, source_format=from_, mapping=_parse_map(map_), dayfirst=dayfirst,
+    outcomes = api.import_file(root, source, source_format=from_, mapping=parse_assignments(map_, "--map", shape="field=column", allow_empty=False), dayfirst=dayfirst,
                                dry_run=dry_run, on_error=on_error, lock_timeout=lock_timeout,
                                host_delay=host_delay)
     try:

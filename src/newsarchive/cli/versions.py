@@ -9,21 +9,8 @@ from typing import Annotated, Any, Optional
 import typer
 
 from . import app
-from .common import Format, FormatOpt, LockTimeoutOpt, fail, handles_errors, is_terminal, note, root_of
-
-
-def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise fail(f"{option} takes field=value, not {item!r}", 2)
-        key = key.strip()
-        if key in ("author", "authors", "tag", "tags") and key in out:
-            out[key] = out[key] + "; " + value  # several --set author=... add up
-        else:
-            out[key] = value
-    return out
+from .common import (Format, FormatOpt, LockTimeoutOpt, fail, handles_errors, is_terminal, note,
+                     parse_assignments, root_of)
 
 
 @app.command()
@@ -56,7 +43,7 @@ def edit(
             note("no change")
             return
         replace_all = api.parse_edit_document(edited)
-    updated, changes = api.edit(root, ref, set_fields=_pairs(set_, "--set"), unset=unset or (),
+    updated, changes = api.edit(root, ref, set_fields=parse_assignments(set_, "--set", joined=("author", "authors", "tag", "tags")), unset=unset or (),
                                 add_tags=add_tag or (), remove_tags=remove_tag or (), dayfirst=dayfirst,
                                 replace_all=replace_all, lock_timeout=lock_timeout)
     if fmt is not Format.table:
