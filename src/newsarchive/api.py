@@ -393,11 +393,12 @@ class Ingest:
             media_type = record.media_type or guess_media_type(record.source, record.data)
             ext = _extract(record.data, media_type, fields.get("url"))
             if ext is not None:
+                given_title = fields.get("title")
                 for key, value in _valid_extracted(ext.fields, dayfirst=self.dayfirst).items():
                     if key not in fields:
                         fields[key] = value
                         provenance[key] = f"extracted:{ext.provenance.get(key, 'page')}"
-                text = _normal_text(ext.text or "")
+                text = _text_body(ext, given_title)
             else:
                 text = ""
             sha = sha256_hex(record.data)
@@ -539,6 +540,22 @@ def _read_inside(folder: Path, relpath: str) -> bytes:
         return target.read_bytes()
     except FileNotFoundError:
         raise ImportFormatError(f"missing file {target}") from None
+
+
+def _text_body(ext, given_title: str | None) -> str:
+    """The article text to index. A plain-text snapshot's first line is taken as its title and
+    left out of the text; when the record names its own, different title (an import with inline
+    text), that first line is article text and is kept."""
+    text = ext.text or ""
+    found = ext.fields.get("title")
+    if (given_title and found and str(ext.provenance.get("title", "")).startswith("text:")
+            and _fold_title(found) != _fold_title(given_title)):
+        text = f"{found}\n\n{text}"
+    return _normal_text(text)
+
+
+def _fold_title(title: str) -> str:
+    return re.sub(r"\W+", " ", title).strip().lower()
 
 
 def _valid_extracted(fields: Mapping[str, Any], *, dayfirst: bool) -> dict[str, Any]:
