@@ -126,9 +126,16 @@ def test_versions_follow_article_text_not_page_furniture(cli, root, site):
     r = cli("cite", entry_id, "--version", "9")
     assert r.exit_code != 0 and "no version 9" in r.stderr
 
-    # the index searches the newest version
+    # the index searches the newest version; --all-versions the older ones too
     hits = json.loads(cli("search", "correction misstated", "--format", "json").stdout)["hits"]
-    assert [h["id"] for h in hits] == [entry_id]
+    assert [h["id"] for h in hits] == [entry_id] and "version" not in hits[0]
+    assert json.loads(cli("search", "official", "--format", "json").stdout)["total"] == 0
+    old = json.loads(cli("search", "official", "--all-versions", "--format", "json").stdout)
+    assert old["total"] == 1
+    assert (old["hits"][0]["id"], old["hits"][0]["version"]) == (entry_id, 1)
+    assert "<b>official</b>" in old["hits"][0]["snippet"].lower()
+    both = json.loads(cli("search", "correction", "--all-versions", "--format", "json").stdout)["hits"]
+    assert [(h["id"], h.get("version")) for h in both] == [(entry_id, None)]  # the newest matches itself
 
 
 def test_new_entry_keeps_captures_apart(cli, site):

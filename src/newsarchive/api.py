@@ -1117,7 +1117,23 @@ def search(root: Path, query: str, *, limit: int = 20, offset: int = 0, sort: st
 
     return index.search(store.index_dir, query, limit=limit, offset=offset, sort=sort, facets=facets,
                         snippets=snippets, body_loader=load_body if snippets else None,
-                        all_versions=all_versions)
+                        all_versions=all_versions,
+                        older_versions=_older_versions(store) if all_versions else ())
+
+
+def _older_versions(store: st.Store) -> Iterator[tuple[Entry, int, str]]:
+    """Every version but the newest of every entry that has several, as that version showed it."""
+    catalog = Catalog(store)
+    catalog.refresh(store)
+    for entry_id, (_key, shas, *_rest) in catalog.entries.items():
+        if len(shas) < 2:
+            continue
+        try:
+            entry = store.read(entry_id)
+        except (StoreError, EntryNotFound):
+            continue
+        for n, snap in enumerate(entry.snapshots[:-1], 1):
+            yield _as_of(entry, snap), n, version_text(store, entry, n)
 
 
 # --------------------------------------------------------------------------- edit and history

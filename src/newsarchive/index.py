@@ -1021,6 +1021,35 @@ def _facet_counts(reader, docnums: Iterable[int], names: Iterable[str]) -> dict[
     return {n: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for n, c in counts.items()}
 
 
+def _older_matches(s, wq, older_versions: Iterable[tuple["Entry", int, str]]) -> dict[int, tuple[float, int, str]]:
+    """Search older versions in a throwaway in-memory index. Returns, for entries that match
+    there but not in the main index, main docnum -> (score, version, text) of the best version."""
+    from whoosh import scoring
+    from whoosh.filedb.filestore import RamStorage
+
+    versions = list(older_versions)
+    if not versions:
+        return {}
+    ram = RamStorage().create_index(_schema())
+    w = ram.writer()
+    texts: dict[tuple[str, int], str] = {}
+    for entry, version, text in versions:
+        w.add_document(**_document(entry, text or "", str(version)))
+        texts[(entry.id, version)] = text or ""
+    w.commit()
+    best: dict[int, tuple[float, int, str]] = {}
+    main_matches = set(s.docs_for_query(wq))
+    with ram.searcher(weighting=scoring.BM25F(B=0.75, K1=1.2)) as rs:
+        for hit in rs.search(wq, limit=None):
+            entry_id, version = hit["id"], int(hit["meta"][4])
+            docnum = s.document_number(id=entry_id)
+            if docnum is None or docnum in main_matches:
+                continue  # gone from the archive, or the newest version matches anyway
+            if docnum not in best or hit.score > best[docnum][0]:
+                best[docnum] = (hit.score, version, texts[(entry_id, version)])
+    return best
+
+
 def _scored_matches(s, wq) -> list[tuple[float, int]]:
     """(-score, docnum) of every match, in one pass (gives the total and facets too)."""
     ctx = s.context(needs_current=False, weighting=s.weighting)
@@ -1037,14 +1066,19 @@ def _scored_matches(s, wq) -> list[tuple[float, int]]:
 def search(index_dir: str | os.PathLike, query: str | Q.Node, *, limit: int = 20, offset: int = 0,
            sort: str = "relevance", facets: Iterable[str] = (), snippets: bool = True,
            body_loader: Callable[[str], str] | None = None, today: _dt.date | None = None,
-           all_versions: bool = False) -> SearchResult:
+           all_versions: bool = False,
+           older_versions: Iterable[tuple["Entry", int, str]] = ()) -> SearchResult:
     """Run a query; ``total`` and ``facets`` count all matches, ``hits`` is one page.
 
     ``query`` is a query string (raises ``QueryError`` when malformed) or a parsed tree.
     Snippets come from ``body_loader(entry_id)`` (the index does not store bodies); without a
     loader hits have no snippet. ``sort``: "relevance", "published" (oldest first) or
-    "-published" (newest first; undated entries last either way). ``all_versions`` is
-    reserved: the index holds the newest version of each entry.
+    "-published" (newest first; undated entries last either way).
+
+    The index holds the newest version of each entry. With ``all_versions``, the older versions
+    given as ``older_versions`` ((entry as that version showed it, version number, its text))
+    are searched too, in a temporary in-memory index: an entry that matches only in an older
+    version is a hit with ``version`` set to the best-matching one.
     """
     from .model import Hit
 
@@ -1060,8 +1094,12 @@ def search(index_dir: str | os.PathLike, query: str | Q.Node, *, limit: int = 20
         s = _searcher(Path(index_dir))
         reader = s.reader()
         alldocs: list[int] | None = None
+        older = _older_matches(s, wq, older_versions) if all_versions else {}
         if sort == "relevance":
             scored = _scored_matches(s, wq)
+            if older:
+                matched = {d for _, d in scored}
+                scored += [(-sc, d) for d, (sc, _v, _t) in older.items() if d not in matched]
             total = len(scored)
             top = heapq.nsmallest(offset + limit, scored)  # (-score, docnum): best first
             page = [(d, -neg) for neg, d in top[offset:]]
@@ -1069,6 +1107,9 @@ def search(index_dir: str | os.PathLike, query: str | Q.Node, *, limit: int = 20
                 alldocs = [d for _, d in scored]
         else:
             alldocs = list(s.docs_for_query(wq))
+            if older:
+                matched = set(alldocs)
+                alldocs += [d for d in older if d not in matched]
             total = len(alldocs)
             col = reader.column_reader("sortdate") if alldocs else None  # none in an empty index
             dated = [(col[d], d) for d in alldocs]
@@ -1078,18 +1119,19 @@ def search(index_dir: str | os.PathLike, query: str | Q.Node, *, limit: int = 20
             ordered = [d for _, d in dated] + sorted(undated)
             page = [(d, 0.0) for d in ordered[offset:offset + limit]]
         facet_counts = _facet_counts(reader, alldocs or [], facets) if facets else {}
-        stored = [(reader.stored_fields(d), sc) for d, sc in page]
+        stored = [(reader.stored_fields(d), sc, older.get(d)) for d, sc in page]
     hl = _Highlight(tree) if snippets and body_loader is not None else None
     hits = []
-    for f, sc in stored:
+    for f, sc, old in stored:
         citekey, title, outlet, published, _fp = f["meta"]
         snippet = None
         if hl is not None:
             try:
-                snippet = make_snippet(body_loader(f["id"]) or "", hl)
+                snippet = make_snippet((old[2] if old else body_loader(f["id"])) or "", hl)
             except Exception:
                 snippet = None  # a missing body must not break a search
         hits.append(Hit(id=f["id"], citekey=citekey, title=title, outlet=outlet,
-                        published=published, score=float(sc), snippet=snippet))
+                        published=published, score=float(sc), snippet=snippet,
+                        version=old[1] if old else None))
     return SearchResult(hits=hits, total=total, facets=facet_counts, query=tree,
                         took=time.perf_counter() - t0)

@@ -476,9 +476,10 @@ class Hit:
     published: str | None
     score: float
     snippet: str | None = None  # matched terms wrapped in <b>...</b>
+    version: int | None = None  # set when only an older version matched (--all-versions)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "citekey": self.citekey,
             "title": self.title,
@@ -487,3 +488,6 @@ class Hit:
             "score": round(self.score, 4),
             "snippet": self.snippet,
         }
+        if self.version is not None:
+            out["version"] = self.version
+        return out

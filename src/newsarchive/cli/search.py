@@ -66,6 +66,8 @@ def search(
             h["published"] = (h["published"] or "")[:10]
             h["snippet"] = _terminal_snippet(h["snippet"]) if terminal else _plain_snippet(h["snippet"])
         cols = HIT_COLUMNS if want_snippets else HIT_COLUMNS[:-1]
+        if all_versions:
+            cols = [*cols[:5], "version", *cols[5:]]
         write_records(hits, fmt="table", columns=cols,
                       title=f"{result.total} match{'es' if result.total != 1 else ''}"
                             + (f", showing {offset + 1}-{offset + len(hits)}" if hits else ""))
