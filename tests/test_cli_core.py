@@ -221,3 +221,22 @@ def test_help_for_every_command_is_in_readme():
         r = CliRunner().invoke(app, [name, "--help"])
         assert r.exit_code == 0 and "Usage" in r.stdout
         assert f"newsarchive {name}" in readme, f"README does not document `newsarchive {name}`"
+
+
+def test_failed_export_leaves_no_partial_file(cli, tmp_path, monkeypatch):
+    from newsarchive import cite
+    from newsarchive.errors import CitationError
+
+    for n in range(3):
+        cli("add", "--title", f"Entry {n}", "--author", "Jovana Gec", "--published", "2024")
+    out = tmp_path / "refs.bib"
+    calls = []
+
+    def failing(entries, style, **kw):
+        calls.append(style)
+        raise CitationError("cannot write this one")
+
+    monkeypatch.setattr(cite, "format_entries", failing)
+    r = cli("export", "--to", "bibtex", "-o", out)
+    assert r.exit_code == 1 and "cannot write this one" in r.stderr and calls
+    assert list(tmp_path.glob("*refs.bib*")) == []

@@ -920,8 +920,7 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
 
         return import_module(f".export_{to}", __package__).write(open_store(root), entries, out)
     count = 0
-    sink, close = _sink(out, write)
-    try:
+    with _output(out, write) as sink:
         if to == "jsonl":
             for line in export_jsonl(root, entries, out):
                 sink(line + "\n")
@@ -948,8 +947,6 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
             for chunk, n in _citation_chunks(entries, to, ascii=ascii):
                 sink(chunk)
                 count += n
-    finally:
-        close()
     return count
 
 
@@ -981,32 +978,24 @@ def _citation_chunks(entries: Iterable[Entry], style: str, *, ascii: bool,
         yield "\n]\n", 0
 
 
-def _sink(out: Path | None, write: Callable[[str], Any] | None):
+@contextlib.contextmanager
+def _output(out: Path | None, write: Callable[[str], Any] | None) -> Iterator[Callable[[str], Any]]:
+    """Where an export goes: ``write`` (standard output), or ``out`` written as ``.out.part`` and
+    renamed only when the whole export succeeded; a failed export leaves no file behind."""
     if out is None:
         if write is None:
             raise UsageError("export needs -o FILE or - for standard output")
-        return write, lambda: None
+        yield write
+        return
     tmp = out.with_name(f".{out.name}.part")
-    fh = open(tmp, "w", encoding="utf-8", newline="")
-
-    def close() -> None:
-        fh.close()
-        if fh_ok[0]:
-            os.replace(tmp, out)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-
-    fh_ok = [True]
-
-    def sink(text: str) -> None:
-        try:
-            fh.write(text)
-        except BaseException:
-            fh_ok[0] = False
-            raise
-
-    return sink, close
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            yield fh.write
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
 
 
 # --------------------------------------------------------------------------- status
