@@ -1022,11 +1022,10 @@ def status(root: Path) -> Status:
     from . import index
 
     store = open_store(root)
-    ids = store.ids()
-    snapshots = 0
-    for entry_id in ids:
-        with contextlib.suppress(StoreError, EntryNotFound):
-            snapshots += len(store.read_json(entry_id).get("snapshots") or [])
+    catalog = Catalog(store)  # the cached catalog: no need to read every entry.json
+    catalog.refresh(store)
+    ids = store.ids()  # every entry folder, readable or not (verify says which are broken)
+    snapshots = sum(len(shas) for _key, shas, *_rest in catalog.entries.values())
     journal = store.index_dir / JOURNAL
     pending = sorted(set(journal.read_text("utf-8").split())) if journal.exists() else []
     if not index.exists(store.index_dir):
