@@ -1,5 +1,7 @@
 """Shared fixtures: a fresh collection and a CLI runner bound to it."""
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,34 @@ def sample_file(tmp_path) -> Path:
     p = tmp_path / "sample.txt"
     p.write_text(SAMPLE_TEXT, encoding="utf-8")
     return p
+
+
+@pytest.fixture
+def serve():
+    """Serve pages on 127.0.0.1: serve(respond) -> base URL, where respond(path) returns
+    (status, headers, body). Servers stop at the end of the test."""
+    servers = []
+
+    def start(respond):
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                status, headers, body = respond(self.path)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+        return f"http://127.0.0.1:{httpd.server_address[1]}"
+
+    yield start
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()

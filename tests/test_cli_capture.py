@@ -1,8 +1,6 @@
 """Capture through the CLI: HTML files, user overrides and provenance, extract, URLs and their errors."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -72,37 +70,19 @@ def test_add_seed_like_text_file(cli, sample_file):
 
 
 class Server:
-    def __init__(self, routes):
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                status, headers, body = routes.get(self.path, (404, {}, b"not here"))
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def __init__(self, base):
+        self.base = base
 
 
 @pytest.fixture
-def server():
+def server(serve):
     routes = {
         "/article": (200, {"Content-Type": "text/html; charset=utf-8"}, HTML.encode()),
         "/moved": (301, {"Location": "/article"}, b""),
         "/image": (200, {"Content-Type": "image/png"}, b"\x89PNG\r\n"),
         "/broken": (500, {"Content-Type": "text/html"}, b"oops"),
     }
-    s = Server(routes)
-    yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    return Server(serve(lambda path: routes.get(path, (404, {}, b"not here"))))
 
 
 def test_add_url_records_the_fetch(cli, root, server):

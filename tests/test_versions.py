@@ -2,8 +2,6 @@
 
 import json
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -30,39 +28,21 @@ calling the two nations allies despite its bid to join the European Union.</p>
 
 
 class Site:
-    """A tiny web server whose one article page can be changed between captures."""
+    """A web server whose one article page can be changed between captures."""
 
-    def __init__(self):
+    def __init__(self, serve):
         self.state = dict(headline="Official meets president, says country won't join sanctions",
-                          sidebar="Storm hits coast", clock="10:01", extra="", canonical="")
-        site = self
+                          sidebar="Storm hits coast", clock="10:01", extra="")
+        self.url = serve(self.respond) + "/world/article-1"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = PAGE.format(**{**site.state, "canonical": site.url}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/world/article-1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def respond(self, path):
+        body = PAGE.format(**self.state, canonical=self.url).encode()
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, body
 
 
 @pytest.fixture
-def site():
-    s = Site()
-    yield s
-    s.close()
+def site(serve):
+    return Site(serve)
 
 
 def add_url(cli, url, *extra):
