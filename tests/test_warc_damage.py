@@ -24,3 +24,28 @@ def test_damaged_warc_is_a_failed_record_not_silence(cli, root, tmp_path, name, 
     assert lines and all(l["status"] == "failed" for l in lines)
     assert name in lines[0]["error"]
     assert [p for p in (root / "archive").iterdir() if not p.name.startswith(".")] == []
+
+
+def test_gzip_warc_cut_inside_the_last_trailer_is_reported(tmp_path):
+    """Cut in the 8-byte gzip trailer: the record decompresses whole, but the file is cut short."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from newsarchive.sources import warc as warc_source
+
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=True)
+    body = b"<html><head><title>Sample trailer page</title></head><body><p>Sample text.</p></body></html>"
+    http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+    w.write_record(w.create_warc_record("https://news.example/t", "response", payload=io.BytesIO(body),
+                                        length=len(body), http_headers=http))
+    path = tmp_path / "cut.warc.gz"
+    path.write_bytes(buf.getvalue()[:-4])
+    recs = list(warc_source.read(path))
+    assert [r.fields.get("url") for r in recs if r.error is None] == ["https://news.example/t"]
+    assert recs[-1].error and "cut short" in recs[-1].error
+    whole = tmp_path / "whole.warc.gz"
+    whole.write_bytes(buf.getvalue())
+    assert [r.error for r in warc_source.read(whole)] == [None]

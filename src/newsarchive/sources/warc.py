@@ -46,6 +46,7 @@ def read(path: Path, *, max_bytes: int = MAX_BYTES) -> Iterator[Record]:
     try:
         it = ArchiveIterator(fh, arc2warc=True, check_digests=True)
         records = 0
+        last, last_failed = 0, False
         while True:
             # where the next record starts: the iterator's position once the previous record
             # was read to its end (get_record_offset() would read the new record's payload away)
@@ -60,6 +61,9 @@ def read(path: Path, *, max_bytes: int = MAX_BYTES) -> Iterator[Record]:
                 elif 0 <= offset < path.stat().st_size:
                     yield failed(f"offset {offset}", f"{path.name}: unreadable data from offset {offset} "
                                                      "to the end; records before it were read")
+                elif records and not last_failed and not _last_member_complete(path, last):
+                    yield failed(f"offset {last}", f"{path.name}: the file ends inside the gzip member that "
+                                                   f"starts at offset {last} (cut short); records before it were read")
                 return
             except (ArchiveLoadFailed, EOFError, OSError, ValueError, Exception) as exc:  # noqa: B014
                 where = f"offset {offset}" if offset >= 0 else "a record whose offset cannot be told"
@@ -69,8 +73,11 @@ def read(path: Path, *, max_bytes: int = MAX_BYTES) -> Iterator[Record]:
                 yield failed(where, f"{path.name}: broken at {where} ({exc.__class__.__name__}: {reason}); "
                                     f"records before it were read")
                 return
+            last, last_failed = offset, False
             try:
-                yield from _one(record, it, raw, path, offset, max_bytes=max_bytes, is_arc=is_arc)
+                for rec in _one(record, it, raw, path, offset, max_bytes=max_bytes, is_arc=is_arc):
+                    last_failed = last_failed or rec.error is not None
+                    yield rec
                 it.read_to_end()
             except Exception as exc:  # a damaged record: report it and stop, keep what came before
                 yield failed(f"offset {offset}", f"{path.name}: broken record at offset {offset} "
@@ -79,6 +86,26 @@ def read(path: Path, *, max_bytes: int = MAX_BYTES) -> Iterator[Record]:
     finally:
         fh.close()
         raw.close()
+
+
+def _last_member_complete(path: Path, start: int) -> bool:
+    """For a gzip WARC: does the member that starts at ``start`` (the last record's) end with its
+    gzip trailer? A file cut inside the trailer decompresses fully but is still cut short."""
+    import zlib
+
+    with path.open("rb") as fh:
+        if fh.read(2) != b"\x1f\x8b":
+            return True  # not gzip: a cut inside a record is found by its Content-Length
+        fh.seek(max(start, 0))
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while not d.eof:
+            chunk = fh.read(1 << 16)
+            if not chunk:
+                return False
+            d.decompress(chunk, 1 << 20)  # bounded: a bomb in the last member is not inflated whole
+            while d.unconsumed_tail and not d.eof:
+                d.decompress(d.unconsumed_tail, 1 << 20)
+        return True
 
 
 def _one(record, it, raw, path: Path, offset: int, *, max_bytes: int, is_arc: bool) -> Iterator[Record]:
