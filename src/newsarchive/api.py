@@ -264,6 +264,7 @@ def _url_keys(url: str | None) -> list[str]:
     u = re.sub(r"([?&])(utm_[a-z]+|fbclid|gclid|ocid|cmpid)=[^&]*", r"\1", u)
     u = re.sub(r"[?&]+$", "", u)
     bare = re.sub(r"^https?://(www\.)?", "", u, flags=re.I).rstrip("/")
+    bare = re.sub(r"^dx\.doi\.org/", "doi.org/", bare, flags=re.I)  # one DOI, one key
     return [bare.lower()] if bare else []
 
 

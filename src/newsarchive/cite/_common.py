@@ -357,3 +357,15 @@ def require_title(entry: Entry) -> str:
 
 def same_name(a: Author, outlet: str | None) -> bool:
     return bool(a.literal and outlet and a.literal.casefold().strip() == outlet.casefold().strip())
+
+
+_DOI = re.compile(r"(10\.\d{4,9}/\S+)")
+
+
+def doi_url(value: str | None) -> str | None:
+    """A DOI as people write it ("10.1000/xyz", "doi:10.1000/xyz", a doi.org link) -> its
+    https://doi.org/ URL, used as the entry's URL when a citation has a DOI but no URL."""
+    if not value:
+        return None
+    m = _DOI.search(str(value).strip())
+    return f"https://doi.org/{m.group(1).rstrip('.,;')}" if m else None

@@ -330,7 +330,7 @@ def _record(etype: str, key: str, raw: dict[str, str]) -> dict[str, Any]:
     title = d("title")
     if title and raw.get("subtitle"):
         title = f"{title}: {d('subtitle')}"
-    url = _unescape_url(raw["url"]) if raw.get("url") else None
+    url = _unescape_url(raw["url"]) if raw.get("url") else c.doi_url(raw.get("doi"))
     how_url = _strip_url_macro(raw["howpublished"]) if raw.get("howpublished") else None
     url = url or how_url
     outlet = None

@@ -226,7 +226,7 @@ def record(data: Any) -> dict[str, Any]:
         "published": _parse_date(data.get("issued"), "issued"),
         "modified": _parse_date(custom.get("newsarchive_modified"), "modified"),
         "accessed": _parse_date(data.get("accessed"), "accessed"),
-        "url": _text(data, "URL"),
+        "url": _text(data, "URL") or c.doi_url(_text(data, "DOI")),
         "archived_url": archived,
         "section": _text(data, "section"),
         "pages": _text(data, "page"),

@@ -144,7 +144,7 @@ def _record(fields: list[tuple[str, str]]) -> dict[str, Any]:
         "published": _parse_date(date) if date else None,
         "modified": None,
         "accessed": _parse_date(get("Y2")) if get("Y2") else None,
-        "url": (get("UR", "L2") or "").strip() or None,
+        "url": (get("UR", "L2") or "").strip() or c.doi_url(get("DO")),
         "archived_url": archived,
         "section": (get("SE") or "").strip() or None,
         "pages": pages.strip() if pages else None,
