@@ -240,3 +240,17 @@ def test_failed_export_leaves_no_partial_file(cli, tmp_path, monkeypatch):
     r = cli("export", "--to", "bibtex", "-o", out)
     assert r.exit_code == 1 and "cannot write this one" in r.stderr and calls
     assert list(tmp_path.glob("*refs.bib*")) == []
+
+
+def test_key_choice_for_citation_files(cli, tmp_path):
+    entry = json.loads(cli("add", "--title", "Keyed", "--author", "Jovana Gec", "--published", "2024",
+                           "--format", "json").stdout)["entry"]
+    assert cli("cite", entry["id"], "--style", "bibtex").stdout.startswith("@article{gec2024keyed,") or \
+        cli("cite", entry["id"], "--style", "bibtex").stdout.startswith("@misc{gec2024keyed,")
+    out = cli("cite", entry["id"], "--style", "biblatex", "--key", "id").stdout
+    assert out.split("{", 1)[1].startswith(entry["id"] + ",")
+    ris = tmp_path / "k.ris"
+    cli("export", "--to", "ris", "--key", "id", "-o", ris)
+    assert f"ID  - {entry['id']}" in ris.read_text()
+    r = cli("cite", entry["id"], "--key", "colour")
+    assert r.exit_code == 2 and "unknown --key" in r.stderr

@@ -908,7 +908,7 @@ CSV_COLUMNS = ["id", "citekey", "title", "authors", "outlet", "kind", "published
 
 
 def export(root: Path, *, to: str, out: Path | None, query: str | None = None, ids: Iterable[str] = (),
-           write: Callable[[str], Any] | None = None, ascii: bool = False) -> int:
+           write: Callable[[str], Any] | None = None, ascii: bool = False, key: str = "citekey") -> int:
     """Stream the selected entries to ``out`` (a file; None with ``write`` for stdout).
     Returns the number of entries written."""
     if to not in EXPORT_FORMATS:
@@ -945,7 +945,7 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
             if count == 0:
                 sink(buf.getvalue())
         else:
-            for chunk, n in _citation_chunks(entries, to, ascii=ascii):
+            for chunk, n in _citation_chunks(keyed(entries, key), to, ascii=ascii):
                 sink(chunk)
                 count += n
     return count
@@ -1373,8 +1373,20 @@ def _as_of(entry: Entry, snap: Snapshot) -> Entry:
     return Entry.from_json(data)
 
 
+KEYS = ("citekey", "id")
+
+
+def keyed(entries: Iterable[Entry], key: str) -> Iterator[Entry]:
+    """Entries with the citation key that file formats should carry: the stored ``citekey``
+    (readable, unique, stable once given) or the entry ``id`` (opaque, never changes)."""
+    if key not in KEYS:
+        raise UsageError(f"unknown --key {key!r} (one of: {', '.join(KEYS)})")
+    for e in entries:
+        yield e if key == "citekey" else e.evolve(citekey=e.id)
+
+
 def cite(root: Path, refs: Iterable[str], *, style: str, markup: str = "text", intext: bool = False,
-         version: int | None = None, ascii: bool = False) -> str:
+         version: int | None = None, ascii: bool = False, key: str = "citekey") -> str:
     """Citations of the given entries in one style (a whole file for bibtex/biblatex/csl-json/ris).
     ``version`` cites that capture of each entry: its capture date as the access date, its hash."""
     from . import cite as citing
@@ -1392,5 +1404,6 @@ def cite(root: Path, refs: Iterable[str], *, style: str, markup: str = "text", i
                 raise UsageError(f"entry {e.id} has {len(e.snapshots)} version(s); no version {version}")
             snapshots[e.id] = e.snapshots[version - 1]
         entries = [_as_of(e, snapshots[e.id]) for e in entries]
+    entries = list(keyed(entries, key))
     return citing.format_entries(entries, style, markup=markup, intext=intext, snapshots=snapshots,
                                  ascii=ascii, sort=False)

@@ -20,9 +20,11 @@ def cite(
     intext: Annotated[bool, typer.Option("--intext", help="The in-text form: (Associated Press, 2024).")] = False,
     version: Annotated[Optional[int], typer.Option("--version", min=1, help="Cite this archived version (1 = first capture).")] = None,
     ascii_: Annotated[bool, typer.Option("--ascii", help="BibTeX: LaTeX escapes instead of UTF-8.")] = False,
+    key: Annotated[str, typer.Option("--key", help="Citation key in BibTeX/BibLaTeX/CSL-JSON/RIS: citekey "
+                                                   "(readable, the default) or id (the entry ID).")] = "citekey",
 ) -> None:
     """Cite entries in a style, ready to paste (or to append to a .bib file)."""
     from .. import api
 
-    text = api.cite(root_of(ctx), refs, style=style, markup=markup, intext=intext, version=version, ascii=ascii_)
+    text = api.cite(root_of(ctx), refs, style=style, markup=markup, intext=intext, version=version, ascii=ascii_, key=key)
     typer.echo(text.rstrip("\n"))

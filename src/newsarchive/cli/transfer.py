@@ -129,6 +129,8 @@ def export(
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (- for standard output).")] = None,
     id_: Annotated[Optional[list[str]], typer.Option("--id", help="Export this entry (repeatable) instead of a query.")] = None,
     ascii_: Annotated[bool, typer.Option("--ascii", help="BibTeX: LaTeX escapes instead of UTF-8.")] = False,
+    key: Annotated[str, typer.Option("--key", help="Citation key in BibTeX/BibLaTeX/CSL-JSON/RIS: citekey "
+                                                   "(readable, the default) or id (the entry ID).")] = "citekey",
 ) -> None:
     """Export entries (all, a search query's matches, or --id ones) to a file."""
     from .. import api
@@ -138,6 +140,6 @@ def export(
         raise fail("give -o FILE (or -o - for standard output)", 2)
     out = None if output == "-" else Path(output)
     n = api.export(root, to=to, out=out, query=query, ids=id_ or (),
-                   write=sys.stdout.write if out is None else None, ascii=ascii_)
+                   write=sys.stdout.write if out is None else None, ascii=ascii_, key=key)
     if out is not None:
         note(f"exported {n} entries to {out}")
