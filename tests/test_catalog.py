@@ -18,7 +18,7 @@ def test_cache_is_written_and_used(root):
     assert [r["id"] for r in rows] == [e.id]
     c = api.Catalog(Store(root))
     c.refresh(Store(root))
-    assert c.by_sha[e.snapshots[0].sha256] == e.id
+    assert c.find_sha(e.snapshots[0].sha256) == e.id
 
 
 def test_removed_entry_is_forgotten_and_can_come_back(root):

@@ -137,10 +137,12 @@ class Catalog:
     CACHE = "catalog.jsonl"
 
     def __init__(self, store: st.Store | None = None) -> None:
-        self.entries: dict[str, tuple[str, tuple[str, ...], str | None, str | None, str | None]] = {}
-        self.by_sha: dict[str, str] = {}
-        self.by_url: dict[str, str] = {}
-        self.by_meta: dict[str, str] = {}
+        # id -> (citekey, snapshot keys, URL keys, metadata key); keys are 128-bit digests, so
+        # that a collection of 100,000 entries costs tens of megabytes, not a hundred
+        self.entries: dict[str, tuple[str, tuple[bytes, ...], tuple[bytes, ...], bytes | None]] = {}
+        self.by_sha: dict[bytes, str] = {}
+        self.by_url: dict[bytes, str] = {}
+        self.by_meta: dict[bytes, str] = {}
         self.citekeys: set[str] = set()
         self.path = store.index_dir / self.CACHE if store is not None else None
         self._offset = 0
@@ -173,7 +175,7 @@ class Catalog:
                 if entry_id in self.entries:
                     self._forget(entry_id)
                 if not row.get("removed"):
-                    self._remember(entry_id, (row["k"], tuple(row["s"]), row["u"], row["t"], row["m"]))
+                    self._remember(entry_id, _row(row["k"], row["s"], row["u"], row["m"]))
             except (ValueError, KeyError, TypeError):
                 continue  # a damaged line: the folder scan in refresh() covers that entry
 
@@ -190,36 +192,41 @@ class Catalog:
             self._offset = fh.tell()
 
     def _forget(self, entry_id: str) -> None:
-        citekey, shas, url, _, mkey = self.entries.pop(entry_id)
+        citekey, shas, urls, mkey = self.entries.pop(entry_id)
         if mkey and self.by_meta.get(mkey) == entry_id:
             del self.by_meta[mkey]
         self.citekeys.discard(citekey)
-        for s in shas:
-            if self.by_sha.get(s) == entry_id:
-                del self.by_sha[s]
-        for key in _url_keys(url):
+        for key in shas:
+            if self.by_sha.get(key) == entry_id:
+                del self.by_sha[key]
+        for key in urls:
             if self.by_url.get(key) == entry_id:
                 del self.by_url[key]
 
     def _remember(self, entry_id: str, row: tuple) -> None:
-        citekey, shas, url, _text_sha, mkey = row
+        citekey, shas, urls, mkey = row
         self.entries[entry_id] = row
         if mkey:
             self.by_meta.setdefault(mkey, entry_id)
         self.citekeys.add(citekey)
         for s in shas:
             self.by_sha.setdefault(s, entry_id)
-        for key in _url_keys(url):
+        for key in urls:
             self.by_url.setdefault(key, entry_id)
 
     def add(self, entry: Entry) -> None:
         if entry.id in self.entries:
             self._forget(entry.id)
-        shas = tuple(s.sha256 for s in entry.snapshots)
-        text_sha = entry.snapshot.text_sha256 if entry.snapshot else None
-        row = (entry.citekey, shas, entry.url, text_sha, meta_key(entry.to_json(), entry.citekey))
-        self._remember(entry.id, row)
-        self._append({"id": entry.id, "k": row[0], "s": list(shas), "u": row[2], "t": row[3], "m": row[4]})
+        shas = [s.sha256 for s in entry.snapshots]
+        mkey = meta_key(entry.to_json(), entry.citekey)
+        self._remember(entry.id, _row(entry.citekey, shas, entry.url, mkey))
+        self._append({"id": entry.id, "k": entry.citekey, "s": shas, "u": entry.url, "m": mkey})
+
+    def find_sha(self, sha256: str) -> str | None:
+        return self.by_sha.get(_digest(sha256))
+
+    def find_meta(self, key: str | None) -> str | None:
+        return self.by_meta.get(_digest(key)) if key else None
 
     def remove(self, entry_id: str) -> None:
         if entry_id in self.entries:
@@ -234,9 +241,25 @@ class Catalog:
 
     def find_url(self, url: str | None) -> str | None:
         for key in _url_keys(url):
-            if key in self.by_url:
-                return self.by_url[key]
+            found = self.by_url.get(_digest(key))
+            if found:
+                return found
         return None
+
+
+def _digest(text: str) -> bytes:
+    """A 128-bit key for the catalog's lookups (SHA-256 hex digests, URL and metadata keys)."""
+    if len(text) == 64:
+        try:
+            return bytes.fromhex(text)[:16]
+        except ValueError:
+            pass
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def _row(citekey: str, shas: Iterable[str], url: str | None, mkey: str | None) -> tuple:
+    return (citekey, tuple(_digest(s) for s in shas), tuple(_digest(k) for k in _url_keys(url)),
+            _digest(mkey) if mkey else None)
 
 
 def meta_key(fields: Mapping[str, Any], citekey: str | None = None) -> str | None:
@@ -409,8 +432,8 @@ class Ingest:
                                 text_path=None, text_sha256=sha256_hex(text_bytes) if text else None,
                                 http=dict(record.http) if record.http else None,
                                 meta={k: fields[k] for k in ("title", "modified", "authors") if k in fields} or None)
-            if sha in self.catalog.by_sha:
-                existing = self.catalog.by_sha[sha]
+            existing = self.catalog.find_sha(sha)
+            if existing:
                 return Outcome(record.ref, "duplicate", existing, f"same snapshot bytes as entry {existing}")
             existing = None if self.new_entry else self.catalog.find_url(fields.get("url"))
             if existing:
@@ -420,7 +443,7 @@ class Ingest:
             existing = self.catalog.find_url(fields.get("url"))
             if existing and not self.new_entry:
                 return Outcome(record.ref, "duplicate", existing, f"same URL as entry {existing}")
-            existing = self.catalog.by_meta.get(meta_key(fields, given_key) or "")
+            existing = self.catalog.find_meta(meta_key(fields, given_key))
             if existing and not self.new_entry:
                 return Outcome(record.ref, "duplicate", existing, f"same title, year and author as entry {existing}")
 
@@ -495,8 +518,8 @@ class Ingest:
         if entry.id in self.catalog.entries:
             return Outcome(record.ref, "duplicate", entry.id, "an entry with this id exists")
         for s in entry.snapshots:
-            if s.sha256 in self.catalog.by_sha:
-                other = self.catalog.by_sha[s.sha256]
+            other = self.catalog.find_sha(s.sha256)
+            if other:
                 return Outcome(record.ref, "duplicate", other, f"same snapshot bytes as entry {other}")
         if entry.citekey in self.catalog.citekeys:
             entry = entry.evolve(citekey=unique_citekey(entry.citekey, self.catalog.citekeys))
