@@ -92,7 +92,7 @@ def import_(
             note(f"failed: {f}")
         more = counts.get("failed", 0) - len(failures)
         if more > 0:
-            note(f"... and {more} more failed" + (f" (all in {report})" if report else " (--report FILE lists all)"))
+            note(f"failed: ... and {more} more" + (f" (all in {report})" if report else " (--report FILE lists all)"))
         note(f"{done} records in {elapsed:.1f} s ({done / max(elapsed, 1e-6):.0f}/s): {summary}"
              + (" (dry run)" if dry_run else ""))
     if counts.get("failed"):
