@@ -20,13 +20,12 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from . import store as st
 from .errors import (AmbiguousID, EntryNotFound, ExtractError, ImportFormatError, NewsArchiveError,
                      StoreError, UsageError)
-from .model import Entry, PartialDate, Snapshot, now_utc
+from .model import MAX_SNAPSHOT_BYTES, Entry, PartialDate, Snapshot, now_utc
 from .normalize import SETTABLE, citekey_base, normalise_fields, unique_citekey
 from .sources import Record
 
 DEFAULT_LOCK_TIMEOUT = 30.0
 BATCH_SIZE = 500
-MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024  # documented limit; larger inputs are refused
 
 # media type -> stored file extension; extraction runs for the text-like ones
 _EXT = {"text/html": ".html", "application/xhtml+xml": ".html", "text/plain": ".txt",
@@ -232,6 +231,13 @@ class Catalog:
         if entry_id in self.entries:
             self._forget(entry_id)
         self._append({"id": entry_id, "removed": True})
+
+    @classmethod
+    def record_removal(cls, store: st.Store, entry_id: str) -> None:
+        """Append a removal to the cache without loading it (the caller holds the lock)."""
+        catalog = cls(store)
+        catalog._persist = store.index_dir.is_dir()
+        catalog.remove(entry_id)
 
     def new_id(self) -> str:
         while True:
@@ -478,8 +484,6 @@ class Ingest:
         if last is not None and snapshot.text_sha256 and last.text_sha256 == snapshot.text_sha256:
             when = last.captured_at.iso()[:10]
             return Outcome(record.ref, "unchanged", entry_id, f"unchanged since {when}", entry=entry)
-        if last is None and not record.data:
-            return Outcome(record.ref, "duplicate", entry_id, f"same URL as entry {entry_id}")
         version = len(entry.snapshots) + 1
         snapshot, files = _place_snapshot(snapshot, version, data, text_bytes, record.warc)
         data_json = entry.to_json()
@@ -751,15 +755,8 @@ def remove(root: Path, ref: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) 
             session.touch(entry_id)
             store.remove(entry_id)
             session.delete(entry_id)
-        _forget_in_cache(store, entry_id)
+        Catalog.record_removal(store, entry_id)
         return entry
-
-
-def _forget_in_cache(store: st.Store, entry_id: str) -> None:
-    """Record a removal in the catalog cache (the caller holds the lock)."""
-    catalog = Catalog(store)
-    catalog._persist = store.index_dir.is_dir()
-    catalog.remove(entry_id)
 
 
 # --------------------------------------------------------------------------- import / export (JSONL)

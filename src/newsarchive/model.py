@@ -234,6 +234,8 @@ def parse_name(text: str) -> Author:
 
 # --------------------------------------------------------------------------- snapshots
 
+MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024  # the documented limit for one snapshot, from any source
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """One capture of the article: stored bytes, never modified.

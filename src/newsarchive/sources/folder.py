@@ -10,11 +10,12 @@ import os
 from pathlib import Path
 from typing import Iterator
 
+from ..model import MAX_SNAPSHOT_BYTES
 from . import Record, failed
 
 SUFFIXES = {".html": "text/html", ".htm": "text/html", ".xhtml": "application/xhtml+xml",
             ".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown"}
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = MAX_SNAPSHOT_BYTES
 
 
 def read(path: Path) -> Iterator[Record]:

@@ -14,10 +14,10 @@ import gzip
 from pathlib import Path
 from typing import Iterator
 
-from ..model import PartialDate
+from ..model import MAX_SNAPSHOT_BYTES, PartialDate
 from . import Record, failed
 
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = MAX_SNAPSHOT_BYTES
 WARC_TYPES = {"warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion",
               "continuation"}
 EXTRACTABLE = ("text/html", "application/xhtml+xml", "text/plain", "text/markdown")
