@@ -23,6 +23,7 @@ from .errors import (AmbiguousID, EntryNotFound, ExtractError, ImportFormatError
 from .model import MAX_SNAPSHOT_BYTES, Entry, PartialDate, Snapshot, now_utc
 from .normalize import SETTABLE, citekey_base, normalise_fields, unique_citekey
 from .sources import Record
+from .fixity import Problem, check_entry  # noqa: F401  (Problem is part of the api)
 
 DEFAULT_LOCK_TIMEOUT = 30.0
 BATCH_SIZE = 500
@@ -1287,17 +1288,6 @@ def diff(root: Path, ref: str, *, from_version: int | None = None, to_version: i
 
 # --------------------------------------------------------------------------- verify
 
-@dataclass(frozen=True)
-class Problem:
-    kind: str  # corrupt | missing | extra | invalid | stale-index | not-indexed | extra-in-index
-    id: str | None
-    path: str | None
-    detail: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "id": self.id, "path": self.path, "detail": self.detail}
-
-
 def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False,
            lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[int, list[Problem], bool]:
     """Re-hash every snapshot, validate every entry, compare archive and index.
@@ -1310,41 +1300,10 @@ def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False,
     problems: list[Problem] = []
     good: dict[str, Entry] = {}
     for entry_id in ids:
-        folder = store.entry_dir(entry_id)
-        try:
-            entry = store.read(entry_id)
-        except (StoreError, EntryNotFound) as exc:
-            kind = "missing" if isinstance(exc, EntryNotFound) else "invalid"
-            problems.append(Problem(kind, entry_id, str(folder / st.ENTRY_FILE), str(exc)))
-            continue
-        good[entry_id] = entry
-        expected = {st.ENTRY_FILE, st.HISTORY_FILE}
-        for n, s in enumerate(entry.snapshots, 1):
-            for rel, sha in ((s.path, s.sha256), (s.text_path, s.text_sha256), (s.warc_path, None)):
-                if not rel:
-                    continue
-                expected.add(rel)
-                path = folder / rel
-                if not path.is_file():
-                    problems.append(Problem("missing", entry_id, str(path), f"version {n}: file is missing"))
-                    continue
-                if sha is not None:
-                    actual = _hash_file(path)
-                    if actual != sha:
-                        problems.append(Problem("corrupt", entry_id, str(path),
-                                                f"version {n}: SHA-256 {actual[:16]}… does not match recorded {sha[:16]}…"))
-                if rel == s.path and path.stat().st_size != s.size:
-                    problems.append(Problem("corrupt", entry_id, str(path),
-                                            f"version {n}: {path.stat().st_size} bytes, recorded {s.size}"))
-        if st.HISTORY_FILE in os.listdir(folder):
-            try:
-                store.read_history(entry_id)
-            except StoreError as exc:
-                problems.append(Problem("invalid", entry_id, str(folder / st.HISTORY_FILE), str(exc)))
-        for path in sorted(folder.rglob("*")):
-            rel = path.relative_to(folder).as_posix()
-            if path.is_file() and rel not in expected:
-                problems.append(Problem("extra", entry_id, str(path), "file not referenced by entry.json"))
+        entry, found = check_entry(store, entry_id)
+        problems.extend(found)
+        if entry is not None:
+            good[entry_id] = entry
     if not refs:
         with os.scandir(store.archive) as it:
             for d in it:
@@ -1370,14 +1329,6 @@ def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False,
         repaired = True
         index_problems = []
     return len(ids), problems + index_problems, repaired
-
-
-def _hash_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- citations
