@@ -12,7 +12,7 @@ Per corpus and field it prints how many pages agree among those where the truth 
 Agreement rules: titles compare after folding case, quotes, dashes and spaces, and a reference
 title that still carries a site name ("Title - CNN.com") agrees with the same title without it;
 published dates agree to the day (as written, no time-zone conversion); the first author agrees
-by name; outlets agree when one folded name contains the other; language by primary subtag.
+by name, all authors when the whole list agrees name by name, in order; outlets agree when one folded name contains the other; language by primary subtag.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 from newsarchive.dates import parse_date
 from newsarchive.extract import extract
 
-FIELDS = ("title", "published", "first_author", "outlet", "language")
+FIELDS = ("title", "published", "first_author", "all_authors", "outlet", "language")
 
 
 def fold(text: str) -> str:
@@ -91,6 +91,7 @@ def compare(result, truth: dict) -> dict[str, bool | None]:
     if truth.get("authors"):
         ours = f.get("authors") or []
         out["first_author"] = bool(ours) and fold(name_of(ours[0])) == fold(truth["authors"][0])
+        out["all_authors"] = [fold(name_of(a)) for a in ours] == [fold(t) for t in truth["authors"]]
     if truth.get("outlet"):
         out["outlet"] = outlet_agrees(f.get("outlet"), truth["outlet"])
     if truth.get("language"):
@@ -155,9 +156,10 @@ def main(argv: list[str] | None = None) -> int:
                 tally[field][1] += 1
                 tally[field][0] += bool(ok)
                 if not ok and args.verbose:
-                    ours = result.fields.get(field if field != "first_author" else "authors")
-                    want = truth[field if field != "first_author" else "authors"]
-                    print(f"  {name}: {field}: got {ours!r} [{result.provenance.get(field if field != 'first_author' else 'authors')}] want {want!r}")
+                    key = "authors" if field.endswith("_author") or field.endswith("_authors") else field
+                    ours = result.fields.get(key)
+                    want = truth[key]
+                    print(f"  {name}: {field}: got {ours!r} [{result.provenance.get(key)}] want {want!r}")
         elapsed = time.perf_counter() - started
         print(f"{corpus}: {pages} pages, {elapsed:.1f} s")
         for field in FIELDS:
