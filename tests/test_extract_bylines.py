@@ -44,7 +44,7 @@ CASES = [
     ("JEAN-PAUL MARTIN", [P("Jean-Paul", "Martin")]),
     ("Von Anna Müller und Peter Schmidt", [P("Anna", "Müller"), P("Peter", "Schmidt")]),
     ("Par Claire Dubois et Marc Lefèvre", [P("Claire", "Dubois"), P("Marc", "Lefèvre")]),
-    ("Lauren del Valle", [P("Lauren", "del Valle")]),
+    ("Lauren del Valle", [{"family": "Valle", "given": "Lauren", "non_dropping_particle": "del"}]),
     ("By Anna Berg and Anna Berg", [P("Anna", "Berg")]),
     ("Anna Berg, CNN Legal Analyst", [P("Anna", "Berg")]),
     ("LAURE BRETTON Envoyée spéciale à Lyon", [P("Laure", "Bretton")]),

@@ -2,7 +2,8 @@
 
 Public JSON (stable; documented in README, users script against it)::
 
-    {"id", "citekey", "title", "authors": [{"family","given"} | {"literal"}], "outlet", "kind",
+    {"id", "citekey", "title", "authors": [{"family","given","non_dropping_particle",
+     "dropping_particle","suffix"} | {"literal"}], "outlet", "kind",
      "published", "modified", "accessed", "url", "archived_url", "section", "pages", "language",
      "tags": [...], "notes", "designed_to_change", "provenance": {field: source},
      "snapshots": [{"path","media_type","size","sha256","captured_at","source", ...}]}
@@ -117,119 +118,132 @@ def now_utc() -> PartialDate:
 
 # --------------------------------------------------------------------------- people
 
-ORGANISATION_WORDS = frozenset(
-    """press associated agency news reuters afp staff desk editorial editors bureau
-    service services times post journal media group network newsroom team correspondents
-    board wire corporation inc ltd company broadcasting radio television tv foundation
-    institute ministry office department council committee agence france-presse dpa""".split()
-)
+from .names import ORGANISATION_WORDS, looks_like_organisation  # noqa: E402,F401  (public names)
+
+_NAME_PARTS = ("family", "given", "non_dropping_particle", "dropping_particle", "suffix")
+# CSL-JSON spells the particle keys with hyphens; both spellings are read
+_NAME_ALIASES = {"non-dropping-particle": "non_dropping_particle", "dropping-particle": "dropping_particle"}
 
 
 @dataclass(frozen=True, slots=True)
 class Author:
-    """A person (``family``/``given``) or an organisation kept whole (``literal``)."""
+    """A person or an organisation kept whole (``literal``).
+
+    A person has the name parts CSL uses: ``family`` ("Leyen", "Goethe", "King"), ``given`` as
+    written ("Ursula", "J.R.R."), ``non_dropping_particle`` ("von der": kept with the family
+    name when it stands alone), ``dropping_particle`` ("von" in "Goethe, Johann Wolfgang von")
+    and ``suffix`` ("Jr.", "III").
+    """
 
     family: str | None = None
     given: str | None = None
     literal: str | None = None
+    non_dropping_particle: str | None = None
+    dropping_particle: str | None = None
+    suffix: str | None = None
 
     def __post_init__(self) -> None:
         if self.literal is not None:
-            if self.family is not None or self.given is not None:
+            if any(getattr(self, k) is not None for k in _NAME_PARTS):
                 raise InvalidEntry("an author is either a person (family/given) or a literal")
             if not self.literal.strip():
                 raise InvalidEntry("empty author")
         elif not (self.family or "").strip():
             raise InvalidEntry("a person needs a family name")
+        else:
+            self._read_legacy_parts()
+
+    def _read_legacy_parts(self) -> None:
+        """Names built the way this model wrote them before it had name parts: a suffix after a
+        comma in ``given`` ("Martin Luther, Jr.") and lower-case particles starting ``family``
+        ("von der Leyen") are moved to ``suffix`` and ``non_dropping_particle`` (as CSL
+        processors read them), so old entry.json files and callers keep working."""
+        from .names import is_suffix, split_particles_front
+
+        if self.given and "," in self.given and not self.suffix:
+            given, _, suffix = self.given.rpartition(",")
+            if is_suffix(suffix):
+                object.__setattr__(self, "given", given.strip() or None)
+                object.__setattr__(self, "suffix", suffix.strip())
+        if not self.non_dropping_particle and not self.dropping_particle:
+            particle, family = split_particles_front(self.family or "")
+            if particle:
+                object.__setattr__(self, "non_dropping_particle", particle)
+                object.__setattr__(self, "family", family)
 
     @property
     def is_organisation(self) -> bool:
         return self.literal is not None
 
     @property
-    def display(self) -> str:
-        """The name as written: "Jovana Gec", "Associated Press"."""
+    def family_full(self) -> str:
+        """The family name as it stands alone: "von der Leyen", "Goethe", "King"."""
         if self.literal is not None:
             return self.literal
-        return " ".join(p for p in (self.given, self.family) if p)
+        return " ".join(p for p in (self.non_dropping_particle, self.family) if p)
+
+    @property
+    def display(self) -> str:
+        """The name as written: "Jovana Gec", "Martin Luther King Jr.", "Associated Press"."""
+        if self.literal is not None:
+            return self.literal
+        return " ".join(p for p in (self.given, self.dropping_particle, self.non_dropping_particle,
+                                    self.family, self.suffix) if p)
 
     @property
     def sort_name(self) -> str:
-        return self.literal if self.literal is not None else (self.family or "")
+        return self.family_full
 
     def to_json(self) -> dict[str, str]:
         if self.literal is not None:
             return {"literal": self.literal}
         out = {"family": self.family or ""}
-        if self.given:
-            out["given"] = self.given
+        for key in _NAME_PARTS[1:]:
+            value = getattr(self, key)
+            if value:
+                out[key] = value
         return out
 
     @classmethod
     def from_json(cls, data: Any) -> "Author":
+        """An author object (or a name string). Objects written before the name parts existed
+        still load: a suffix after a comma in ``given`` ("Martin Luther, Jr.") becomes
+        ``suffix``, lower-case particles starting ``family`` ("von der Leyen") the
+        ``non_dropping_particle`` (as CSL processors read them)."""
         if isinstance(data, str):
             return parse_name(data)
         if not isinstance(data, Mapping):
             raise InvalidEntry(f"an author must be an object or a string, not {type(data).__name__}")
-        unknown = set(data) - {"family", "given", "literal"}
+        data = {_NAME_ALIASES.get(k, k): v for k, v in data.items()}
+        unknown = set(data) - set(_NAME_PARTS) - {"literal"}
         if unknown:
             raise InvalidEntry(f"unknown author key(s): {', '.join(sorted(unknown))}")
         for k, v in data.items():
             if v is not None and not isinstance(v, str):
                 raise InvalidEntry(f"author {k} must be a string")
-        if data.get("literal"):
+        parts = {k: (data[k].strip() or None) if data.get(k) else None for k in _NAME_PARTS}
+        if data.get("literal") and data["literal"].strip():
+            if any(parts.values()):
+                raise InvalidEntry("an author is either a person (family/given) or a literal")
             return cls(literal=data["literal"].strip())
-        return cls(family=(data.get("family") or "").strip() or None, given=(data.get("given") or "").strip() or None)
+        return cls(**parts)
 
 
-_PARTICLES = {"von", "van", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "ter", "ten", "zu", "dos", "das", "bin", "al", "el"}
-_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
+def parse_name(text: str, *, organisation: bool = False) -> Author:
+    """A name as people type it -> Author (rules in :mod:`newsarchive.names`).
 
-
-def looks_like_organisation(name: str) -> bool:
-    words = re.findall(r"[\w'-]+", name.lower())
-    if not words:
-        return False
-    if any(w in ORGANISATION_WORDS for w in words):
-        return True
-    return len(words) == 1  # a single word ("Reuters", "Staff") is no person's full name
-
-
-def parse_name(text: str) -> Author:
-    """A name as people type it -> Author.
-
-    "Gec, Jovana" and "Jovana Gec" give family "Gec"; particles stay with the family name
-    ("Ursula von der Leyen" -> family "von der Leyen"); "{Associated Press}" (braces) or a name
-    that reads as an organisation ("Associated Press", "Reuters", "AP staff") is kept whole.
+    "Gec, Jovana" and "Jovana Gec" give family "Gec"; "Ursula von der Leyen" gives family
+    "Leyen" with the non-dropping particle "von der"; "Martin Luther King Jr." the suffix
+    "Jr."; "{Associated Press}" (braces), ``organisation=True`` or a name that reads as an
+    organisation ("World Health Organization", "Reuters", "AP staff") is kept whole.
     """
-    name = " ".join(str(text).split())
-    if not name:
-        raise InvalidEntry("empty author name")
-    if name.startswith("{") and name.endswith("}"):
-        return Author(literal=name[1:-1].strip())
-    if "," in name:
-        family, _, given = name.partition(",")
-        family, given = family.strip(), given.strip()
-        if family and given and not looks_like_organisation(family + " " + given):
-            return Author(family=family, given=given)
-        return Author(literal=name)
-    if looks_like_organisation(name):
-        return Author(literal=name)
-    parts = name.split(" ")
-    suffix = ""
-    if len(parts) > 2 and parts[-1].lower() in _SUFFIXES:
-        suffix = parts.pop()
-    # family name starts at the first lower-case particle after the first word, else last word
-    start = len(parts) - 1
-    for i in range(1, len(parts) - 1):
-        if parts[i].lower() in _PARTICLES and parts[i][:1].islower():
-            start = i
-            break
-    given = " ".join(parts[:start]) or None
-    family = " ".join(parts[start:])
-    if suffix:
-        given = f"{given}, {suffix}" if given else suffix
-    return Author(family=family, given=given)
+    from .names import parse
+
+    try:
+        parts = parse(text, organisation=organisation)
+    except ValueError as exc:
+        raise InvalidEntry(str(exc)) from None
+    return Author(**parts)
 
 
 # --------------------------------------------------------------------------- snapshots

@@ -120,7 +120,7 @@ def citekey_base(fields: Mapping[str, Any]) -> str:
     authors = fields.get("authors") or []
     if authors:
         a = authors[0]
-        name = a.get("family") or a.get("literal") or ""
+        name = " ".join(p for p in (a.get("non_dropping_particle"), a.get("family")) if p) or a.get("literal") or ""
     if not _key_word(name):
         name = fields.get("outlet") or "anon"
     name_part = _key_word(name)[:24] or "anon"

@@ -186,16 +186,6 @@ def date_long(d: PartialDate, *, day_first: bool = False, months=MONTHS) -> str:
 
 # --------------------------------------------------------------------------- names
 
-def split_suffix(given: str | None) -> tuple[str | None, str | None]:
-    """The model keeps a suffix in the given name after a comma: "Martin Luther, Jr"."""
-    if not given:
-        return None, None
-    if "," in given:
-        g, _, s = given.partition(",")
-        return (g.strip() or None), (s.strip() or None)
-    return given, None
-
-
 def normalise_suffix(suffix: str) -> str:
     """"Jr" -> "Jr."; roman numerals stay."""
     if suffix.lower() in ("jr", "sr"):
@@ -205,9 +195,12 @@ def normalise_suffix(suffix: str) -> str:
 
 def initials(given: str | None) -> str:
     """APA initials: "Jovana" -> "J.", "Jean-Paul" -> "J.-P.", "Mary Ann" -> "M. A.",
-    "J. R. R." stays, "Ch." stays (a digraph written as an abbreviation)."""
+    "J.R.R." and "J. R. R." -> "J. R. R.", "S.A." -> "S. A.", "Ch." stays (a digraph written
+    as an abbreviation)."""
     if not given:
         return ""
+    # initials written together ("J.R.R.", "S.A.") are separate initials
+    given = re.sub(r"\.(?=[^\W\d_])", ". ", given)
     out = []
     for word in given.split():
         pieces = []
@@ -224,6 +217,43 @@ def initials(given: str | None) -> str:
         if pieces:
             out.append("-".join(pieces))
     return " ".join(out)
+
+
+def inverted_name(a: Author, *, initialise: bool = False, demote: bool = False) -> str:
+    """A name in sort order, by the CSL rules: "von der Leyen, Ursula" (``demote`` False, as
+    APA and MLA) or "Leyen, Ursula von der" (``demote`` True, as Chicago), "Goethe, Johann
+    Wolfgang von" (a dropping particle follows the given name), "King, Martin Luther, Jr."."""
+    if a.literal is not None:
+        return a.literal
+    given = initials(a.given) if initialise else a.given
+    if demote:
+        head = a.family or ""
+        tail = [given, a.dropping_particle, a.non_dropping_particle]
+    else:
+        head = a.family_full
+        tail = [given, a.dropping_particle]
+    rest = " ".join(p for p in tail if p)
+    out = head + (f", {rest}" if rest else "")
+    if a.suffix:
+        out += f", {normalise_suffix(a.suffix)}"
+    return out
+
+
+def direct_name(a: Author, *, suffix_comma: bool = False) -> str:
+    """A name in reading order: "Ursula von der Leyen", "Martin Luther King Jr." (with
+    ``suffix_comma``: "Martin Luther King, Jr.")."""
+    if a.literal is not None:
+        return a.literal
+    out = " ".join(p for p in (a.given, a.dropping_particle, a.non_dropping_particle, a.family) if p)
+    if a.suffix:
+        out += (", " if suffix_comma else " ") + normalise_suffix(a.suffix)
+    return out
+
+
+def short_name(a: Author) -> str:
+    """The name as it stands alone in in-text citations and short notes: the organisation, or
+    the family name with its non-dropping particle ("von der Leyen", "Goethe", "King")."""
+    return a.family_full
 
 
 def ends_with_period(text: str) -> bool:
@@ -345,7 +375,7 @@ def author_key(entry: Entry) -> str:
     """A sort key for reference lists: first author's family name or literal, else title."""
     if entry.authors:
         a = entry.authors[0]
-        return (a.literal or f"{a.family} {a.given or ''}").casefold()
+        return (a.literal or f"{a.family_full} {a.given or ''}").casefold()
     return (entry.title or "").casefold()
 
 

@@ -19,16 +19,9 @@ def _periodical(entry: Entry) -> bool:
 
 
 def person_name(a: Author) -> str:
-    if a.literal is not None:
-        return a.literal
-    given, suffix = c.split_suffix(a.given)
-    out = a.family or ""
-    ini = c.initials(given)
-    if ini:
-        out += f", {ini}"
-    if suffix:
-        out += f", {c.normalise_suffix(suffix)}"
-    return out
+    """"Tolkien, J. R. R.", "von der Leyen, U.", "Goethe, J. W. von", "King, M. L., Jr." (the CSL
+    APA style: particles never demoted, given names as initials)."""
+    return c.inverted_name(a, initialise=True)
 
 
 def author_list(authors: tuple[Author, ...]) -> str:
@@ -115,11 +108,11 @@ def intext(entry: Entry, snap: Snapshot | None, m: c.Markup) -> str:
             # quotation marks for a part of a periodical; the comma goes inside
             return m.t(f"(“{short},” {year})")
         return m.t("(") + m.i(short) + m.t(f", {year})")
-    first = authors[0].literal or authors[0].family or ""
+    first = c.short_name(authors[0])
     if len(authors) == 1:
         who = first
     elif len(authors) == 2:
-        second = authors[1].literal or authors[1].family or ""
+        second = c.short_name(authors[1])
         who = f"{first} & {second}"
     else:
         who = f"{first} et al."

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator
 
 from ..errors import CitationError, ImportFormatError, InvalidEntry
 from ..model import KINDS, Author, Entry, PartialDate, looks_like_organisation
+from ..names import split_particles_back
 from . import _common as c
 from . import latex
 
@@ -46,18 +47,26 @@ SECTION_PREFIX = "Section: "
 # --------------------------------------------------------------------------- export
 
 def _name(a: Author, ascii: bool) -> str:
+    """BibTeX's name forms: "von der Leyen, Ursula" (the non-dropping particle as the von part),
+    "King, Jr., Martin Luther", "Goethe, Johann Wolfgang von" (a dropping particle stays after
+    the given name), "{World Health Organization}" (an organisation, braced whole)."""
     if a.literal is not None:
         return "{" + latex.escape(a.literal, ascii=ascii) + "}"
-    given, suffix = c.split_suffix(a.given)
     family = latex.escape(a.family or "", ascii=ascii)
-    if not given and not suffix:
-        # a family-only person: one word as is; several words braced (else "Santos Silva"
-        # would read as given "Santos"); note that a braced name reads back as organisation
-        return family if len(family.split()) == 1 else "{" + family + "}"
+    if len(family.split()) > 1 or (family[:1].islower() and a.non_dropping_particle is None):
+        family = "{" + family + "}"  # "Santos Silva" is one family name, not given + family
+    particle = latex.escape(a.non_dropping_particle or "", ascii=ascii)
+    if particle:
+        # a von part is lower case words; a capitalised one ("La Fontaine") is braced into it
+        words = [w if w[:1].islower() else "{" + w + "}" for w in particle.split()]
+        family = " ".join(words) + " " + family
+    given = " ".join(latex.escape(p, ascii=ascii) for p in (a.given, a.dropping_particle) if p)
+    if not given and not a.suffix and not particle:
+        return family
     parts = [_protect_name_part(family)]
-    if suffix:
-        parts.append(_protect_name_part(latex.escape(suffix, ascii=ascii)))
-    parts.append(_protect_name_part(latex.escape(given or "", ascii=ascii)))
+    if a.suffix:
+        parts.append(_protect_name_part(latex.escape(a.suffix, ascii=ascii)))
+    parts.append(_protect_name_part(given))
     return ", ".join(parts)
 
 
@@ -105,6 +114,9 @@ def fields_for(entry: Entry, *, biblatex: bool, snapshot=None, ascii: bool = Fal
     f: list[tuple[str, str]] = []
     if entry.authors:
         f.append(("author", _names(entry.authors, ascii)))
+        if biblatex and any(a.non_dropping_particle for a in entry.authors):
+            # the von part stays in citations ("von der Leyen"): a non-dropping particle
+            f.append(("options", "useprefix=true"))
     f.append(("title", latex.protect_title(title, ascii=ascii)))
     if biblatex:
         if entry.kind in c.PERIODICAL_KINDS:
@@ -263,19 +275,30 @@ def _authors(value: str) -> list[dict[str, str]]:
             out.append({"literal": latex.decode(raw[1:-1])})
             continue
         parts = parse_single_name_into_parts(raw, strict=False)
-        family = latex.decode(" ".join(parts.von + parts.last))
+        particle = latex.decode(" ".join(parts.von))
+        family = latex.decode(" ".join(parts.last))
         given = latex.decode(" ".join(parts.first))
         jr = latex.decode(" ".join(parts.jr))
+        if not family and particle:
+            family, particle = particle, ""
         if not family:
             family, given = given, ""
         if not family:
             continue
-        if not given and not jr and "," not in raw and looks_like_organisation(family):
+        if not given and not jr and not particle and "," not in raw and looks_like_organisation(family):
             out.append({"literal": family})
             continue
         person = {"family": family}
-        if given or jr:
-            person["given"] = f"{given}, {jr}" if jr else given
+        if given:
+            # trailing lower-case particles of the first part are a dropping particle
+            given, dropping = split_particles_back(given)
+            person["given"] = given
+            if dropping:
+                person["dropping_particle"] = dropping
+        if particle:
+            person["non_dropping_particle"] = particle
+        if jr:
+            person["suffix"] = jr
         out.append(person)
     return out
 

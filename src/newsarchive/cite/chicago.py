@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from ..model import Author, Entry, Snapshot
 from . import _common as c
-from .mla import _direct, _inverted  # same name forms: first inverted, the others not
+
+
+def _inverted(a: Author) -> str:
+    """Bibliography order, CMOS 17 and the CSL Chicago styles: "King, Martin Luther, Jr.",
+    "Leyen, Ursula von der" (a non-dropping particle is demoted in sort order)."""
+    return c.inverted_name(a, demote=True)
+
+
+def _direct(a: Author) -> str:
+    """Reading order, as in notes: "Martin Luther King Jr." (no comma, CMOS 6.43)."""
+    return c.direct_name(a)
 
 
 def author_list(authors: tuple[Author, ...]) -> str:
@@ -82,7 +92,7 @@ def intext(entry: Entry, snap: Snapshot | None, m: c.Markup) -> str:
     authors = entry.authors
     if not authors:
         return m.t(quoted)
-    fam = [a.literal or a.family or "" for a in authors]
+    fam = [c.short_name(a) for a in authors]
     if len(fam) == 1:
         who = fam[0]
     elif len(fam) == 2:

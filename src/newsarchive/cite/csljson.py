@@ -43,12 +43,12 @@ def _date(d: PartialDate) -> dict[str, Any]:
 def _name(a: Author) -> dict[str, str]:
     if a.literal is not None:
         return {"literal": a.literal}
-    given, suffix = c.split_suffix(a.given)
     out = {"family": a.family or ""}
-    if given:
-        out["given"] = given
-    if suffix:
-        out["suffix"] = c.normalise_suffix(suffix)
+    # every part as stored (the suffix too: "Jr" stays "Jr"), so a round trip changes nothing
+    for key, value in (("given", a.given), ("non-dropping-particle", a.non_dropping_particle),
+                       ("dropping-particle", a.dropping_particle), ("suffix", a.suffix)):
+        if value:
+            out[key] = value
     return out
 
 
@@ -139,23 +139,17 @@ def _author(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise InvalidEntry("an author must be an object")
     if value.get("literal"):
-        return {"literal": str(value["literal"]).strip()}
-    family = " ".join(
-        str(value[k]).strip() for k in ("non-dropping-particle", "family") if value.get(k)
-    )
-    given = str(value.get("given") or "").strip()
-    if value.get("dropping-particle"):
-        family = f"{str(value['dropping-particle']).strip()} {family}".strip()
-    if value.get("suffix"):
-        given = f"{given}, {str(value['suffix']).strip().rstrip('.')}" if given else str(value["suffix"])
-    if not family:
-        if given:
-            return {"literal": given}
+        return {"literal": " ".join(str(value["literal"]).split())}
+    parts = {key: " ".join(str(value[csl]).split()) for key, csl in (
+        ("family", "family"), ("given", "given"), ("non_dropping_particle", "non-dropping-particle"),
+        ("dropping_particle", "dropping-particle"), ("suffix", "suffix")) if value.get(csl)}
+    parts = {k: v for k, v in parts.items() if v}
+    if not parts.get("family"):
+        if parts.get("given") and len(parts) == 1:
+            return {"literal": parts["given"]}
         raise InvalidEntry("an author needs a family name or a literal")
-    out = {"family": family}
-    if given:
-        out["given"] = given
-    return out
+    # particles given inside family/given (no particle keys) are read as CSL processors do
+    return Author.from_json(parts).to_json()
 
 
 def _text(data: dict, key: str) -> str | None:

@@ -35,7 +35,7 @@ _ASCII_TABLE = {
     "ø": r"{\o}", "Ø": r"{\O}", "ł": r"{\l}", "Ł": r"{\L}", "ı": r"{\i}", "ȷ": r"{\j}",
     "đ": r"{\dj}", "Đ": r"{\DJ}", "þ": r"{\th}", "Þ": r"{\TH}", "ð": r"{\dh}", "Ð": r"{\DH}",
     "å": r"{\aa}", "Å": r"{\AA}",
-    "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "„": ",,",
+    "–": "--", "—": "---", "‘": "`", "’": "'", "“": r"\textquotedblleft{}", "”": r"\textquotedblright{}", "„": ",,",
     "«": r"\guillemotleft{}", "»": r"\guillemotright{}", "‹": r"\guilsinglleft{}", "›": r"\guilsinglright{}",
     "…": r"\ldots{}", "€": r"\texteuro{}", "£": r"\pounds{}", "§": r"\S{}", "¶": r"\P{}",
     "©": r"\textcopyright{}", "®": r"\textregistered{}", "°": r"\textdegree{}", "×": r"\texttimes{}",
@@ -123,6 +123,7 @@ def protect_title(title: str, *, ascii: bool = False) -> str:
     first character ("{US}-sanctioned" -> "{US-sanctioned}", "{iPhone}"). Lower-case words are
     left free, so title-casing styles can still capitalise them.
     """
+    title = _mark_quotes(title)
     words = title.split()
     bal = braces_balanced(title)
     out = []
@@ -130,9 +131,9 @@ def protect_title(title: str, *, ascii: bool = False) -> str:
         caps = [c.isupper() for c in word]
         if (i > 0 and any(caps)) or (i == 0 and any(caps[1:])):
             # punctuation around the word stays outside the braces: "{Putin},"
-            core = word.rstrip(",.:;!?)]”’\"'")
-            core_start = len(core) - len(core.lstrip("([“‘\"'"))
-            lead, core, trail = word[:core_start], core[core_start:], word[len(core) + core_start:]
+            core = word.rstrip(",.:;!?)]”’\"'" + _CLOSE)
+            core_start = len(core) - len(core.lstrip("([“‘\"'" + _OPEN))
+            lead, core, trail = word[:core_start], core[core_start:], word[len(core):]
             if not core:
                 lead, core, trail = "", word, ""
             esc = (escape(lead, ascii=ascii, balanced=bal) + "{" + escape(core, ascii=ascii, balanced=bal) + "}"
@@ -141,7 +142,25 @@ def protect_title(title: str, *, ascii: bool = False) -> str:
             esc = escape(word, ascii=ascii, balanced=bal)
         out.append(esc)
     # ligatures across words are impossible (a space separates them)
-    return " ".join(out)
+    return " ".join(out).replace(_OPEN, "``").replace(_CLOSE, "''")
+
+
+# Straight double quotes in a title stand for quotation marks: they become TeX's opening ``
+# and closing '' (which BibTeX, biber and pandoc all read as “ ”), facing the right way.
+# Apostrophes (') are left alone: TeX prints them as ’.
+_OPEN, _CLOSE = "\x01", "\x02"
+
+
+def _mark_quotes(title: str) -> str:
+    out = []
+    for i, ch in enumerate(title):
+        if ch != '"':
+            out.append(ch)
+            continue
+        before = title[i - 1] if i else " "
+        opening = before.isspace() or before in "([{‘“-–—/" or before in (_OPEN,)
+        out.append(_OPEN if opening else _CLOSE)
+    return "".join(out)
 
 
 def url_in_text(url: str) -> str:
@@ -181,7 +200,12 @@ def _decoder():
 
 
 def decode(text: str) -> str:
-    """LaTeX field text -> Unicode plain text (NFC, whitespace collapsed)."""
+    """LaTeX field text -> Unicode plain text (NFC, whitespace collapsed).
+
+    TeX's quotation marks ``...'' are read as the straight quotes " they are typed for (the
+    writer above turns straight quotes into them), so titles survive a round trip unchanged;
+    quotation marks written as Unicode (“ ”) stay as they are."""
+    text = text.replace("``", '"').replace("''", '"')
     if "\\" in text or "{" in text or "~" in text or "--" in text or "``" in text or "''" in text:
         text = _decoder().latex_to_text(text)
     text = unicodedata.normalize("NFC", text)

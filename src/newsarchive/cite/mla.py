@@ -12,25 +12,13 @@ from . import _common as c
 
 
 def _inverted(a: Author) -> str:
-    if a.literal is not None:
-        return a.literal
-    given, suffix = c.split_suffix(a.given)
-    out = a.family or ""
-    if given:
-        out += f", {given}"
-    if suffix:
-        out += f", {c.normalise_suffix(suffix)}"
-    return out
+    """"Tolkien, J.R.R.", "von der Leyen, Ursula", "King, Martin Luther, Jr." (given names as
+    written; particles never demoted, as in the CSL MLA style)."""
+    return c.inverted_name(a)
 
 
 def _direct(a: Author) -> str:
-    if a.literal is not None:
-        return a.literal
-    given, suffix = c.split_suffix(a.given)
-    out = " ".join(p for p in (given, a.family) if p)
-    if suffix:
-        out += f", {c.normalise_suffix(suffix)}"
-    return out
+    return c.direct_name(a, suffix_comma=True)
 
 
 def _cited_authors(entry: Entry) -> tuple[Author, ...]:
@@ -107,10 +95,10 @@ def intext(entry: Entry, snap: Snapshot | None, m: c.Markup) -> str:
     if not authors:
         short = c.short_title(_title(entry))
         return m.t(f"(“{short}”)")
-    first = authors[0].literal or authors[0].family or ""
+    first = c.short_name(authors[0])
     if len(authors) == 1:
         return m.t(f"({first})")
     if len(authors) == 2:
-        second = authors[1].literal or authors[1].family or ""
+        second = c.short_name(authors[1])
         return m.t(f"({first} and {second})")
     return m.t(f"({first} et al.)")

@@ -32,8 +32,10 @@ _LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 def _name(a: Author) -> str:
     if a.literal is not None:
         return a.literal  # no comma: read back as one name (Zotero: single-field)
-    given, suffix = c.split_suffix(a.given)
-    return ", ".join(p for p in (a.family, given, suffix) if p)
+    # "von der Leyen, Ursula", "Goethe, Johann Wolfgang von", "King, Martin Luther, Jr." (each
+    # part as stored, so that reading it back gives the same name)
+    given = " ".join(p for p in (a.given, a.dropping_particle) if p)
+    return ", ".join(p for p in (a.family_full, given, a.suffix) if p)
 
 
 def _date(d: PartialDate) -> str:

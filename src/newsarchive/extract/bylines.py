@@ -6,11 +6,13 @@ Rules, in order:
 1. URLs, e-mail addresses and @handles are removed; a lead-in ("By", "Written by", "Reporting by",
    "Von", "Par", "Por", "Door", ...) is removed.
 2. The byline is cut where a date, a time or a word such as "Updated"/"Published" starts.
-3. What is left is split on commas, semicolons, "|", "·", " and ", " & " (and "und", "et", "y", "e").
+3. What is left is split on commas, semicolons, "|", "·", " and ", " & ", ", and " (and "und", "et",
+   "y", "e").
    Two single words around one comma ("Gec, Jovana") are read as "family, given".
 4. Each part loses parenthesised asides, trailing roles ("Staff Writer", "Senior Correspondent"),
    and social-media words ("Twitter", "Email", "Follow"); a part made only of role words is dropped.
-5. ALL-CAPS names are title-cased (``McX``, ``O'X``, hyphenated parts, particles such as "von").
+5. ALL-CAPS (and all-lower-case) names are title-cased (``McX``, ``O'X``, hyphenated parts,
+   particles such as "von", roman numerals such as "II" kept).
 6. Organisations ("Associated Press", "Reuters", "AP staff", "BBC News") are kept whole as literal
    authors, except an organisation that only follows named people after a comma ("By Jane Doe,
    Reuters"): that is the people's affiliation and is dropped.
@@ -23,6 +25,7 @@ import re
 from typing import Iterable
 
 from ..model import Author, looks_like_organisation, parse_name
+from ..names import titlecase_word
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+|(?<!\w)@\w+", re.IGNORECASE)
 _LEAD_IN = re.compile(
@@ -47,7 +50,7 @@ _CUT = re.compile(
     r"|\b\d+\s+(?:minutes?|hours?|days?|mins?|hrs?)\s+ago\b",
     re.IGNORECASE,
 )
-_SPLIT = re.compile(r"\s*(?:,|;|\||·|•|/|\n|\s[-–—]\s|\s&\s|\s(?:and|und|et|y|e|og|och|en)\s)\s*", re.IGNORECASE)
+_SPLIT = re.compile(r"\s*(?:,\s*(?:and|&|und|et|y|e)\s|,|;|\||·|•|/|\n|\s[-–—]\s|\s&\s|\s(?:and|und|et|y|e|og|och|en)\s)\s*", re.IGNORECASE)
 _AFFIX = re.compile(r"\s+(?:for|in|from|at|with|special to|reporting from)\s+")
 _DOMAIN = re.compile(r"^(?i:[\w-]+(?:\.[\w-]+)*)\.[a-z]{2,24}$")
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
@@ -65,30 +68,22 @@ _JUNK_WORDS = frozenset(
     whatsapp mastodon threads bluesky youtube tiktok read""".split()
 )
 _ORG_ACRONYM = re.compile(r"^[A-Z]{2,5}$")
-_PARTICLES = {"von", "van", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le",
-              "ter", "ten", "zu", "dos", "das", "bin", "al", "el", "y"}
-
-
-def _titlecase_word(word: str, first: bool) -> str:
-    low = word.lower()
-    if not first and low in _PARTICLES:
-        return low
-    # Capitalise after start, hyphen, apostrophe and dot ("jean-paul", "o'brien", "j.r.")
-    out = re.sub(r"(^|[-'’.])(\w)", lambda m: m.group(1) + m.group(2).upper(), low)
-    if re.match(r"^Mc\w", out) and len(out) > 3:
-        out = out[:2] + out[2].upper() + out[3:]
-    return out
 
 
 def titlecase_name(name: str) -> str:
-    """"JOVANA GEC" -> "Jovana Gec"; names already in mixed case are left alone."""
-    letters = [c for c in name if c.isalpha()]
-    if not letters or not all(c.isupper() for c in letters if c.lower() != c.upper()):
+    """"JOVANA GEC" -> "Jovana Gec", "RONALD MCDONALD" -> "Ronald McDonald", "MARY O'NEIL" ->
+    "Mary O'Neil", "JOHN SMITH II" -> "John Smith II", "URSULA VON DER LEYEN" -> "Ursula von
+    der Leyen"; an all-lower-case name is capitalised the same way; names already in mixed
+    case are left alone."""
+    letters = [c for c in name if c.isalpha() and c.lower() != c.upper()]
+    if not letters:
+        return name
+    if not (all(c.isupper() for c in letters) or all(c.islower() for c in letters)):
         return name
     if _ORG_ACRONYM.match(name):  # "AP", "BBC"
         return name
     words = name.split()
-    return " ".join(_titlecase_word(w, i == 0) for i, w in enumerate(words))
+    return " ".join(titlecase_word(w, first=i == 0) for i, w in enumerate(words))
 
 
 def _clean_part(part: str) -> str | None:
