@@ -187,6 +187,10 @@ class Author:
         """The name as written: "Jovana Gec", "Martin Luther King Jr.", "Associated Press"."""
         if self.literal is not None:
             return self.literal
+        from .names import family_first
+
+        if family_first(self.family, self.given) and not self.non_dropping_particle:
+            return " ".join(p for p in (self.family, self.given, self.suffix) if p)
         return " ".join(p for p in (self.given, self.dropping_particle, self.non_dropping_particle,
                                     self.family, self.suffix) if p)
 

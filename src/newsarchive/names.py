@@ -148,6 +148,14 @@ def _korean_order(words: list[str]) -> bool:
     return all(re.fullmatch(r"[A-Z][a-z]{0,4}", w) for w in rest)
 
 
+def family_first(family: str | None, given: str | None) -> bool:
+    """True when a person's name reads family name first in running text ("Kim Jong Un",
+    "Moon Jae-in"): a common Korean family name with a Korean-looking given name."""
+    if not family or not given:
+        return False
+    return _korean_order([family] + given.split())
+
+
 def _direct(name: str) -> dict[str, str]:
     """"Given [particles] Family [Suffix]" -> parts, the given name kept as written."""
     words = name.split()

@@ -244,7 +244,12 @@ def direct_name(a: Author, *, suffix_comma: bool = False) -> str:
     ``suffix_comma``: "Martin Luther King, Jr.")."""
     if a.literal is not None:
         return a.literal
-    out = " ".join(p for p in (a.given, a.dropping_particle, a.non_dropping_particle, a.family) if p)
+    from ..names import family_first
+
+    if family_first(a.family, a.given) and not a.non_dropping_particle:
+        out = f"{a.family} {a.given}"  # "Kim Jong Un": family name first, as written
+    else:
+        out = " ".join(p for p in (a.given, a.dropping_particle, a.non_dropping_particle, a.family) if p)
     if a.suffix:
         out += (", " if suffix_comma else " ") + normalise_suffix(a.suffix)
     return out

@@ -35,6 +35,16 @@ def _fields(**opts: Any) -> dict[str, Any]:
     return out
 
 
+def _org(name: str) -> str:
+    """--org NAME: the name braced, which keeps it whole as an organisation."""
+    name = " ".join(name.split())
+    if not name:
+        raise fail("--org needs a name", 2)
+    if "{" in name or "}" in name:
+        raise fail(f"--org {name!r}: braces are not allowed in an organisation's name", 2)
+    return "{" + name + "}"
+
+
 @app.command()
 @handles_errors
 def add(
@@ -44,8 +54,12 @@ def add(
              "fetch. Leave out for a metadata-only entry.")] = None,
     title: Annotated[Optional[str], typer.Option(help="Headline (default: found in the snapshot).")] = None,
     author: Annotated[Optional[list[str]], typer.Option(
-        "--author", "-a", help='An author; repeat for several. "Gec, Jovana", "Jovana Gec", or an '
-        'organisation such as "Associated Press" (kept whole).')] = None,
+        "--author", "-a", help='An author; repeat for several. "Gec, Jovana", "Jovana Gec", "King, Martin '
+        'Luther, Jr.", or an organisation such as "Associated Press" (kept whole); "{...}" keeps any '
+        'name whole as an organisation.')] = None,
+    org: Annotated[Optional[list[str]], typer.Option(
+        "--org", help="An organisation as author, kept whole as written; repeat for several. Listed "
+        'after the --author names (to put one first, give it as --author "{Name}").')] = None,
     outlet: Annotated[Optional[str], typer.Option(help="Publication, e.g. \"AP News\".")] = None,
     kind: Annotated[Optional[str], typer.Option(
         help="newspaper, news website, news agency, magazine, broadcast, blog, press release, webpage.")] = None,
@@ -75,7 +89,8 @@ def add(
     from .. import api
 
     root = root_of(ctx)
-    fields = _fields(title=title, authors=author or None, outlet=outlet, kind=kind, published=published,
+    authors = list(author or []) + [_org(o) for o in org or []]
+    fields = _fields(title=title, authors=authors or None, outlet=outlet, kind=kind, published=published,
                      modified=modified, accessed=accessed, url=url, archived_url=archived_url,
                      section=section, pages=pages, language=language, tags=tag or None, notes=notes,
                      designed_to_change=designed_to_change, citekey=citekey)
