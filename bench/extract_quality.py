@@ -71,7 +71,8 @@ def day_of(value) -> str | None:
 def name_of(author: dict) -> str:
     if "literal" in author:
         return author["literal"]
-    return " ".join(p for p in (author.get("given"), author.get("family")) if p)
+    parts = ("given", "dropping_particle", "non_dropping_particle", "family", "suffix")
+    return " ".join(author[p] for p in parts if author.get(p))
 
 
 def outlet_agrees(ours: str | None, truth: str) -> bool:

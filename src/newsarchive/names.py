@@ -40,7 +40,9 @@ ORGANISATION_WORDS = frozenset(
     hospital police army navy trust forum consortium initiative campaign movement collective
     industries technologies systems solutions labs studios magazine newspaper daily weekly
     herald tribune gazette observer telegraph chronicle courier review online zeitung
-    unit secretariat directorate embassy consulate municipality county state""".split()
+    unit secretariat directorate embassy consulate municipality county state national
+    orchestra philharmonic symphony ensemble quartet trio quintet choir chorus band
+    entertainment database comisión comision""".split()
 )
 
 # Outlets and bodies whose names read like a person's (two capitalised words).
@@ -210,7 +212,8 @@ def parse(text: str, *, organisation: bool = False) -> dict[str, str]:
         if len(parts) == 3 and all(parts):
             if is_suffix(parts[2]):
                 return _person(parts[0], parts[1], parts[2], inverted=True)
-            if is_suffix(parts[1]):  # BibTeX: "von Last, Jr, First"
+            if is_suffix(parts[1]) or re.fullmatch(r"(?:[A-Z]\.\s?){1,3}", parts[1]):
+                # BibTeX: "von Last, Jr, First"; "Celoni, S. J., James R." (a religious order)
                 return _person(parts[0], parts[2], parts[1], inverted=True)
         return {"literal": name}  # commas we cannot read as a name: kept whole
     return _direct(name)
