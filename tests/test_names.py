@@ -244,6 +244,11 @@ BYLINES = [
     ("By URSULA VON DER LEYEN", ["Ursula von der Leyen"]),
     ("Jane Roe & John Doe", ["Jane Roe", "John Doe"]),
     ("By The Associated Press", ["The Associated Press"]),
+    ("Analysis by Jane Roe, Sample Senior Court Analyst", ["Jane Roe"]),
+    ("By JANE ROE and JOHN DOE - AP Technology Writers | AP", ["Jane Roe", "John Doe"]),
+    ("By Jane Roe2014-01-26 21:32:46 UTC", ["Jane Roe"]),
+    ("Jane Roe, en charge de la politique étrangère", ["Jane Roe"]),
+    ("Jane Roe, Ars Technica", ["Jane Roe"]),
 ]
 
 

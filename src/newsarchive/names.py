@@ -52,7 +52,9 @@ KNOWN_ORGANISATIONS = frozenset(
     voice of america|radio free europe|human rights watch|amnesty international|red cross|
     greenpeace|médecins sans frontières|medecins sans frontieres|doctors without borders|
     world bank|bellingcat|politico|axios|vox|meduza|novaya gazeta|balkan insight|
-    kyiv independent|usa today|france 24|euronews|xinhua|tass|interfax|kyodo|yonhap""".replace("\n", "").split("|")
+    kyiv independent|usa today|france 24|euronews|xinhua|tass|interfax|kyodo|yonhap|ars technica|
+    the verge|condé nast|conde nast|business insider|huffington post|daily beast|rolling stone|
+    el confidencial|ediciones el país""".replace("\n", "").split("|")
 )
 KNOWN_ORGANISATIONS = frozenset(" ".join(n.split()) for n in KNOWN_ORGANISATIONS)
 

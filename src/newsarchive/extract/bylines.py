@@ -25,12 +25,12 @@ import re
 from typing import Iterable
 
 from ..model import Author, looks_like_organisation, parse_name
-from ..names import titlecase_word
+from ..names import PARTICLES, titlecase_word
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+|(?<!\w)@\w+", re.IGNORECASE)
 _LEAD_IN = re.compile(
     r"^(?:(?:written|reported|reporting|words|story|text|posted|compiled|edited|photos?|video|"
-    r"additional reporting|interview)\s+by|by|von|par|por|door|av|autor(?:in)?|author|"
+    r"additional reporting|interview|analysis|opinion|commentary|column|review)\s+by|by|von|par|por|door|av|autor(?:in)?|author|"
     r"autore|auteur|text)\s*[:\-–—]?\s+",
     re.IGNORECASE,
 )
@@ -146,6 +146,7 @@ def clean_byline(text: str | None) -> list[Author]:
         return []
     text = " ".join(str(text).replace("\xa0", " ").split())
     text = _URL.sub(" ", text)
+    text = re.sub(r"(?<=[^\W\d_])(?=\d{4}-\d{2}-\d{2})", " ", text)  # "Seth Fiegerman2014-01-26"
     text = text.strip(" -–—:|,;")
     for _ in range(2):
         text = _LEAD_IN.sub("", text).strip()
@@ -183,6 +184,8 @@ def clean_byline(text: str | None) -> list[Author]:
         if _DOMAIN.match(part):  # "FoxNews.com", "elmundo.es"
             found.append((sep, Author(literal=part)))
             continue
+        if part == part.lower() and len([w for w in words if w.lower() not in PARTICLES]) > 3:
+            continue  # a phrase in lower case ("en charge de la politique"), not a name
         part = titlecase_name(part)
         try:
             author = parse_name(part)
@@ -194,7 +197,7 @@ def clean_byline(text: str | None) -> list[Author]:
     people = [a for _, a in found if not a.is_organisation]
     result: list[Author] = []
     for i, (sep, author) in enumerate(found):
-        if author.is_organisation and people and sep in (",", "-", "–", "—") and i > 0 and not found[i - 1][1].is_organisation:
+        if author.is_organisation and people and sep in (",", "-", "–", "—", "|") and i > 0 and not found[i - 1][1].is_organisation:
             if all(a.is_organisation for _, a in found[i:]):
                 continue  # "Jane Doe, Reuters": affiliation
         result.append(author)
