@@ -2,6 +2,8 @@
 the citation formats. Every name here is a sample written for these tests."""
 
 import json
+import shutil
+import subprocess
 
 import pytest
 
@@ -286,4 +288,52 @@ def test_csl_json_keeps_every_part():
     assert out[0]["author"] == [
         {"family": "Goethe", "given": "Johann Wolfgang", "dropping-particle": "von"},
         {"family": "Leyen", "given": "Ursula", "non-dropping-particle": "von der"},
+    ]
+
+
+# --------------------------------------------------------------------------- through the CLI
+
+def test_cli_author_and_org_and_an_old_entry_json(cli, root):
+    r = cli("add", "--title", "SAMPLE: a headline", "--published", "2024", "--outlet", "Sample Times",
+            "--kind", "newspaper", "--author", "Ursula von der Leyen", "--author", "Martin Luther King Jr.",
+            "--org", "Pink Floyd", "--format", "json")
+    assert r.exit_code == 0, r.output
+    entry = json.loads(r.stdout)["entry"]
+    assert entry["authors"] == [
+        {"family": "Leyen", "given": "Ursula", "non_dropping_particle": "von der"},
+        {"family": "King", "given": "Martin Luther", "suffix": "Jr."},
+        {"literal": "Pink Floyd"},
+    ]
+    assert entry["citekey"] == "vonderleyen2024sample"
+    r = cli("cite", entry["id"], "--style", "apa")
+    assert r.stdout.startswith("von der Leyen, U., King, M. L., Jr., & Pink Floyd. (2024).")
+    # the same entry as it was stored before name parts existed still loads and cites the same
+    path = root / "archive" / entry["id"] / "entry.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["authors"] = [{"family": "von der Leyen", "given": "Ursula"}, {"family": "King", "given": "Martin Luther, Jr."},
+                       {"literal": "Pink Floyd"}]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert cli("cite", entry["id"], "--style", "apa").stdout == r.stdout
+    assert cli("verify").exit_code == 0
+    r = cli("add", "--title", "x", "--org", "{Bad}")
+    assert r.exit_code == 2 and "braces" in r.output
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed (needed to read BibLaTeX)")
+def test_pandoc_reads_names_and_quotes(tmp_path):
+    from dataclasses import replace
+
+    e = replace(_entry("Ursula von der Leyen", "Goethe, Johann Wolfgang von", "Martin Luther King Jr.",
+                       "World Health Organization"), title='SAMPLE: Leader says "no" to the bloc\'s plan')
+    bib = tmp_path / "names.bib"
+    bib.write_text(cite.format_entry(e, "biblatex"), encoding="utf-8")
+    out = subprocess.run(["pandoc", str(bib), "-f", "biblatex", "-t", "csljson"], capture_output=True,
+                         text=True, check=True, timeout=60)
+    item = json.loads(out.stdout)[0]
+    assert item["title"] == "SAMPLE: Leader says “no” to the bloc’s plan"
+    assert item["author"] == [
+        {"family": "Leyen", "given": "Ursula", "non-dropping-particle": "von der"},
+        {"family": "Goethe", "given": "Johann Wolfgang", "dropping-particle": "von"},
+        {"family": "King", "given": "Martin Luther", "suffix": "Jr."},
+        {"literal": "World Health Organization"},
     ]
