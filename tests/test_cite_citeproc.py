@@ -76,6 +76,12 @@ ORDINARY = [
     ("year only, magazine", E(authors=["Jovana Gec"], published="2024", kind="magazine", outlet="The Economist")),
     ("blog post", E(authors=["Jovana Gec"], kind="blog", outlet="Balkan Insight Blog")),
     ("diacritics", E(authors=["Aleksandar Vučić", "Dušan Stojanović"], title="Vučić says Serbia stays neutral")),
+    ("dropping particle, suffix", E(authors=["Goethe, Johann Wolfgang von", "Martin Luther King Jr."])),
+    ("initials written together", E(authors=["J.R.R. Tolkien", "James S.A. Corey"])),
+    ("non-dropping particle in-text", E(authors=["Ludwig van Beethoven"])),
+    ("initials, hyphenated given name", E(authors=["Smith, J.K.", "Chien-Ming Wang"])),
+    ("roman numeral suffix", E(authors=["Henry Ford III"])),
+    ("organisation", E(authors=["World Health Organization"])),
 ]
 
 
