@@ -283,6 +283,17 @@ def test_straight_quotes_face_the_right_way_in_latex(title, expected):
     assert latex.decode(expected) == title.replace("{", "").replace("}", "")
 
 
+@pytest.mark.parametrize("style,expected", [
+    ("mla", "“SAMPLE: Leader Says ‘No’ to the Bloc's ‘Plan.’”"),
+    ("chicago", "“SAMPLE: Leader Says ‘No’ to the Bloc's ‘Plan.’”"),
+])
+def test_quotes_inside_a_quoted_title_become_single(style, expected):
+    from dataclasses import replace
+
+    e = replace(_entry("Jovana Gec"), title='SAMPLE: Leader says "no" to the bloc\'s “plan.”')
+    assert expected in cite.format_entry(e, style)
+
+
 def test_csl_json_keeps_every_part():
     out = json.loads(cite.format_entry(_entry("Goethe, Johann Wolfgang von", "Ursula von der Leyen"), "csl-json"))
     assert out[0]["author"] == [

@@ -37,7 +37,7 @@ def author_list(authors: tuple[Author, ...]) -> str:
 
 def _title(entry: Entry) -> str:
     title = c.require_title(entry)
-    return c.title_case(title, "chicago") if c.english(entry) else title
+    return c.inner_quotes(c.title_case(title, "chicago") if c.english(entry) else title)
 
 
 def _outlet(entry: Entry, m: c.Markup) -> str:

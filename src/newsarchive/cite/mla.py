@@ -51,7 +51,7 @@ def _pages(pages: str) -> str:
 
 def _title(entry: Entry) -> str:
     title = c.require_title(entry)
-    return c.title_case(title, "mla") if c.english(entry) else title
+    return c.inner_quotes(c.title_case(title, "mla") if c.english(entry) else title)
 
 
 def reference(entry: Entry, snap: Snapshot | None, m: c.Markup) -> str:
