@@ -50,6 +50,7 @@ PARSE = [
     ("Acme Corp.", {"literal": "Acme Corp."}),
     ("The Plain Dealer", {"literal": "The Plain Dealer"}),
     ("Voice of America", {"literal": "Voice of America"}),
+    ("European Union", {"literal": "European Union"}),
     ("{Jane Doe Quartet}", {"literal": "Jane Doe Quartet"}),
 ]
 
@@ -65,7 +66,8 @@ def test_organisation_can_be_forced():
         parse_name("   ")
 
 
-@pytest.mark.parametrize("name", ["Margaret Court", "Tom Watkins", "Jovana Gec", "Ban Ki-moon", "Al Gore"])
+@pytest.mark.parametrize("name", ["Margaret Court", "Tom Watkins", "Jovana Gec", "Ban Ki-moon", "Al Gore",
+                                  "Gabrielle Union", "Jim Courier"])
 def test_people_are_not_organisations(name):
     assert not looks_like_organisation(name)
 
@@ -251,6 +253,9 @@ BYLINES = [
     ("By Jane Roe2014-01-26 21:32:46 UTC", ["Jane Roe"]),
     ("Jane Roe, en charge de la politique étrangère", ["Jane Roe"]),
     ("Jane Roe, Ars Technica", ["Jane Roe"]),
+    ("By John Roe Jr., Associated Press", ["John Roe Jr."]),
+    ("By JOHN ROE, JR. and JANE ROE", ["John Roe Jr.", "Jane Roe"]),
+    ("By Dr. Jane Roe", ["Jane Roe"]),
 ]
 
 

@@ -34,12 +34,12 @@ ORGANISATION_WORDS = frozenset(
     radio television tv foundation institute institution ministry office department council
     committee agence france-presse dpa organization organisation organizations organisations
     commission nations watch international university universität université universidad
-    college school academy association society federation union party government fund
+    college school academy association society federation party government fund
     parliament senate congress assembly authority administration centre center
     programme program project coalition alliance league laboratory laboratories museum library
     hospital police army navy trust forum consortium initiative campaign movement collective
     industries technologies systems solutions labs studios magazine newspaper daily weekly
-    herald tribune gazette observer telegraph chronicle courier review online zeitung
+    herald tribune gazette observer telegraph chronicle review online zeitung
     unit secretariat directorate embassy consulate municipality county state national
     orchestra philharmonic symphony ensemble quartet trio quintet choir chorus band
     entertainment database comisión comision""".split()
@@ -54,7 +54,8 @@ KNOWN_ORGANISATIONS = frozenset(
     world bank|bellingcat|politico|axios|vox|meduza|novaya gazeta|balkan insight|
     kyiv independent|usa today|france 24|euronews|xinhua|tass|interfax|kyodo|yonhap|ars technica|
     the verge|condé nast|conde nast|business insider|huffington post|daily beast|rolling stone|
-    el confidencial|ediciones el país""".replace("\n", "").split("|")
+    el confidencial|ediciones el país|european union|african union|soviet union|trade union|
+    student union|postal union""".replace("\n", "").split("|")
 )
 KNOWN_ORGANISATIONS = frozenset(" ".join(n.split()) for n in KNOWN_ORGANISATIONS)
 

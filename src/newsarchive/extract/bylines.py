@@ -22,10 +22,11 @@ Rules, in order:
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Iterable
 
 from ..model import Author, looks_like_organisation, parse_name
-from ..names import PARTICLES, titlecase_word
+from ..names import PARTICLES, is_suffix, titlecase_word
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+|(?<!\w)@\w+", re.IGNORECASE)
 _LEAD_IN = re.compile(
@@ -67,6 +68,7 @@ _JUNK_WORDS = frozenset(
     profile more articles stories posts view all see comments comment print subscribe rss
     whatsapp mastodon threads bluesky youtube tiktok read""".split()
 )
+_HONORIFIC = re.compile(r"^(?:dr|prof|professor|mr|mrs|ms|mx|sir|dame|rev)\.?\s+(?=\S+\s+\S)", re.IGNORECASE)
 _ORG_ACRONYM = re.compile(r"^[A-Z]{2,5}$")
 
 
@@ -89,8 +91,12 @@ def titlecase_name(name: str) -> str:
 def _clean_part(part: str) -> str | None:
     part = _PARENS.sub(" ", part)
     part = _AFFIX.split(part, maxsplit=1)[0]
+    abbreviated = re.search(r"\b(?:jr|sr)\.[\s,;]*$", part, re.IGNORECASE)
     part = part.strip(" \t\r\n-–—:.,;|·•*\"'“”‘’")
+    if abbreviated:
+        part += "."  # "John Smith Jr." keeps the period of its suffix
     part = " ".join(part.split())
+    part = _HONORIFIC.sub("", part)  # "Dr. Jane Smith": a byline's courtesy title, not a name
     if not part:
         return None
     words = part.split()
@@ -175,6 +181,10 @@ def clean_byline(text: str | None) -> list[Author]:
             continue  # "Joan Doe, CNN Legal Analyst": the job title of the name before
         part = _clean_part(raw)
         if part is None:
+            continue
+        if is_suffix(part) and found and not found[-1][1].is_organisation and not found[-1][1].suffix:
+            # "JOHN SMITH, JR.": the suffix of the name before
+            found[-1] = (found[-1][0], replace(found[-1][1], suffix=titlecase_word(raw.strip(" ,;"), first=False)))
             continue
         words = part.split()
         if len(words) > 6:
