@@ -1,6 +1,8 @@
 """Names: parsing people and organisations, rendering them per style, and round trips through
 the citation formats. Every name here is a sample written for these tests."""
 
+import csv
+import io
 import json
 import shutil
 import subprocess
@@ -353,3 +355,16 @@ def test_pandoc_reads_names_and_quotes(tmp_path):
         {"family": "King", "given": "Martin Luther", "suffix": "Jr."},
         {"literal": "World Health Organization"},
     ]
+
+
+def test_csv_cells_keep_every_part_and_read_back(cli, root):
+    r = cli("add", "--title", "SAMPLE: csv", "--published", "2024", "--author", "Ursula von der Leyen",
+            "--author", "Goethe, Johann Wolfgang von", "--author", "Martin Luther King Jr.", "--format", "json")
+    assert r.exit_code == 0, r.output
+    authors = json.loads(r.stdout)["entry"]["authors"]
+    r = cli("list", "--format", "csv")
+    row = next(csv.DictReader(io.StringIO(r.stdout)))
+    assert row["authors"] == "von der Leyen, Ursula; Goethe, Johann Wolfgang von; King, Martin Luther, Jr."
+    from newsarchive.normalize import normalise_authors
+
+    assert normalise_authors(row["authors"]) == authors

@@ -282,7 +282,8 @@ def meta_key(fields: Mapping[str, Any], citekey: str | None = None) -> str | Non
     year = str(fields.get("published") or "")[:4]
     authors = fields.get("authors") or []
     first = authors[0] if authors else {}
-    name = re.sub(r"[^a-z0-9]", "", ascii_fold(first.get("family") or first.get("literal") or "").lower())
+    family = " ".join(p for p in (first.get("non_dropping_particle"), first.get("family")) if p)  # "von der Leyen"
+    name = re.sub(r"[^a-z0-9]", "", ascii_fold(family or first.get("literal") or "").lower())
     return f"{title}|{year}|{name}"
 
 

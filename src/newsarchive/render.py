@@ -27,7 +27,11 @@ def flat(value: Any) -> str:
         if "literal" in value:
             return str(value["literal"])
         if "family" in value:
-            return ", ".join(p for p in (value.get("family"), value.get("given")) if p)
+            # "von der Leyen, Ursula", "Goethe, Johann Wolfgang von", "King, Martin Luther, Jr.":
+            # every part of the name, in a form that reads back as the same name
+            family = " ".join(p for p in (value.get("non_dropping_particle"), value.get("family")) if p)
+            given = " ".join(p for p in (value.get("given"), value.get("dropping_particle")) if p)
+            return ", ".join(p for p in (family, given, value.get("suffix")) if p)
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, (list, tuple)):
         return "; ".join(flat(v) for v in value)
