@@ -14,7 +14,8 @@ unbraced), the truth is corrected by hand in the sets below; "org" counts every 
 person's, including page furniture that a metadata extractor took for an author.
 
 Prints, per source, how many people were read as organisations and how many organisations as
-people; -v lists them. --probablepeople adds the same counts for probablepeople's classifier
+people, and for the .bib people typed in reading order whether we split them as the .bib does
+(family name with its particles, given name, suffix); -v lists every difference. --probablepeople adds the same counts for probablepeople's classifier
 (if it is installed) for comparison.
 """
 
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from newsarchive.cite import latex
 from newsarchive.model import parse_name
+from newsarchive.names import split_particles_back, split_particles_front
 
 # Truth corrected by eye where the markup or the metadata is wrong about what a name is.
 # Expected "authors" in the html metadata that are no person (page furniture, outlets, sites):
@@ -43,6 +45,9 @@ UNBRACED_NOT_PEOPLE = {"UNESCO", "University of Münster", "of Münster, Univers
                        "Company, Addison-Wesley Publishing", "GenBank", "Beatles", "Project Team", "Team, Project",
                        "project team", "Conference program", "program, Conference", "sponsors", "delegates",
                        "defined", "Mass.", "Boston", "VidaSystems"}
+
+
+PARTS: dict[str, tuple[str, str, str]] = {}  # a .bib person typed in reading order -> its BibTeX parts
 
 
 def bib_names(root: Path):
@@ -72,6 +77,7 @@ def bib_names(root: Path):
                     first, von, last, jr = dec(p.first), dec(p.von), dec(p.last), dec(p.jr)
                     direct = " ".join(x for x in (first, von, last, jr) if x)
                     inverted = ", ".join(x for x in (" ".join(y for y in (von, last) if y), first, jr) if x)
+                    PARTS[direct] = (" ".join(y for y in (von, last) if y), first, jr)
                     yield path.name, direct in UNBRACED_NOT_PEOPLE, direct, inverted
 
 
@@ -127,6 +133,19 @@ def main(argv: list[str] | None = None) -> int:
         if got != is_org:
             k[f"{truth} misread (as typed)"] += 1
             wrong.append(f"{source}: {truth} read as {'organisation' if got else 'person'}: {direct!r}")
+        if direct in PARTS and not is_org and not got:
+            # is the person split as the .bib splits it? (family with particle, given, suffix)
+            a = parse_name(direct)
+            want = PARTS[direct]
+            k["split checked"] += 1
+            if (a.family_full, a.given or "", a.suffix or "") != want:
+                # the same family and given names, only the particle's kind differs: "Alexis de
+                # Tocqueville" typed in reading order cannot tell that the .bib's "de" drops
+                same_core = (a.family == split_particles_front(want[0])[1]
+                             and (a.given or "") == split_particles_back(want[1])[0] and (a.suffix or "") == want[2])
+                label = "particle kind differs" if same_core else "split differs"
+                k[label] += 1
+                wrong.append(f"{source}: {label}: {direct!r}: {a.to_json()} want {want}")
         if inverted and not is_org:
             k["inverted tried"] += 1
             if parse_name(inverted).is_organisation:
@@ -139,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
                 tag = "?"
             if (tag == "Corporation") != is_org:
                 k[f"{truth} misread (probablepeople)"] += 1
-    cols = ["person", "person misread (as typed)", "person misread (inverted)", "org", "org misread (as typed)"]
+    cols = ["person", "person misread (as typed)", "person misread (inverted)", "org", "org misread (as typed)",
+            "split checked", "particle kind differs", "split differs"]
     if pp is not None:
         cols += ["person misread (probablepeople)", "org misread (probablepeople)"]
     print("| source | " + " | ".join(cols) + " |")

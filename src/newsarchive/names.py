@@ -64,7 +64,7 @@ _ORG_FIRST_WORDS = frozenset({"the", "der", "die", "das"})
 
 PARTICLES = frozenset(
     """von van der den de del della dei degli di da du la le ter ten zu zur dos das do bin ibn
-    al el vom vander op 't d' l'""".split()
+    al el vom vander op 't d' l' v.""".split()
 )
 SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v", "vi", "2nd", "3rd"})
 
