@@ -368,3 +368,39 @@ def test_csv_cells_keep_every_part_and_read_back(cli, root):
     from newsarchive.normalize import normalise_authors
 
     assert normalise_authors(row["authors"]) == authors
+
+
+# --------------------------------------------------------------------------- properties
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_word = st.sampled_from(["Ana", "Jovana", "Dušan", "Jean-Paul", "Mary-Kate", "O'Neil", "McDonald", "Lee", "Zhou",
+                         "J.", "J.R.R.", "S.A.", "Ursula", "Müller", "Łukasz", "Ríos", "Smith"])
+_person = st.builds(
+    lambda given_, family, ndp, dp, suffix: Author(family=family, given=" ".join(given_) or None,
+                                                   non_dropping_particle=ndp, dropping_particle=dp, suffix=suffix),
+    st.lists(_word, min_size=1, max_size=3), _word, st.sampled_from([None, "von der", "van", "de", "de la", "di"]),
+    st.sampled_from([None, "von", "de"]), st.sampled_from([None, "Jr.", "Jr", "III", "Sr."]),
+)  # a person with no given name reads back as an organisation (README, known gaps)
+_org = st.sampled_from(["World Health Organization", "Al Jazeera", "Smith & Jones Ltd", "Human Rights Watch"]).map(
+    lambda s: Author(literal=s))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(authors=st.lists(_person | _org, min_size=1, max_size=4), style=st.sampled_from(
+    ["bibtex", "biblatex", "csl-json", "ris"]))
+def test_property_names_round_trip(authors, style):
+    entry = _with_authors(_entry(), [a.to_json() for a in authors])
+    first = cite.format_entry(entry, style)
+    back = _reimport(style, first)
+    assert [Author.from_json(a) for a in back] == list(entry.authors)
+    assert cite.format_entry(_with_authors(entry, back), style) == first
+
+
+@settings(max_examples=80, deadline=None)
+@given(author=_person)
+def test_property_inverted_form_reads_back(author):
+    from newsarchive.render import flat
+
+    assert parse_name(flat(author.to_json())) == author

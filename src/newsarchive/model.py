@@ -155,10 +155,11 @@ class Author:
 
     def _read_legacy_parts(self) -> None:
         """Names built the way this model wrote them before it had name parts: a suffix after a
-        comma in ``given`` ("Martin Luther, Jr.") and lower-case particles starting ``family``
-        ("von der Leyen") are moved to ``suffix`` and ``non_dropping_particle`` (as CSL
-        processors read them), so old entry.json files and callers keep working."""
-        from .names import is_suffix, split_particles_front
+        comma in ``given`` ("Martin Luther, Jr."), lower-case particles starting ``family``
+        ("von der Leyen") or ending ``given`` ("Johann Wolfgang von") are moved to ``suffix``,
+        ``non_dropping_particle`` and ``dropping_particle`` (as CSL processors read them), so old
+        entry.json files and callers keep working and every way of writing a name is one value."""
+        from .names import is_suffix, split_particles_back, split_particles_front
 
         if self.given and "," in self.given and not self.suffix:
             given, _, suffix = self.given.rpartition(",")
@@ -170,6 +171,10 @@ class Author:
             if particle:
                 object.__setattr__(self, "non_dropping_particle", particle)
                 object.__setattr__(self, "family", family)
+            given, dropping = split_particles_back(self.given or "")
+            if dropping:  # "Johann Wolfgang von": as "Goethe, Johann Wolfgang von" is read
+                object.__setattr__(self, "given", given)
+                object.__setattr__(self, "dropping_particle", dropping)
 
     @property
     def is_organisation(self) -> bool:
