@@ -119,6 +119,7 @@ def now_utc() -> PartialDate:
 # --------------------------------------------------------------------------- people
 
 from .names import ORGANISATION_WORDS, looks_like_organisation  # noqa: E402,F401  (public names)
+from .names import family_first, is_suffix, split_particles_back, split_particles_front  # noqa: E402
 
 _NAME_PARTS = ("family", "given", "non_dropping_particle", "dropping_particle", "suffix")
 # CSL-JSON spells the particle keys with hyphens; both spellings are read
@@ -159,8 +160,6 @@ class Author:
         ("von der Leyen") or ending ``given`` ("Johann Wolfgang von") are moved to ``suffix``,
         ``non_dropping_particle`` and ``dropping_particle`` (as CSL processors read them), so old
         entry.json files and callers keep working and every way of writing a name is one value."""
-        from .names import is_suffix, split_particles_back, split_particles_front
-
         if self.given and "," in self.given and not self.suffix:
             given, _, suffix = self.given.rpartition(",")
             if is_suffix(suffix):
@@ -192,8 +191,6 @@ class Author:
         """The name as written: "Jovana Gec", "Martin Luther King Jr.", "Associated Press"."""
         if self.literal is not None:
             return self.literal
-        from .names import family_first
-
         if family_first(self.family, self.given) and not self.non_dropping_particle:
             return " ".join(p for p in (self.family, self.given, self.suffix) if p)
         return " ".join(p for p in (self.given, self.dropping_particle, self.non_dropping_particle,
