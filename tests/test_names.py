@@ -404,3 +404,11 @@ def test_property_inverted_form_reads_back(author):
     from newsarchive.render import flat
 
     assert parse_name(flat(author.to_json())) == author
+
+
+def test_parse_results_are_fresh_copies():
+    from newsarchive.names import parse
+
+    first = parse("Ursula von der Leyen")
+    first["family"] = "changed"
+    assert parse("Ursula von der Leyen")["family"] == "Leyen"
