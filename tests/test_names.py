@@ -192,6 +192,14 @@ def test_names_in_data_formats(name, bib, au, csl):
     assert csljson._name(a) == csl
 
 
+def test_unbraced_organisation_in_a_bib_file_is_kept_whole():
+    bib = "@misc{k, author = {World Health Organization and Ursula von der Leyen and Human Rights Watch}, title = {T}}"
+    (_, rec), = list(bibtex.parse(bib))
+    assert rec["authors"] == [{"literal": "World Health Organization"},
+                              {"family": "Leyen", "given": "Ursula", "non_dropping_particle": "von der"},
+                              {"literal": "Human Rights Watch"}]
+
+
 def test_biblatex_keeps_a_non_dropping_particle_in_citations():
     out = cite.format_entry(_entry("Ursula von der Leyen"), "biblatex")
     assert "options = {useprefix=true}" in out

@@ -274,6 +274,10 @@ def _authors(value: str) -> list[dict[str, str]]:
         if _is_braced_whole(raw):
             out.append({"literal": latex.decode(raw[1:-1])})
             continue
+        if "," not in raw and looks_like_organisation(latex.decode(raw)) and len(raw.split()) > 1:
+            # "World Health Organization" left unbraced: an organisation, not "Organization, W. H."
+            out.append({"literal": latex.decode(raw)})
+            continue
         parts = parse_single_name_into_parts(raw, strict=False)
         particle = latex.decode(" ".join(parts.von))
         family = latex.decode(" ".join(parts.last))
