@@ -266,12 +266,20 @@ BYLINES = [
     ("By John Roe Jr., Associated Press", ["John Roe Jr."]),
     ("By JOHN ROE, JR. and JANE ROE", ["John Roe Jr.", "Jane Roe"]),
     ("By Dr. Jane Roe", ["Jane Roe"]),
+    ("Par Laure SAMPLE", ["Laure Sample"]),
+    ("Par Jean-Paul DE LA ROE", ["Jean-Paul de la Roe"]),
+    ("Jane Doe CNN", ["Jane Doe CNN"]),
+    ("Par John SAMPLE III", ["John Sample III"]),
 ]
 
 
 @pytest.mark.parametrize("byline,names", BYLINES)
 def test_byline(byline, names):
     assert [a.display for a in clean_byline(byline)] == names
+
+
+def test_family_name_in_capitals_marks_where_it_starts():
+    assert clean_byline("Por Ana María GARCÍA LÓPEZ")[0].to_json() == {"family": "García López", "given": "Ana María"}
 
 
 def test_titlecase_keeps_roman_numerals_and_mc():

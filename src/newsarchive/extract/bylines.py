@@ -88,6 +88,29 @@ def titlecase_name(name: str) -> str:
     return " ".join(titlecase_word(w, first=i == 0) for i, w in enumerate(words))
 
 
+def _caps_family(part: str) -> str | None:
+    """"Laure BRETTON", "Ana María GARCÍA LÓPEZ": the family name in capitals after given names
+    in mixed case (a French and Spanish convention) marks exactly where the family name starts:
+    -> "Bretton, Laure", "García López, Ana María". None when the part is not written so; a
+    single capitals word of three letters or fewer ("CNN", "LI") is left alone."""
+    words = part.split()
+    caps = [len([c for c in w if c.isalpha()]) >= 2 and w.isupper() for w in words]
+    if len(words) < 2 or caps[0] or not caps[-1]:
+        return None
+    start = len(words)
+    while start > 0 and caps[start - 1]:
+        start -= 1
+    given, family = words[:start], words[start:]
+    if any(caps[:start]) or not all(w[:1].isupper() for w in given):
+        return None
+    if len(family) == 1 and len(family[0]) <= 3:
+        return None
+    suffix = family.pop() if len(family) > 1 and is_suffix(family[-1]) else None
+    # particles that start the family name stay lower case ("DE LA TOUR" -> "de la Tour")
+    family = [titlecase_word(w, first=i == len(family) - 1) for i, w in enumerate(family)]
+    return ", ".join([" ".join(family), " ".join(given)] + ([suffix] if suffix else []))
+
+
 def _clean_part(part: str) -> str | None:
     part = _PARENS.sub(" ", part)
     part = _AFFIX.split(part, maxsplit=1)[0]
@@ -196,7 +219,7 @@ def clean_byline(text: str | None) -> list[Author]:
             continue
         if part == part.lower() and len([w for w in words if w.lower() not in PARTICLES]) > 3:
             continue  # a phrase in lower case ("en charge de la politique"), not a name
-        part = titlecase_name(part)
+        part = _caps_family(part) or titlecase_name(part)
         try:
             author = parse_name(part)
         except Exception:
