@@ -40,6 +40,8 @@ PARSE = [
     ("Kim, Jong Un", {"family": "Kim", "given": "Jong Un"}),
     ("Moon Jae-in", {"family": "Moon", "given": "Jae-in"}),
     ("Kim Kardashian", {"family": "Kardashian", "given": "Kim"}),
+    ("Jo Ann Smith", {"family": "Smith", "given": "Jo Ann"}),
+    ("Park Chan-wook", {"family": "Park", "given": "Chan-wook"}),
     ("Vincent Van Gogh", {"family": "Van Gogh", "given": "Vincent"}),
     ("Jovana Gec", {"family": "Gec", "given": "Jovana"}),
     # organisations, kept whole

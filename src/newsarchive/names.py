@@ -144,14 +144,22 @@ def _person(family: str, given: str | None = None, suffix: str | None = None, *,
     return out
 
 
+# one syllable of romanised Korean (Revised Romanization and McCune-Reischauer, roughly):
+# "jong", "un", "geun", "hye", "myung", "jae", "moon"; not "ann", "smith", "jones"
+_KOREAN_SYLLABLE = re.compile(
+    r"(?:kk|tt|pp|ss|jj|ch|[bcdghjkmnprstwy])?(?:eo|eu|ae|oe|ui|[aeiouwy]{1,3})(?:ng|[nmlkpt])?")
+
+
 def _korean_order(words: list[str]) -> bool:
     if len(words) not in (2, 3) or words[0].lower() not in _KOREAN_FAMILY:
         return False
     rest = words[1:]
     if len(rest) == 1:  # "Moon Jae-in", "Ban Ki-moon"
-        return bool(re.fullmatch(r"[A-Z][a-z]+-[a-z]+", rest[0]))
-    # "Kim Jong Un", "Park Geun Hye": two syllables of at most five letters
-    return all(re.fullmatch(r"[A-Z][a-z]{0,4}", w) for w in rest)
+        syllables = rest[0].split("-")
+        return (len(syllables) == 2 and rest[0][:1].isupper() and syllables[1].islower()
+                and all(_KOREAN_SYLLABLE.fullmatch(x.lower()) for x in syllables))
+    # "Kim Jong Un", "Park Geun Hye": two capitalised syllables
+    return all(w[:1].isupper() and _KOREAN_SYLLABLE.fullmatch(w.lower()) for w in rest)
 
 
 _PLAIN_WORD = re.compile(r"[^\W\d_][^\W\d_'’-]*(?:[-'’][^\W\d_]+)*")
