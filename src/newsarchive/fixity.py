@@ -197,10 +197,11 @@ def check_entry(store: st.Store, entry_id: str) -> tuple[Entry | None, list[Prob
             add("invalid", st.HISTORY_FILE, f"cannot read it ({exc.strerror})")
     if recorded is None and st.HISTORY_FILE in present:
         try:
-            chained = b'"prev": "' in (folder / st.HISTORY_FILE).read_bytes()
+            first = (folder / st.HISTORY_FILE).read_bytes().split(b"\n", 1)[0]
+            chained = f'"prev": "{st.EMPTY_SHA256}"'.encode() in first
         except OSError:
             chained = False
-        if chained:  # written by a version that always writes a manifest: it was deleted
+        if chained:  # created by a version that always writes a manifest: it was deleted
             add("missing", st.MANIFEST_FILE, "the manifest is missing (this entry was written with one)")
     listed = set(recorded or ()) | {st.MANIFEST_FILE}
     for rel in present:
