@@ -1417,6 +1417,9 @@ def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False, 
             for d in it:
                 if d.name.startswith((".tmp-", ".trash-")):
                     problems.append(Problem("extra", None, d.path, "left by an interrupted write; the next writer removes it"))
+                elif d.name.startswith(st.COMMIT_PREFIX):
+                    problems.append(Problem("extra", None, d.path, "a change committed by an interrupted command; "
+                                            "the next writer (e.g. `newsarchive reindex`) finishes it"))
     index_problems: list[Problem] = []
     if not index.exists(store.index_dir):
         index_problems.append(Problem("stale-index", None, str(store.index_dir), "the index is missing or outdated"))
