@@ -182,3 +182,14 @@ def test_editor_edit_refuses_when_the_entry_changed_meanwhile(cli, root, tmp_pat
     now = api.get(root, entry.id)
     assert now.outlet == "Meanwhile Times" and now.section is None
     assert [e.get("field") for e in api.history(root, entry.id) if e["action"] == "set"] == ["outlet"]
+
+
+def test_imported_citekey_in_use_is_suffixed_and_said_so(cli, root, tmp_path):
+    assert cli("add", "--title", "One sample", "--citekey", "smith2020").exit_code == 0
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"title": "Another sample", "citekey": "smith2020"}) + "\n")
+    r = cli("import", src, "--format", "jsonl")
+    assert r.exit_code == 0
+    (outcome,) = [json.loads(x) for x in r.stdout.splitlines()]
+    assert outcome["status"] == "created" and api.get(root, outcome["id"]).citekey == "smith2020a"
+    assert outcome["message"] == "citekey 'smith2020' is taken or reads as an entry's ID; stored as 'smith2020a'"

@@ -515,9 +515,14 @@ class Ingest:
             if existing and not self.new_entry:
                 return Outcome(record.ref, "duplicate", existing, f"same title, year and author as entry {existing}")
 
-        if given_key:
+        key_note = None
+        if given_key and record.origin == "user":  # `add --citekey`: never changed, refused if unusable
             citekey = str(given_key)
             self.catalog.check_citekey(citekey)
+        elif given_key:  # a key from an imported file: kept when usable, else suffixed, and said so
+            citekey = unique_citekey(str(given_key), self.catalog.unusable_citekeys())
+            if citekey != given_key:
+                key_note = f"citekey {given_key!r} is taken or reads as an entry's ID; stored as {citekey!r}"
         else:
             citekey = unique_citekey(citekey_base(fields), self.catalog.unusable_citekeys())
         entry_id = self.catalog.new_id(avoid=citekey)
@@ -538,7 +543,7 @@ class Ingest:
         self.store.create(entry, files, history=history, durable=self.durable is True)
         self.catalog.add(entry)
         session.upsert(entry, text_bytes.decode("utf-8") if snapshot else (entry.notes or ""))
-        return Outcome(record.ref, "created", entry.id, entry=entry)
+        return Outcome(record.ref, "created", entry.id, key_note, entry=entry)
 
     def _new_version(self, record: Record, entry_id: str, snapshot: Snapshot, data: bytes,
                      text_bytes: bytes, fields: dict, new_prov: dict, *, write: bool, session) -> Outcome:
@@ -587,10 +592,11 @@ class Ingest:
             other = self.catalog.find_sha(s.sha256)
             if other:
                 return Outcome(record.ref, "duplicate", other, f"same snapshot bytes as entry {other}")
-        if entry.citekey in self.catalog.citekeys:
+        key_note = None
+        if entry.citekey in self.catalog.unusable_citekeys():
+            key_note = f"citekey {entry.citekey!r} is taken or reads as an entry's ID; stored as "
             entry = entry.evolve(citekey=unique_citekey(entry.citekey, self.catalog.unusable_citekeys()))
-        else:
-            self.catalog.check_citekey(entry.citekey)
+            key_note += repr(entry.citekey)
         files = []
         text = ""
         for s in entry.snapshots:
@@ -619,7 +625,7 @@ class Ingest:
         self.store.create(entry, files, history=history, durable=self.durable is True)
         self.catalog.add(entry)
         session.upsert(entry, text if entry.snapshots else (entry.notes or ""))  # as body_text() has it
-        return Outcome(record.ref, "created", entry.id, entry=entry)
+        return Outcome(record.ref, "created", entry.id, key_note, entry=entry)
 
 
 def _read_inside(folder: Path, relpath: str) -> bytes:
