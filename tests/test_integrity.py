@@ -193,3 +193,20 @@ def test_imported_citekey_in_use_is_suffixed_and_said_so(cli, root, tmp_path):
     (outcome,) = [json.loads(x) for x in r.stdout.splitlines()]
     assert outcome["status"] == "created" and api.get(root, outcome["id"]).citekey == "smith2020a"
     assert outcome["message"] == "citekey 'smith2020' is taken or reads as an entry's ID; stored as 'smith2020a'"
+
+
+@pytest.mark.parametrize("name", ["entry.json", "history.jsonl", st.MANIFEST_FILE])
+def test_a_change_never_builds_on_damaged_files(root, name):
+    """An edit or a new version of a damaged entry is refused: rewriting the manifest would
+    otherwise record the damage as the truth."""
+    from newsarchive.errors import StoreError
+
+    entry = api.add(root, data=PAGE, source="page.txt", fields={"url": "https://integrity.example/b"}).entry
+    path = root / "archive" / entry.id / name
+    path.write_bytes(path.read_bytes().replace(b"created", b"crea7ed").replace(b"SAMPLE", b"SAMPL3")
+                     .replace(b"  v1", b" v1"))
+    with pytest.raises(StoreError, match="damaged"):
+        api.edit(root, entry.id, set_fields={"section": "World"})
+    with pytest.raises(StoreError, match="damaged"):
+        api.add(root, data=PAGE + b"More text.\n", source="page2.txt", fields={"url": "https://integrity.example/b"})
+    assert fixity.check_entry(st.Store(root), entry.id)[1]  # still reported

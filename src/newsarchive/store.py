@@ -470,6 +470,17 @@ class Store:
         files = list(files)
         referenced = {rel for s in entry.snapshots for rel in (s.path, s.text_path, s.warc_path) if rel}
         old_manifest = self.manifest(entry.id)
+        if old_manifest is not None:  # never build on damaged metadata or history (nor bless it)
+            for name in (ENTRY_FILE, HISTORY_FILE):
+                path = folder / name
+                data = current if name == ENTRY_FILE else (path.read_bytes() if path.exists() else None)
+                want = old_manifest.get(name)
+                if (data is None) != (want is None) or (data is not None and sha256_bytes(data) != want):
+                    raise StoreError(f"{path} does not match its recorded SHA-256: the entry is damaged; "
+                                     f"nothing changed (see `newsarchive verify {entry.id}`)")
+        elif (folder / MANIFEST_FILE).exists():
+            raise StoreError(f"{folder / MANIFEST_FILE} is damaged; nothing changed "
+                             f"(see `newsarchive verify {entry.id}`)")
         for f in files:
             check_relative_path(f.path)
             if f.path in (ENTRY_FILE, HISTORY_FILE, MANIFEST_FILE):
