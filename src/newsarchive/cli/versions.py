@@ -39,8 +39,10 @@ def edit(
 
         if not (sys.stdin.isatty() or os.environ.get("VISUAL") or os.environ.get("EDITOR")):
             raise fail("give --set/--unset/--add-tag/--remove-tag, or set $EDITOR to edit the entry", 2)
-        original = api.edit_document(entry)
+        # the hash first, then the entry: if it changes in between, the edit is refused (never lost)
         expect_sha256 = api.entry_sha256(api.open_store(root), entry.id)  # compared again under the lock
+        entry = api.get(root, entry.id)
+        original = api.edit_document(entry)
         edited = _run_editor(original)
         if edited == original:
             note("no change")
