@@ -2,7 +2,10 @@
 
 import json
 
+import pytest
+
 from newsarchive import api
+from newsarchive.errors import UsageError
 from newsarchive.store import Store
 
 
@@ -53,5 +56,6 @@ def test_cache_never_hides_an_entry_written_behind_its_back(root, tmp_path):
 def test_citekey_edit_is_seen_by_the_next_writer(root):
     a = add(root, "Alpha", "Alpha body.")
     api.edit(root, a.id, set_fields={"citekey": "mykey"})
-    b = add(root, "Beta", "Beta body.", citekey="mykey")
-    assert b.citekey != "mykey"  # taken: a generated key instead
+    # taken (the next writer sees the edit): an explicit citekey is never silently changed
+    with pytest.raises(UsageError, match=f"citekey 'mykey' is taken by entry {a.id}"):
+        add(root, "Beta", "Beta body.", citekey="mykey")

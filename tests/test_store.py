@@ -61,7 +61,7 @@ def test_failure_mid_write_leaves_no_trace(store, monkeypatch):
         return real(path, data, durable=durable)
 
     monkeypatch.setattr(st, "write_file", failing)
-    with store.lock(), pytest.raises(OSError):
+    with store.lock(), pytest.raises(StoreError, match="No space left on device; nothing was changed"):
         store.create(e, [st.NewFile("v1/original.txt", b"x"), st.NewFile("v1/text.txt", b"y")])
     assert store.ids() == []
     assert [p for p in os.listdir(store.archive) if p != ".lock"] == []
@@ -72,10 +72,10 @@ def test_failed_metadata_replace_keeps_old_file(store, monkeypatch):
     with store.lock():
         store.create(e)
     monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk gone")))
-    with store.lock(), pytest.raises(OSError):
+    with store.lock(), pytest.raises(StoreError, match="disk gone"):
         store.update(e.evolve(title="Changed"))
     assert store.read("abcd1234").title == "Sample"
-    assert sorted(os.listdir(store.archive / "abcd1234")) == ["entry.json"]
+    assert sorted(os.listdir(store.archive / "abcd1234")) == ["entry.json", "manifest-sha256.txt"]
 
 
 def test_leftover_temp_folders_are_swept(store):

@@ -214,12 +214,14 @@ def test_verify_finds_each_problem(cli, root, sample_file, tmp_path):
 
 
 def test_verify_detects_and_repairs_stale_index(cli, root, sample_file):
+    from newsarchive.model import Entry
+    from newsarchive.store import Store
+
     entry = json.loads(cli("add", sample_file, "--format", "json").stdout)["entry"]
-    # change the metadata behind the index's back
-    path = root / "archive" / entry["id"] / "entry.json"
-    data = json.loads(path.read_text())
-    data["title"] = "Changed without the index knowing"
-    path.write_text(json.dumps(data))
+    # a committed change the index did not see (as a writer killed before its index update)
+    store = Store(root)
+    with store.lock():
+        store.update(Entry.from_json({**entry, "title": "Changed without the index knowing"}))
     r = cli("verify", "--format", "json")
     assert r.exit_code == 1
     assert [p["kind"] for p in json.loads(r.stdout)["problems"]] == ["stale-index"]
@@ -228,6 +230,26 @@ def test_verify_detects_and_repairs_stale_index(cli, root, sample_file):
     assert cli("verify").exit_code == 0
     hits = json.loads(cli("search", "title:knowing", "--format", "json").stdout)["hits"]
     assert [h["id"] for h in hits] == [entry["id"]]
+
+
+def test_repair_index_never_takes_tampered_metadata_as_truth(cli, root, sample_file):
+    entry = json.loads(cli("add", sample_file, "--format", "json").stdout)["entry"]
+    # change the metadata behind the store's back: it no longer matches its recorded hash
+    path = root / "archive" / entry["id"] / "entry.json"
+    data = json.loads(path.read_text())
+    data["title"] = "Changed without the index knowing"
+    path.write_text(json.dumps(data))
+    r = cli("verify", "--format", "json")
+    assert r.exit_code == 1
+    problems = json.loads(r.stdout)["problems"]
+    assert [(p["kind"], p["path"].rsplit("/", 1)[-1] if p["path"] else None) for p in problems] == [
+        ("corrupt", "entry.json"), ("extra-in-index", None)]
+    r = cli("verify", "--repair-index")
+    assert r.exit_code == 1 and "rebuilt" in r.stdout and "corrupt:" in r.stdout
+    r = cli("verify", "--format", "json")
+    assert [p["kind"] for p in json.loads(r.stdout)["problems"]] == ["corrupt"]  # left out of the index
+    hits = json.loads(cli("search", "title:knowing", "--format", "json").stdout)["hits"]
+    assert hits == []
 
 
 def test_every_single_byte_flip_is_detected(cli, root, sample_file):

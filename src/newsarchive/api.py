@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import store as st
-from .errors import (AmbiguousID, EntryNotFound, ExtractError, ImportFormatError, NewsArchiveError,
+from .errors import (AmbiguousID, EntryChanged, EntryNotFound, ExtractError, ImportFormatError, NewsArchiveError,
                      StoreError, UsageError)
 from .model import MAX_SNAPSHOT_BYTES, Entry, PartialDate, Snapshot, now_utc
 from .normalize import SETTABLE, citekey_base, normalise_fields, unique_citekey
 from .sources import Record
-from .fixity import Problem, check_entry  # noqa: F401  (Problem is part of the api)
+from .fixity import Problem, check_entry, metadata_ok  # noqa: F401  (Problem is part of the api)
 
 DEFAULT_LOCK_TIMEOUT = 30.0
 BATCH_SIZE = 500
@@ -68,6 +68,15 @@ def open_store(root: str | os.PathLike[str]) -> st.Store:
 def get(root: Path, ref: str) -> Entry:
     store = open_store(root)
     return store.read(store.resolve(ref))
+
+
+def get_for_change(root: Path, ref: str) -> Entry:
+    """Like :func:`get`, for a command that changes or deletes: a reference that could mean
+    two entries (an ID prefix of one, the citekey of another) is refused."""
+    store = open_store(root)
+    catalog = Catalog(store)
+    catalog.refresh(store)
+    return store.read(_resolve_for_change(store, catalog, ref))
 
 
 def entry_paths(root: Path, entry: Entry) -> dict[str, str]:
@@ -144,6 +153,7 @@ class Catalog:
         self.by_url: dict[bytes, str] = {}
         self.by_meta: dict[bytes, str] = {}
         self.citekeys: set[str] = set()
+        self._sorted_ids: list[str] = []  # for prefix lookups (a citekey must not read as an ID)
         self.path = store.index_dir / self.CACHE if store is not None else None
         self._offset = 0
         self._persist = False
@@ -192,7 +202,12 @@ class Catalog:
             self._offset = fh.tell()
 
     def _forget(self, entry_id: str) -> None:
+        import bisect
+
         citekey, shas, urls, mkey = self.entries.pop(entry_id)
+        at = bisect.bisect_left(self._sorted_ids, entry_id)
+        if at < len(self._sorted_ids) and self._sorted_ids[at] == entry_id:
+            del self._sorted_ids[at]
         if mkey and self.by_meta.get(mkey) == entry_id:
             del self.by_meta[mkey]
         self.citekeys.discard(citekey)
@@ -204,7 +219,11 @@ class Catalog:
                 del self.by_url[key]
 
     def _remember(self, entry_id: str, row: tuple) -> None:
+        import bisect
+
         citekey, shas, urls, mkey = row
+        if entry_id not in self.entries:
+            bisect.insort(self._sorted_ids, entry_id)
         self.entries[entry_id] = row
         if mkey:
             self.by_meta.setdefault(mkey, entry_id)
@@ -240,11 +259,43 @@ class Catalog:
         catalog._persist = store.index_dir.is_dir()
         catalog.remove(entry_id)
 
-    def new_id(self) -> str:
+    def new_id(self, *, avoid: str | None = None) -> str:
+        """A fresh ID that no citekey (nor ``avoid``) is a prefix of: a reference can then
+        never mean both an ID and a citekey."""
+        keys = {k.lower() for k in self.citekeys if k}
+        if avoid:
+            keys.add(avoid.lower())
         while True:
             candidate = st.new_id()
-            if candidate not in self.entries:
-                return candidate
+            if candidate in self.entries or any(candidate[:n] in keys for n in range(1, len(candidate) + 1)):
+                continue
+            return candidate
+
+    def shadowed_id(self, citekey: str) -> str | None:
+        """The ID this citekey equals or is a prefix of (ID references win over citekeys)."""
+        import bisect
+
+        low = citekey.lower()
+        if not re.fullmatch(r"[0-9a-z]{1,32}", low):
+            return None
+        at = bisect.bisect_left(self._sorted_ids, low)
+        if at < len(self._sorted_ids) and self._sorted_ids[at].startswith(low):
+            return self._sorted_ids[at]
+        return None
+
+    def check_citekey(self, citekey: str, *, entry_id: str | None = None) -> None:
+        """An explicit citekey must be free and must not read as an entry's ID (or its prefix)."""
+        for other, (key, *_rest) in self.entries.items():
+            if key == citekey and other != entry_id:
+                raise UsageError(f"citekey {citekey!r} is taken by entry {other}; choose another")
+        shadow = self.shadowed_id(citekey)
+        if shadow is not None and shadow != entry_id:
+            raise UsageError(f"citekey {citekey!r} would read as entry {shadow}'s ID; choose another")
+        if shadow is not None:
+            raise UsageError(f"citekey {citekey!r} would read as this entry's own ID; choose another")
+
+    def unusable_citekeys(self) -> "_Unusable":
+        return _Unusable(self)
 
     def find_url(self, url: str | None) -> str | None:
         for key in _url_keys(url):
@@ -252,6 +303,16 @@ class Catalog:
             if found:
                 return found
         return None
+
+
+class _Unusable:
+    """Citekeys that generated keys must avoid: taken ones and those that read as an ID."""
+
+    def __init__(self, catalog: "Catalog"):
+        self.catalog = catalog
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and (key in self.catalog.citekeys or self.catalog.shadowed_id(key) is not None)
 
 
 def _digest(text: str) -> bytes:
@@ -455,11 +516,17 @@ class Ingest:
             if existing and not self.new_entry:
                 return Outcome(record.ref, "duplicate", existing, f"same title, year and author as entry {existing}")
 
-        entry_id = self.catalog.new_id()
-        if given_key and given_key not in self.catalog.citekeys:
+        key_note = None
+        if given_key and record.origin == "user":  # `add --citekey`: never changed, refused if unusable
             citekey = str(given_key)
+            self.catalog.check_citekey(citekey)
+        elif given_key:  # a key from an imported file: kept when usable, else suffixed, and said so
+            citekey = unique_citekey(str(given_key), self.catalog.unusable_citekeys())
+            if citekey != given_key:
+                key_note = f"citekey {given_key!r} is taken or reads as an entry's ID; stored as {citekey!r}"
         else:
-            citekey = unique_citekey(citekey_base(fields), self.catalog.citekeys)
+            citekey = unique_citekey(citekey_base(fields), self.catalog.unusable_citekeys())
+        entry_id = self.catalog.new_id(avoid=citekey)
         if snapshot is not None:
             snapshot, files = _place_snapshot(snapshot, 1, record.data, text_bytes, record.warc)
         data = {**fields, "id": entry_id, "citekey": citekey,
@@ -477,7 +544,7 @@ class Ingest:
         self.store.create(entry, files, history=history, durable=self.durable is True)
         self.catalog.add(entry)
         session.upsert(entry, text_bytes.decode("utf-8") if snapshot else (entry.notes or ""))
-        return Outcome(record.ref, "created", entry.id, entry=entry)
+        return Outcome(record.ref, "created", entry.id, key_note, entry=entry)
 
     def _new_version(self, record: Record, entry_id: str, snapshot: Snapshot, data: bytes,
                      text_bytes: bytes, fields: dict, new_prov: dict, *, write: bool, session) -> Outcome:
@@ -510,8 +577,7 @@ class Ingest:
         history += [{"at": now_utc().iso(), "action": "set", "field": k, "old": entry.to_json().get(k), "new": v}
                     for k, v in changes.items()]
         session.touch(entry_id)
-        self.store.add_files(entry_id, files, durable=self.durable is True)
-        self.store.update(new_entry, history=history, durable=self.durable is True)
+        self.store.commit(new_entry, files=files, history=history, durable=self.durable is True)
         self.catalog.add(new_entry)
         session.upsert(new_entry, text_bytes.decode("utf-8"))
         return Outcome(record.ref, "new-version", entry_id,
@@ -527,8 +593,11 @@ class Ingest:
             other = self.catalog.find_sha(s.sha256)
             if other:
                 return Outcome(record.ref, "duplicate", other, f"same snapshot bytes as entry {other}")
-        if entry.citekey in self.catalog.citekeys:
-            entry = entry.evolve(citekey=unique_citekey(entry.citekey, self.catalog.citekeys))
+        key_note = None
+        if entry.citekey in self.catalog.unusable_citekeys():
+            key_note = f"citekey {entry.citekey!r} is taken or reads as an entry's ID; stored as "
+            entry = entry.evolve(citekey=unique_citekey(entry.citekey, self.catalog.unusable_citekeys()))
+            key_note += repr(entry.citekey)
         files = []
         text = ""
         for s in entry.snapshots:
@@ -545,7 +614,10 @@ class Ingest:
                 files.append(st.NewFile(s.text_path, tblob))
                 text = tblob.decode("utf-8", "replace")
             if s.warc_path:
-                files.append(st.NewFile(s.warc_path, _read_inside(record.files_dir, s.warc_path)))
+                wblob = _read_inside(record.files_dir, s.warc_path)
+                if s.warc_sha256 and sha256_hex(wblob) != s.warc_sha256:
+                    raise ImportFormatError(f"{s.warc_path}: SHA-256 does not match the recorded one")
+                files.append(st.NewFile(s.warc_path, wblob))
         if not write:
             self._plan(entry)
             return Outcome(record.ref, "would-create", entry.id, entry=entry)
@@ -554,7 +626,7 @@ class Ingest:
         self.store.create(entry, files, history=history, durable=self.durable is True)
         self.catalog.add(entry)
         session.upsert(entry, text if entry.snapshots else (entry.notes or ""))  # as body_text() has it
-        return Outcome(record.ref, "created", entry.id, entry=entry)
+        return Outcome(record.ref, "created", entry.id, key_note, entry=entry)
 
 
 def _read_inside(folder: Path, relpath: str) -> bytes:
@@ -617,7 +689,8 @@ def _place_snapshot(snapshot: Snapshot, version: int, data: bytes, text_bytes: b
         files.append(st.NewFile(warc_path, warc))
     from dataclasses import replace
 
-    return replace(snapshot, path=f"{folder}/original{ext}", text_path=text_path, warc_path=warc_path), files
+    return replace(snapshot, path=f"{folder}/original{ext}", text_path=text_path, warc_path=warc_path,
+                   warc_sha256=sha256_hex(warc) if warc else None), files
 
 
 def sync_filesystem(path: Path) -> None:
@@ -674,6 +747,8 @@ class IndexSession:
     def _sync_one(self, entry_id: str) -> None:
         try:
             entry = self.store.read(entry_id)
+            if not metadata_ok(self.store, entry_id):
+                raise StoreError(f"{entry_id}: entry.json fails its recorded hash")
         except (EntryNotFound, StoreError):
             self._writer.delete(entry_id)
             return
@@ -715,6 +790,8 @@ def rebuild_index(store: st.Store) -> int:
                 entry = store.read(entry_id)
             except (StoreError, EntryNotFound):
                 continue  # verify reports broken entries; the index skips them
+            if not metadata_ok(store, entry_id):
+                continue  # entry.json fails its recorded hash: damaged metadata is never indexed
             yield entry, body_text(store, entry)
 
     n = index.rebuild(store.index_dir, docs())
@@ -751,7 +828,7 @@ def add(root: Path, *, data: bytes | None, source: str | None, fields: Mapping[s
 def remove(root: Path, ref: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Entry:
     store = open_store(root)
     with store.lock(timeout=lock_timeout):
-        entry_id = store.resolve(ref)
+        entry_id = _resolve_for_change(store, _catalog(store), ref)
         entry = store.read(entry_id)
         with IndexSession(store) as session:
             session.touch(entry_id)
@@ -1154,15 +1231,20 @@ EDITABLE = tuple(k for k in SETTABLE) + ("citekey",)
 
 def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, unset: Iterable[str] = (),
          add_tags: Iterable[str] = (), remove_tags: Iterable[str] = (), dayfirst: bool = False,
-         replace_all: Mapping[str, Any] | None = None,
+         replace_all: Mapping[str, Any] | None = None, expect_sha256: str | None = None,
          lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[Entry, list[dict[str, Any]]]:
     """Change an entry's metadata. Values are validated as in ``add``; every change is appended to
     the entry's history. ``replace_all`` is a whole edited document (from $EDITOR): every
-    editable field it has, or lacks, is taken as the new state. Snapshots cannot be edited."""
+    editable field it has, or lacks, is taken as the new state. Snapshots cannot be edited.
+    ``expect_sha256`` (see :func:`entry_sha256`): refuse if the entry changed since it was read."""
     store = open_store(root)
     with store.lock(timeout=lock_timeout):
-        entry_id = store.resolve(ref)
+        catalog = _catalog(store)
+        entry_id = _resolve_for_change(store, catalog, ref)
         entry = store.read(entry_id)
+        if expect_sha256 is not None and entry_sha256(store, entry_id) != expect_sha256:
+            raise EntryChanged(f"entry {entry_id} was changed by another command while you were editing it; "
+                               "nothing changed (run `newsarchive edit` again to start from its current state)")
         current = entry.to_json()
         new = dict(current)
         if replace_all is not None:
@@ -1193,11 +1275,8 @@ def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, u
                 tags.append(t)
         drop = set(normalise_fields({"tags": list(remove_tags)}).get("tags", []))
         new["tags"] = [t for t in tags if t not in drop]
-        catalog = _catalog(store)
         if new["citekey"] != current["citekey"]:
-            taken = {c for i, (c, *_rest) in catalog.entries.items() if i != entry_id}
-            if new["citekey"] in taken:
-                raise UsageError(f"citekey {new['citekey']!r} is taken by another entry")
+            catalog.check_citekey(str(new["citekey"] or ""), entry_id=entry_id)
         changes = [{"at": now_utc().iso(), "action": "set" if new[k] not in (None, [], False) else "unset",
                     "field": k, "old": current[k], "new": new[k]}
                    for k in EDITABLE if new.get(k) != current.get(k)]
@@ -1213,10 +1292,31 @@ def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, u
         updated = Entry.from_json(new)
         with IndexSession(store) as session:
             session.touch(entry_id)
-            store.update(updated, history=changes)
+            store.commit(updated, history=changes, expect_sha256=expect_sha256)
             session.upsert(updated, body_text(store, updated))
         catalog.add(updated)
         return updated, changes
+
+
+def entry_sha256(store: st.Store, entry_id: str) -> str:
+    """The SHA-256 of an entry's ``entry.json`` as stored: what an edit started from."""
+    try:
+        return st.sha256_bytes((store.entry_dir(entry_id) / st.ENTRY_FILE).read_bytes())
+    except FileNotFoundError:
+        raise EntryNotFound(f"no entry {entry_id!r}") from None
+
+
+def _resolve_for_change(store: st.Store, catalog: Catalog, ref: str) -> str:
+    """Resolve a reference for a command that changes or deletes: refused when it could mean
+    two entries (an ID prefix of one and the citekey of another)."""
+    entry_id = store.resolve(ref)
+    text = (ref or "").strip()
+    if text != entry_id:
+        for other, (key, *_rest) in catalog.entries.items():
+            if key == text and other != entry_id:
+                raise AmbiguousID(f"{text!r} is a prefix of entry {entry_id}'s ID and the citekey of entry "
+                                  f"{other}; give the full ID of the one you mean")
+    return entry_id
 
 
 def _catalog(store: st.Store) -> Catalog:
@@ -1289,27 +1389,44 @@ def diff(root: Path, ref: str, *, from_version: int | None = None, to_version: i
 
 # --------------------------------------------------------------------------- verify
 
-def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False,
+def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False, seal: bool = False,
            lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[int, list[Problem], bool]:
-    """Re-hash every snapshot, validate every entry, compare archive and index.
-    Returns (entries checked, problems, whether the index was repaired)."""
+    """Re-hash every stored file, validate every entry, compare archive and index.
+    Returns (entries checked, problems, whether the index was repaired). Problems of kind
+    ``note`` are not damage (an entry without a manifest, written by an older version).
+    ``seal`` adds the manifest to such entries when they check out (nothing else wrong)."""
     from . import index
+    from .fixity import sealed
 
     store = open_store(root)
     refs = list(refs)
     ids = [store.resolve(r) for r in refs] if refs else store.ids()
     problems: list[Problem] = []
     good: dict[str, Entry] = {}
-    for entry_id in ids:
-        entry, found = check_entry(store, entry_id)
-        problems.extend(found)
-        if entry is not None:
-            good[entry_id] = entry
+    unsealed: list[str] = []
+    with store.lock(timeout=lock_timeout) if seal else contextlib.nullcontext():
+        for entry_id in ids:
+            entry, found = check_entry(store, entry_id)
+            if not sealed(store, entry_id) and not any(p.path and p.path.endswith(st.MANIFEST_FILE) for p in found):
+                if seal and entry is not None and _seal(store, entry_id):
+                    entry, found = check_entry(store, entry_id)
+                else:
+                    unsealed.append(entry_id)
+            problems.extend(found)
+            if entry is not None:
+                good[entry_id] = entry
+    for entry_id in unsealed:
+        problems.append(Problem("note", entry_id, str(store.entry_dir(entry_id)),
+                                "no manifest (written by an older version); `newsarchive verify --seal` adds one "
+                                "once the entry checks out"))
     if not refs:
         with os.scandir(store.archive) as it:
             for d in it:
                 if d.name.startswith((".tmp-", ".trash-")):
                     problems.append(Problem("extra", None, d.path, "left by an interrupted write; the next writer removes it"))
+                elif d.name.startswith(st.COMMIT_PREFIX):
+                    problems.append(Problem("extra", None, d.path, "a change committed by an interrupted command; "
+                                            "the next writer (e.g. `newsarchive reindex`) finishes it"))
     index_problems: list[Problem] = []
     if not index.exists(store.index_dir):
         index_problems.append(Problem("stale-index", None, str(store.index_dir), "the index is missing or outdated"))
@@ -1320,6 +1437,10 @@ def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False,
                 index_problems.append(Problem("not-indexed", entry_id, None, "entry is not in the search index"))
             elif stored[entry_id] != index.fingerprint(entry, body_text(store, entry)):
                 index_problems.append(Problem("stale-index", entry_id, None, "the index holds an older state of this entry"))
+        for entry_id in ids:
+            if entry_id not in good and entry_id in stored:
+                index_problems.append(Problem("extra-in-index", entry_id, None,
+                                              "indexed, but its metadata is damaged (see above)"))
         if not refs:
             for entry_id in sorted(set(stored) - set(store.ids())):
                 index_problems.append(Problem("extra-in-index", entry_id, None, "indexed but not in the archive"))
@@ -1330,6 +1451,47 @@ def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False,
         repaired = True
         index_problems = []
     return len(ids), problems + index_problems, repaired
+
+
+def _seal(store: st.Store, entry_id: str) -> bool:
+    """Add the manifest to an entry written by an older version, when nothing is wrong with it
+    but what an interrupted write of that version left (a torn last history line, a temp
+    file), which is cleared first and logged. Damaged entries are never sealed."""
+    from .fixity import check_entry as check, hash_file, sealed
+
+    folder = store.entry_dir(entry_id)  # the caller holds the lock
+    if sealed(store, entry_id):
+        return True
+    entry, found = check(store, entry_id)
+    fixable = []
+    for p in found:
+        name = Path(p.path or "").name
+        if p.kind == "invalid" and name == st.HISTORY_FILE and "cut short" in p.detail:
+            fixable.append(p)
+        elif p.kind == "extra" and name.startswith(".") and name.endswith(".tmp"):
+            fixable.append(p)
+        else:
+            return False
+    if entry is None:
+        return False
+    for p in fixable:
+        path = Path(p.path or "")
+        if path.name == st.HISTORY_FILE:
+            complete, torn = st.split_history(path.read_bytes())
+            st.atomic_write(path, complete)
+            st.log.warning("%s: dropped a torn last line (%d bytes) left by an interrupted write", path, len(torn))
+        else:
+            path.unlink()
+            st.log.warning("%s: removed a temp file left by an interrupted write", path)
+    entry, found = check(store, entry_id)
+    if entry is None or found:
+        return False
+    hashes = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            hashes[path.relative_to(folder).as_posix()] = hash_file(path)
+    store.seal(entry_id, hashes)
+    return True
 
 
 # --------------------------------------------------------------------------- citations

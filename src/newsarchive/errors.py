@@ -48,6 +48,10 @@ class StoreError(NewsArchiveError):
     """The archive on disk is damaged or cannot be written."""
 
 
+class EntryChanged(StoreError):
+    """An entry changed between reading it and writing a change prepared from it."""
+
+
 class LockTimeout(NewsArchiveError):
     """Another writer held the collection lock for too long."""
 

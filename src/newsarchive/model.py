@@ -277,6 +277,7 @@ class Snapshot:
     warc_path: str | None = None
     http: Mapping[str, Any] | None = None
     meta: Mapping[str, Any] | None = None  # what this capture said: title, modified, authors
+    warc_sha256: str | None = None  # recorded since the fixity manifest; None in older entries
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -292,6 +293,8 @@ class Snapshot:
             out["text_sha256"] = self.text_sha256
         if self.warc_path is not None:
             out["warc_path"] = self.warc_path
+            if self.warc_sha256 is not None:
+                out["warc_sha256"] = self.warc_sha256
         if self.http is not None:
             out["http"] = dict(self.http)
         if self.meta:
@@ -318,6 +321,9 @@ class Snapshot:
         for key in ("text_path", "warc_path"):
             if data.get(key) is not None:
                 check_relative_path(str(data[key]))
+        for key in ("text_sha256", "warc_sha256"):
+            if data.get(key) is not None and not re.fullmatch(r"[0-9a-f]{64}", str(data[key])):
+                raise InvalidEntry(f"snapshot {key} is not 64 hex digits: {data[key]!r}")
         return cls(
             path=path,
             media_type=str(data.get("media_type") or "application/octet-stream"),
@@ -328,6 +334,7 @@ class Snapshot:
             text_path=data.get("text_path"),
             text_sha256=data.get("text_sha256"),
             warc_path=data.get("warc_path"),
+            warc_sha256=data.get("warc_sha256") if data.get("warc_path") else None,
             http=dict(data["http"]) if data.get("http") else None,
             meta=dict(data["meta"]) if data.get("meta") else None,
         )

@@ -137,7 +137,7 @@ def citekey_base(fields: Mapping[str, Any]) -> str:
 
 def unique_citekey(base: str, taken: Iterable[str] | set[str]) -> str:
     """``base``, else base + a, b, ..., z, aa, ab ... (the first free one)."""
-    taken_set = taken if isinstance(taken, set) else set(taken)
+    taken_set = taken if hasattr(taken, "__contains__") else set(taken)
     if base not in taken_set:
         return base
     n = 0

@@ -11,17 +11,28 @@ Layout of a collection::
           v1/original.html      snapshot bytes as captured, never modified
           v1/text.txt           article text extracted from them
           v1/capture.warc.gz    the HTTP exchange, when fetched from the web
+          manifest-sha256.txt   ``<sha256>  <relpath>`` of every other file here (fixity)
       index/                    derived; ``newsarchive reindex`` rebuilds it
 
-A new entry is written into ``archive/.tmp-*`` and renamed into place, so a crash never leaves
-a half entry under its ID. ``entry.json`` is replaced by write-to-temp, fsync, rename.
+Every change is one commit. A new entry is written into ``archive/.tmp-*`` and renamed into
+place. A change to an existing entry (new version, edit) is staged in ``archive/.tmp-*``: the new
+snapshot files and the complete new ``entry.json``, ``history.jsonl`` and manifest; renaming
+that folder to ``archive/.commit-<id>-*`` is the commit point; its files are then moved into
+the entry folder (manifest last) and the folder removed. Whoever takes the lock next finishes
+a ``.commit-*`` folder (roll forward) and deletes ``.tmp-*`` ones (roll back). Removal renames
+the folder to ``.trash-*`` first. So a crash leaves either the old or the new state of an entry.
+
+``history.jsonl`` is hash-chained: every line carries ``prev``, the SHA-256 of the line before
+it (of the empty string for the first), so a changed, removed or reordered line is detected.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -31,15 +42,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .errors import AmbiguousID, EntryNotFound, InvalidEntry, LockTimeout, NotACollection, StoreError
+from .errors import AmbiguousID, EntryChanged, EntryNotFound, InvalidEntry, LockTimeout, NotACollection, StoreError
 from .model import ID_ALPHABET, Entry, check_relative_path
 
 ARCHIVE = "archive"
 INDEX = "index"
 ENTRY_FILE = "entry.json"
 HISTORY_FILE = "history.jsonl"
+MANIFEST_FILE = "manifest-sha256.txt"
+COMMIT_PREFIX = ".commit-"
+ENV_CRASH = "NEWSARCHIVE_CRASH_AT"  # test hook: SIGKILL this process at a named point
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 ENV_ROOT = "NEWSARCHIVE_ROOT"
 _ID_LIKE = re.compile(r"^[0-9a-z]{1,32}$")
+log = logging.getLogger("newsarchive")
+
+
+def crash_point(name: str) -> None:
+    """Fault injection for the test suite and bench/crash.py: when ``$NEWSARCHIVE_CRASH_AT``
+    names this point, the process kills itself here (SIGKILL: no cleanup runs, as in a crash)."""
+    if os.environ.get(ENV_CRASH) == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 # --------------------------------------------------------------------------- finding a collection
@@ -120,6 +145,65 @@ def new_id(length: int = 8) -> str:
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(length))
 
 
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def history_bytes(previous: bytes, events: Iterable[dict]) -> bytes:
+    """``previous`` (the history so far, complete lines) followed by ``events`` as chained lines:
+    each carries ``prev``, the SHA-256 of the line before it (of b"" for the first line)."""
+    lines = previous.splitlines()
+    prev = sha256_bytes(lines[-1]) if lines else EMPTY_SHA256
+    out = [previous] if previous else []
+    for event in events:
+        line = json.dumps({**{k: v for k, v in event.items() if k != "prev"}, "prev": prev},
+                          ensure_ascii=False).encode("utf-8")
+        out.append(line + b"\n")
+        prev = sha256_bytes(line)
+    return b"".join(out)
+
+
+def manifest_bytes(hashes: dict[str, str]) -> bytes:
+    """BagIt-style manifest lines ``<sha256>  <relpath>``, sorted by path."""
+    return "".join(f"{h}  {rel}\n" for rel, h in sorted(hashes.items())).encode("utf-8")
+
+
+def parse_manifest(data: bytes) -> tuple[dict[str, str], list[str]]:
+    """Manifest bytes -> ({relpath: sha256}, [problems with its lines])."""
+    hashes: dict[str, str] = {}
+    bad: list[str] = []
+    if data and not data.endswith(b"\n"):
+        bad.append("the last line is incomplete")
+    for n, raw in enumerate(data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n"), 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(f"line {n} is not UTF-8")
+            continue
+        m = re.fullmatch(r"([0-9a-f]{64})  (\S.*)", line)
+        if not m:
+            bad.append(f"line {n} is not '<sha256>  <path>'")
+            continue
+        try:
+            check_relative_path(m.group(2))
+        except InvalidEntry:
+            bad.append(f"line {n}: path {m.group(2)!r} leaves the folder")
+            continue
+        if m.group(2) in hashes or m.group(2) == MANIFEST_FILE:
+            bad.append(f"line {n}: {m.group(2)} listed twice")
+            continue
+        hashes[m.group(2)] = m.group(1)
+    return hashes, bad
+
+
+def split_history(data: bytes) -> tuple[bytes, bytes]:
+    """History bytes -> (complete lines, a torn last line cut short by an interrupted write)."""
+    if not data or data.endswith(b"\n"):
+        return data, b""
+    cut = data.rfind(b"\n") + 1
+    return data[:cut], data[cut:]
+
+
 # --------------------------------------------------------------------------- the store
 
 @dataclass(frozen=True)
@@ -171,14 +255,27 @@ class Store:
             os.close(fd)
 
     def _sweep(self) -> None:
-        """Remove what an interrupted writer left: temp folders and trash (under the lock)."""
+        """Recovery, under the lock: finish every committed change an interrupted writer left
+        (``.commit-*``: roll forward), delete uncommitted staging (``.tmp-*``: roll back), trash
+        (``.trash-*``) and temp files. Each step is logged (the CLI shows it as a note)."""
         with os.scandir(self.archive) as it:
-            for d in it:
-                if d.name.startswith((".tmp-", ".trash-")) and d.is_dir(follow_symlinks=False):
-                    shutil.rmtree(d.path, ignore_errors=True)
-                elif d.name.startswith(".") and d.name.endswith(".tmp") and d.is_file(follow_symlinks=False):
-                    with contextlib.suppress(OSError):
-                        os.unlink(d.path)
+            found = sorted((d.name, d.path, d.is_dir(follow_symlinks=False)) for d in it if d.name.startswith("."))
+        for name, path, is_dir in found:
+            if name.startswith(COMMIT_PREFIX) and is_dir:
+                entry_id = name[len(COMMIT_PREFIX):].rsplit("-", 1)[0]
+                if _ID_LIKE.match(entry_id) and (self.archive / entry_id / ENTRY_FILE).is_file():
+                    self._apply(Path(path), entry_id, durable=True)
+                    log.warning("finished a change to entry %s that an interrupted command had committed", entry_id)
+                else:
+                    shutil.rmtree(path, ignore_errors=True)
+            elif name.startswith(".tmp-") and is_dir:
+                shutil.rmtree(path, ignore_errors=True)
+                log.warning("rolled back a change that an interrupted command had not committed (%s)", name)
+            elif name.startswith(".trash-") and is_dir:
+                shutil.rmtree(path, ignore_errors=True)
+            elif name.endswith(".tmp") and not is_dir:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
 
     # ---------------------------------------------------------------- reading
     def ids(self) -> list[str]:
@@ -258,39 +355,91 @@ class Store:
             raise StoreError(f"missing file {path}") from None
 
     def read_history(self, entry_id: str) -> list[dict[str, Any]]:
+        """The entry's history events, oldest first. A last line cut short by an interrupted
+        write (by an older version) is left out, never fatal; ``verify`` reports it and the next
+        change to the entry removes it."""
         path = self.entry_dir(entry_id) / HISTORY_FILE
-        if not path.exists():
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
             return []
+        complete, torn = split_history(data)
         out = []
-        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        for n, line in enumerate(complete.splitlines(), 1):
             if line.strip():
                 try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError:
+                    event = json.loads(line)
+                except (UnicodeDecodeError, json.JSONDecodeError):
                     raise StoreError(f"{path}:{n}: broken history line") from None
+                if not isinstance(event, dict):
+                    raise StoreError(f"{path}:{n}: history line is not a JSON object")
+                event.pop("prev", None)
+                out.append(event)
+        if torn:
+            with contextlib.suppress(UnicodeDecodeError, json.JSONDecodeError):
+                event = json.loads(torn)
+                if isinstance(event, dict):  # complete but for its newline
+                    event.pop("prev", None)
+                    out.append(event)
         return out
+
+    def _history_base(self, folder: Path) -> bytes:
+        """The history to build on: complete lines only. A torn last line an older version left
+        is dropped here, and said so."""
+        try:
+            data = (folder / HISTORY_FILE).read_bytes()
+        except FileNotFoundError:
+            return b""
+        complete, torn = split_history(data)
+        if torn:
+            try:
+                json.loads(torn)
+                return data + b"\n"
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                log.warning("%s: dropped a torn last line (%d bytes) left by an interrupted write",
+                            folder / HISTORY_FILE, len(torn))
+        return complete
+
+    def manifest(self, entry_id: str) -> dict[str, str] | None:
+        """The entry's recorded hashes, or None when it has no (readable) manifest."""
+        try:
+            data = (self.entry_dir(entry_id) / MANIFEST_FILE).read_bytes()
+        except FileNotFoundError:
+            return None
+        hashes, bad = parse_manifest(data)
+        return None if bad else hashes
 
     # ---------------------------------------------------------------- writing (hold the lock)
     def create(self, entry: Entry, files: Iterable[NewFile] = (), *, history: Iterable[dict] = (),
                durable: bool = True) -> Path:
-        """Write a whole new entry folder atomically (temp folder + rename)."""
+        """Write a whole new entry folder atomically (temp folder + rename), with its chained
+        history and its manifest."""
         final = self.entry_dir(entry.id)
         if final.exists():
             raise StoreError(f"entry folder {final} already exists")
         tmp = self.archive / f".tmp-{entry.id}-{secrets.token_hex(4)}"
-        tmp.mkdir()
         try:
+            tmp.mkdir()
+            hashes: dict[str, str] = {}
             for f in files:
                 self._write_new(tmp, f, durable=durable)
-            lines = "".join(json.dumps(h, ensure_ascii=False) + "\n" for h in history)
+                hashes[f.path] = sha256_bytes(f.data)
+            lines = history_bytes(b"", history)
             if lines:
-                write_file(tmp / HISTORY_FILE, lines.encode("utf-8"), durable=durable)
-            write_file(tmp / ENTRY_FILE, entry_bytes(entry), durable=durable)
+                write_file(tmp / HISTORY_FILE, lines, durable=durable)
+                hashes[HISTORY_FILE] = sha256_bytes(lines)
+            meta = entry_bytes(entry)
+            write_file(tmp / ENTRY_FILE, meta, durable=durable)
+            hashes[ENTRY_FILE] = sha256_bytes(meta)
+            write_file(tmp / MANIFEST_FILE, manifest_bytes(hashes), durable=durable)
             if durable:
                 _fsync_dir(tmp)
+            crash_point("create-staged")
             os.rename(tmp, final)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise StoreError(f"cannot write entry {entry.id}: {exc.strerror or exc}; nothing was changed") from None
             raise
         if durable:
             _fsync_dir(self.archive)
@@ -304,38 +453,143 @@ class Store:
         if durable:
             _fsync_dir(target.parent)
 
-    def add_files(self, entry_id: str, files: Iterable[NewFile], *, durable: bool = True) -> None:
-        """Add new files (a new version's snapshot) to an existing entry. Never overwrites: the
-        metadata that points at them is written afterwards, so a crash leaves only unreferenced
-        files, which ``verify`` reports as extra."""
-        folder = self.entry_dir(entry_id)
-        for f in files:
-            if (folder / f.path).exists():
-                raise StoreError(f"{folder / f.path} already exists; snapshots are never overwritten")
-            self._write_new(folder, f, durable=durable)
-
-    def update(self, entry: Entry, *, history: Iterable[dict] = (), durable: bool = True) -> None:
-        """Replace an entry's metadata atomically and append its history lines."""
+    def commit(self, entry: Entry, *, files: Iterable[NewFile] = (), history: Iterable[dict] = (),
+               durable: bool = True, expect_sha256: str | None = None) -> None:
+        """Change an existing entry in one commit: new files (a new version's snapshot), its new
+        metadata and history lines, and the manifest, all or nothing (see the module docstring).
+        ``expect_sha256``: refuse (:class:`EntryChanged`) unless ``entry.json`` still has this
+        hash, so that a change prepared from an older state never overwrites a newer one."""
         folder = self.entry_dir(entry.id)
-        if not (folder / ENTRY_FILE).exists():
-            raise EntryNotFound(f"no entry {entry.id!r}")
-        lines = "".join(json.dumps(h, ensure_ascii=False) + "\n" for h in history)
-        if lines:
-            with open(folder / HISTORY_FILE, "ab") as fh:
-                fh.write(lines.encode("utf-8"))
-                if durable:
-                    fh.flush()
-                    os.fsync(fh.fileno())
-        atomic_write(folder / ENTRY_FILE, entry_bytes(entry), durable=durable)
+        try:
+            current = (folder / ENTRY_FILE).read_bytes()
+        except FileNotFoundError:
+            raise EntryNotFound(f"no entry {entry.id!r}") from None
+        if expect_sha256 is not None and sha256_bytes(current) != expect_sha256:
+            raise EntryChanged(f"entry {entry.id} was changed by another command meanwhile; nothing changed "
+                               "(run the command again to start from its current state)")
+        files = list(files)
+        referenced = {rel for s in entry.snapshots for rel in (s.path, s.text_path, s.warc_path) if rel}
+        old_manifest = self.manifest(entry.id)
+        if old_manifest is not None:  # never build on damaged metadata or history (nor bless it)
+            for name in (ENTRY_FILE, HISTORY_FILE):
+                path = folder / name
+                data = current if name == ENTRY_FILE else (path.read_bytes() if path.exists() else None)
+                want = old_manifest.get(name)
+                if (data is None) != (want is None) or (data is not None and sha256_bytes(data) != want):
+                    raise StoreError(f"{path} does not match its recorded SHA-256: the entry is damaged; "
+                                     f"nothing changed (see `newsarchive verify {entry.id}`)")
+        elif (folder / MANIFEST_FILE).exists():
+            raise StoreError(f"{folder / MANIFEST_FILE} is damaged; nothing changed "
+                             f"(see `newsarchive verify {entry.id}`)")
+        for f in files:
+            check_relative_path(f.path)
+            if f.path in (ENTRY_FILE, HISTORY_FILE, MANIFEST_FILE):
+                raise StoreError(f"{f.path} is written by the store itself")
+            if (folder / f.path).exists():
+                top = f.path.split("/", 1)[0]
+                old = Entry.from_json(json.loads(current)) if current else None
+                in_use = {rel for s in (old.snapshots if old else ()) for rel in (s.path, s.text_path, s.warc_path) if rel}
+                in_use |= set(old_manifest or ())
+                if f.path in in_use or any(r.split("/", 1)[0] == top for r in in_use):
+                    raise StoreError(f"{folder / f.path} already exists; snapshots are never overwritten")
+                # files an older version left when it was interrupted before its metadata: they
+                # were never part of the entry, so they are replaced by this commit
+                log.warning("%s: replacing %s/, left unreferenced by an interrupted write", folder, top)
+                shutil.rmtree(folder / top, ignore_errors=True)
+        history_data = history_bytes(self._history_base(folder), history)
+        meta = entry_bytes(entry)
+        stage = self.archive / f".tmp-{entry.id}-{secrets.token_hex(4)}"
+        try:
+            stage.mkdir()
+            hashes = {}
+            for f in files:
+                self._write_new(stage, f, durable=durable)
+                hashes[f.path] = sha256_bytes(f.data)
+            if history_data:
+                write_file(stage / HISTORY_FILE, history_data, durable=durable)
+            write_file(stage / ENTRY_FILE, meta, durable=durable)
+            if old_manifest is not None:  # an entry sealed before: its manifest follows every change
+                keep = {rel: h for rel, h in old_manifest.items()
+                        if rel not in (ENTRY_FILE, HISTORY_FILE) and (rel in referenced or rel not in hashes)}
+                keep.update(hashes)
+                keep[ENTRY_FILE] = sha256_bytes(meta)
+                if history_data:
+                    keep[HISTORY_FILE] = sha256_bytes(history_data)
+                write_file(stage / MANIFEST_FILE, manifest_bytes(keep), durable=durable)
+            if durable:
+                _fsync_dir(stage)
+            crash_point("commit-staged")
+            committed = self.archive / f"{COMMIT_PREFIX}{entry.id}-{secrets.token_hex(4)}"
+            os.rename(stage, committed)
+        except BaseException as exc:
+            shutil.rmtree(stage, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise StoreError(f"cannot write entry {entry.id}: {exc.strerror or exc}; nothing was changed") from None
+            raise
+        if durable:
+            _fsync_dir(self.archive)
+        crash_point("commit-renamed")
+        try:
+            self._apply(committed, entry.id, durable=durable)
+        except OSError as exc:
+            raise StoreError(f"entry {entry.id}: the change is committed but could not be finished "
+                             f"({exc.strerror or exc}); the next command finishes it") from None
+
+    def _apply(self, committed: Path, entry_id: str, *, durable: bool) -> None:
+        """Move a committed change's files into the entry folder; idempotent (a re-run after an
+        interruption moves what is left). The manifest goes last."""
+        folder = self.entry_dir(entry_id)
+        top = {ENTRY_FILE, HISTORY_FILE, MANIFEST_FILE}
+        moved_dirs = set()
+        for path in sorted(p for p in committed.rglob("*") if p.is_file()):
+            rel = path.relative_to(committed).as_posix()
+            if rel in top:
+                continue
+            target = folder / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            moved_dirs.add(target.parent)
+            crash_point("commit-applying")
+        for name in (HISTORY_FILE, ENTRY_FILE, MANIFEST_FILE):
+            if (committed / name).exists():
+                os.replace(committed / name, folder / name)
+                crash_point("commit-applying")
+        if durable:
+            for d in moved_dirs | {folder}:
+                _fsync_dir(d)
+        shutil.rmtree(committed, ignore_errors=True)
+        for stale in folder.glob(".*.tmp"):  # an older version's interrupted entry.json write
+            with contextlib.suppress(OSError):
+                stale.unlink()
+        if durable:
+            _fsync_dir(self.archive)
+
+    def add_files(self, entry_id: str, files: Iterable[NewFile], *, durable: bool = True) -> None:
+        """Add files to an entry without changing its metadata (one commit). Never overwrites."""
+        self.commit(self.read(entry_id), files=files, durable=durable)
+
+    def update(self, entry: Entry, *, history: Iterable[dict] = (), durable: bool = True,
+               expect_sha256: str | None = None) -> None:
+        """Replace an entry's metadata and append its history lines, in one commit."""
+        self.commit(entry, history=history, durable=durable, expect_sha256=expect_sha256)
+
+    def seal(self, entry_id: str, hashes: dict[str, str], *, durable: bool = True) -> None:
+        """Write the manifest of an entry that has none (``verify --seal``); ``hashes`` were
+        checked by the caller."""
+        atomic_write(self.entry_dir(entry_id) / MANIFEST_FILE, manifest_bytes(hashes), durable=durable)
 
     def remove(self, entry_id: str) -> None:
-        """Delete a whole entry: renamed away first (atomic), then removed."""
+        """Delete a whole entry: renamed away first (atomic: the commit point), then removed."""
         folder = self.entry_dir(entry_id)
         if not folder.exists():
             raise EntryNotFound(f"no entry {entry_id!r}")
         trash = self.archive / f".trash-{entry_id}-{secrets.token_hex(4)}"
-        os.rename(folder, trash)
+        try:
+            os.rename(folder, trash)
+        except OSError as exc:
+            raise StoreError(f"cannot remove entry {entry_id}: {exc.strerror or exc}; nothing was changed") from None
         _fsync_dir(self.archive)
+        crash_point("remove-renamed")
         shutil.rmtree(trash, ignore_errors=True)
 
 

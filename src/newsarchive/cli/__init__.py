@@ -36,6 +36,23 @@ def main(
                                           help="Show the version and exit.")] = False,
 ) -> None:
     ctx.obj = {"root": root}
+    _show_library_notes()
+
+
+def _show_library_notes() -> None:
+    """What the library logs (recovery after an interrupted command, a repaired history line)
+    is shown on standard error as ``note: ...``."""
+    import logging
+    import sys
+
+    class _Notes(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            sys.stderr.write(f"note: {record.getMessage()}\n")
+
+    logger = logging.getLogger("newsarchive")
+    if not any(type(h).__name__ == "_Notes" for h in logger.handlers):
+        logger.addHandler(_Notes())
+        logger.setLevel(logging.INFO)
 
 
 from . import cite, entries, maintenance, search, transfer, versions  # noqa: E402,F401  (registers commands)

@@ -220,7 +220,7 @@ def rm(
     from .. import api
 
     root = root_of(ctx)
-    entries = [api.get(root, r) for r in refs]  # resolve all first: a typo removes nothing
+    entries = [api.get_for_change(root, r) for r in refs]  # resolve all first: a typo removes nothing
     for entry in entries:
         if not yes:
             if not sys.stdin.isatty():

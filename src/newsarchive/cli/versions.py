@@ -31,12 +31,17 @@ def edit(
 
     root = root_of(ctx)
     replace_all = None
+    expect_sha256 = None
     if not (set_ or unset or add_tag or remove_tag):
-        entry = api.get(root, ref)
+        entry = api.get_for_change(root, ref)
+        ref = entry.id
         import os
 
         if not (sys.stdin.isatty() or os.environ.get("VISUAL") or os.environ.get("EDITOR")):
             raise fail("give --set/--unset/--add-tag/--remove-tag, or set $EDITOR to edit the entry", 2)
+        # the hash first, then the entry: if it changes in between, the edit is refused (never lost)
+        expect_sha256 = api.entry_sha256(api.open_store(root), entry.id)  # compared again under the lock
+        entry = api.get(root, entry.id)
         original = api.edit_document(entry)
         edited = _run_editor(original)
         if edited == original:
@@ -45,7 +50,7 @@ def edit(
         replace_all = api.parse_edit_document(edited)
     updated, changes = api.edit(root, ref, set_fields=parse_assignments(set_, "--set", joined=("author", "authors", "tag", "tags")), unset=unset or (),
                                 add_tags=add_tag or (), remove_tags=remove_tag or (), dayfirst=dayfirst,
-                                replace_all=replace_all, lock_timeout=lock_timeout)
+                                replace_all=replace_all, expect_sha256=expect_sha256, lock_timeout=lock_timeout)
     if fmt is not Format.table:
         from ..render import write_records
 
@@ -176,26 +181,33 @@ def verify(
     ctx: typer.Context,
     refs: Annotated[Optional[list[str]], typer.Argument(help="Entries to check (default: all).")] = None,
     repair_index: Annotated[bool, typer.Option("--repair-index", help="Rebuild the index when it is stale.")] = False,
+    seal: Annotated[bool, typer.Option("--seal", help="Add a fixity manifest to entries written by an older "
+                                                      "version, once they check out.")] = False,
     fmt: FormatOpt = Format.table,
     lock_timeout: LockTimeoutOpt = 30.0,
 ) -> None:
-    """Re-hash every snapshot, validate every entry, compare archive and index; exit 1 on any problem."""
+    """Re-hash every stored file, validate every entry, compare archive and index; exit 1 on any problem."""
     from .. import api
     from ..render import write_records
 
     checked, problems, repaired = api.verify(root_of(ctx), refs or (), repair_index=repair_index,
-                                             lock_timeout=lock_timeout)
+                                             seal=seal, lock_timeout=lock_timeout)
+    notes = [p for p in problems if p.kind == "note"]
+    damage = [p for p in problems if p.kind != "note"]
     if fmt is Format.table:
         for p in problems:
             where = p.path or p.id or ""
             typer.echo(f"{p.kind}: {where}: {p.detail}")
         if repaired:
             typer.echo("index: rebuilt from the archive")
-        typer.echo(f"{checked} entries checked, {len(problems)} problem{'s' if len(problems) != 1 else ''}")
+        summary = f"{checked} entries checked, {len(damage)} problem{'s' if len(damage) != 1 else ''}"
+        if notes:
+            summary += f", {len(notes)} note{'s' if len(notes) != 1 else ''}"
+        typer.echo(summary)
     elif fmt is Format.json:
         typer.echo(json.dumps({"checked": checked, "problems": [p.to_json() for p in problems],
                                "index_repaired": repaired}, indent=2))
     else:
         write_records([p.to_json() for p in problems], fmt=fmt.value, columns=["kind", "id", "path", "detail"])
-    if problems:
+    if damage:
         raise typer.Exit(1)
