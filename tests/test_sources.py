@@ -492,7 +492,7 @@ def test_url_list_fetched_in_order_politely(tmp_path, http_server):
     p.write_text(f"# reading list\n{http_server}/a\n\n{http_server}/missing\n{http_server}/b\n{http_server}/c\n")
     recs = list(urls_source.read(p, fetcher=api.fetch, host_delay=0.15))
     assert [r.ref for r in recs] == ["line 2", "line 4", "line 5", "line 6"]
-    assert recs[0].data == page("Page at /a") and recs[0].fields["url"] == f"{http_server}/a"
+    assert recs[0].data == page("Page at /a") and recs[0].http["final_url"] == f"{http_server}/a" and "url" not in recs[0].fields
     assert recs[0].warc and recs[0].captured_at is not None
     assert recs[1].error and "404" in recs[1].error
     times = sorted(t for _, t in _Pages.hits)

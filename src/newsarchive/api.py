@@ -23,6 +23,7 @@ from .errors import (AmbiguousID, EntryChanged, EntryNotFound, ExtractError, Imp
 from .model import MAX_SNAPSHOT_BYTES, Entry, PartialDate, Snapshot, now_utc
 from .normalize import SETTABLE, citekey_base, normalise_fields, unique_citekey
 from .sources import Record
+from .urls import choose_cited_url, cited_url, url_key
 from .fixity import Problem, check_entry, metadata_ok  # noqa: F401  (Problem is part of the api)
 
 DEFAULT_LOCK_TIMEOUT = 30.0
@@ -348,16 +349,11 @@ def meta_key(fields: Mapping[str, Any], citekey: str | None = None) -> str | Non
     return f"{title}|{year}|{name}"
 
 
-def _url_keys(url: str | None) -> list[str]:
-    """The URL and its form without scheme, fragment, trailing slash or tracking parameters."""
-    if not url:
-        return []
-    u = re.sub(r"#.*$", "", url.strip())
-    u = re.sub(r"([?&])(utm_[a-z]+|fbclid|gclid|ocid|cmpid)=[^&]*", r"\1", u)
-    u = re.sub(r"[?&]+$", "", u)
-    bare = re.sub(r"^https?://(www\.)?", "", u, flags=re.I).rstrip("/")
-    bare = re.sub(r"^dx\.doi\.org/", "doi.org/", bare, flags=re.I)  # one DOI, one key
-    return [bare.lower()] if bare else []
+def _url_keys(url: str | list | tuple | None) -> list[str]:
+    """The deduplication keys of one URL or several (see ``newsarchive.urls.url_key``)."""
+    urls = [url] if isinstance(url, str) else list(url or ())
+    keys = (url_key(u) for u in urls if isinstance(u, str))
+    return list(dict.fromkeys(k for k in keys if k))
 
 
 # --------------------------------------------------------------------------- ingest pipeline
@@ -476,6 +472,12 @@ class Ingest:
         fields = normalise_fields(raw, dayfirst=self.dayfirst)
         fields = {k: v for k, v in fields.items() if v not in (None, [], "")}
         provenance = {k: record.origin for k in fields}
+        if fields.get("url"):  # cited without tracking parameters; what was given stays on record
+            given_url = fields["url"]
+            fields["url"] = cited_url(given_url)
+            if fields["url"] != given_url:
+                provenance["url_given"] = given_url
+        fetched_url = (record.http or {}).get("final_url") if "url" not in fields else None
         files: list[st.NewFile] = []
         snapshot: Snapshot | None = None
         if record.data is not None:
@@ -484,7 +486,7 @@ class Ingest:
             if len(record.data) > MAX_SNAPSHOT_BYTES:
                 raise UsageError(f"snapshot is {len(record.data)} bytes; the limit is {MAX_SNAPSHOT_BYTES}")
             media_type = record.media_type or guess_media_type(record.source, record.data)
-            ext = _extract(record.data, media_type, fields.get("url"))
+            ext = _extract(record.data, media_type, fields.get("url") or fetched_url)
             if ext is not None:
                 given_title = fields.get("title")
                 for key, value in _valid_extracted(ext.fields, dayfirst=self.dayfirst).items():
@@ -494,6 +496,13 @@ class Ingest:
                 text = _text_body(ext, given_title)
             else:
                 text = ""
+            if fetched_url:  # a page from the web: its declared canonical URL, when sane
+                declared = fields.get("url") if provenance.get("url", "").startswith("extracted") else None
+                fields["url"], why = choose_cited_url(fetched_url, declared)
+                if why == "fetched":
+                    provenance["url"] = "fetched"
+            elif fields.get("url") and provenance.get("url", "").startswith("extracted"):
+                fields["url"] = cited_url(fields["url"])
             sha = sha256_hex(record.data)
             text_bytes = text.encode("utf-8")
             snapshot = Snapshot(path="", media_type=media_type, size=len(record.data), sha256=sha,

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from . import query as Q
 from .errors import LockTimeout, SearchIndexError
+from .urls import domains, search_form
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Entry, Hit
@@ -274,23 +275,11 @@ def analyze(text: str, *, stemming: bool = True, query: bool = True) -> list[str
 
 
 def _norm_url(url: str) -> str:
-    u = url.strip()
-    u = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", u)
-    u = u.split("#", 1)[0]
-    host, slash, rest = u.partition("/")
-    host = host.lower()
-    if host.startswith("www."):
-        host = host[4:]
-    out = host + slash + rest
-    return out.rstrip("/")
+    return search_form(url)
 
 
 def _domains(url: str | None) -> list[str]:
-    if not url:
-        return []
-    host = _norm_url(url).split("/", 1)[0].split(":", 1)[0]
-    labels = [x for x in host.split(".") if x]
-    return [".".join(labels[i:]) for i in range(len(labels) - 1)] or ([host] if host else [])
+    return domains(url)
 
 
 def _tag_term(tag: str) -> str:

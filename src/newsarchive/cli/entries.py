@@ -105,7 +105,6 @@ def add(
         data, name, warc, http = capture.body, capture.final_url, capture.warc, capture.http
         media_type = media_type or capture.media_type
         captured = capture.captured_at
-        fields.setdefault("url", capture.final_url)
     elif re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source):
         raise fail(f"only http and https URLs can be fetched, not {source.split(':', 1)[0]}://", 2)
     else:
@@ -147,6 +146,8 @@ def entry_pairs(entry, paths: dict[str, str] | None = None, *, provenance: bool 
         value = data[key]
         if provenance and flat(value) and key in prov:
             value = f"{flat(value)}   ({prov[key]})"
+            if key == "url" and prov.get("url_given"):
+                value += f"; given as {prov['url_given']}"
         pairs.append((key, value))
     if data["designed_to_change"]:
         pairs.append(("designed_to_change", True))

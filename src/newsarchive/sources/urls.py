@@ -72,6 +72,8 @@ def _result(ref: str, url: str, future: Future) -> Record:
         return failed(ref, f"{ref}: {url}: {exc}")
     except Exception as exc:  # noqa: BLE001 - a fetch must never end the import
         return failed(ref, f"{ref}: {url}: {exc.__class__.__name__}: {exc}")
-    return Record(ref=ref, fields={"url": page.final_url}, data=page.body, media_type=page.media_type,
+    # the cited URL is chosen by the pipeline (the page's canonical URL, else the final URL);
+    # page.http keeps the requested and final URLs
+    return Record(ref=ref, fields={}, data=page.body, media_type=page.media_type,
                   source=page.final_url, captured_at=page.captured_at, warc=page.warc, http=page.http,
                   origin="imported")
