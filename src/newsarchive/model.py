@@ -9,7 +9,11 @@ Public JSON (stable; documented in README, users script against it)::
      "snapshots": [{"path","media_type","size","sha256","captured_at","source", ...}]}
 
 Dates are ISO 8601 strings, partial where partial ("2024", "2024-09", "2024-09-04",
-"2024-09-04T10:32:00+02:00").
+"2024-09-04T10:32:00+02:00"). A date given in an EDTF (ISO 8601-2) or BibLaTeX form that a
+calendar date cannot hold (a season "2012-22", unspecified digits "186X", approximate "2004~",
+uncertain "2004?", a range "2004-04/2004-05", an open range "2004/..", a year before the
+common era "-3000") is kept as written, with the nearest calendar date beside it for sorting,
+search and the citation styles that need one.
 """
 
 from __future__ import annotations
@@ -37,9 +41,14 @@ class PartialDate:
     month: int | None = None
     day: int | None = None
     moment: _dt.datetime | None = None
+    #: the EDTF / BibLaTeX form as written ("2012-22", "186X", "2004~", "2004-04/2004-05"), when
+    #: year/month/day are only its nearest calendar date; None for plain dates
+    literal: str | None = None
 
     def __post_init__(self) -> None:
-        if not 1 <= self.year <= 9999:
+        if self.literal is not None and -9999 <= self.year <= 0:
+            pass  # "-3000": only as an EDTF literal
+        elif not 1 <= self.year <= 9999:
             raise InvalidEntry(f"year out of range: {self.year}")
         if self.day is not None and self.month is None:
             raise InvalidEntry("a day needs a month")
@@ -67,12 +76,69 @@ class PartialDate:
         m = _ISO_PARTIAL.match(text)
         if m:
             year, month, day = (int(g) if g else None for g in m.groups())
+            if month is not None and 21 <= month <= 24 and day is None:
+                return cls.from_edtf(text)  # a season: "2012-22" is summer 2012
             return cls(year, month, day)  # type: ignore[arg-type]
         try:
             moment = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise InvalidEntry(f"not an ISO 8601 date: {text!r}") from None
+            found = cls.from_edtf(text)
+            if found is None:
+                raise InvalidEntry(f"not an ISO 8601 date: {text!r}") from None
+            return found
         return cls.from_datetime(moment)
+
+    @classmethod
+    def from_edtf(cls, text: str) -> "PartialDate | None":
+        """An EDTF (ISO 8601-2, levels 0-1) or BibLaTeX date that a calendar date cannot hold:
+        seasons ("2012-22"), unspecified digits ("186X", "2004-06-XX"), approximate "~",
+        uncertain "?", both "%", ranges ("2004-04/2004-05", "2004/..", "../2004", "1988/") and
+        years before 1 ("-3000"). Returns the nearest calendar date (the start of a range, the
+        first year of "186X", the year of a season) with ``literal`` set to ``text``; None when
+        ``text`` is not such a form."""
+        text = str(text).strip()
+        if not _EDTF_SHAPE.match(text):
+            return None
+        parts = text.split("/")
+        if len(parts) > 2:
+            return None
+        sides = [p for p in parts if p not in ("", "..")]
+        if not sides:
+            return None
+        nearest = None
+        for side in sides:  # each side must be a date; the nearest is the first one
+            one = _edtf_side(side)
+            if one is None:
+                return None
+            nearest = nearest or one
+        year, month, day = nearest
+        try:
+            out = cls(year, month, day, literal=text)
+        except InvalidEntry:
+            return None
+        if out.iso() == text and year >= 1:
+            return cls(year, month, day)  # a plain date after all
+        return out
+
+    @property
+    def qualifier(self) -> str | None:
+        """"approximate" (~), "uncertain" (?), "approximate and uncertain" (%), or None."""
+        lit = self.literal or ""
+        if "%" in lit or ("~" in lit and "?" in lit):
+            return "approximate and uncertain"
+        if "~" in lit:
+            return "approximate"
+        if "?" in lit:
+            return "uncertain"
+        return None
+
+    @property
+    def is_range(self) -> bool:
+        return "/" in (self.literal or "")
+
+    def edtf(self) -> str:
+        """The form to store and re-export: the literal as written, else :meth:`iso`."""
+        return self.literal if self.literal is not None else self.iso()
 
     # views ---------------------------------------------------------------
     @property
@@ -86,9 +152,10 @@ class PartialDate:
         return "year"
 
     def iso(self) -> str:
+        """The calendar date (the nearest one, for an EDTF literal) in ISO 8601."""
         if self.moment is not None:
             return self.moment.isoformat()
-        out = f"{self.year:04d}"
+        out = f"{self.year:05d}" if self.year < 0 else f"{self.year:04d}"
         if self.month is not None:
             out += f"-{self.month:02d}"
         if self.day is not None:
@@ -96,7 +163,9 @@ class PartialDate:
         return out
 
     def as_date(self) -> _dt.date:
-        """The first day the value covers (for sorting and ranges)."""
+        """The first day the value covers (for sorting and ranges); years before 1 sort as 1."""
+        if self.year < 1:
+            return _dt.date(1, 1, 1)
         return _dt.date(self.year, self.month or 1, self.day or 1)
 
     def sort_key(self) -> str:
@@ -109,7 +178,33 @@ class PartialDate:
         return self.as_date().isoformat()
 
     def __str__(self) -> str:
-        return self.iso()
+        return self.edtf()
+
+
+_EDTF_SHAPE = re.compile(r"^[0-9X\-~?%/.]{1,40}$")
+_EDTF_SIDE = re.compile(r"^[~?%]?(-?)([0-9X]{4})[~?%]?(?:-[~?%]?([0-9X]{2})[~?%]?(?:-[~?%]?([0-9X]{2}))?)?[~?%]?$")
+
+
+def _edtf_side(text: str) -> tuple[int, int | None, int | None] | None:
+    """One date of an EDTF value -> (year, month, day), the month and day None where they are
+    absent, unspecified (XX) or a season (21-24); the checks of the ``edtf`` library decide
+    what is valid."""
+    m = _EDTF_SIDE.match(text)
+    if not m:
+        return None
+    try:
+        from edtf import parse_edtf
+
+        parse_edtf(text)
+    except Exception:  # noqa: BLE001 - the library raises several kinds for invalid input
+        return None
+    sign, y, mo, d = m.groups()
+    if y[0] == "X":  # "XXXX", "X999": no year to sort by
+        return None
+    year = int(y.replace("X", "0")) * (-1 if sign else 1)
+    month = int(mo) if mo and "X" not in mo and int(mo) <= 12 else None
+    day = int(d) if month and d and "X" not in d else None
+    return year, month, day
 
 
 def now_utc() -> PartialDate:
@@ -422,9 +517,9 @@ class Entry:
             "authors": [a.to_json() for a in self.authors],
             "outlet": self.outlet,
             "kind": self.kind,
-            "published": self.published.iso() if self.published else None,
-            "modified": self.modified.iso() if self.modified else None,
-            "accessed": self.accessed.iso() if self.accessed else None,
+            "published": self.published.edtf() if self.published else None,
+            "modified": self.modified.edtf() if self.modified else None,
+            "accessed": self.accessed.edtf() if self.accessed else None,
             "url": self.url,
             "archived_url": self.archived_url,
             "section": self.section,

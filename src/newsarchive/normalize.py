@@ -45,9 +45,9 @@ def normalise_date(value: Any, *, field: str, dayfirst: bool = False) -> str | N
     if value is None or value == "":
         return None
     if isinstance(value, PartialDate):
-        return value.iso()
+        return value.edtf()
     try:
-        return parse_date(str(value), dayfirst=dayfirst).iso()
+        return parse_date(str(value), dayfirst=dayfirst).edtf()
     except DateError as exc:
         raise DateError(f"{field}: {exc}") from None
 

@@ -132,14 +132,17 @@ def fields_for(entry: Entry, *, biblatex: bool, snapshot=None, ascii: bool = Fal
             etype = "misc"
             f.append(("howpublished", esc(entry.outlet)))
         if entry.published:
-            f.append(("date", entry.published.iso()[:10]))
+            f.append(("date", _biblatex_date(entry.published)))
     else:
         etype = "article" if entry.outlet else "misc"
         if entry.outlet:
             f.append(("journal", esc(entry.outlet)))
         if entry.published:
-            f.append(("year", str(entry.published.year)))
-            if entry.published.month:
+            lit = entry.published.literal
+            # BibTeX's year is free text: "186X", "2004?" and "-3000~" are printed as written
+            plain_year = lit is not None and re.fullmatch(r"-?[0-9X]{4}[~?%]?", lit)
+            f.append(("year", lit if plain_year else str(entry.published.year)))
+            if entry.published.month and not entry.published.is_range:
                 f.append(("month", MONTH_MACROS[entry.published.month - 1]))
     if entry.pages:
         f.append(("pages", esc(entry.pages)))
@@ -307,9 +310,21 @@ def _authors(value: str) -> list[dict[str, str]]:
     return out
 
 
+def _biblatex_date(d: PartialDate) -> str:
+    """BibLaTeX's date field: ISO 8601 to the day, or the EDTF literal as written (BibLaTeX
+    reads seasons, X digits, ~ ? %, ranges; an open end is written "2004/", not "2004/..")."""
+    if d.literal is None:
+        return d.iso()[:10]
+    return d.literal.replace("..", "")
+
+
 def _date_from(fields: dict[str, str]) -> str | None:
     if fields.get("date"):
-        text = fields["date"].split("/")[0].strip()
+        whole = fields["date"].strip()
+        found = PartialDate.from_edtf(whole) if not re.fullmatch(r"\d{4}(-\d{2}){0,2}", whole) else None
+        if found is not None:  # a season, "186X", "2004~", a range: kept as written
+            return found.edtf()
+        text = whole.split("/")[0].strip()
         m = re.match(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text)
         if not m:
             raise _BibError(f"date {fields['date']!r} is not an ISO 8601 date")

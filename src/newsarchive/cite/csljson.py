@@ -35,9 +35,33 @@ KIND_FROM_CSL = {
 }
 
 
+def _parts(d: PartialDate) -> list[int]:
+    return [d.year] + ([d.month] if d.month else []) + ([d.day] if d.day else [])
+
+
 def _date(d: PartialDate) -> dict[str, Any]:
-    parts = [d.year] + ([d.month] if d.month else []) + ([d.day] if d.day else [])
-    return {"date-parts": [parts]}
+    """A CSL date. An EDTF literal becomes what CSL can say of it: a range as two date-parts,
+    "~"/"?"/"%" as ``circa``, a season as ``season``; forms CSL has no parts for ("186X") as
+    ``literal``. The literal itself is kept in ``raw`` for the round trip."""
+    lit = d.literal
+    if lit is None:
+        return {"date-parts": [_parts(d)]}
+    if "X" in lit:
+        return {"literal": lit, "raw": lit}
+    out: dict[str, Any] = {}
+    sides = [p for p in lit.split("/")]
+    if len(sides) == 2 and all(p not in ("", "..") for p in sides):
+        end = PartialDate.from_iso(re.sub(r"[~?%]", "", sides[1]))
+        out["date-parts"] = [_parts(d), _parts(end)]
+    else:
+        out["date-parts"] = [_parts(d)]
+    m = re.match(r"^-?\d{4}-(2[1-4])$", re.sub(r"[~?%]", "", sides[0]))
+    if m:
+        out["season"] = int(m.group(1)) - 20
+    if d.qualifier:
+        out["circa"] = True
+    out["raw"] = lit
+    return out
 
 
 def _name(a: Author) -> dict[str, str]:
@@ -80,9 +104,9 @@ def item(entry: Entry, *, snapshot=None) -> dict[str, Any]:
         out["language"] = entry.language
     if entry.tags:
         out["keyword"] = ", ".join(entry.tags)
-    if arch.archived_url:
-        out["archive"] = arch.archive_name or "Web archive"
-        out["archive_location"] = arch.archived_url
+    # The archived copy is named in the note ("Archived at URL; snapshot ..."), not in
+    # archive/archive_location: CSL styles print those as a repository ("Wayback Machine
+    # (https://...)") before the outlet or in the middle of the reference.
     statement = arch.statement()
     if statement:
         out["note"] = statement
@@ -111,9 +135,13 @@ def _parse_date(value: Any, name: str) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        return PartialDate.from_iso(value).iso()
+        return PartialDate.from_iso(value).edtf()
     if not isinstance(value, dict):
         raise InvalidEntry(f"{name} must be a CSL date object")
+    if isinstance(value.get("raw"), str) and value["raw"].strip():
+        found = PartialDate.from_edtf(value["raw"].strip())  # our own export of an EDTF date
+        if found is not None:
+            return found.edtf()
     parts = value.get("date-parts")
     if parts:
         if not isinstance(parts, list) or not isinstance(parts[0], list) or not parts[0]:
