@@ -6,6 +6,13 @@ the bytes are valid UTF-8, then a statistical guess (charset-normalizer), then w
 A declared single-byte Western charset (latin-1, windows-1252, ascii) is overruled by UTF-8 when
 the bytes are valid UTF-8 and contain multi-byte sequences: that mislabel is common and UTF-8 is
 practically never valid by accident. Invalid bytes are replaced (U+FFFD), never an error.
+
+A statistical guess of a CJK code page (Shift_JIS, EUC-JP, GB18030, Big5, EUC-KR, ...) for
+undeclared bytes that read as Western text is overruled by windows-1252: a short Latin-1 text
+("£15.8m", "café", "Müller") gives the guesser too little to go on, and it often picks
+Shift_JIS. "Reads as Western" (:func:`looks_western`): every byte over 0x7F is, in
+windows-1252, a Latin letter or common punctuation, and most of them stand alone between ASCII
+bytes (a double-byte CJK text has runs of them).
 """
 
 from __future__ import annotations
@@ -50,6 +57,14 @@ _SUPERSETS = {
 # Display names for the codecs above (what we report as ``encoding``).
 _NAMES = {"cp932": "shift_jis", "cp949": "euc-kr", "big5hkscs": "big5"}
 _WESTERN = {"windows-1252", "cp1252"}
+_CJK = {"cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213", "euc_jp", "euc_jis_2004", "euc_jisx0213",
+        "iso2022_jp", "iso2022_jp_2", "iso2022_kr", "gb18030", "gb2312", "gbk", "hz", "big5", "big5hkscs",
+        "cp950", "cp949", "euc_kr", "johab"}
+# windows-1252 characters over 0x7F that Western text uses: Latin letters and common signs
+_WESTERN_CHARS = frozenset(
+    "ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿŒœŠšŽžŸƒ"
+    "£€¥¢§©®°±²³´µ¶·¸¹º»«¼½¾¿¡‘’‚“”„†‡•…‰‹›–—˜™¨¯¬\xa0\xad×÷"
+)
 
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)""", re.IGNORECASE
@@ -125,6 +140,20 @@ def _guess(data: bytes) -> str | None:
     return normalise_label(best.encoding)
 
 
+def looks_western(data: bytes) -> bool:
+    """True when the bytes over 0x7F read as Western text in windows-1252 (see the module
+    docstring): all of them Latin letters or common signs, most of them alone between ASCII."""
+    sample = data[:200000]
+    high = [i for i, b in enumerate(sample) if b >= 0x80]
+    if not high:
+        return True
+    text = sample.decode("cp1252", errors="replace")  # one byte, one character
+    if any(text[i] not in _WESTERN_CHARS for i in high):
+        return False
+    alone = sum(1 for i in high if (i == 0 or sample[i - 1] < 0x80) and (i + 1 >= len(sample) or sample[i + 1] < 0x80))
+    return alone >= 0.6 * len(high)
+
+
 def decode(data: bytes, media_type: str | None = None, *, html: bool = True) -> tuple[str, str]:
     """Decode snapshot bytes. Returns ``(text, encoding)``; never raises on bad bytes."""
     for bom, name in _BOMS:
@@ -140,6 +169,8 @@ def decode(data: bytes, media_type: str | None = None, *, html: bool = True) -> 
     if _is_utf8(data):
         return data.decode("utf-8"), "utf-8"
     guessed = _guess(data)
+    if guessed in _CJK and looks_western(data):
+        guessed = "cp1252"
     if guessed is not None:
         return data.decode(guessed, errors="replace"), display_name(guessed)
     return data.decode("cp1252", errors="replace"), "windows-1252"
