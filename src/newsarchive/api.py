@@ -1016,9 +1016,11 @@ CSV_COLUMNS = ["id", "citekey", "title", "authors", "outlet", "kind", "published
 
 
 def export(root: Path, *, to: str, out: Path | None, query: str | None = None, ids: Iterable[str] = (),
-           write: Callable[[str], Any] | None = None, ascii: bool = False, key: str = "citekey") -> int:
+           write: Callable[[str], Any] | None = None, ascii: bool = False, key: str = "citekey",
+           notify: Callable[[str], Any] | None = None) -> int:
     """Stream the selected entries to ``out`` (a file; None with ``write`` for stdout).
-    Returns the number of entries written."""
+    Returns the number of entries written. ``notify`` hears of each record the WARC export had
+    to repair (a digest that did not match the stored bytes)."""
     if to not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {to!r} (one of: {', '.join(EXPORT_FORMATS)})")
     entries = select(root, query, ids=ids)
@@ -1027,7 +1029,10 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
             raise UsageError(f"--to {to} needs -o FILE")
         from importlib import import_module
 
-        return import_module(f".export_{to}", __package__).write(open_store(root), entries, out)
+        module = import_module(f".export_{to}", __package__)
+        if to == "warc":
+            return module.write(open_store(root), entries, out, notify=notify)
+        return module.write(open_store(root), entries, out)
     count = 0
     with _output(out, write) as sink:
         if to == "jsonl":

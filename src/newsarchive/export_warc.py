@@ -1,20 +1,29 @@
 """Export snapshots as one WARC file: captured WARC records as they are, other snapshots as
-``resource`` records (with block and payload digests), after a ``warcinfo`` record."""
+``resource`` records (with block and payload digests), after a ``warcinfo`` record.
+
+The exported file passes ``warcio check``: a captured record whose WARC-Block-Digest or
+WARC-Payload-Digest does not match its bytes (some crawlers write the block digest as the
+payload digest; the import keeps such records when their block digest checks out) is written
+with the digest recomputed from the bytes, and ``notify`` is told, one line per record. The
+record's bytes themselves are never changed; the original capture stays in the collection."""
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import io
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from . import __version__
 from .model import Entry
 from .store import Store
 
 
-def write(store: Store, entries: Iterable[Entry], out: Path) -> int:
+def write(store: Store, entries: Iterable[Entry], out: Path, *,
+          notify: Callable[[str], object] | None = None) -> int:
     from warcio.warcwriter import WARCWriter
 
     tmp = out.with_name(f".{out.name}.part")
@@ -30,7 +39,12 @@ def write(store: Store, entries: Iterable[Entry], out: Path) -> int:
                 for n, snap in enumerate(entry.snapshots, 1):
                     if snap.warc_path:  # the exchange as captured: copied record by record
                         data = store.read_file(entry.id, snap.warc_path)
-                        fh.write(data if compress else gzip.decompress(data))
+                        fixed = _fix_digests(gzip.decompress(data), f"{entry.id} v{n}", notify)
+                        if fixed is None:
+                            fh.write(data if compress else gzip.decompress(data))
+                        else:
+                            for blob in fixed:
+                                fh.write(gzip.compress(blob) if compress else blob)
                         continue
                     payload = store.read_file(entry.id, snap.path)
                     uri = entry.url or f"urn:newsarchive:{entry.id}:v{n}"
@@ -60,3 +74,70 @@ def _warc_date(iso: str) -> str:
     if m.tzinfo is not None:
         m = m.astimezone(dt.timezone.utc)
     return m.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _digest(algorithm: str, data: bytes) -> str:
+    """A WARC digest value in the algorithm (and base32 notation) the header used."""
+    name = algorithm.lower().replace("-", "")
+    h = hashlib.new(name if name in hashlib.algorithms_available else "sha1", data)
+    label = name if name in hashlib.algorithms_available else "sha1"
+    return f"{label}:{base64.b32encode(h.digest()).decode('ascii')}"
+
+
+def _fix_digests(raw: bytes, where: str, notify: Callable[[str], object] | None) -> list[bytes] | None:
+    """The records of one captured exchange (uncompressed), with any digest that does not match
+    recomputed; None when every digest matched (the capture is copied as it is)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    spans = []
+    bad = False
+    it = ArchiveIterator(io.BytesIO(raw), check_digests=True)
+    for record in it:
+        record.raw_stream.read()
+        it.read_to_end(record)
+        failed = record.digest_checker.passed is False
+        bad = bad or failed
+        payload_length = record.payload_length if record.payload_length >= 0 else None
+        spans.append((it.get_record_offset(), failed, payload_length))
+    if not bad:
+        return None
+    out = []
+    ends = [o for o, *_ in spans[1:]] + [len(raw)]
+    for (offset, failed, payload_length), end in zip(spans, ends):
+        blob = raw[offset:end]  # the record with the blank lines that end it
+        if failed:
+            blob, fixed = _recompute(blob, payload_length)
+            if notify is not None and fixed:
+                notify(f"warc: {where}: {', '.join(fixed)} did not match the stored bytes; recomputed")
+        out.append(blob)
+    return out
+
+
+def _recompute(record: bytes, payload_length: int | None) -> tuple[bytes, list[str]]:
+    """One uncompressed WARC record with its block and payload digests recomputed; the payload
+    is the last ``payload_length`` bytes of the block (as warcio parsed the HTTP headers)."""
+    head, sep, rest = record.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    length = None
+    for line in lines:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    block = rest[:length] if length is not None else rest
+    tail = rest[len(block):]
+    payload = block
+    if payload_length is not None and payload_length <= len(block):
+        payload = block[len(block) - payload_length:]
+    fixed = []
+    new_lines = []
+    for line in lines:
+        name, colon, value = line.partition(b":")
+        key = name.strip().lower()
+        if colon and key in (b"warc-block-digest", b"warc-payload-digest"):
+            algo = value.strip().split(b":", 1)[0].decode("ascii", "replace") or "sha1"
+            want = _digest(algo, block if key == b"warc-block-digest" else payload)
+            if value.strip().decode("ascii", "replace").lower() != want.lower():
+                fixed.append(name.strip().decode("ascii", "replace"))
+                line = name + b": " + want.encode("ascii")
+        new_lines.append(line)
+    return b"\r\n".join(new_lines) + sep + block + tail, fixed

@@ -140,6 +140,6 @@ def export(
         raise fail("give -o FILE (or -o - for standard output)", 2)
     out = None if output == "-" else Path(output)
     n = api.export(root, to=to, out=out, query=query, ids=id_ or (),
-                   write=sys.stdout.write if out is None else None, ascii=ascii_, key=key)
+                   write=sys.stdout.write if out is None else None, ascii=ascii_, key=key, notify=note)
     if out is not None:
         note(f"exported {n} entries to {out}")
