@@ -12,12 +12,12 @@ from typing import Any, Iterable, Mapping
 
 from .dates import parse_date
 from .errors import DateError, InvalidEntry, UsageError
+from .urls import is_http_url
 from .model import DATE_FIELDS, KINDS, TEXT_FIELDS, Author, PartialDate, normalise_tags, parse_name
 
 SETTABLE = TEXT_FIELDS + DATE_FIELDS + ("authors", "tags", "designed_to_change")
 FIELD_ALIASES = {"author": "authors", "tag": "tags", "lang": "language", "date": "published",
                  "headline": "title", "link": "url", "source": "outlet", "publisher": "outlet"}
-_URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -58,7 +58,7 @@ def normalise_url(value: Any, *, field: str) -> str | None:
     url = str(value).strip()
     if re.match(r"^(www\.)?[\w-]+(\.[\w-]+)*\.[a-z]{2,}(/\S*)?$", url, re.I) and "@" not in url:
         url = "https://" + url  # "www.moma.org/collection/..." as style manuals write it
-    if not _URL_RE.match(url):
+    if not is_http_url(url):
         raise InvalidEntry(f"{field}: not an http(s) URL: {url!r}")
     return url
 

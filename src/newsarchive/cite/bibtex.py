@@ -107,7 +107,9 @@ def _archive_text(arch: c.ArchiveInfo, ascii: bool) -> str:
 def fields_for(entry: Entry, *, biblatex: bool, snapshot=None, ascii: bool = False) -> tuple[str, list[tuple[str, str]]]:
     """The entry type and (field, LaTeX value) pairs written for one entry."""
     snap = c.pick_snapshot(entry, snapshot)
-    title = c.require_title(entry)
+    # an untitled entry (a citation imported without one) is written without a title: one such
+    # entry must not stop the export of a whole collection
+    title = " ".join(entry.title.split()) if entry.title and entry.title.strip() else None
     arch = c.archive_info(entry, snap)
     accessed = c.access_date(entry, snap)
     esc = lambda s: latex.escape(s, ascii=ascii)  # noqa: E731
@@ -117,7 +119,8 @@ def fields_for(entry: Entry, *, biblatex: bool, snapshot=None, ascii: bool = Fal
         if biblatex and any(a.non_dropping_particle for a in entry.authors):
             # the von part stays in citations ("von der Leyen"): a non-dropping particle
             f.append(("options", "useprefix=true"))
-    f.append(("title", latex.protect_title(title, ascii=ascii)))
+    if title:
+        f.append(("title", latex.protect_title(title, ascii=ascii)))
     if biblatex:
         if entry.kind in c.PERIODICAL_KINDS:
             etype = "article"

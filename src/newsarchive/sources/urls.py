@@ -12,7 +12,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator
-from urllib.parse import urlsplit
+from ..urls import host as url_host
 
 from . import Record, failed
 
@@ -28,7 +28,7 @@ class _Polite:
         self.last: dict[str, float] = {}
 
     def run(self, url: str, fn: Callable[[str], Any]) -> Any:
-        host = (urlsplit(url).hostname or "").lower()
+        host = url_host(url)
         with self.lock:
             host_lock = self.hosts.setdefault(host, threading.Lock())
         with host_lock:
