@@ -6,7 +6,7 @@ import json
 import pytest
 
 from newsarchive import cite
-from newsarchive.cite import bibtex, csljson
+from newsarchive.cite import bibtex, csljson, ris
 from newsarchive.dates import TZ_ABBREVIATIONS, parse_date
 from newsarchive.errors import DateError
 from newsarchive.model import Entry, PartialDate
@@ -136,6 +136,11 @@ def test_literal_survives_json_biblatex_and_csl(literal):
     item = json.loads(cite.format_entries([e], "csl-json"))[0]
     assert item["issued"]["raw"] == literal
     back = [r for _, r in csljson.parse(json.dumps([item]))][0]
+    assert back["published"] == literal
+    # RIS: the form in the free part of DA after the nearest date
+    out = cite.format_entries([e], "ris")
+    assert any(line.startswith("DA  - ") and line.endswith("/" + literal) for line in out.splitlines())
+    back = [r for _, r in ris.parse(out)][0]
     assert back["published"] == literal
 
 

@@ -39,7 +39,11 @@ def _name(a: Author) -> str:
 
 
 def _date(d: PartialDate) -> str:
-    return f"{d.year:04d}/" + (f"{d.month:02d}" if d.month else "") + "/" + (f"{d.day:02d}" if d.day else "") + "/"
+    """RIS ``YYYY/MM/DD/other``; an EDTF date ("2012-22", "2004~") goes in the free "other"
+    part after its nearest calendar date."""
+    year = f"{d.year:05d}" if d.year < 0 else f"{d.year:04d}"
+    out = f"{year}/" + (f"{d.month:02d}" if d.month else "") + "/" + (f"{d.day:02d}" if d.day else "") + "/"
+    return out + (d.literal or "")
 
 
 def record_lines(entry: Entry, *, snapshot=None) -> list[str]:
@@ -92,6 +96,11 @@ def _parse_date(text: str) -> str | None:
     text = text.strip()
     if not text:
         return None
+    parts = text.split("/", 3)
+    if len(parts) == 4 and parts[3].strip():  # "2012///2012-22": the EDTF form we wrote
+        found = PartialDate.from_edtf(parts[3].strip())
+        if found is not None:
+            return found.edtf()
     m = re.match(r"^(\d{4})(?:[/-](\d{1,2})?(?:[/-](\d{1,2})?)?)?", text)
     if not m:
         raise InvalidEntry(f"cannot read date {text!r}")
