@@ -151,3 +151,18 @@ def test_csl_dates_say_circa_season_and_range():
     assert item("2004-04/2004-05")["date-parts"] == [[2004, 4], [2004, 5]]
     assert item("186X")["literal"] == "186X"
     assert item("-3000~")["date-parts"] == [[-3000]]
+
+
+def test_edtf_dates_import_index_and_search(root, tmp_path):
+    from newsarchive import api
+
+    src = tmp_path / "edtf.bib"
+    src.write_text("@online{old, title = {SAMPLE tablet}, date = {-3000~}, url = {https://museum.example/t}}\n"
+                   "@online{summer, title = {SAMPLE summer piece}, date = {2012-22}}\n"
+                   "@online{decade, title = {SAMPLE photograph}, date = {186X}}\n", encoding="utf-8")
+    outcomes = list(api.import_file(root, src))
+    assert [o.status for o in outcomes] == ["created"] * 3
+    published = {e.citekey: e.to_json()["published"] for e in api.select(root, None)}
+    assert published == {"old": "-3000~", "summer": "2012-22", "decade": "186X"}
+    assert [h.citekey for h in api.search(root, "tablet").hits] == ["old"]
+    assert [h.citekey for h in api.search(root, "published:2012").hits] == ["summer"]

@@ -302,7 +302,7 @@ def _day(entry: "Entry") -> str | None:
     p = entry.published
     if p is None:
         return None
-    return _dt.date(p.year, p.month or 1, p.day or 1).isoformat()
+    return p.as_date().isoformat()  # years before 1 (EDTF "-3000") sort as year 1
 
 
 def fingerprint(entry: "Entry", body_text: str) -> str:
