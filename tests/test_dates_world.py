@@ -166,3 +166,21 @@ def test_edtf_dates_import_index_and_search(root, tmp_path):
     assert published == {"old": "-3000~", "summer": "2012-22", "decade": "186X"}
     assert [h.citekey for h in api.search(root, "tablet").hits] == ["old"]
     assert [h.citekey for h in api.search(root, "published:2012").hits] == ["summer"]
+
+
+@pytest.mark.parametrize("literal,apa,chicago", [
+    ("2012-22", "(2012, Summer)", "Summer 2012"),
+    ("186X", "(1860s)", "1860s"),
+    ("1920~", "(ca. 1920)", "ca. 1920"),
+    ("2004?", "(ca. 2004)", "ca. 2004"),
+    ("-3000~", "(ca. 3000 BCE)", "ca. 3000 BCE"),
+    ("2004-04/2004-05", "(April–May 2004)", "April–May 2004"),
+    ("2004-04-05/2004-04-07", "(April 5–7, 2004)", "April 5–7, 2004"),
+    ("1988/1992", "(1988–1992)", "1988–1992"),
+    ("2004/..", "(2004–)", "2004–"),
+])
+def test_text_styles_say_edtf_dates(literal, apa, chicago):
+    e = _entry(literal)
+    assert apa in cite.format_entries([e], "apa")
+    assert chicago in cite.format_entries([e], "chicago")
+    assert chicago in cite.format_entries([e], "mla")

@@ -174,8 +174,55 @@ def archive_info(entry: Entry, snap: Snapshot | None) -> ArchiveInfo:
 
 # --------------------------------------------------------------------------- dates
 
+SEASONS = ("Spring", "Summer", "Autumn", "Winter")
+
+
+def _year_words(year: int) -> str:
+    return f"{-year} BCE" if year < 1 else str(year)
+
+
+def literal_date(d: PartialDate) -> str | None:
+    """How a text citation says an EDTF date (None for a plain date): "ca. 1920" (~ ? %),
+    "2004–2005" (a range), "2004–" (an open one), "1860s" (186X), "1800s" (18XX), "Summer 2012"
+    (a season), "3000 BCE" (a year before 1)."""
+    lit = d.literal
+    if lit is None:
+        return None
+    plain = re.sub(r"[~?%]", "", lit)
+    if "/" in plain:
+        sides = [PartialDate.from_edtf(x) if x not in ("", "..") else None for x in plain.split("/", 1)]
+        a, b = (x if x is None or x.literal is None or "X" in x.literal or x.year < 1
+                else PartialDate(x.year, x.month, x.day) for x in sides)
+
+        def words(x: PartialDate | None) -> str:
+            if x is None:
+                return ""
+            return literal_date(x) or date_long(x)
+
+        if a and b and a.year == b.year and a.month and b.month:
+            if a.month == b.month and a.day and b.day:
+                text = f"{MONTHS[a.month - 1]} {a.day}–{b.day}, {a.year}"
+            elif a.day and b.day:
+                text = f"{MONTHS[a.month - 1]} {a.day}–{MONTHS[b.month - 1]} {b.day}, {a.year}"
+            else:
+                text = f"{MONTHS[a.month - 1]}–{MONTHS[b.month - 1]} {a.year}"
+        else:
+            text = f"{words(a)}–{words(b)}"
+    elif "X" in plain:
+        digits = plain.lstrip("-")[:4]
+        text = digits.replace("X", "0") + "s"
+    else:
+        m = re.fullmatch(r"-?\d{4}-(2[1-4])", plain)
+        text = f"{SEASONS[int(m.group(1)) - 21]} {_year_words(d.year)}" if m else None
+        if text is None:
+            text = date_long(PartialDate(d.year, d.month, d.day)) if d.year >= 1 else _year_words(d.year)
+    return f"ca. {text}" if d.qualifier else text
+
+
 def date_long(d: PartialDate, *, day_first: bool = False, months=MONTHS) -> str:
     """"September 4, 2024" (US) or "4 September 2024" (day_first); partial dates shorten."""
+    if d.literal is not None:
+        return literal_date(d) or str(d.year)
     if d.month is None:
         return str(d.year)
     month = months[d.month - 1]

@@ -10,6 +10,8 @@ Forms (Publication Manual, 7th ed., 9.8, 10.1 examples 15-16, 10.16 example 110)
 
 from __future__ import annotations
 
+import re
+
 from ..model import Author, Entry, Snapshot
 from . import _common as c
 
@@ -38,6 +40,11 @@ def date_part(entry: Entry) -> str:
     d = entry.published
     if d is None:
         return "(n.d.)"
+    if d.literal is not None:  # an EDTF date: "(ca. 1920)", "(2004–2005)", "(2012, Summer)"
+        m = re.fullmatch(r"(-?\d{4})-(2[1-4])", d.literal)
+        if m:
+            return f"({d.year}, {c.SEASONS[int(m.group(2)) - 21]})"
+        return f"({c.literal_date(d)})"
     if d.month is None:
         return f"({d.year})"
     month = c.MONTHS[d.month - 1]
@@ -97,7 +104,13 @@ def reference(entry: Entry, snap: Snapshot | None, m: c.Markup) -> str:
 
 
 def intext(entry: Entry, snap: Snapshot | None, m: c.Markup) -> str:
-    year = str(entry.published.year) if entry.published else "n.d."
+    year = "n.d."
+    if entry.published:
+        year = str(entry.published.year)
+        if entry.published.literal is not None:
+            year = c.literal_date(entry.published) or year
+            if re.fullmatch(r"-?\d{4}-2[1-4]", entry.published.literal):
+                year = str(entry.published.year)  # APA: the season only in the reference
     authors = entry.authors
     if not authors:
         title = c.require_title(entry)
