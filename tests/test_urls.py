@@ -101,3 +101,24 @@ def test_index_and_catalog_use_the_same_module(root, sample_file):
                   fields={"url": "https://www.news.example/Story/"})
     hits = api.search(root, "url:http://news.example/Story?utm_source=x")
     assert [h.id for h in hits.hits] == [out.id]
+
+
+def test_url_list_import_cites_canonical_or_final_url(root, serve, tmp_path):
+    body = "The harbour reopened on Tuesday after a week of repairs, officials said. " * 5
+    def respond(path):
+        if path.startswith("/other"):  # declares a canonical URL on another site: not taken
+            html = PAGE.format(canonical="https://elsewhere.example/story", body=body + " other")
+        else:
+            html = PAGE.format(canonical=f"{base}/story.html", body=body)
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, html.encode()
+
+    base = serve(respond)
+    lst = tmp_path / "urls.txt"
+    lst.write_text(f"{base}/story.html?utm_source=rss\n{base}/other?id=5&fbclid=x\n", encoding="utf-8")
+    outcomes = list(api.import_file(root, lst, host_delay=0))
+    assert [o.status for o in outcomes] == ["created", "created"]
+    entries = {e.id: e for e in api.select(root, None)}
+    first, second = entries[outcomes[0].id], entries[outcomes[1].id]
+    assert first.url == f"{base}/story.html" and first.provenance["url"] == "extracted:canonical"
+    assert second.url == f"{base}/other?id=5" and second.provenance["url"] == "fetched"
+    assert second.snapshot.http["requested_url"] == f"{base}/other?id=5&fbclid=x"
