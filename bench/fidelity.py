@@ -239,6 +239,10 @@ def measure(name: str, path: Path, fmt: str | None, work: Path, readers: set[str
     records = sum(counts.values())
     failed = sum(v for k, v in counts.items() if k == "failed" or k.startswith("refused"))
     before = entries_by_key(root)
+    if not before:  # nothing was archived: nothing to export
+        shutil.rmtree(root, ignore_errors=True)
+        return [{"input": name, "format": to, "records": records, "kept": 0, "consumer": "(no entries)",
+                 "warnings": failed, "lost": ""} for to in FORMATS]
     for to in FORMATS:
         out = work / f"export-{to}{SUFFIX[to]}"
         notes: list[str] = []
