@@ -98,17 +98,19 @@ def _fix_digests(raw: bytes, where: str, notify: Callable[[str], object] | None)
         failed = record.digest_checker.passed is False
         bad = bad or failed
         payload_length = record.payload_length if record.payload_length >= 0 else None
-        spans.append((it.get_record_offset(), failed, payload_length))
+        rec_id = record.rec_headers.get_header("WARC-Record-ID") or "?"
+        spans.append((it.get_record_offset(), failed, payload_length, rec_id))
     if not bad:
         return None
     out = []
     ends = [o for o, *_ in spans[1:]] + [len(raw)]
-    for (offset, failed, payload_length), end in zip(spans, ends):
+    for (offset, failed, payload_length, rec_id), end in zip(spans, ends):
         blob = raw[offset:end]  # the record with the blank lines that end it
         if failed:
             blob, fixed = _recompute(blob, payload_length)
             if notify is not None and fixed:
-                notify(f"warc: {where}: {', '.join(fixed)} did not match the stored bytes; recomputed")
+                notify(f"warc: entry {where}, record {rec_id}: {', '.join(fixed)} did not match the stored bytes; "
+                       "recomputed")
         out.append(blob)
     return out
 
