@@ -407,7 +407,7 @@ def _record(etype: str, key: str, raw: dict[str, str]) -> dict[str, Any]:
         for sentence in re.split(r"\.\s+(?=[A-Z]|snapshot\b)", text):  # our archive sentence starts lower case
             plain = latex.decode(sentence)
             if plain.startswith(SECTION_PREFIX):
-                section = plain[len(SECTION_PREFIX):].rstrip(".").strip() or None
+                section = plain[len(SECTION_PREFIX):].strip() or None  # a final "." is part of it ("U.S.")
             elif sentence.startswith("Archived at ") or re.match(r"snapshot( captured [\d-]+)?, SHA-256", sentence):
                 continue
             elif plain:
