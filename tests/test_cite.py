@@ -224,9 +224,18 @@ def test_snapshot_by_sha_prefix_and_errors():
         cite.format_entry(e, "mla", snapshot="bbbbbb")
 
 
+def test_untitled_is_cited_with_what_exists_and_named_incomplete():
+    from newsarchive.cite._common import missing
+
+    untitled = E(title=None)
+    for style in ("apa", "mla", "chicago"):
+        assert "[Untitled]" in cite.format_entry(untitled, style)
+    bib = cite.format_entry(untitled, "biblatex")
+    assert "title" not in bib.replace("journaltitle", "") and untitled.citekey in bib
+    assert missing(untitled) == ["no title"] and missing(E()) == []
+
+
 def test_errors():
-    with pytest.raises(CitationError):
-        cite.format_entry(E(title=None), "apa")
     with pytest.raises(CitationError):
         cite.format_entry(E(), "harvard")
     with pytest.raises(CitationError):

@@ -199,7 +199,9 @@ def test_bibtex_import():
     assert a["url"] == "https://apnews.com/a_b" and a["kind"] == "news website"
     assert a["archived_url"] == "https://web.archive.org/web/2024/https://apnews.com/a_b"
     c = good["child"]
-    assert c["outlet"] == "Proceedings of News" and c["published"] == "2023"
+    # a paper's proceedings are its container, not an outlet; the publisher is its own field
+    assert c["container_title"] == "Proceedings of News" and c["published"] == "2023"
+    assert c["outlet"] is None and c["publisher"] == "ACM" and c["kind"] == "conference paper"
     assert good["late"]["url"] == "https://example.org/x" and good["late"]["title"] == "Still read"
     assert any("line" in w for w in bad) and len(bad) == 3
     for where, err in bad.items():
@@ -414,5 +416,5 @@ def test_ris_round_trip_and_errors():
     assert isinstance(res[1][1], ImportFormatError) and "line 7" in str(res[1][1])
     assert isinstance(res[2][1], ImportFormatError)
     assert res[3][1]["title"] == "A long continued title" and res[3][1]["pages"] == "5–9"
-    assert res[3][1]["tags"] == ["a", "b"] and res[3][1]["kind"] is None
+    assert res[3][1]["tags"] == ["a", "b"] and res[3][1]["kind"] == "journal article"
     assert isinstance(res[4][1], ImportFormatError) and "no ER" in str(res[4][1])

@@ -207,17 +207,29 @@ def test_reimport_is_all_duplicates_and_metadata_matches(cli, tmp_path):
     assert statuses(cli("import", src, "--format", "jsonl")) == ["created"] * 5
     r = cli("import", src, "--format", "jsonl")
     assert r.exit_code == 0 and statuses(r) == ["duplicate"] * 5
-    # metadata-only records: matched by URL (any form of it) or by title + year + first author
+    # metadata-only records (strict, the default): the same work only when everything that tells
+    # works apart agrees; the URL in any form of it
     ris = tmp_path / "cites.ris"
-    ris.write_text("TY  - NEWS\nTI  - Other words\nUR  - http://www.news.example/3/\nER  - \n"
+    ris.write_text("TY  - NEWS\nAU  - Gec, Jovana\nTI  - Story 4 about the harbour\nT2  - AP News\n"
+                   "DA  - 2024/09/04/\nUR  - http://www.news.example/4/\nER  - \n"
                    "TY  - NEWS\nAU  - Gec, Jovana\nTI  - Story 4 about the harbour\nPY  - 2024\nER  - \n"
-                   "TY  - NEWS\nAU  - Gec, Jovana\nTI  - Story 4 about the harbour\nPY  - 2023\nER  - \n")
+                   "TY  - NEWS\nTI  - Other words\nUR  - http://www.news.example/3/\nER  - \n")
     r = cli("import", ris, "--format", "jsonl")
     out = jsonl_lines(r.stdout)
-    assert [o["status"] for o in out] == ["duplicate", "duplicate", "created"]
+    assert [o["status"] for o in out] == ["duplicate", "created", "created"]
     ids = {e["url"]: e["id"] for e in entries(cli) if e["url"]}
-    assert out[0]["id"] == ids["https://news.example/3"] and out[1]["id"] == ids["https://news.example/4"]
-    assert len(entries(cli)) == 6
+    assert out[0]["id"] == ids["https://news.example/4"]
+    assert out[0]["message"] == (f"same title, authors, outlet, URL, date 2024-09-04 as entry {out[0]['id']}")
+    assert len(entries(cli)) == 7
+    # --match url: the same URL (any form of it) is the same work, whatever the rest says
+    ris.write_text("TY  - NEWS\nTI  - Yet other words\nUR  - http://www.news.example/2/\nER  - \n")
+    out = jsonl_lines(cli("import", ris, "--format", "jsonl", "--match", "url").stdout)
+    assert [(o["status"], o["id"]) for o in out] == [("duplicate", ids["https://news.example/2"])]
+    # --match none: every citation creates an entry
+    out = jsonl_lines(cli("import", ris, "--format", "jsonl", "--match", "none").stdout)
+    assert [o["status"] for o in out] == ["created"]
+    assert cli("import", ris, "--match", "fuzzy").exit_code == 2
+    assert len(entries(cli)) == 8
     # the same snapshot bytes are stored once
     originals = [p for p in (Path(status_json(cli)["root"]) / "archive").glob("*/v*/original.*")]
     assert len(originals) == 5 and len({p.read_bytes() for p in originals}) == 5

@@ -29,8 +29,12 @@ def test_same_doi_in_bibtex_csl_and_ris_is_one_entry(cli, tmp_path):
     ris.write_text("TY  - JOUR\nTI  - Yet another title\nDO  - https://dx.doi.org/10.5555/sample.1\nPY  - 2021\nER  - \n")
     first = json.loads(cli("import", bib, "--format", "jsonl").stdout)
     assert first["status"] == "created"
-    for f in (csl, ris):
-        out = json.loads(cli("import", f, "--format", "jsonl").stdout)
+    for f in (csl, ris):  # --match url: the DOI link alone identifies the work
+        out = json.loads(cli("import", f, "--format", "jsonl", "--match", "url").stdout)
         assert (out["status"], out["id"]) == ("duplicate", first["id"]), f
+        assert out["message"] == f"same URL as entry {first['id']} (--match url)"
+    # strict (the default): a different title is a different record, DOI or not
+    out = json.loads(cli("import", csl, "--format", "jsonl").stdout)
+    assert out["status"] == "created"
     entry = json.loads(cli("show", first["id"], "--format", "json").stdout)
-    assert entry["url"] == "https://doi.org/10.5555/sample.1"
+    assert entry["url"] == "https://doi.org/10.5555/sample.1" and entry["doi"] == "10.5555/sample.1"

@@ -356,7 +356,10 @@ def test_warc_response_and_resource_records(tmp_path, gz):
     bodies = build_warc(p, gz=gz)
     recs = list(warc_source.read(p))
     assert all(r.error is None for r in recs)
-    articles = [r for r in recs if not r.match_only]
+    # the 404 and the image are passed over, each with its reason (one report line per record)
+    assert [r.skipped for r in recs if r.skipped] == ["https://news.example/gone: HTTP 404",
+                                                      "https://news.example/logo.png: not an article (image/png)"]
+    articles = [r for r in recs if not r.match_only and not r.skipped]
     assert [r.fields["url"] for r in articles] == list(bodies)
     for r in articles:
         assert r.data == bodies[r.fields["url"]]
@@ -444,7 +447,8 @@ def test_warc_revisits_resolve_or_are_reported(tmp_path, root):
     assert revisit_known.status == "duplicate" and revisit_known.id == created[0].id
     unknown = next(o for o in outcomes if o.message and "never-captured" in o.message)
     assert unknown.status == "skipped" and unknown.id is None
-    assert len(status) == 5
+    assert len(status) == 7  # every response, resource and revisit record; not the warcinfo
+    assert sorted(status.values()) == ["created"] * 3 + ["duplicate"] + ["skipped"] * 3
     entry = api.get(root, created[0].id)
     assert entry.url == "https://news.example/0" and entry.title == "Story number 0"
     assert entry.snapshot.captured_at.iso() == "2024-09-05T10:00:00+00:00"
@@ -510,8 +514,9 @@ def test_pipeline_dedup_rules(tmp_path, root):
         Record(ref="r2", fields={"url": "https://other.example/"}, data=same, source="r2"),  # same bytes
         Record(ref="r3", fields={"title": "Metadata only", "published": "2024", "authors": ["Jane Doe"],
                                  "url": "https://d.example/meta"}),
-        Record(ref="r4", fields={"title": "Metadata only", "published": "2024", "authors": ["Doe, Jane"]}),
-        Record(ref="r5", fields={"url": "http://www.d.example/meta/", "title": "Other title"}),
+        Record(ref="r4", fields={"title": "Metadata only", "published": "2024", "authors": ["Doe, Jane"],
+                                 "url": "http://www.d.example/meta/"}),  # the same work, written otherwise
+        Record(ref="r5", fields={"url": "http://www.d.example/meta/", "title": "Other title"}),  # not the same
         Record(ref="r6", fields={"url": "https://d.example/a"}, data=page("Same bytes", "Changed body now."),
                source="r6"),
         Record(ref="r7", fields={"url": "https://d.example/a#frag"}, data=page("Same bytes", "Changed body now."),
@@ -520,8 +525,9 @@ def test_pipeline_dedup_rules(tmp_path, root):
     outs = list(api.ingest_records(root, records, durable=False))
     got = [(o.ref, o.status) for o in outs]
     assert got == [("r1", "created"), ("r2", "duplicate"), ("r3", "created"), ("r4", "duplicate"),
-                   ("r5", "duplicate"), ("r6", "new-version"), ("r7", "duplicate")]
-    assert outs[1].id == outs[0].id and outs[3].id == outs[2].id == outs[4].id and outs[5].id == outs[0].id
+                   ("r5", "created"), ("r6", "new-version"), ("r7", "duplicate")]
+    assert outs[1].id == outs[0].id and outs[3].id == outs[2].id != outs[4].id and outs[5].id == outs[0].id
+    assert outs[3].message == f"same title, authors, URL, date 2024 as entry {outs[2].id}"
     e = api.get(root, outs[0].id)
     assert len(e.snapshots) == 2
     # exactly the stored snapshots: no file twice

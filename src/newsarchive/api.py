@@ -152,7 +152,7 @@ class Catalog:
         self.entries: dict[str, tuple[str, tuple[bytes, ...], tuple[bytes, ...], bytes | None]] = {}
         self.by_sha: dict[bytes, str] = {}
         self.by_url: dict[bytes, str] = {}
-        self.by_meta: dict[bytes, str] = {}
+        self.by_meta: dict[bytes, str | tuple[str, ...]] = {}  # one ID, or several that share it
         self.citekeys: set[str] = set()
         self._sorted_ids: list[str] = []  # for prefix lookups (a citekey must not read as an ID)
         self.path = store.index_dir / self.CACHE if store is not None else None
@@ -209,8 +209,12 @@ class Catalog:
         at = bisect.bisect_left(self._sorted_ids, entry_id)
         if at < len(self._sorted_ids) and self._sorted_ids[at] == entry_id:
             del self._sorted_ids[at]
-        if mkey and self.by_meta.get(mkey) == entry_id:
+        held = self.by_meta.get(mkey) if mkey else None
+        if held == entry_id:
             del self.by_meta[mkey]
+        elif isinstance(held, tuple) and entry_id in held:
+            rest = tuple(i for i in held if i != entry_id)
+            self.by_meta[mkey] = rest[0] if len(rest) == 1 else rest
         self.citekeys.discard(citekey)
         for key in shas:
             if self.by_sha.get(key) == entry_id:
@@ -227,7 +231,12 @@ class Catalog:
             bisect.insort(self._sorted_ids, entry_id)
         self.entries[entry_id] = row
         if mkey:
-            self.by_meta.setdefault(mkey, entry_id)
+            held = self.by_meta.get(mkey)
+            if held is None:
+                self.by_meta[mkey] = entry_id
+            elif held != entry_id and not (isinstance(held, tuple) and entry_id in held):
+                # distinct works may share title, year and first author (a column, a notice)
+                self.by_meta[mkey] = (held if isinstance(held, tuple) else (held,)) + (entry_id,)
         self.citekeys.add(citekey)
         for s in shas:
             self.by_sha.setdefault(s, entry_id)
@@ -238,7 +247,7 @@ class Catalog:
         if entry.id in self.entries:
             self._forget(entry.id)
         shas = [s.sha256 for s in entry.snapshots]
-        mkey = meta_key(entry.to_json(), entry.citekey)
+        mkey = meta_key(entry.to_json(), entry.source_key or entry.citekey)
         self._remember(entry.id, _row(entry.citekey, shas, entry.url, mkey))
         self._append({"id": entry.id, "k": entry.citekey, "s": shas, "u": entry.url, "m": mkey})
 
@@ -246,7 +255,16 @@ class Catalog:
         return self.by_sha.get(_digest(sha256))
 
     def find_meta(self, key: str | None) -> str | None:
-        return self.by_meta.get(_digest(key)) if key else None
+        found = self.find_meta_all(key)
+        return found[0] if found else None
+
+    def find_meta_all(self, key: str | None) -> tuple[str, ...]:
+        """Every entry whose title, year and first author give this key: candidates, which
+        :func:`same_work` tells apart."""
+        held = self.by_meta.get(_digest(key)) if key else None
+        if held is None:
+            return ()
+        return held if isinstance(held, tuple) else (held,)
 
     def remove(self, entry_id: str) -> None:
         if entry_id in self.entries:
@@ -332,8 +350,9 @@ def _row(citekey: str, shas: Iterable[str], url: str | None, mkey: str | None) -
 
 
 def meta_key(fields: Mapping[str, Any], citekey: str | None = None) -> str | None:
-    """Title (or, for an untitled record, its citation key) + year + first author, folded: how a
-    metadata-only record (a citation from BibTeX, RIS, CSL-JSON) is recognised when imported again."""
+    """Title (or, for an untitled record, its citation key) + year + first author, folded: the
+    catalog's lookup key for metadata-only records (a citation from BibTeX, RIS, CSL-JSON). It
+    only finds candidates; :func:`same_work` decides whether a candidate is the same work."""
     from .normalize import ascii_fold
 
     title = re.sub(r"[^a-z0-9]", "", ascii_fold(fields.get("title") or "").lower())
@@ -347,6 +366,87 @@ def meta_key(fields: Mapping[str, Any], citekey: str | None = None) -> str | Non
     family = " ".join(p for p in (first.get("non_dropping_particle"), first.get("family")) if p)  # "von der Leyen"
     name = re.sub(r"[^a-z0-9]", "", ascii_fold(family or first.get("literal") or "").lower())
     return f"{title}|{year}|{name}"
+
+
+MATCH_MODES = ("strict", "url", "none")
+
+
+def _fold(value: Any) -> str:
+    from .normalize import ascii_fold
+
+    return re.sub(r"[^a-z0-9]", "", ascii_fold(str(value or "")).lower())
+
+
+def _name_keys(people: Any) -> list[str]:
+    return [_fold(p.get("family") or p.get("literal") or "") for p in (people or []) if isinstance(p, Mapping)]
+
+
+def _doi_key(value: Any) -> str:
+    text = str(value or "").strip().lower()
+    return re.sub(r"^(https?://)?(dx\.)?doi\.org/|^doi:\s*", "", text)
+
+
+def _dates_agree(a: str, b: str) -> bool:
+    """The same date at the precision both give ("2024-09" and "2024-09-04" agree; a BibTeX
+    export keeps year and month only); a time of day is not compared."""
+    a, b = a[:10], b[:10]
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
+# what tells works apart, in the order a duplicate's reason names them: (label, field, fold)
+_WORK_FIELDS = (
+    ("title", "title", _fold),
+    ("authors", "authors", _name_keys),
+    ("editors", "editors", _name_keys),
+    ("outlet", "outlet", _fold),
+    ("container", "container_title", _fold),
+    ("volume", "volume", _fold),
+    ("issue", "issue", _fold),
+    ("pages", "pages", _fold),
+    ("DOI", "doi", _doi_key),
+    ("URL", "url", lambda u: (_url_keys(u) or [""])[0]),
+)
+
+
+def work_summary(fields: Mapping[str, Any], keys: Iterable[str | None] = ()) -> tuple:
+    """What tells a work apart, folded for comparison: (values of _WORK_FIELDS, published date,
+    the keys it answers to). Computed once per entry and import batch (see Ingest.find_work)."""
+    values = tuple(_folded(fold, fields.get(name)) for _label, name, fold in _WORK_FIELDS)
+    return values, str(fields.get("published") or "")[:10], frozenset(k for k in keys if k)
+
+
+def _folded(fold: Callable[[Any], Any], value: Any) -> Any:
+    return fold(value) if value else None
+
+
+def _same(record: tuple, key: str | None, other: tuple) -> str | None:
+    values, date, _keys = record
+    o_values, o_date, o_keys = other
+    if key and key not in o_keys:
+        return None
+    if values != o_values:
+        return None
+    if (date or o_date) and not (date and o_date and _dates_agree(date, o_date)):
+        return None
+    said = [f"key {key!r}"] if key else []
+    said += [label for (label, _n, _f), v in zip(_WORK_FIELDS, values) if v]
+    if date:
+        said.append(f"date {min(date, o_date, key=len)}")
+    return "same " + ", ".join(said) if said else None
+
+
+def same_work(fields: Mapping[str, Any], key: str | None, entry: Entry) -> str | None:
+    """Whether a metadata-only record is the same work as ``entry``: only when everything that
+    tells works apart agrees (title, authors, editors, full date, outlet, container, volume,
+    issue, pages, DOI, URL, and the record's own key when it has one); a value that one side has
+    and the other lacks is a difference. Returns the reason ("same key 'k', title, date 1981-05,
+    ...") or None."""
+    return _same(work_summary(fields), key, _entry_summary(entry))
+
+
+def _entry_summary(entry: Entry) -> tuple:
+    return work_summary(entry.to_json(), (entry.citekey, entry.id, entry.source_key))
 
 
 def _url_keys(url: str | list | tuple | None) -> list[str]:
@@ -403,7 +503,7 @@ class Ingest:
 
     def __init__(self, store: st.Store, *, dayfirst: bool = False, new_entry: bool = False,
                  dry_run: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-                 durable: bool | str = True):
+                 durable: bool | str = True, match: str = "strict"):
         # durable: True fsyncs every file as it is written (add); "batch" writes a batch's files
         # without fsync and flushes the archive's file system once before the batch's index
         # commit (imports); False never syncs (tests, throwaway collections)
@@ -413,12 +513,18 @@ class Ingest:
         self.dry_run = dry_run
         self.lock_timeout = lock_timeout
         self.durable = durable
+        if match not in MATCH_MODES:
+            raise UsageError(f"unknown --match {match!r} (one of: {', '.join(MATCH_MODES)})")
+        self.match = match  # when a metadata-only record is an archived work (see find_work)
         self.stop_on_error = False  # end a batch at its first failed record (--on-error stop)
         self.catalog = Catalog(store)
         self._planned: dict[str, tuple] = {}  # dry run: catalog rows of the entries it would create
+        self._planned_entries: dict[str, Entry] = {}  # dry run: those entries (not on disk)
+        self._summaries: dict[str, tuple] = {}  # entry id -> work_summary, for one batch
 
     # one batch: lock, refresh catalog, write entries, update index, unlock
     def run_batch(self, records: list[Record]) -> list[Outcome]:
+        self._summaries.clear()  # another writer may have edited entries between batches
         if self.dry_run:
             self.catalog.refresh(self.store)
             for entry_id, row in self._planned.items():  # refresh forgets what is not on disk
@@ -448,6 +554,41 @@ class Ingest:
         import would (``duplicate`` instead of a second ``would-create``)."""
         self.catalog.add(entry)  # not persisted: a dry run refreshes without the lock
         self._planned[entry.id] = self.catalog.entries[entry.id]
+        self._planned_entries[entry.id] = entry
+
+    def find_work(self, fields: Mapping[str, Any], key: str | None) -> tuple[str, str] | None:
+        """The entry a metadata-only record is the same work as, and why, under ``self.match``:
+        ``strict`` (everything that tells works apart agrees, see :func:`same_work`), ``url``
+        (the same URL or DOI link is enough; else as strict), ``none`` (never: metadata
+        matching off)."""
+        if self.match == "none":
+            return None
+        if self.match == "url":
+            from .cite._common import doi_url
+
+            for label, link in (("URL", fields.get("url")), ("DOI", doi_url(fields.get("doi")))):
+                existing = self.catalog.find_url(link)
+                if existing:
+                    return existing, f"same {label} as entry {existing} (--match url)"
+        candidates = self.catalog.find_meta_all(meta_key(fields, key))
+        if not candidates:
+            return None
+        mine = work_summary(fields)
+        fallback = None  # a candidate whose date only agrees at a coarser precision ("2024-09")
+        for candidate in candidates:
+            other = self._summaries.get(candidate)
+            if other is None:  # each entry is read once per batch, however many records ask
+                try:
+                    entry = self._planned_entries.get(candidate) or self.store.read(candidate)
+                except (StoreError, EntryNotFound):
+                    continue
+                other = self._summaries[candidate] = _entry_summary(entry)
+            why = _same(mine, key, other)
+            if why:
+                if mine[1] == other[1]:
+                    return candidate, f"{why} as entry {candidate}"
+                fallback = fallback or (candidate, f"{why} as entry {candidate}")
+        return fallback
 
     def _safe(self, record: Record, *, write: bool, session: "IndexSession | None" = None) -> Outcome:
         try:
@@ -464,11 +605,14 @@ class Ingest:
             url = record.fields.get("url")
             existing = self.catalog.find_url(url)
             if existing:
-                return Outcome(record.ref, "duplicate", existing, f"revisit of {url}")
+                return Outcome(record.ref, "duplicate", existing, f"revisit of {url}, archived as entry {existing}")
             return Outcome(record.ref, "skipped", None,
                            f"revisit of {url}, whose original capture is not archived; nothing to resolve it to")
         raw = dict(record.fields)
         given_key = raw.pop("citekey", None)
+        given_key = str(given_key) if given_key not in (None, "") else None
+        extra = raw.pop("extra", None) or {}
+        given_source_key = raw.pop("source_key", None)  # a JSONL line may carry it
         fields = normalise_fields(raw, dayfirst=self.dayfirst)
         fields = {k: v for k, v in fields.items() if v not in (None, [], "")}
         provenance = {k: record.origin for k in fields}
@@ -517,13 +661,10 @@ class Ingest:
             if existing:
                 return self._new_version(record, existing, snapshot, record.data, text_bytes, fields,
                                          provenance, write=write, session=session)
-        else:
-            existing = self.catalog.find_url(fields.get("url"))
-            if existing and not self.new_entry:
-                return Outcome(record.ref, "duplicate", existing, f"same URL as entry {existing}")
-            existing = self.catalog.find_meta(meta_key(fields, given_key))
-            if existing and not self.new_entry:
-                return Outcome(record.ref, "duplicate", existing, f"same title, year and author as entry {existing}")
+        elif not self.new_entry:
+            found = self.find_work(fields, given_key)
+            if found:
+                return Outcome(record.ref, "duplicate", found[0], found[1])
 
         key_note = None
         if given_key and record.origin == "user":  # `add --citekey`: never changed, refused if unusable
@@ -540,6 +681,10 @@ class Ingest:
             snapshot, files = _place_snapshot(snapshot, 1, record.data, text_bytes, record.warc)
         data = {**fields, "id": entry_id, "citekey": citekey,
                 "snapshots": [snapshot.to_json()] if snapshot else [], "provenance": provenance}
+        if extra:
+            data["extra"] = extra
+        if given_source_key or (given_key and record.origin == "imported"):
+            data["source_key"] = str(given_source_key or given_key)
         if "accessed" not in data and snapshot is not None:
             data["accessed"] = snapshot.captured_at.iso()
             provenance["accessed"] = "capture"
@@ -588,6 +733,7 @@ class Ingest:
         session.touch(entry_id)
         self.store.commit(new_entry, files=files, history=history, durable=self.durable is True)
         self.catalog.add(new_entry)
+        self._summaries.pop(entry_id, None)
         session.upsert(new_entry, text_bytes.decode("utf-8"))
         return Outcome(record.ref, "new-version", entry_id,
                        f"changed since {since}: new version {version}", entry=new_entry)
@@ -597,7 +743,7 @@ class Ingest:
         data = dict(record.exact or {})
         entry = Entry.from_json(data)
         if entry.id in self.catalog.entries:
-            return Outcome(record.ref, "duplicate", entry.id, "an entry with this id exists")
+            return Outcome(record.ref, "duplicate", entry.id, f"same id as entry {entry.id}")
         for s in entry.snapshots:
             other = self.catalog.find_sha(s.sha256)
             if other:
@@ -852,23 +998,25 @@ def remove(root: Path, ref: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) 
 def ingest_records(root: Path, records: Iterable[Record], *, dayfirst: bool = False,
                    dry_run: bool = False, on_error: str = "skip", batch_size: int = BATCH_SIZE,
                    lock_timeout: float = DEFAULT_LOCK_TIMEOUT, durable: bool | str = "batch",
-                   new_entry: bool = False) -> Iterator[Outcome]:
+                   new_entry: bool = False, match: str = "strict") -> Iterator[Outcome]:
     """The one pipeline for every importer: a stream of records in, outcomes out, in batches.
     ``durable="batch"`` syncs the archive once per batch (see :class:`Ingest`)."""
     if on_error not in ("skip", "stop"):
         raise UsageError("--on-error is skip or stop")
     store = open_store(root)
     ingest = Ingest(store, dayfirst=dayfirst, dry_run=dry_run, lock_timeout=lock_timeout,
-                    durable=durable, new_entry=new_entry)
+                    durable=durable, new_entry=new_entry, match=match)
     ingest.stop_on_error = on_error == "stop"
     batch: list[Record] = []
 
     def flush() -> Iterator[Outcome]:
-        good = [r for r in batch if r.error is None]
+        good = [r for r in batch if r.error is None and r.skipped is None]
         done = iter(ingest.run_batch(good)) if good else iter(())
         for r in batch:
             if r.error is not None:
                 yield Outcome(r.ref, "failed", message=r.error)
+            elif r.skipped is not None:
+                yield Outcome(r.ref, "skipped", message=r.skipped)
             else:
                 o = next(done, None)
                 if o is None:  # the batch ended at a failure (--on-error stop)
@@ -1003,24 +1151,34 @@ def open_source(path: Path, *, source_format: str | None = None, mapping: Mappin
 def import_file(root: Path, path: Path, *, source_format: str | None = None,
                 mapping: Mapping[str, str] | None = None, dayfirst: bool = False, dry_run: bool = False,
                 on_error: str = "skip", lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-                batch_size: int = BATCH_SIZE, host_delay: float | None = None) -> Iterator[Outcome]:
+                batch_size: int = BATCH_SIZE, host_delay: float | None = None,
+                match: str = "strict") -> Iterator[Outcome]:
+    """Import a file or folder. ``match``: when a metadata-only record is an archived work:
+    ``strict`` (the default: everything that tells works apart agrees), ``url`` (the same URL
+    or DOI is enough), ``none`` (every such record creates an entry)."""
     open_store(root)
+    if match not in MATCH_MODES:
+        raise UsageError(f"unknown --match {match!r} (one of: {', '.join(MATCH_MODES)})")
     records = open_source(path, source_format=source_format, mapping=mapping, host_delay=host_delay)
     return ingest_records(root, records, dayfirst=dayfirst, dry_run=dry_run, on_error=on_error,
-                          lock_timeout=lock_timeout, batch_size=batch_size)
+                          lock_timeout=lock_timeout, batch_size=batch_size, match=match)
 
 
 EXPORT_FORMATS = ("jsonl", "csv", "csl-json", "bibtex", "biblatex", "ris", "warc", "bagit")
 CSV_COLUMNS = ["id", "citekey", "title", "authors", "outlet", "kind", "published", "modified", "accessed",
-               "url", "archived_url", "section", "pages", "language", "tags", "notes", "designed_to_change"]
+               "url", "archived_url", "section", "pages", "language", "tags", "notes", "designed_to_change",
+               "container_title", "volume", "issue", "publisher", "editors", "doi", "issn", "isbn"]
 
 
 def export(root: Path, *, to: str, out: Path | None, query: str | None = None, ids: Iterable[str] = (),
            write: Callable[[str], Any] | None = None, ascii: bool = False, key: str = "citekey",
-           notify: Callable[[str], Any] | None = None) -> int:
+           notify: Callable[[str], Any] | None = None,
+           on_incomplete: Callable[[str], Any] | None = None) -> int:
     """Stream the selected entries to ``out`` (a file; None with ``write`` for stdout).
     Returns the number of entries written. ``notify`` hears of each record the WARC export had
-    to repair (a digest that did not match the stored bytes)."""
+    to repair (a digest that did not match the stored bytes). Citation formats write every
+    entry with what it has; ``on_incomplete`` hears "CITEKEY: no title" for each entry that
+    lacks something."""
     if to not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {to!r} (one of: {', '.join(EXPORT_FORMATS)})")
     entries = select(root, query, ids=ids)
@@ -1050,7 +1208,7 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
             w.writerow(CSV_COLUMNS)
             for e in entries:
                 obj = e.to_json()
-                w.writerow([flat(obj[c]) for c in CSV_COLUMNS])
+                w.writerow([flat(obj.get(c)) for c in CSV_COLUMNS])
                 count += 1
                 sink(buf.getvalue())
                 buf.seek(0)
@@ -1058,14 +1216,14 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
             if count == 0:
                 sink(buf.getvalue())
         else:
-            for chunk, n in _citation_chunks(keyed(entries, key), to, ascii=ascii):
+            for chunk, n in _citation_chunks(keyed(entries, key), to, ascii=ascii, on_incomplete=on_incomplete):
                 sink(chunk)
                 count += n
     return count
 
 
-def _citation_chunks(entries: Iterable[Entry], style: str, *, ascii: bool,
-                     size: int = 500) -> Iterator[tuple[str, int]]:
+def _citation_chunks(entries: Iterable[Entry], style: str, *, ascii: bool, size: int = 500,
+                     on_incomplete: Callable[[str], Any] | None = None) -> Iterator[tuple[str, int]]:
     """Stream a citation file format in chunks of ``size`` entries (flat memory for big exports)."""
     import itertools
     import json as _json
@@ -1080,6 +1238,7 @@ def _citation_chunks(entries: Iterable[Entry], style: str, *, ascii: bool,
         chunk = list(itertools.islice(it, size))
         if not chunk:
             break
+        _report_incomplete(chunk, on_incomplete)
         if style == "csl-json":
             items = [_json.dumps(cite.csljson.item(e), ensure_ascii=ascii, indent=2) for e in chunk]
             body = ",\n".join("  " + i.replace("\n", "\n  ") for i in items)
@@ -1268,7 +1427,7 @@ def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, u
             doc = {k: v for k, v in replace_all.items() if k != "citekey"}
             normalised = normalise_fields({k: v for k, v in doc.items() if v not in (None, "", [])}, dayfirst=dayfirst)
             for key in SETTABLE:
-                new[key] = normalised.get(key, [] if key in ("authors", "tags") else
+                new[key] = normalised.get(key, [] if key in ("authors", "tags", "editors") else
                                           (False if key == "designed_to_change" else None))
             if "citekey" in replace_all:
                 new["citekey"] = replace_all["citekey"]
@@ -1282,7 +1441,7 @@ def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, u
             name = {"author": "authors", "tag": "tags", "lang": "language"}.get(key, key)
             if name not in SETTABLE:
                 raise UsageError(f"cannot unset {key!r} (fields: {', '.join(SETTABLE)})")
-            new[name] = [] if name in ("authors", "tags") else (False if name == "designed_to_change" else None)
+            new[name] = [] if name in ("authors", "tags", "editors") else (False if name == "designed_to_change" else None)
         tags = list(new.get("tags") or [])
         for t in normalise_fields({"tags": list(add_tags)}).get("tags", []):
             if t not in tags:
@@ -1291,9 +1450,10 @@ def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, u
         new["tags"] = [t for t in tags if t not in drop]
         if new["citekey"] != current["citekey"]:
             catalog.check_citekey(str(new["citekey"] or ""), entry_id=entry_id)
-        changes = [{"at": now_utc().iso(), "action": "set" if new[k] not in (None, [], False) else "unset",
-                    "field": k, "old": current[k], "new": new[k]}
-                   for k in EDITABLE if new.get(k) != current.get(k)]
+        changes = [{"at": now_utc().iso(), "action": "set" if new.get(k) not in (None, [], False) else "unset",
+                    "field": k, "old": current.get(k), "new": new.get(k)}
+                   for k in EDITABLE if (new.get(k) or None) != (current.get(k) or None)
+                   and not (k == "designed_to_change" and not new.get(k) and not current.get(k))]
         if not changes:
             return entry, []
         prov = dict(current.get("provenance") or {})
@@ -1343,7 +1503,7 @@ def _catalog(store: st.Store) -> Catalog:
 def edit_document(entry: Entry) -> str:
     """The editable fields as a JSON document for $EDITOR."""
     data = entry.to_json()
-    doc = {k: data[k] for k in ("citekey",) + tuple(SETTABLE)}
+    doc = {k: data.get(k, [] if k == "editors" else None) for k in ("citekey",) + tuple(SETTABLE)}
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -1534,9 +1694,12 @@ def keyed(entries: Iterable[Entry], key: str) -> Iterator[Entry]:
 
 
 def cite(root: Path, refs: Iterable[str], *, style: str, markup: str = "text", intext: bool = False,
-         version: int | None = None, ascii: bool = False, key: str = "citekey") -> str:
+         version: int | None = None, ascii: bool = False, key: str = "citekey",
+         on_incomplete: Callable[[str], Any] | None = None) -> str:
     """Citations of the given entries in one style (a whole file for bibtex/biblatex/csl-json/ris).
-    ``version`` cites that capture of each entry: its capture date as the access date, its hash."""
+    ``version`` cites that capture of each entry: its capture date as the access date, its hash.
+    An entry that lacks something a citation needs (a title) is cited with what exists, and
+    ``on_incomplete`` hears "CITEKEY: no title" for it."""
     from . import cite as citing
 
     if markup not in ("text", "html", "markdown"):
@@ -1553,5 +1716,19 @@ def cite(root: Path, refs: Iterable[str], *, style: str, markup: str = "text", i
             snapshots[e.id] = e.snapshots[version - 1]
         entries = [_as_of(e, snapshots[e.id]) for e in entries]
     entries = list(keyed(entries, key))
+    _report_incomplete(entries, on_incomplete)
     return citing.format_entries(entries, style, markup=markup, intext=intext, snapshots=snapshots,
                                  ascii=ascii, sort=False)
+
+
+def _report_incomplete(entries: Iterable[Entry], on_incomplete: Callable[[str], Any] | None) -> int:
+    from .cite._common import missing
+
+    n = 0
+    for e in entries:
+        gaps = missing(e)
+        if gaps:
+            n += 1
+            if on_incomplete is not None:
+                on_incomplete(f"{e.citekey}: {', '.join(gaps)}")
+    return n

@@ -456,10 +456,24 @@ KINDS = (
     "blog",
     "press release",
     "webpage",
+    # bibliographic kinds, for citations imported from BibTeX, RIS and CSL-JSON
+    "journal article",
+    "book",
+    "chapter",
+    "conference paper",
+    "report",
+    "thesis",
+    "manual",
+    "dataset",
+    "software",
+    "unpublished",
 )
 
 # user-settable simple fields (strings) in the order they are shown
 TEXT_FIELDS = ("title", "outlet", "kind", "url", "archived_url", "section", "pages", "language", "notes")
+# bibliographic fields: strings, in the public JSON only when set (so that older entries and
+# their index fingerprints are unchanged)
+BIB_FIELDS = ("container_title", "volume", "issue", "publisher", "doi", "issn", "isbn")
 DATE_FIELDS = ("published", "modified", "accessed")
 ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 _ID_RE = re.compile(r"^[0-9a-z]{4,32}$")
@@ -487,6 +501,21 @@ class Entry:
     designed_to_change: bool = False
     snapshots: tuple[Snapshot, ...] = ()
     provenance: Mapping[str, str] = field(default_factory=dict)
+    # bibliographic detail (see BIB_FIELDS); editors like authors
+    container_title: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    publisher: str | None = None
+    doi: str | None = None
+    issn: str | None = None
+    isbn: str | None = None
+    editors: tuple[Author, ...] = ()
+    # the record's own key in the file it was imported from (BibTeX key, CSL-JSON id, RIS ID),
+    # kept so that importing that file again recognises the entry even after a key clash or edit
+    source_key: str | None = None
+    # what a source format had that the model has no place for, by format, written back when
+    # exporting to that format: {"bibtex": {"field": "raw value"}, "csl-json": {...}, "ris": {...}}
+    extra: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         validate_id(self.id)
@@ -530,7 +559,22 @@ class Entry:
             "designed_to_change": self.designed_to_change,
             "snapshots": [s.to_json() for s in self.snapshots],
             "provenance": dict(self.provenance),
+            **self._bib_json(),
         }
+
+    def _bib_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in BIB_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.editors:
+            out["editors"] = [a.to_json() for a in self.editors]
+        if self.source_key is not None:
+            out["source_key"] = self.source_key
+        if self.extra:
+            out["extra"] = {fmt: dict(values) for fmt, values in self.extra.items()}
+        return out
 
     @classmethod
     def from_json(cls, data: Any, *, extra_keys: Iterable[str] = ()) -> "Entry":
@@ -544,7 +588,7 @@ class Entry:
         if not data.get("id") or not data.get("citekey"):
             raise InvalidEntry("an entry needs an id and a citekey")
         kwargs: dict[str, Any] = {"id": str(data["id"]), "citekey": str(data["citekey"])}
-        for name in TEXT_FIELDS:
+        for name in TEXT_FIELDS + BIB_FIELDS + ("source_key",):
             value = data.get(name)
             if value is not None and not isinstance(value, str):
                 raise InvalidEntry(f"{name} must be a string")
@@ -556,6 +600,14 @@ class Entry:
         if not isinstance(authors, list):
             raise InvalidEntry("authors must be a list")
         kwargs["authors"] = tuple(Author.from_json(a) for a in authors)
+        editors = data.get("editors") or []
+        if not isinstance(editors, list):
+            raise InvalidEntry("editors must be a list")
+        kwargs["editors"] = tuple(Author.from_json(a) for a in editors)
+        extra = data.get("extra") or {}
+        if not isinstance(extra, Mapping) or not all(isinstance(v, Mapping) for v in extra.values()):
+            raise InvalidEntry("extra must be an object of objects: {format: {field: value}}")
+        kwargs["extra"] = {str(k): dict(v) for k, v in extra.items() if v}
         tags = data.get("tags") or []
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise InvalidEntry("tags must be a list of strings")

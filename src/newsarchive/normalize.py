@@ -13,11 +13,11 @@ from typing import Any, Iterable, Mapping
 from .dates import parse_date
 from .errors import DateError, InvalidEntry, UsageError
 from .urls import is_http_url
-from .model import DATE_FIELDS, KINDS, TEXT_FIELDS, Author, PartialDate, normalise_tags, parse_name
+from .model import BIB_FIELDS, DATE_FIELDS, KINDS, TEXT_FIELDS, Author, PartialDate, normalise_tags, parse_name
 
-SETTABLE = TEXT_FIELDS + DATE_FIELDS + ("authors", "tags", "designed_to_change")
+SETTABLE = TEXT_FIELDS + DATE_FIELDS + ("authors", "tags", "designed_to_change") + BIB_FIELDS + ("editors",)
 FIELD_ALIASES = {"author": "authors", "tag": "tags", "lang": "language", "date": "published",
-                 "headline": "title", "link": "url", "source": "outlet", "publisher": "outlet"}
+                 "headline": "title", "link": "url", "source": "outlet", "editor": "editors"}
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -70,7 +70,7 @@ def normalise_fields(raw: Mapping[str, Any], *, dayfirst: bool = False) -> dict[
         name = FIELD_ALIASES.get(key, key)
         if name not in SETTABLE:
             raise UsageError(f"unknown field {key!r} (fields: {', '.join(SETTABLE)})")
-        if name == "authors":
+        if name in ("authors", "editors"):
             out[name] = normalise_authors(value)
         elif name == "tags":
             tags: list[str] = []

@@ -449,10 +449,23 @@ def author_key(entry: Entry) -> str:
     return (entry.title or "").casefold()
 
 
+UNTITLED = "[Untitled]"  # what prose styles show for an entry without a title (APA 9.22 brackets)
+
+
 def require_title(entry: Entry) -> str:
+    """The title to show in a prose citation; an untitled entry is cited with what exists and a
+    bracketed placeholder (the export names it as incomplete, see :func:`missing`)."""
     if not entry.title or not entry.title.strip():
-        raise CitationError(f"{entry.citekey}: an entry needs a title to be cited")
+        return UNTITLED
     return " ".join(entry.title.split())
+
+
+def missing(entry: Entry) -> list[str]:
+    """What a citation of this entry lacks (each becomes an "incomplete" line): ["no title"]."""
+    out = []
+    if not entry.title or not entry.title.strip():
+        out.append("no title")
+    return out
 
 
 def same_name(a: Author, outlet: str | None) -> bool:

@@ -3,7 +3,8 @@
 Forms (Publication Manual, 7th ed., 9.8, 10.1 examples 15-16, 10.16 example 110):
 
 * periodical form, kinds "newspaper" and "magazine" (and anything else with a print
-  counterpart): ``Author, A. A. (2024, September 4). Title. *Outlet*, A1, A4. URL``
+  counterpart): ``Author, A. A. (2024, September 4). Title. *Outlet*, A1, A4. URL``; a journal
+  article adds its volume and issue: ``Title. *Journal*, *2*(1), 43–44. https://doi.org/…``
 * webpage-on-a-news-website form, web-only kinds ("news website", "news agency", "blog",
   "webpage", "press release", "broadcast"): ``Author. (Date). *Title*. Outlet. URL``
 """
@@ -17,7 +18,7 @@ from . import _common as c
 
 
 def _periodical(entry: Entry) -> bool:
-    return entry.kind in c.PERIODICAL_KINDS
+    return entry.kind in c.PERIODICAL_KINDS or entry.kind == "journal article"
 
 
 def person_name(a: Author) -> str:
@@ -81,6 +82,8 @@ def reference(entry: Entry, snap: Snapshot | None, m: c.Markup) -> str:
     if outlet and not (len(authors) == 1 and c.same_name(authors[0], outlet)):
         if periodical:
             src = m.i(outlet)
+            if entry.kind == "journal article" and entry.volume:  # 10.1: *Journal*, *2*(1), 43–44
+                src += m.t(", ") + m.i(entry.volume) + (m.t(f"({entry.issue})") if entry.issue else "")
             if entry.pages:
                 src += m.t(f", {entry.pages}")
             parts.append(src + ".")

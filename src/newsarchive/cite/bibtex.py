@@ -104,8 +104,49 @@ def _archive_text(arch: c.ArchiveInfo, ascii: bool) -> str:
     return "; ".join(parts)
 
 
+# kind -> (BibLaTeX type, BibTeX type) for the bibliographic kinds
+BIB_TYPES = {
+    "journal article": ("article", "article"),
+    "book": ("book", "book"),
+    "chapter": ("incollection", "incollection"),
+    "conference paper": ("inproceedings", "inproceedings"),
+    "report": ("report", "techreport"),
+    "thesis": ("thesis", "phdthesis"),
+    "manual": ("manual", "manual"),
+    "dataset": ("dataset", "misc"),
+    "software": ("software", "misc"),
+    "unpublished": ("unpublished", "unpublished"),
+}
+# source entry type -> kind (import); types not named here keep kind None
+KIND_FROM_TYPE = {
+    "book": "book", "mvbook": "book", "collection": "book", "mvcollection": "book",
+    "proceedings": "book", "mvproceedings": "book", "booklet": "book", "reference": "book",
+    "mvreference": "book",
+    "inbook": "chapter", "incollection": "chapter", "inreference": "chapter", "bookinbook": "chapter",
+    "suppbook": "chapter", "suppcollection": "chapter",
+    "inproceedings": "conference paper", "conference": "conference paper",
+    "report": "report", "techreport": "report",
+    "thesis": "thesis", "phdthesis": "thesis", "mastersthesis": "thesis",
+    "manual": "manual", "dataset": "dataset", "software": "software", "unpublished": "unpublished",
+}
+TYPE_KEY = "@type"  # in extra["bibtex"]: the source's entry type when the kind alone does not say it
+OUTLET_KEY = "@outlet"  # in extra["bibtex"]: the field that held the outlet of a non-article type
+
+
+def _etype(entry: Entry, biblatex: bool) -> str | None:
+    """The entry type for a bibliographic kind: the source's own when it fits the kind."""
+    source_type = str((entry.extra.get("bibtex") or {}).get(TYPE_KEY) or "").lower() or None
+    if source_type and KIND_FROM_TYPE.get(source_type) == entry.kind or (source_type and entry.kind is None):
+        if biblatex or source_type not in ("report", "thesis", "dataset", "software", "mvbook", "collection"):
+            return source_type
+    if entry.kind in BIB_TYPES:
+        return BIB_TYPES[entry.kind][0 if biblatex else 1]
+    return None
+
+
 def fields_for(entry: Entry, *, biblatex: bool, snapshot=None, ascii: bool = False) -> tuple[str, list[tuple[str, str]]]:
-    """The entry type and (field, LaTeX value) pairs written for one entry."""
+    """The entry type and (field, LaTeX value) pairs written for one entry. What the entry lacks
+    is left out (an untitled entry has no title field); :func:`_common.missing` names it."""
     snap = c.pick_snapshot(entry, snapshot)
     # an untitled entry (a citation imported without one) is written without a title: one such
     # entry must not stop the export of a whole collection
@@ -119,9 +160,20 @@ def fields_for(entry: Entry, *, biblatex: bool, snapshot=None, ascii: bool = Fal
         if biblatex and any(a.non_dropping_particle for a in entry.authors):
             # the von part stays in citations ("von der Leyen"): a non-dropping particle
             f.append(("options", "useprefix=true"))
+    if entry.editors:
+        f.append(("editor", _names(entry.editors, ascii)))
     if title:
         f.append(("title", latex.protect_title(title, ascii=ascii)))
-    if biblatex:
+    bib_type = _etype(entry, biblatex)
+    if bib_type is not None:
+        etype = bib_type
+        if entry.outlet:
+            if etype == "article":
+                f.append(("journaltitle" if biblatex else "journal", esc(entry.outlet)))
+            else:
+                name = str((entry.extra.get("bibtex") or {}).get(OUTLET_KEY) or "howpublished")
+                f.append((name if re.fullmatch(r"[a-z]+", name) else "howpublished", esc(entry.outlet)))
+    elif biblatex:
         if entry.kind in c.PERIODICAL_KINDS:
             etype = "article"
             if entry.outlet:
@@ -134,27 +186,52 @@ def fields_for(entry: Entry, *, biblatex: bool, snapshot=None, ascii: bool = Fal
         else:
             etype = "misc"
             f.append(("howpublished", esc(entry.outlet)))
-        if entry.published:
-            f.append(("date", _biblatex_date(entry.published)))
     else:
         etype = "article" if entry.outlet else "misc"
         if entry.outlet:
             f.append(("journal", esc(entry.outlet)))
-        if entry.published:
+        if entry.kind in c.PERIODICAL_KINDS:
+            f.append(("entrysubtype", entry.kind))  # ignored by BibTeX styles; keeps the kind on import
+    if entry.container_title:
+        f.append(("booktitle", esc(entry.container_title)))
+    if entry.published:
+        if biblatex:
+            f.append(("date", _biblatex_date(entry.published)))
+        else:
             lit = entry.published.literal
             # BibTeX's year is free text: "186X", "2004?" and "-3000~" are printed as written
             plain_year = lit is not None and re.fullmatch(r"-?[0-9X]{4}[~?%]?", lit)
             f.append(("year", lit if plain_year else str(entry.published.year)))
             if entry.published.month and not entry.published.is_range:
                 f.append(("month", MONTH_MACROS[entry.published.month - 1]))
+    if entry.volume:
+        f.append(("volume", esc(entry.volume)))
+    if entry.issue:
+        f.append(("number", esc(entry.issue)))
     if entry.pages:
         f.append(("pages", esc(entry.pages)))
+    if entry.publisher:
+        name = "publisher"
+        if etype in ("techreport", "report"):
+            name = "institution"
+        elif etype in ("phdthesis", "mastersthesis", "thesis"):
+            name = "institution" if biblatex else "school"
+        f.append((name, esc(entry.publisher)))
     note = _note_text(entry, arch, ascii, include_archive=not biblatex)
     if note:
         f.append(("note", note))
-    if entry.url:
-        f.append(("url", latex.clean_url(entry.url, ascii=ascii)))
-    if accessed and entry.url:
+    if entry.doi:
+        f.append(("doi", latex.clean_url(entry.doi, ascii=ascii)))
+    if entry.issn:
+        f.append(("issn", esc(entry.issn)))
+    if entry.isbn:
+        f.append(("isbn", esc(entry.isbn)))
+    # a URL that is only the DOI's link (given to DOI-only citations on import) is not written
+    # again beside the doi field: styles would print the same link twice
+    url = entry.url if not (entry.doi and entry.url == c.doi_url(entry.doi)) else None
+    if url:
+        f.append(("url", latex.clean_url(url, ascii=ascii)))
+    if accessed and url:
         f.append(("urldate", accessed.iso()[:10]))
     if biblatex:
         if entry.language:
@@ -168,6 +245,17 @@ def fields_for(entry: Entry, *, biblatex: bool, snapshot=None, ascii: bool = Fal
         f.append(("keywords", esc(", ".join(entry.tags))))
     if entry.notes:
         f.append(("annotation" if biblatex else "annote", esc(entry.notes)))
+    written = {k for k, _v in f}
+    for key, value in (entry.extra.get("bibtex") or {}).items():  # kept verbatim from the source
+        if key.startswith("@") or key in written or not isinstance(value, str):
+            continue
+        if re.fullmatch(r"[A-Za-z][\w:.+-]*", key):
+            # raw LaTeX as the source had it; a value whose braces do not pair up (not from a
+            # .bib file) is escaped, so that it cannot break the file
+            f.append((key, value if latex.braces_balanced(value) else esc(value)))
+    # biblatex's @thesis and @report need a type (biber --validate-datamodel)
+    if etype in ("thesis", "report") and biblatex and "type" not in {k for k, _v in f}:
+        f.append(("type", "phdthesis" if etype == "thesis" else "techreport"))
     return etype, f
 
 
@@ -370,30 +458,78 @@ def _unescape_url(url: str) -> str:
     return re.sub(r"\\([_%#&~$])", r"\1", url).strip()
 
 
+_NEWSPAPER_NAME = re.compile(
+    r"\b(times|post|herald|tribune|gazette|daily|dispatch|courier|chronicle|telegraph|guardian|observer|"
+    r"inquirer|examiner|newspaper|zeitung|wall street journal|le monde|el pa[ií]s|politika|"
+    r"associated press|reuters|news)\b", re.IGNORECASE)
+
+
 def _record(etype: str, key: str, raw: dict[str, str]) -> dict[str, Any]:
     d = lambda name: latex.decode(raw[name]) if raw.get(name) else None  # noqa: E731
     title = d("title")
     if title and raw.get("subtitle"):
         title = f"{title}: {d('subtitle')}"
-    url = _unescape_url(raw["url"]) if raw.get("url") else c.doi_url(raw.get("doi"))
+    doi = _unescape_url(raw["doi"]) if raw.get("doi") else None
+    url = _unescape_url(raw["url"]) if raw.get("url") else c.doi_url(doi)
     how_url = _strip_url_macro(raw["howpublished"]) if raw.get("howpublished") else None
     url = url or how_url
-    outlet = None
-    for name in ("journaltitle", "journal", "booktitle", "howpublished", "organization", "publisher", "institution"):
+    etype = etype.lower()
+    subtype = (raw.get("entrysubtype") or "").strip().lower()
+    web = etype in ("online", "www", "electronic", "misc")
+    used = {"title", "subtitle", "author", "editor", "doi", "volume", "number", "pages", "note",
+            "addendum", "annotation", "annote", "urldate", "keywords", "issn", "isbn", "crossref",
+            "xdata", "entryset", "url", "booktitle"}  # read into the model
+    used |= {"date"} if raw.get("date") else {"year", "month", "day"}
+    if how_url and not raw.get("url"):
+        used.add("howpublished")
+    outlet = outlet_field = None
+    # the periodical or site; books, reports and theses have a publisher instead
+    for name in ("journaltitle", "journal", "howpublished") + (("organization",) if web else ()):
         if raw.get(name) and not (name == "howpublished" and how_url):
             outlet = d(name)
+            used.add(name)
+            outlet_field = name
             break
-    subtype = (raw.get("entrysubtype") or "").strip().lower()
-    etype = etype.lower()
+    # the publisher field as given, for every type (a web page's site is its organization)
+    publisher = None
+    for name in ("publisher", "institution", "school") + (("organization",) if etype == "manual" else ()):
+        if raw.get(name) and name not in used:
+            publisher = d(name)
+            used.add(name)
+            break
+    container = d("booktitle")
+    if container and raw.get("booksubtitle"):
+        container = f"{container}: {d('booksubtitle')}"
+        used.add("booksubtitle")
     if etype == "article":
-        kind = subtype if subtype in ("newspaper", "magazine") else "newspaper"
+        if subtype in ("newspaper", "magazine"):
+            kind = subtype
+            used.add("entrysubtype")
+        else:  # BibTeX has no subtype: a newspaper's name still tells it ("The Washington Post")
+            kind = "newspaper" if outlet and _NEWSPAPER_NAME.search(latex.decode(outlet)) else "journal article"
     elif etype in ("online", "www", "electronic"):
         kind = "news website" if outlet else "webpage"
     elif etype == "misc":
         kind = "webpage" if url else None
     else:
-        kind = None
-
+        kind = KIND_FROM_TYPE.get(etype)
+    if not raw.get("number"):
+        used.add("issue")
+    used.add("langid" if raw.get("langid") else "language")
+    extra: dict[str, str] = {}
+    canonical = {k: v for k, v in BIB_TYPES.items()}
+    if kind not in ("newspaper", "magazine", "news website", "webpage") and not (
+            kind in canonical and etype in canonical[kind]) and etype not in ("article", "misc"):
+        extra[TYPE_KEY] = etype  # @mastersthesis, @collection, @patent...: kept for export
+    if outlet_field and outlet_field != "howpublished" and etype not in ("article", "misc", "online", "www",
+                                                                          "electronic"):
+        extra[OUTLET_KEY] = outlet_field  # where a book or report had its outlet: written there again
+    for name, value in raw.items():  # every field the model did not take is kept
+        if name in used or name.startswith("@"):
+            continue
+        if name == "type" and (etype, value.strip().lower()) in (("report", "techreport"), ("thesis", "phdthesis")):
+            continue  # the default the export writes again
+        extra[name] = value
     section = archived = None
     extra_notes = []
     for name in ("note", "addendum"):
@@ -429,7 +565,7 @@ def _record(etype: str, key: str, raw: dict[str, str]) -> dict[str, Any]:
         accessed = accessed.split("/")[0]
     tags = [t.strip() for t in re.split(r"[,;]", d("keywords") or "") if t.strip()]
     pages = d("pages")
-    return {
+    record = {
         "citekey": key,
         "title": title,
         "authors": _authors(raw["author"]) if raw.get("author") else [],
@@ -447,6 +583,14 @@ def _record(etype: str, key: str, raw: dict[str, str]) -> dict[str, Any]:
         "notes": "\n".join(extra_notes) or None,
         "designed_to_change": False,
     }
+    bib = {"container_title": container, "volume": d("volume"), "issue": d("number") or d("issue"),
+           "publisher": publisher, "doi": doi, "issn": d("issn"), "isbn": d("isbn")}
+    record.update({k: " ".join(v.split()) for k, v in bib.items() if v and v.strip()})
+    if raw.get("editor"):
+        record["editors"] = _authors(raw["editor"])
+    if extra:
+        record["extra"] = {"bibtex": extra}
+    return record
 
 
 def check_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -467,11 +611,13 @@ def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
     import bibtexparser
     from bibtexparser import model as bm
 
-    lib = bibtexparser.parse_string(text, parse_stack=[])
+    lib = bibtexparser.parse_string(skip_comments(text), parse_stack=[])
     macros: dict[str, str] = {}
     pending: list[tuple[str, bm.Entry | Exception]] = []
     for block in lib.blocks:
         line = (block.start_line or 0) + 1
+        if isinstance(block, bm.DuplicateBlockKeyBlock) and isinstance(block.ignore_error_block, bm.String):
+            block = block.ignore_error_block  # a @string defined again: the later one counts, as in biber
         if isinstance(block, bm.String):
             try:
                 macros[block.key.lower()] = _evaluate(block.value, macros)
@@ -516,6 +662,42 @@ def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
             yield where, ImportFormatError(f"{where}: braces nested too deeply")
             continue
         yield where, record
+
+
+_COMMENT = re.compile(r"@\s*comment\s*([{(])", re.IGNORECASE)
+
+
+def skip_comments(text: str) -> str:
+    """Blank out every ``@comment{...}`` (or ``@comment(...)``) whose brackets balance, as biber
+    does: what is inside, entries included, is not read; and every line that starts with ``%``.
+    Newlines are kept so that line numbers stay right. An unbalanced @comment is left to the
+    parser, which reports it."""
+    out, pos = [], 0
+    for m in _COMMENT.finditer(text):
+        if m.start() < pos:
+            continue  # inside a comment already blanked
+        opening = m.group(1)
+        closing = "}" if opening == "{" else ")"
+        depth, i = 0, m.end() - 1
+        end = None
+        while i < len(text):
+            ch = text[i]
+            if ch == opening:
+                depth += 1
+            elif ch == closing:
+                depth -= 1
+                if depth == 0:
+                    end = i + 1
+                    break
+            i += 1
+        if end is None:
+            continue
+        out.append(text[pos:m.start()])
+        out.append(re.sub(r"[^\n]", " ", text[m.start():end]))
+        pos = end
+    out.append(text[pos:])
+    # a line starting with % is a comment for biber (btparse), inside and outside entries
+    return re.sub(r"(?m)^[ \t]*%[^\n]*", lambda m: " " * len(m.group(0)), "".join(out))
 
 
 def _resolve_crossref(raw: dict[str, str], evaluated: dict) -> dict[str, str]:

@@ -25,6 +25,16 @@ CSL_TYPES = {
     "blog": "post-weblog",
     "broadcast": "broadcast",
     "press release": "webpage",
+    "journal article": "article-journal",
+    "book": "book",
+    "chapter": "chapter",
+    "conference paper": "paper-conference",
+    "report": "report",
+    "thesis": "thesis",
+    "manual": "book",
+    "dataset": "dataset",
+    "software": "software",
+    "unpublished": "manuscript",
 }
 KIND_FROM_CSL = {
     "article-newspaper": "newspaper",
@@ -32,7 +42,26 @@ KIND_FROM_CSL = {
     "post-weblog": "blog",
     "broadcast": "broadcast",
     "post": "webpage",
+    "article-journal": "journal article",
+    "book": "book",
+    "collection": "book",
+    "chapter": "chapter",
+    "entry-encyclopedia": "chapter",
+    "entry-dictionary": "chapter",
+    "paper-conference": "conference paper",
+    "report": "report",
+    "thesis": "thesis",
+    "dataset": "dataset",
+    "software": "software",
+    "manuscript": "unpublished",
 }
+# kinds whose container-title is the book or proceedings they are part of, not an outlet
+CONTAINED = frozenset({"chapter", "conference paper", "book", "report", "thesis", "manual", "dataset",
+                       "software", "unpublished"})  # their container-title is not an outlet
+# CSL variables the model holds; any other variable of an item is kept in extra["csl-json"]
+KNOWN = frozenset("""id type title author container-title genre issued accessed URL page section language
+    keyword archive archive_location note annote custom publisher volume issue DOI ISSN ISBN editor
+    citation-key""".split())
 
 
 def _parts(d: PartialDate) -> list[int]:
@@ -86,8 +115,14 @@ def item(entry: Entry, *, snapshot=None) -> dict[str, Any]:
         out["title"] = entry.title
     if entry.authors:
         out["author"] = [_name(a) for a in entry.authors]
-    if entry.outlet:
-        out["container-title"] = entry.outlet
+    if entry.container_title or entry.outlet:
+        out["container-title"] = entry.container_title or entry.outlet
+    if entry.editors:
+        out["editor"] = [_name(a) for a in entry.editors]
+    for key, value in (("volume", entry.volume), ("issue", entry.issue), ("publisher", entry.publisher),
+                       ("DOI", entry.doi), ("ISSN", entry.issn), ("ISBN", entry.isbn)):
+        if value:
+            out[key] = value
     if entry.kind == "press release":
         out["genre"] = "Press release"
     if entry.published:
@@ -119,8 +154,16 @@ def item(entry: Entry, *, snapshot=None) -> dict[str, Any]:
         custom["newsarchive_modified"] = entry.modified.iso()
     if entry.designed_to_change:
         custom["newsarchive_designed_to_change"] = True
+    if entry.container_title:  # container-title is the container; the outlet beside it kept here
+        custom["newsarchive_container"] = True
+        if entry.outlet:
+            custom["newsarchive_outlet"] = entry.outlet
+    elif entry.outlet and entry.kind in CONTAINED:
+        custom["newsarchive_container"] = False  # for this kind, container-title is the outlet
     if custom:
         out["custom"] = custom
+    for key, value in (entry.extra.get("csl-json") or {}).items():  # kept from the source
+        out.setdefault(key, value)
     return out
 
 
@@ -240,10 +283,13 @@ def record(data: Any) -> dict[str, Any]:
     rec: dict[str, Any] = {}
     if data.get("id") not in (None, ""):
         rec["citekey"] = str(data["id"])
+    container = _text(data, "container-title")
+    contained = (bool(custom["newsarchive_container"]) if "newsarchive_container" in custom
+                 else kind in CONTAINED)
     rec.update({
         "title": _text(data, "title"),
         "authors": [_author(a) for a in authors],
-        "outlet": _text(data, "container-title") or _text(data, "publisher"),
+        "outlet": (str(custom.get("newsarchive_outlet") or "").strip() or None) if contained else container,
         "kind": kind,
         "published": _parse_date(data.get("issued"), "issued"),
         "modified": _parse_date(custom.get("newsarchive_modified"), "modified"),
@@ -257,6 +303,18 @@ def record(data: Any) -> dict[str, Any]:
         "notes": "\n".join(notes) or None,
         "designed_to_change": bool(custom.get("newsarchive_designed_to_change", False)),
     })
+    bib = {"container_title": container if contained else None, "volume": _text(data, "volume"),
+           "issue": _text(data, "issue"), "publisher": _text(data, "publisher"), "doi": _text(data, "DOI"),
+           "issn": _text(data, "ISSN"), "isbn": _text(data, "ISBN")}
+    rec.update({k: v for k, v in bib.items() if v})
+    editors = data.get("editor") or []
+    if not isinstance(editors, list):
+        raise InvalidEntry("editor must be a list")
+    if editors:
+        rec["editors"] = [_author(a) for a in editors]
+    extra = {k: v for k, v in data.items() if k not in KNOWN}
+    if extra:
+        rec["extra"] = {"csl-json": extra}
     return rec
 
 

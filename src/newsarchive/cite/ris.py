@@ -23,8 +23,25 @@ RIS_TYPES = {
     "blog": "BLOG",
     "broadcast": "GEN",
     "press release": "GEN",
+    "journal article": "JOUR",
+    "book": "BOOK",
+    "chapter": "CHAP",
+    "conference paper": "CPAPER",
+    "report": "RPRT",
+    "thesis": "THES",
+    "manual": "BOOK",
+    "dataset": "DATA",
+    "software": "COMP",
+    "unpublished": "UNPB",
 }
-KIND_FROM_RIS = {"NEWS": "newspaper", "MGZN": "magazine", "ELEC": "webpage", "WEB": "webpage", "BLOG": "blog", "ICOMM": "webpage"}
+KIND_FROM_RIS = {"NEWS": "newspaper", "MGZN": "magazine", "ELEC": "webpage", "WEB": "webpage", "BLOG": "blog",
+                 "ICOMM": "webpage", "JOUR": "journal article", "JFULL": "journal article", "BOOK": "book",
+                 "EDBOOK": "book", "CHAP": "chapter", "CPAPER": "conference paper", "CONF": "conference paper",
+                 "RPRT": "report", "THES": "thesis", "DATA": "dataset", "COMP": "software", "UNPB": "unpublished"}
+CONTAINED = frozenset({"chapter", "conference paper", "book", "report", "thesis", "manual", "dataset",
+                       "software", "unpublished"})  # their container-title is not an outlet
+# tags the model holds; any other tag of a record is kept in extra["ris"]
+KNOWN = frozenset("TY ID AU A1 TI T1 T2 JO JF JA BT PB PY DA Y1 SE SP EP UR L2 Y2 LA M3 KW N1 DO VL IS ED A2 SN ER".split())
 
 _LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 
@@ -54,15 +71,33 @@ def record_lines(entry: Entry, *, snapshot=None) -> list[str]:
     lines += [("AU", _name(a)) for a in entry.authors]
     if entry.title:
         lines.append(("TI", entry.title))
-    if entry.outlet:
-        lines.append(("T2", entry.outlet))
+    lines += [("ED", _name(a)) for a in entry.editors]
+    if entry.container_title or (entry.outlet and entry.kind not in CONTAINED):
+        lines.append(("T2", entry.container_title or entry.outlet))
+    elif entry.outlet:  # a kind whose T2 is a container: the outlet goes as JO
+        lines.append(("JO", entry.outlet))
+    if entry.container_title:  # BT names the container, JO the outlet beside it: both read back
+        lines.append(("BT", entry.container_title))
+        if entry.outlet:
+            lines.append(("JO", entry.outlet))
     if entry.published:
         lines.append(("PY", str(entry.published.year)))
         lines.append(("DA", _date(entry.published)))
     if entry.section:
         lines.append(("SE", entry.section))
+    if entry.volume:
+        lines.append(("VL", entry.volume))
+    if entry.issue:
+        lines.append(("IS", entry.issue))
     if entry.pages:
         lines.append(("SP", entry.pages))
+    if entry.publisher:
+        lines.append(("PB", entry.publisher))
+    if entry.doi:
+        lines.append(("DO", entry.doi))
+    for number in (entry.issn, entry.isbn):
+        if number:
+            lines.append(("SN", number))
     if entry.url:
         lines.append(("UR", entry.url))
     if accessed:
@@ -77,6 +112,9 @@ def record_lines(entry: Entry, *, snapshot=None) -> list[str]:
     statement = arch.statement()
     if statement:
         lines.append(("N1", statement))
+    for tag, values in (entry.extra.get("ris") or {}).items():  # kept from the source
+        if re.fullmatch(r"[A-Z][A-Z0-9]", tag) and tag not in KNOWN:
+            lines += [(tag, v) for v in (values if isinstance(values, list) else [values])]
     out = []
     for tag, value in lines:
         value = " ".join(str(value).split()) if tag != "N1" else str(value).replace("\r\n", "\n")
@@ -147,10 +185,15 @@ def _record(fields: list[tuple[str, str]]) -> dict[str, Any]:
     rec: dict[str, Any] = {}
     if get("ID"):
         rec["citekey"] = get("ID").strip()
+    contained = kind in CONTAINED
+    container = (get("BT") or "").strip() or None
+    if container is None and contained:
+        container = (get("T2") or "").strip() or None
+    t2 = (get("T2") or "").strip() or None
     rec.update({
         "title": (get("TI", "T1") or "").strip() or None,
         "authors": [_author(v) for t, v in fields if t in ("AU", "A1") and v.strip()],
-        "outlet": (get("T2", "JO", "JF", "JA", "BT", "PB") or "").strip() or None,
+        "outlet": ((t2 if t2 != container else None) or (get("JO", "JF", "JA") or "").strip() or None),
         "kind": kind,
         "published": _parse_date(date) if date else None,
         "modified": None,
@@ -164,6 +207,26 @@ def _record(fields: list[tuple[str, str]]) -> dict[str, Any]:
         "notes": "\n".join(notes) or None,
         "designed_to_change": False,
     })
+    issn = isbn = None
+    for t, v in fields:
+        if t == "SN" and v.strip():
+            digits = re.sub(r"[^0-9Xx]", "", v)
+            if len(digits) == 8 and issn is None:
+                issn = v.strip()
+            elif isbn is None:
+                isbn = v.strip()
+    bib = {"container_title": container, "volume": get("VL"), "issue": get("IS"), "publisher": get("PB"),
+           "doi": get("DO"), "issn": issn, "isbn": isbn}
+    rec.update({k: v.strip() for k, v in bib.items() if v and v.strip()})
+    editors = [_author(v) for t, v in fields if t in ("ED", "A2") and v.strip()]
+    if editors:
+        rec["editors"] = editors
+    extra: dict[str, list[str]] = {}
+    for t, v in fields:
+        if t not in KNOWN:
+            extra.setdefault(t, []).append(v)
+    if extra:
+        rec["extra"] = {"ris": extra}
     return rec
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
-from .common import handles_errors, root_of
+from .common import handles_errors, note, root_of
 
 
 @app.command()
@@ -26,5 +26,11 @@ def cite(
     """Cite entries in a style, ready to paste (or to append to a .bib file)."""
     from .. import api
 
-    text = api.cite(root_of(ctx), refs, style=style, markup=markup, intext=intext, version=version, ascii=ascii_, key=key)
+    incomplete: list[str] = []
+    text = api.cite(root_of(ctx), refs, style=style, markup=markup, intext=intext, version=version, ascii=ascii_,
+                    key=key, on_incomplete=incomplete.append)
     typer.echo(text.rstrip("\n"))
+    for what in incomplete:
+        note(f"incomplete: {what}")
+    if incomplete and len(refs) > 1:
+        note(f"{len(incomplete)} of {len(refs)} entries incomplete, cited with what they have")

@@ -149,6 +149,13 @@ def entry_pairs(entry, paths: dict[str, str] | None = None, *, provenance: bool 
             if key == "url" and prov.get("url_given"):
                 value += f"; given as {prov['url_given']}"
         pairs.append((key, value))
+    for key in ("container_title", "volume", "issue", "publisher", "editors", "doi", "issn", "isbn",
+                "source_key", "extra"):
+        if key in data:  # bibliographic fields: shown when set
+            value = data[key]
+            if provenance and flat(value) and key in prov:
+                value = f"{flat(value)}   ({prov[key]})"
+            pairs.append((key, value))
     if data["designed_to_change"]:
         pairs.append(("designed_to_change", True))
     for n, s in enumerate(entry.snapshots, 1):

@@ -30,14 +30,19 @@ def import_(
     dayfirst: Annotated[bool, typer.Option("--dayfirst/--monthfirst", help="Read 04/09/2024 as 4 September.")] = False,
     host_delay: Annotated[float, typer.Option("--host-delay", min=0,
                                               help="URL lists: seconds between two requests to one host.")] = 1.0,
+    match: Annotated[str, typer.Option("--match", help="When a citation (a record without a snapshot) is "
+                                       "an archived work: strict (everything that tells works apart agrees: "
+                                       "title, authors, full date, outlet, volume, issue, pages, DOI, URL, "
+                                       "key), url (the same URL or DOI is enough), none (never).")] = "strict",
     fmt: FormatOpt = Format.table,
     lock_timeout: LockTimeoutOpt = 30.0,
 ) -> None:
     """Import records: each becomes an entry (duplicates are recognised and skipped).
 
-    Statuses: created, duplicate (already archived: same bytes, same URL and text, or the same
-    citation), new-version (a changed page at an archived URL), unchanged, skipped (a WARC revisit
-    with nothing to resolve to), failed; with --dry-run would-create and would-add-version."""
+    Statuses: created, duplicate (already archived: same bytes, or the same work under --match;
+    the report names the entry and why), new-version (a changed page at an archived URL),
+    unchanged, skipped (passed over, with the reason: a WARC record that is not an article, a
+    revisit with nothing to resolve to), failed; with --dry-run would-create and would-add-version."""
     import time
 
     from .. import api
@@ -45,7 +50,7 @@ def import_(
     root = root_of(ctx)
     outcomes = api.import_file(root, source, source_format=from_, mapping=parse_assignments(map_, "--map", shape="field=column", allow_empty=False), dayfirst=dayfirst,
                                dry_run=dry_run, on_error=on_error, lock_timeout=lock_timeout,
-                               host_delay=host_delay)
+                               host_delay=host_delay, match=match)
     try:
         # line-buffered: what was reported survives an interruption
         report_fh = open(report, "w", encoding="utf-8", buffering=1) if report else None
@@ -139,7 +144,17 @@ def export(
     if output is None:
         raise fail("give -o FILE (or -o - for standard output)", 2)
     out = None if output == "-" else Path(output)
+    incomplete: list[str] = []
+
+    def tell(what: str) -> None:
+        incomplete.append(what)
+        note(f"incomplete: {what}")
+
     n = api.export(root, to=to, out=out, query=query, ids=id_ or (),
-                   write=sys.stdout.write if out is None else None, ascii=ascii_, key=key, notify=note)
+                   write=sys.stdout.write if out is None else None, ascii=ascii_, key=key, notify=note,
+                   on_incomplete=tell)
+    also = f" ({len(incomplete)} incomplete, written with what they have)" if incomplete else ""
     if out is not None:
-        note(f"exported {n} entries to {out}")
+        note(f"exported {n} entries to {out}{also}")
+    elif incomplete:
+        note(f"{len(incomplete)} of {n} entries incomplete, written with what they have")

@@ -27,6 +27,13 @@ class Record:
     files_dir: Path | None = None  # where an exported entry's files are
     error: str | None = None  # set when the source could not read this record
     match_only: bool = False  # only report which entry it matches (a WARC revisit); never create
+    skipped: str | None = None  # set when the source passes this record over, with the reason
+
+
+def skipped(ref: str, reason: str) -> Record:
+    """A record the source passes over on purpose (a WARC response with HTTP 404): reported as
+    skipped with the reason, never archived."""
+    return Record(ref=ref, skipped=reason)
 
 
 def read_citations(path: Path, parse) -> "Iterator[Record]":

@@ -35,6 +35,14 @@ ALIASES = {
     "notes": ("notes", "note", "comment"),
     "designed_to_change": ("designed_to_change", "live"),
     "citekey": ("citekey", "key", "citation_key"),
+    "container_title": ("container_title", "booktitle", "container"),
+    "publisher": ("publisher",),  # when another column gave the outlet
+    "volume": ("volume",),
+    "issue": ("issue", "number"),
+    "editors": ("editors", "editor"),
+    "doi": ("doi",),
+    "issn": ("issn",),
+    "isbn": ("isbn",),
     "text": ("text", "body", "content", "article"),
     "snapshot": ("snapshot", "file", "path", "filename"),
 }
@@ -133,7 +141,7 @@ def _record(values: dict[str, str], *, ref: str, base: Path) -> Record:
     from .jsonl import record_from_json
 
     obj = dict(values)
-    for key in ("authors", "tags"):
+    for key in ("authors", "tags", "editors"):
         if key in obj:
             obj[key] = [obj[key]]  # the normaliser splits "A; B" and "A and B"
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..model import MAX_SNAPSHOT_BYTES
-from . import Record, failed
+from . import Record, failed, skipped
 
 SUFFIXES = {".html": "text/html", ".htm": "text/html", ".xhtml": "application/xhtml+xml",
             ".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown"}
@@ -38,7 +38,8 @@ def read(path: Path) -> Iterator[Record]:
             if real != full and root not in real.parents:
                 yield failed(rel, f"{rel}: a link that leaves the folder; not followed")
                 continue
-            if not real.is_file():
+            if not real.is_file():  # a folder or a device named like a page
+                yield skipped(rel, f"{rel}: not a regular file")
                 continue
             try:
                 size = real.stat().st_size

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..model import MAX_SNAPSHOT_BYTES, PartialDate
-from . import Record, failed
+from . import Record, failed, skipped
 
 MAX_BYTES = MAX_SNAPSHOT_BYTES
 WARC_TYPES = {"warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion",
@@ -118,28 +118,40 @@ def _one(record, it, raw, path: Path, offset: int, *, max_bytes: int, is_arc: bo
         yield failed(ref, f"{path.name}: record at offset {offset} has an unknown WARC-Type "
                           f"{str(rtype)[:40]!r} (a damaged header?); skipped")
         return
+    # every response, resource and revisit record gets a report line; request, metadata,
+    # warcinfo, conversion and continuation records describe captures and are not articles
+    if rtype in ("response", "resource", "revisit") and not uri:
+        record.content_stream().read()
+        yield skipped(ref, f"{rtype} record at offset {offset} has no WARC-Target-URI")
+        return
     if uri and rtype in ("response", "resource") and not uri.lower().startswith(("http://", "https://")):
-        return  # dns:, metadata://, file records of the crawler: not published pages
+        record.content_stream().read()  # dns:, metadata://, file records of the crawler
+        yield skipped(ref, f"target URI is not a URL: {uri[:80]!r}")
+        return
     if rtype == "revisit":
         refers = headers.get_header("WARC-Refers-To-Target-URI") or uri
         http = record.http_headers
         kind = (http.get_header("Content-Type") if http is not None else "") or ""
         record.content_stream().read()
         if kind and kind.split(";")[0].strip().lower() not in EXTRACTABLE:
-            return  # a revisit of a stylesheet, image or font: not an article
+            yield skipped(ref, f"revisit of {refers}: not an article ({kind.split(';')[0].strip()[:60]})")
+            return
         yield Record(ref=ref, fields={"url": refers}, origin="imported", match_only=True,
                      source=f"{path.name}#{ref}")
         return
-    if rtype not in ("response", "resource") or not uri:
+    if rtype not in ("response", "resource"):
         record.content_stream().read()
         return
     if rtype == "response":
         http = record.http_headers
         if http is None:
+            record.content_stream().read()
+            yield skipped(ref, f"{uri}: response without HTTP headers")
             return
         status = http.get_statuscode()
         if status != "200":
             record.content_stream().read()
+            yield skipped(ref, f"{uri}: HTTP {status}")
             return
         media_type = http.get_header("Content-Type") or ""
     else:
@@ -147,6 +159,7 @@ def _one(record, it, raw, path: Path, offset: int, *, max_bytes: int, is_arc: bo
     base = media_type.split(";")[0].strip().lower()
     if base and base not in EXTRACTABLE:
         record.content_stream().read()
+        yield skipped(ref, f"{uri}: not an article ({base[:60]})")
         return
     payload = _read_capped(record.content_stream(), max_bytes)
     if payload is None:
