@@ -55,8 +55,20 @@ class Outcome:
 
 # --------------------------------------------------------------------------- collection
 
-def init(path: str | os.PathLike[str]) -> Path:
-    return st.init_collection(path)
+def init(path: str | os.PathLike[str], *, engine: str = "whoosh") -> Path:
+    from .search import engines
+
+    engines.check_name(engine)
+    root = st.init_collection(path)
+    engines.record(root, engine)
+    return root
+
+
+def search_backend(store: st.Store):
+    """The search backend of this collection (the engine it records; Whoosh by default)."""
+    from .search import engines
+
+    return engines.for_store(store)
 
 
 def open_store(root: str | os.PathLike[str]) -> st.Store:
@@ -883,11 +895,10 @@ class IndexSession:
         self._touched: list[str] = []
 
     def __enter__(self) -> "IndexSession":
-        from . import index
-
-        if not index.exists(self.store.index_dir):
+        backend = search_backend(self.store)
+        if not backend.exists():
             rebuild_index(self.store)  # missing or old schema: derived data, rebuild it
-        self._writer_cm = index.writer(self.store.index_dir)
+        self._writer_cm = backend.writer()
         self._writer = self._writer_cm.__enter__()
         self._recover()
         return self
@@ -936,8 +947,14 @@ def body_text(store: st.Store, entry: Entry, *, version: int | None = None) -> s
     return ""
 
 
-def rebuild_index(store: st.Store) -> int:
-    from . import index
+def rebuild_index(store: st.Store, *, engine: str | None = None) -> int:
+    """Rebuild the index from the archive; with ``engine`` (another than the current one),
+    build that engine's index beside the current one, record the switch, then drop the old."""
+    from .search import engines
+
+    current = engines.configured(store.root)
+    target = engines.check_name(engine) if engine else current
+    backend = engines.backend(target, store.index_dir)
 
     def docs() -> Iterator[tuple[Entry, str]]:
         for entry_id in store.ids():
@@ -949,17 +966,25 @@ def rebuild_index(store: st.Store) -> int:
                 continue  # entry.json fails its recorded hash: damaged metadata is never indexed
             yield entry, body_text(store, entry)
 
-    n = index.rebuild(store.index_dir, docs())
+    n = backend.rebuild(docs())
+    if target != current:
+        engines.record(store.root, target)
+        engines.backend(current, store.index_dir).remove()
     for derived in (JOURNAL, Catalog.CACHE):  # the catalog cache is rebuilt from the archive too
         with contextlib.suppress(FileNotFoundError):
             (store.index_dir / derived).unlink()
     return n
 
 
-def reindex(root: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
+def reindex(root: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, engine: str | None = None) -> int:
+    """Rebuild the search index; ``engine`` converts the collection to that engine."""
+    if engine:
+        from .search import engines
+
+        engines.check_name(engine)
     store = open_store(root)
     with store.lock(timeout=lock_timeout):
-        return rebuild_index(store)
+        return rebuild_index(store, engine=engine)
 
 
 # --------------------------------------------------------------------------- add / rm
@@ -1080,10 +1105,8 @@ def select(root: Path, query: str | None, *, ids: Iterable[str] = ()) -> Iterato
     if single is not None:  # `export 7h2kq9xa --to bagit`: a whole ID or a citekey names one entry
         yield store.read(single)
         return
-    from . import index
-
     ensure_index(store)
-    result = index.search(store.index_dir, query, limit=10**9, snippets=False, sort="published")
+    result = search_backend(store).search(query, limit=10**9, snippets=False, sort="published")
     for hit in result.hits:
         with contextlib.suppress(EntryNotFound):
             yield store.read(hit.id)
@@ -1104,14 +1127,13 @@ def _exact_ref(store: st.Store, text: str) -> str | None:
 
 def ensure_index(store: st.Store, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> bool:
     """Build the index when it is missing (a fresh clone); True when it was built."""
-    from . import index
-
-    if index.exists(store.index_dir):
+    backend = search_backend(store)
+    if backend.exists():
         return False
-    if (store.index_dir / index.META_NAME).exists():
+    if backend.present():
         return False  # an old schema: search reports it and `reindex` repairs it
     with store.lock(timeout=lock_timeout):
-        if not index.exists(store.index_dir):
+        if not backend.exists():
             rebuild_index(store)
     return True
 
@@ -1283,32 +1305,32 @@ class Status:
     missing_from_index: list[str]
     extra_in_index: list[str]
     pending: list[str]
+    engine: str = "whoosh"
 
     def to_json(self) -> dict[str, Any]:
         return {"root": self.root, "entries": self.entries, "snapshots": self.snapshots,
                 "indexed": self.indexed, "index": self.index_state,
                 "missing_from_index": self.missing_from_index, "extra_in_index": self.extra_in_index,
-                "interrupted_writes": self.pending}
+                "interrupted_writes": self.pending, "engine": self.engine}
 
 
 def status(root: Path) -> Status:
-    from . import index
-
     store = open_store(root)
+    backend = search_backend(store)
     catalog = Catalog(store)  # the cached catalog: no need to read every entry.json
     catalog.refresh(store)
     ids = store.ids()  # every entry folder, readable or not (verify says which are broken)
     snapshots = sum(len(shas) for _key, shas, *_rest in catalog.entries.values())
     journal = store.index_dir / JOURNAL
     pending = sorted(set(journal.read_text("utf-8").split())) if journal.exists() else []
-    if not index.exists(store.index_dir):
-        state = "outdated" if (store.index_dir / index.META_NAME).exists() else "missing"
-        return Status(str(root), len(ids), snapshots, None, state, [], [], pending)
-    indexed = index.ids(store.index_dir)
+    if not backend.exists():
+        state = "outdated" if backend.present() else "missing"
+        return Status(str(root), len(ids), snapshots, None, state, [], [], pending, backend.name)
+    indexed = backend.ids()
     missing = sorted(set(ids) - indexed)
     extra = sorted(indexed - set(ids))
     state = "ok" if not (missing or extra or pending) else "drift"
-    return Status(str(root), len(ids), snapshots, len(indexed), state, missing, extra, pending)
+    return Status(str(root), len(ids), snapshots, len(indexed), state, missing, extra, pending, backend.name)
 
 
 # --------------------------------------------------------------------------- extraction and fetching
@@ -1357,8 +1379,6 @@ FACETS = ("outlet", "year", "author", "tag", "kind")
 def search(root: Path, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance",
            facets: Iterable[str] = (), snippets: bool = True, all_versions: bool = False):
     """Full-text search. Builds the index first when there is none (a fresh clone)."""
-    from . import index
-
     if sort not in SORTS:
         raise UsageError(f"unknown sort {sort!r} (one of: {', '.join(SORTS)})")
     facets = tuple(facets)
@@ -1376,10 +1396,10 @@ def search(root: Path, query: str, *, limit: int = 20, offset: int = 0, sort: st
         except (StoreError, EntryNotFound):
             return ""
 
-    return index.search(store.index_dir, query, limit=limit, offset=offset, sort=sort, facets=facets,
-                        snippets=snippets, body_loader=load_body if snippets else None,
-                        all_versions=all_versions,
-                        older_versions=_older_versions(store) if all_versions else ())
+    return search_backend(store).search(
+        query, limit=limit, offset=offset, sort=sort, facets=facets, snippets=snippets,
+        body_loader=load_body if snippets else None, all_versions=all_versions,
+        older_versions=_older_versions(store) if all_versions else ())
 
 
 def _older_versions(store: st.Store) -> Iterator[tuple[Entry, int, str]]:
@@ -1569,10 +1589,10 @@ def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False, 
     Returns (entries checked, problems, whether the index was repaired). Problems of kind
     ``note`` are not damage (an entry without a manifest, written by an older version).
     ``seal`` adds the manifest to such entries when they check out (nothing else wrong)."""
-    from . import index
     from .fixity import sealed
 
     store = open_store(root)
+    backend = search_backend(store)
     refs = list(refs)
     ids = [store.resolve(r) for r in refs] if refs else store.ids()
     problems: list[Problem] = []
@@ -1602,14 +1622,14 @@ def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False, 
                     problems.append(Problem("extra", None, d.path, "a change committed by an interrupted command; "
                                             "the next writer (e.g. `newsarchive reindex`) finishes it"))
     index_problems: list[Problem] = []
-    if not index.exists(store.index_dir):
+    if not backend.exists():
         index_problems.append(Problem("stale-index", None, str(store.index_dir), "the index is missing or outdated"))
     else:
-        stored = index.stored_fingerprints(store.index_dir)
+        stored = backend.stored_fingerprints()
         for entry_id, entry in good.items():
             if entry_id not in stored:
                 index_problems.append(Problem("not-indexed", entry_id, None, "entry is not in the search index"))
-            elif stored[entry_id] != index.fingerprint(entry, body_text(store, entry)):
+            elif stored[entry_id] != backend.fingerprint(entry, body_text(store, entry)):
                 index_problems.append(Problem("stale-index", entry_id, None, "the index holds an older state of this entry"))
         for entry_id in ids:
             if entry_id not in good and entry_id in stored:

@@ -1073,6 +1073,7 @@ def search(index_dir: str | os.PathLike, query: str | Q.Node, *, limit: int = 20
     version is a hit with ``version`` set to the best-matching one.
     """
     from .model import Hit
+    from .search import order
 
     t0 = time.perf_counter()
     if sort not in _SORTS:
@@ -1087,14 +1088,17 @@ def search(index_dir: str | os.PathLike, query: str | Q.Node, *, limit: int = 20
         reader = s.reader()
         alldocs: list[int] | None = None
         older = _older_matches(s, wq, older_versions) if all_versions else {}
+        col = reader.column_reader("sortdate") if reader.doc_count_all() else None  # none when empty
+        date_of = (lambda d: col[d]) if col is not None else (lambda d: None)  # noqa: E731
+        id_of = lambda d: reader.stored_fields(d)["id"]  # noqa: E731  (equal keys only: search/order.py)
         if sort == "relevance":
             scored = _scored_matches(s, wq)
             if older:
                 matched = {d for _, d in scored}
                 scored += [(-sc, d) for d, (sc, _v, _t) in older.items() if d not in matched]
             total = len(scored)
-            top = heapq.nsmallest(offset + limit, scored)  # (-score, docnum): best first
-            page = [(d, -neg) for neg, d in top[offset:]]
+            page = order.relevance_page([(-neg, d) for neg, d in scored], offset, limit,
+                                        date_of=date_of, id_of=id_of)
             if facets:
                 alldocs = [d for _, d in scored]
         else:
@@ -1103,13 +1107,8 @@ def search(index_dir: str | os.PathLike, query: str | Q.Node, *, limit: int = 20
                 matched = set(alldocs)
                 alldocs += [d for d in older if d not in matched]
             total = len(alldocs)
-            col = reader.column_reader("sortdate") if alldocs else None  # none in an empty index
-            dated = [(col[d], d) for d in alldocs]
-            undated = [d for k, d in dated if not k]
-            dated = [(k, d) for k, d in dated if k]
-            dated.sort(reverse=(sort == "-published"))
-            ordered = [d for _, d in dated] + sorted(undated)
-            page = [(d, 0.0) for d in ordered[offset:offset + limit]]
+            page = [(d, 0.0) for d in order.date_page(alldocs, offset, limit, newest_first=(sort == "-published"),
+                                                      date_of=date_of, id_of=id_of)]
         facet_counts = _facet_counts(reader, alldocs or [], facets) if facets else {}
         stored = [(reader.stored_fields(d), sc, older.get(d)) for d, sc in page]
     hl = _Highlight(tree) if snippets and body_loader is not None else None

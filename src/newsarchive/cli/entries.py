@@ -17,12 +17,15 @@ ENTRY_COLUMNS = ["id", "citekey", "published", "outlet", "title"]
 
 @app.command()
 @handles_errors
-def init(directory: Annotated[Path, typer.Argument(help="Folder for the new collection.")] = Path(".")) -> None:
+def init(directory: Annotated[Path, typer.Argument(help="Folder for the new collection.")] = Path("."),
+         engine: Annotated[str, typer.Option(
+             help="Search engine: whoosh (pure Python, the default) or tantivy (fast, for large "
+                  "collections). `reindex --engine` switches later.")] = "whoosh") -> None:
     """Create a collection (a folder holding archive/ and index/)."""
     from .. import api
 
-    root = api.init(directory)
-    typer.echo(f"Initialised collection in {root}")
+    root = api.init(directory, engine=engine)
+    typer.echo(f"Initialised collection in {root} (search engine: {engine.strip().lower()})")
 
 
 def _fields(**opts: Any) -> dict[str, Any]:

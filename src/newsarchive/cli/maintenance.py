@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Annotated, Optional
 
 import typer
 
@@ -13,13 +14,17 @@ from .common import Format, FormatOpt, LockTimeoutOpt, handles_errors, root_of
 
 @app.command()
 @handles_errors
-def reindex(ctx: typer.Context, lock_timeout: LockTimeoutOpt = 30.0) -> None:
+def reindex(ctx: typer.Context, lock_timeout: LockTimeoutOpt = 30.0,
+            engine: Annotated[Optional[str], typer.Option(
+                help="Convert the collection to this search engine (whoosh or tantivy): the new "
+                     "index is built beside the old one, then swapped in.")] = None) -> None:
     """Rebuild the search index from the archive alone."""
     from .. import api
 
     started = time.monotonic()
-    n = api.reindex(root_of(ctx), lock_timeout=lock_timeout)
-    typer.echo(f"Indexed {n} entries in {time.monotonic() - started:.1f} s")
+    n = api.reindex(root_of(ctx), lock_timeout=lock_timeout, engine=engine)
+    how = f" with {engine.strip().lower()}" if engine else ""
+    typer.echo(f"Indexed {n} entries{how} in {time.monotonic() - started:.1f} s")
 
 
 @app.command()
@@ -37,7 +42,7 @@ def status(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
               "outdated": "built by another version; run `newsarchive reindex`",
               "drift": "out of step with the archive; run `newsarchive reindex`"}[s.index_state]
     pairs = [("collection", s.root), ("entries", s.entries), ("snapshots", s.snapshots),
-             ("indexed", "-" if s.indexed is None else s.indexed), ("index", advice)]
+             ("indexed", "-" if s.indexed is None else s.indexed), ("index", advice), ("engine", s.engine)]
     if s.missing_from_index:
         pairs.append(("not indexed", ", ".join(s.missing_from_index[:10])))
     if s.extra_in_index:
