@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .. import index
+from ..errors import SearchIndexError
 
 
 class WhooshBackend:
@@ -29,6 +30,10 @@ class WhooshBackend:
         return index.writer(self.index_dir, timeout=timeout)
 
     def rebuild(self, docs: Iterable[tuple[Any, str]], *, timeout: float = 30.0) -> int:
+        try:
+            index._read_meta(self.index_dir)
+        except SearchIndexError:  # a garbled index.json would stop the rebuild that replaces it
+            (self.index_dir / index.META_NAME).unlink(missing_ok=True)
         return index.rebuild(self.index_dir, docs, timeout=timeout)
 
     def search(self, query, **kw: Any):
