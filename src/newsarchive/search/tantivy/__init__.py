@@ -307,6 +307,29 @@ class _Translator:
             return tv.Query.empty_query()
         return self._boost(self._or([tv.Query.term_query(self.schema, fname, t) for t in sorted(found)]), boost)
 
+    #: a prefix expanding to more terms than this is matched with a (constant-score) regex
+    MAX_PREFIX_TERMS = 2048
+
+    def _exact(self, fname: str, value: str):
+        """An exact-field term: scored like Whoosh's ID fields (no length norm), i.e. by idf."""
+        tv = self.tv
+        import math
+
+        n = self.searcher.doc_freq(fname, value)
+        total = max(1, self.searcher.num_docs)
+        idf = math.log(1 + (total - n + 0.5) / (n + 0.5))
+        return tv.Query.const_score_query(tv.Query.term_query(self.schema, fname, value), idf)
+
+    def _prefix(self, fname: str, text: str, boost: float):
+        """Whoosh scores a prefix as the OR of the terms it expands to; so does this."""
+        tv = self.tv
+        found = self.searcher.terms_with_prefix(fname, text)
+        if not found:
+            return tv.Query.empty_query()
+        if len(found) > self.MAX_PREFIX_TERMS:
+            return self._boost(tv.Query.regex_query(self.schema, fname, _regex_escape(text) + ".*"), boost)
+        return self._boost(self._or([tv.Query.term_query(self.schema, fname, t) for t, _n in sorted(found)]), boost)
+
     def positive(self, r):
         """A translation result as a query that matches (Not(x) -> all docs but x)."""
         tv = self.tv
@@ -350,7 +373,7 @@ class _Translator:
             slop = node.slop if isinstance(node, Q.Phrase) else 1
             if node.field in Q.EXACT_FIELDS:
                 fname = ix._FIELD_MAP[node.field]
-                return tv.Query.term_query(self.schema, fname, ix._exact_term(fname, " ".join(words)))
+                return self._exact(fname, ix._exact_term(fname, " ".join(words)))
             qs = [q for q in (self._text_query(f, words, slop, b) for f, b in self.fields_for(node.field))
                   if q is not None]
             return self._or(qs) if qs else None
@@ -362,8 +385,7 @@ class _Translator:
             text = ix.fold(node.text.replace("’", "'"))
             if not text:
                 return None
-            qs = [self._boost(tv.Query.regex_query(self.schema, f, _regex_escape(text) + ".*"), b)
-                  for f, b in self.fields_for(node.field)]
+            qs = [self._prefix(f, text, b) for f, b in self.fields_for(node.field)]
             return self._or(qs)
         if isinstance(node, Q.Fuzzy):
             text = ix._normal_atom(node.text)
