@@ -504,3 +504,34 @@ def test_cli_init_reindex_status_engine(tmp_path):
     assert "engine: whoosh" in r.output
     r = runner.invoke(app, ["--root", str(root), "reindex", "--engine", "solr"])
     assert r.exit_code == 2 and "unknown search engine" in r.output
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = ["US-sanctioned", "O'Brien's", "won't", "e-mail", "U.S.", "1,000", "2.5", "Vučić", "Straße",
+           "Избори", "well-known", "int'l", "a", "the", "—", "(", ")", ",", ".", "-", "'", "’", "x-1",
+           "3-4-5", "naïve", "ﬁnance", "Ⅻ", "\u00a0", "\t", "\n", "sanctions", "A.B.C", "1.2.3", "co-op's"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=6)), max_size=25),
+       st.lists(st.sampled_from(["", " ", "  ", "\n"]), min_size=25, max_size=25),
+       st.booleans(), st.booleans())
+def test_tantivy_gets_exactly_the_terms_and_positions_whoosh_indexes(words, seps, stemming, unstemmed):
+    from newsarchive import index as ix
+    from newsarchive.search.tantivy import _analysed
+
+    text = "".join(w + s for w, s in zip(words, seps))
+    if unstemmed:
+        text = ix._Unstemmed(text)
+    analyzer = ix._TEXT if stemming else ix._NAMES
+    want = [(t.text, t.pos) for t in analyzer(text, positions=True, mode="index")]
+    for _ in range(2):  # cold, then from the caches
+        got = _analysed(text, analyzer)
+        if isinstance(got, str):
+            got = list(zip(got.split(), range(10**6)))
+        assert got == want

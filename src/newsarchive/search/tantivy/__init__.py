@@ -89,10 +89,106 @@ def _idkey(entry_id: str) -> int:
     return int.from_bytes(entry_id.encode("utf-8")[:8].ljust(8, b"\0"), "big")
 
 
-def _tokens(value: str, analyzer) -> Any:
-    tv = _tv()
-    toks = [tv.Token(t.text, t.pos, 0, 0) for t in analyzer(value, positions=True, mode="index")]
-    return tv.PreTokenizedString("", toks)
+_SENTINEL = " zzzsentinelzzz"
+#: (analyzer stems?, text stemmed?) -> word -> its term (one term at one position) or
+#: ((term, relative position), ...), positions taken)
+_pieces: dict[tuple[bool, bool], dict[str, Any]] = {}
+
+
+def _piece(cache: dict[str, Any], s: str, analyzer, stemming: bool) -> Any:
+    """What the analyzer makes of one regex match ``s`` (computed once, then cached)."""
+    value = s + _SENTINEL
+    if not stemming and analyzer.stemming:
+        value = ix._Unstemmed(value)
+    toks = [(t.text, t.pos) for t in analyzer(value, positions=True, mode="index")]
+    npos = toks.pop()[1]  # the sentinel's position = positions taken by s
+    if ix._TOKEN_RE.findall(s) != [s]:  # pragma: no cover (a word that splits differently alone)
+        got: Any = None
+    elif len(toks) == 1 and npos == 1 and not any(c.isspace() for c in toks[0][0]):
+        got = toks[0][0]
+    else:
+        got = (tuple(toks), npos)
+    if len(cache) > 300_000:
+        cache.clear()
+    cache[s] = got
+    return got
+
+
+_chunks: dict[tuple[bool, bool], dict[str, Any]] = {}
+
+
+def _chunk(chunks_cache: dict[str, Any], cache: dict[str, Any], chunk: str, analyzer, stemming: bool) -> Any:
+    """A white-space-free chunk -> its plain terms joined by spaces, or None when one of its
+    words is not one plain term at one position (then the slow path handles the text)."""
+    got: Any = []
+    for m in ix._TOKEN_RE.findall(chunk):
+        p = cache.get(m, False)
+        if p is False:
+            p = _piece(cache, m, analyzer, stemming)
+        got.append(p)
+    if any(p.__class__ is not str for p in got):
+        got = tuple(got)  # the pieces, for the slow path
+    else:
+        got = " ".join(got)
+    if len(chunks_cache) > 300_000:
+        chunks_cache.clear()
+    chunks_cache[chunk] = got
+    return got
+
+
+def _add_text(doc, name: str, value: str, analyzer) -> None:
+    """Index ``value`` as ``analyzer`` analyses it for Whoosh (same terms, same positions)."""
+    got = _analysed(value, analyzer)
+    if got.__class__ is str:
+        doc.add_text(name, got)
+    else:
+        tv = _tv()
+        doc.add_pre_tokenized_text(name, tv.PreTokenizedString("", [tv.Token(t, pos, 0, 0) for t, pos in got]))
+
+
+def _analysed(value: str, analyzer) -> str | list[tuple[str, int]]:
+    """The index terms of ``value`` with their positions, exactly as ``analyzer`` makes them.
+
+    Each word is analysed once and cached. A text whose words are all one term at one position
+    goes to tantivy as those terms joined by spaces (its whitespace tokenizer splits them in
+    Rust); a text with hyphenated compounds or apostrophes, whose extra terms share a position,
+    goes as pre-tokenized text with explicit positions. Returns the joined string in the
+    first case, [(term, position), ...] in the second.
+    """
+    stemming = analyzer.stemming and not isinstance(value, ix._Unstemmed)
+    key = (analyzer.stemming, stemming)
+    cache = _pieces.setdefault(key, {})
+    chunks_cache = _chunks.setdefault(key, {})
+    # Words never contain white space and the word pattern looks no further than the next
+    # character, so each white-space-separated chunk can be analysed (and cached) on its own.
+    get = chunks_cache.get
+    chunks = value.split()
+    done = [get(c, False) for c in chunks]
+    if False in done:
+        done = [d if d is not False else _chunk(chunks_cache, cache, c, analyzer, stemming)
+                for d, c in zip(done, chunks)]
+    try:
+        return " ".join(done)
+    except TypeError:
+        pass  # some words are not one plain term
+    pieces: list[Any] = []
+    for d in done:
+        if d.__class__ is str:
+            pieces.extend(d.split())
+        else:
+            pieces.extend(d)
+    if None in pieces:  # pragma: no cover
+        toks = [(t.text, t.pos) for t in analyzer(value, positions=True, mode="index")]
+    else:
+        toks, base = [], 0
+        for p in pieces:
+            if p.__class__ is str:
+                toks.append((p, base))
+                base += 1
+            else:
+                toks.extend((t, base + rel) for t, rel in p[0])
+                base += p[1]
+    return toks
 
 
 def _tantivy_doc(entry: "Entry", body: str, fp: str | None):
@@ -106,7 +202,7 @@ def _tantivy_doc(entry: "Entry", body: str, fp: str | None):
     for name in _TEXT_FIELDS:
         v = d.get(name)
         if v:
-            doc.add_pre_tokenized_text(name, _tokens(v, ix._TEXT if name in ("title", "body") else ix._NAMES))
+            _add_text(doc, name, v, ix._TEXT if name in ("title", "body") else ix._NAMES)
     if d.get("published"):
         doc.add_integer("pubday", int(d["published"][0].replace("-", "")))
     doc.add_integer("sortnum", _sortnum(d["sortdate"].decode("ascii")))
