@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -136,9 +138,9 @@ def engine_build(kind: str, work: Path, entries) -> dict:
 
     d = work / f"engine-{kind}"
     b = engines.backend(kind, d)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     b.rebuild(iter(entries))
-    return {"build_s": time.perf_counter() - t, "size": dir_size(d)}
+    return {"build_s": time.perf_counter() - t, "build_cpu": time.process_time() - c, "size": dir_size(d)}
 
 
 def product(kind: str, work: Path, jsonl: Path, queries, repeat: int, cold_runs: int) -> dict:
@@ -146,9 +148,12 @@ def product(kind: str, work: Path, jsonl: Path, queries, repeat: int, cold_runs:
     py = [sys.executable, "-m", "newsarchive"]
     subprocess.run(py + ["init", str(root), "--engine", kind], check=True, capture_output=True)
     t = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.run(py + ["--root", str(root), "import", str(jsonl), "--format", "json"],
                        capture_output=True, text=True)
     imp = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    imp_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if p.returncode not in (0, 1):
         raise SystemExit(f"import failed on {kind}: {p.stderr[-2000:]}")
     from newsarchive import api
@@ -159,7 +164,7 @@ def product(kind: str, work: Path, jsonl: Path, queries, repeat: int, cold_runs:
         t = time.perf_counter()
         subprocess.run(py + ["--root", str(root), "search", q, "--limit", "10"], check=True, capture_output=True)
         colds.append(time.perf_counter() - t)
-    return {"import_s": imp, "index_size": dir_size(root / "index"), "p50": p50, "p95": p95,
+    return {"import_s": imp, "import_cpu": imp_cpu, "index_size": dir_size(root / "index"), "p50": p50, "p95": p95,
             "cold_s": statistics.median(colds) if colds else float("nan")}
 
 
@@ -192,17 +197,19 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     try:
         r = raw_fts(work, entries, queries, args.repeat)
-        rows.append(("raw SQLite FTS5", r["build_s"], r["size"], None, None, r["p50"], r["p95"], None, r["note"]))
+        rows.append(("raw SQLite FTS5", f"{r['build_s']:.1f}", r["size"], None, None, r["p50"], r["p95"], None, r["note"]))
         print(rows[-1], file=sys.stderr, flush=True)
         r = raw_tantivy(work, entries, queries, args.repeat)
-        rows.append(("raw tantivy", r["build_s"], r["size"], None, None, r["p50"], r["p95"], None, r["note"]))
+        rows.append(("raw tantivy", f"{r['build_s']:.1f}", r["size"], None, None, r["p50"], r["p95"], None, r["note"]))
         print(rows[-1], file=sys.stderr, flush=True)
         for kind in kinds:
             e = engine_build(kind, work, entries)
-            p = {"import_s": None, "index_size": None, "p50": None, "p95": None, "cold_s": None}
+            p = {"import_s": None, "import_cpu": None, "index_size": None, "p50": None, "p95": None, "cold_s": None}
             if not args.no_import:
                 p = product(kind, work, jsonl, queries, args.repeat, args.cold_runs)
-            rows.append((f"newsarchive {kind}", e["build_s"], e["size"], p["import_s"], p["index_size"],
+            imp = None if p["import_s"] is None else f"{p['import_s']:.1f} (CPU {p['import_cpu']:.1f})"
+            rows.append((f"newsarchive {kind}", f"{e['build_s']:.1f} (CPU {e['build_cpu']:.1f})", e["size"], imp,
+                         p["index_size"],
                          p["p50"], p["p95"], p["cold_s"], "search with snippets + 5 facets"))
             print(rows[-1], file=sys.stderr, flush=True)
     finally:
@@ -213,11 +220,12 @@ def main(argv: list[str] | None = None) -> int:
         return "-" if v is None else fmt.format(v)
 
     print(f"\n{name}, {len(entries):,} articles, {len(queries)} queries\n")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores; wall times stretch with it, CPU times do not)\n")
     print("| engine | index build s | index size | full import s (CLI) | index size after import "
           "| warm query p50 ms | p95 ms | cold CLI search s | queries measured |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for label, build, size, imp, isize, p50, p95, cold, note in rows:
-        print(f"| {label} | {build:.1f} | {mb(size)} | {f(imp, '{:.1f}')} | {f(isize and isize / 2**20, '{:,.1f} MB')} "
+        print(f"| {label} | {build} | {mb(size)} | {f(imp, '{}')} | {f(isize and isize / 2**20, '{:,.1f} MB')} "
               f"| {f(p50, '{:.2f}')} | {f(p95, '{:.2f}')} | {f(cold, '{:.2f}')} | {note} |")
     return 0
 
