@@ -284,6 +284,10 @@ def test_the_queries_are_not_trivial(both):
 @pytest.mark.parametrize("kind", ENGINES)
 @pytest.mark.parametrize("q, expected", [
     ("izbora", {"sa05"}),                              # a word of a Serbian text, as typed
+    ("izbori", {"sa05"}),                              # Избори, transliterated
+    ("избори", {"sa05"}),                              # and still in its own script
+    ("moskva", {"sa05"}), ("Москва", {"sa05"}), ("srbiji", {"sa05"}),
+    ('"izbori u srbiji"', {"sa05"}),                   # a phrase over transliterated words
     ("sanctions", {"sa01", "sa03", "sa04", "sa16", "sa32"}),   # s03: "US sanctioned" -> sanction
     ("ussanctioned", {"sa01"}),                        # the hyphenated compound run together
     ('"us sanctioned"', {"sa01", "sa03", "sa16"}),       # s16: "US sanctions" stems the same
@@ -346,8 +350,14 @@ def test_same_pages(both, sort):
     assert ids(run(both["whoosh"], "", sort=sort)) == ids(run(both["tantivy"], "", sort=sort))
 
 
+def test_transliterated_match_is_highlighted_in_the_original_script(both):
+    for b in both.values():
+        hit = run(b, "moskva", snippets=True).hits[0]
+        assert "<b>Москва</b>" in hit.snippet
+
+
 def test_same_snippets(both):
-    for q in ["sanctions belgrade", "wild*", '"interest rates"', "belgrad~2"]:
+    for q in ["sanctions belgrade", "wild*", '"interest rates"', "belgrad~2", "moskva"]:
         snips = {k: [h.snippet for h in run(b, q, snippets=True, sort="published").hits]
                  for k, b in both.items()}
         assert snips["tantivy"] == snips["whoosh"]

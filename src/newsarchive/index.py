@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 #: bump whenever the schema or the analysis changes; old indexes then ask for a reindex
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: non-Latin words also indexed transliterated (anyascii)
 META_NAME = "index.json"
 FACETS = ("outlet", "year", "author", "tag", "kind")
 TITLE_BOOST = 2.5
@@ -232,6 +232,12 @@ class Analyzer:
                 if chars:
                     t.startchar, t.endchar = start_char + m.start(), start_char + m.end()
                 yield t
+                if joined and not text.isascii():
+                    # Избори, Москва: findable as izbori, moskva too, at the same position
+                    latin = translit(text)
+                    if latin and latin != text:
+                        t.text = latin
+                        yield t
                 if joined and "'" in text:
                     # o'brien, int'l: the parts are findable too, at the same position
                     for part in text.split("'"):
@@ -258,11 +264,30 @@ class Analyzer:
                     t.startchar = start_char + m.start() + pstart
                     t.endchar = start_char + m.start() + pend
                 yield t
+                if joined and not text.isascii():
+                    latin = translit(text)
+                    if latin and latin != text:
+                        t.text = latin
+                        yield t
                 pos += 1
 
 
 _TEXT = Analyzer(stemming=True)
 _NAMES = Analyzer(stemming=False)
+_translit_cache: dict[str, str] = {}
+
+
+def translit(term: str) -> str:
+    """A folded non-Latin term in Latin letters (anyascii): "избори" -> "izbori", "" when none."""
+    got = _translit_cache.get(term)
+    if got is None:
+        from anyascii import anyascii
+
+        got = "".join(c for c in anyascii(term).lower() if c.isalnum() or c == "'")
+        if len(_translit_cache) > 100_000:
+            _translit_cache.clear()
+        _translit_cache[term] = got
+    return got
 
 
 def analyze(text: str, *, stemming: bool = True, query: bool = True) -> list[str]:
@@ -897,6 +922,8 @@ class _Highlight:
         plain = _TEXT.term(atom, False)
         if plain in self.terms:
             return plain
+        if not plain.isascii() and translit(plain) in self.terms:
+            return translit(plain)
         for p in self.prefixes:
             if plain.startswith(p):
                 return p

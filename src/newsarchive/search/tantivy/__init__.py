@@ -36,7 +36,7 @@ from .. import order
 if TYPE_CHECKING:  # pragma: no cover
     from ...model import Entry
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1000 + ix.SCHEMA_VERSION  # tantivy layout 1; the analysis version comes from index.py
 META_NAME = "tantivy.json"
 LOCK_NAME = "tantivy.lock"
 REPAIR = ix.REPAIR
