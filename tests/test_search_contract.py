@@ -154,6 +154,11 @@ CORPUS = [
      "Copper prices hit a record as mines struggled to keep up with demand."),
     (E("sa26", "SAMPLE: Wire story on copper", outlet="Reuters", tags=["metals"], kind="news agency"),
      "Copper prices hit a record as mines struggled to keep up with demand."),
+    # IDs longer than 8 characters that share their first 8: ties still ordered by the whole ID
+    (E("tiebreakzz2", "SAMPLE: Zinc note", outlet="Reuters", published="2024-04-05", kind="news agency"),
+     "Zinc stocks fell in London."),
+    (E("tiebreakzz1", "SAMPLE: Zinc note", outlet="Reuters", published="2024-04-05", kind="news agency"),
+     "Zinc stocks fell in London."),
     (E("sa27", "SAMPLE: Museum reopens", outlet="Der Standard", published="2023-04-01",
        language="de", tags=["culture"], url="https://www.derstandard.at/story/museum-27", kind="newspaper"),
      "Das Museum öffnet wieder nach der Renovierung; the museum reopened after renovation."),
@@ -311,6 +316,12 @@ def test_relevance_ties_break_by_newest_then_id(both, kind):
     got = ids(run(both[kind], "copper"))
     assert got == ["sa24", "sa25", "sa23", "sa26"]  # s24/s25 same day: by ID; undated last
     assert len({h.score for h in run(both[kind], "copper").hits}) == 1
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_ties_between_long_ids_sharing_a_prefix(both, kind):
+    assert ids(run(both[kind], "zinc")) == ["tiebreakzz1", "tiebreakzz2"]
+    assert ids(run(both[kind], "zinc", sort="-published")) == ["tiebreakzz1", "tiebreakzz2"]
 
 
 @pytest.mark.parametrize("kind", ENGINES)

@@ -762,7 +762,15 @@ class TantivyBackend:
                 dates = dict(zip(keys, s.fast_field_values("sortnum", addrs))) if addrs else {}
                 idkeys = dict(zip(keys, s.fast_field_values("idkey", addrs))) if addrs else {}
                 date_of = lambda k: dates.get(k) or None  # noqa: E731  (0 = undated)
-                id_of = lambda k: idkeys.get(k, 0)  # noqa: E731
+                # IDs compare by their first 8 bytes (a fast field); the rare IDs that share
+                # them (longer than 8 characters) compare by the whole stored ID
+                seen: dict[int, int] = {}
+                for v in idkeys.values():
+                    seen[v] = seen.get(v, 0) + 1
+
+                def id_of(k):
+                    v = idkeys.get(k, 0)
+                    return (v, self._stored(s, by_key[k])["id"] if seen.get(v, 0) > 1 else "")
                 if sort == "relevance":
                     page = order.relevance_page(scored, offset, limit, date_of=date_of, id_of=id_of)
                 else:
