@@ -333,6 +333,20 @@ def _all_hits(searcher, query) -> list[tuple[float, Any]]:
     return searcher.search(query, n, count=False).hits
 
 
+def _top_hits(searcher, query, want: int) -> tuple[list[tuple[float, Any]], int]:
+    """The best ``want`` hits and every hit scoring the same as the last of them (so ties can
+    be ordered), with the total number of matches."""
+    if want <= 0:
+        return [], searcher.search(query, 1).count
+    n = want + 1
+    while True:
+        r = searcher.search(query, n)
+        hits = r.hits
+        if len(hits) < n or hits[-1][0] < hits[want - 1][0]:
+            return hits, r.count
+        n *= 4
+
+
 # --------------------------------------------------------------------------- query translation
 
 
@@ -749,14 +763,19 @@ class TantivyBackend:
                 schema = index.schema
                 tq = to_tantivy(tree, schema, s)
                 older = self._older(s, tree, older_versions) if all_versions else {}
-                hits = _all_hits(s, tq)
+                if sort == "relevance" and not older:
+                    hits, total = _top_hits(s, tq, offset + limit)
+                else:
+                    hits = _all_hits(s, tq)
+                    total = None
                 by_key = {(a.segment_ord, a.doc): a for _sc, a in hits}
                 scored = [(sc, (a.segment_ord, a.doc)) for sc, a in hits]
                 for k, (sc, _v, _t, a) in older.items():
                     if k not in by_key:
                         by_key[k] = a
                         scored.append((sc, k))
-                total = len(scored)
+                if total is None:
+                    total = len(scored)
                 keys = [k for _sc, k in scored]
                 addrs = [by_key[k] for k in keys]
                 dates = dict(zip(keys, s.fast_field_values("sortnum", addrs))) if addrs else {}
