@@ -65,7 +65,7 @@ def corpus(args) -> tuple[str, Path]:
         with open(path, "w", encoding="utf-8") as fh:
             for doc in reuters.convert(args.reuters or reuters.DEFAULT_SRC):
                 fh.write(json.dumps(doc, ensure_ascii=False) + "\n")
-    return "Reuters-21578", path
+    return ("Reuters-21578" if path.name == "reuters.jsonl" else path.stem), path
 
 
 def lat(fn, queries, repeat: int) -> tuple[float, float]:
