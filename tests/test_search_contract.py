@@ -556,3 +556,22 @@ def test_tantivy_gets_exactly_the_terms_and_positions_whoosh_indexes(words, seps
         if isinstance(got, str):
             got = list(zip(got.split(), range(10**6)))
         assert got == want
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_cli_damaged_index_is_one_clear_line_and_reindex_repairs(tmp_path, kind):
+    from typer.testing import CliRunner
+
+    from newsarchive.cli import app
+
+    root = _collection(tmp_path, kind)
+    meta = root / "index" / ("tantivy.json" if kind == "tantivy" else "index.json")
+    meta.write_text("{garbage", "utf-8")
+    runner = CliRunner()
+    r = runner.invoke(app, ["--root", str(root), "search", "prices"])
+    assert r.exit_code == 1
+    assert "reindex" in r.output and "Traceback" not in r.output
+    r = runner.invoke(app, ["--root", str(root), "reindex"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["--root", str(root), "search", "prices", "--format", "json"])
+    assert r.exit_code == 0 and '"total": 2' in r.output
