@@ -953,9 +953,11 @@ def make_snippet(text: str, hl: _Highlight, words: int = SNIPPET_WORDS,
     text = text[:max_chars]
     spans: list[tuple[int, int]] = []
     hits: list[tuple[int, str]] = []  # (word index, key)
+    seen: dict[str, str | None] = {}  # words repeat: look each up once
     key = hl.key
     for m in _ATOM_RE.finditer(text):
-        k = key(m.group()) if hl else None
+        w = m.group()
+        k = seen[w] if w in seen else seen.setdefault(w, key(w) if hl else None)
         if k is not None:
             hits.append((len(spans), k))
         spans.append((m.start(), m.end()))

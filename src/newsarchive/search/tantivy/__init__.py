@@ -301,7 +301,8 @@ def _open(gen: Path):
 # --------------------------------------------------------------------------- reading cache
 
 _cache_lock = threading.RLock()
-_indexes: dict[str, tuple[str, Any]] = {}
+#: index folder -> [generation, tantivy Index, signature of its meta.json, searcher]
+_indexes: dict[str, list[Any]] = {}
 
 
 def _forget(index_dir: Path) -> None:
@@ -315,12 +316,16 @@ def _searcher(index_dir: Path):
     gen = _check_meta(index_dir, _read_meta(index_dir))
     cached = _indexes.get(key)
     if cached is None or cached[0] != gen.name:
-        cached = (gen.name, _open(gen))
+        cached = [gen.name, _open(gen), None, None]
         _indexes[key] = cached
     index = cached[1]
     try:
-        index.reload()
-        return index, index.searcher()
+        st = os.stat(gen / "meta.json")  # tantivy rewrites it at every commit
+        sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if sig != cached[2] or cached[3] is None:
+            index.reload()
+            cached[2], cached[3] = sig, index.searcher()
+        return index, cached[3]
     except (ValueError, OSError) as exc:
         _indexes.pop(key, None)
         raise SearchIndexError(f"cannot read the search index at {gen} ({exc}); {REPAIR}") from None
