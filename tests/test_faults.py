@@ -139,7 +139,7 @@ def test_full_disk_during_add(root, texts, monkeypatch, n):
     assert st.Store(root).ids() == [] and leftovers(root) == [] and damage(root) == []
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6])
 def test_full_disk_during_new_version(root, texts, monkeypatch, n):
     first = api.add(root, data=texts[0].read_bytes(), source="one.txt", fields={"url": URL}).entry
     before = (root / "archive" / first.id / "entry.json").read_bytes()
@@ -153,7 +153,7 @@ def test_full_disk_during_new_version(root, texts, monkeypatch, n):
     assert out.status == "new-version" and damage(root) == []
 
 
-@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
 def test_full_disk_during_edit_leaves_history_whole(root, texts, monkeypatch, n):
     entry = api.add(root, data=texts[0].read_bytes(), source="one.txt", fields={}).entry
     history = (root / "archive" / entry.id / "history.jsonl").read_bytes()
@@ -281,3 +281,27 @@ def test_old_temp_file_in_entry_folder_is_swept_by_the_next_change(root, texts):
     assert [p.kind for p in api.verify(root)[1]] == ["extra"]
     api.edit(root, entry.id, set_fields={"section": "World"})
     assert not stale.exists() and api.verify(root)[1] == []
+
+
+def test_full_disk_after_the_commit_point_is_finished_by_the_next_writer(root, texts, monkeypatch):
+    """A bulk import rewrites history and manifest in place after the commit point; if the disk
+    fills up there, the change is reported as committed and the next writer completes it."""
+    entry = api.add(root, data=texts[0].read_bytes(), source="one.txt", fields={}).entry
+    store = st.Store(root)
+    real = st._rewrite_in_place
+
+    def full(path, data, *, durable):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(st, "_rewrite_in_place", full)
+    with store.lock(), pytest.raises(StoreError, match="committed but could not be finished"):
+        store.update(entry.evolve(section="World"), history=[{"action": "set", "field": "section"}], durable=False)
+    with pytest.raises(StoreError, match=r"cannot finish a change to entry .* \(No space left on device\)"):
+        with store.lock():
+            pass
+    monkeypatch.setattr(st, "_rewrite_in_place", real)
+    with store.lock():
+        pass
+    assert store.read(entry.id).section == "World"
+    assert [e["action"] for e in store.read_history(entry.id)] == ["created", "set"]
+    assert leftovers(root) == [] and damage(root) == []

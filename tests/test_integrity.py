@@ -210,3 +210,15 @@ def test_a_change_never_builds_on_damaged_files(root, name):
     with pytest.raises(StoreError, match="damaged"):
         api.add(root, data=PAGE + b"More text.\n", source="page2.txt", fields={"url": "https://integrity.example/b"})
     assert fixity.check_entry(st.Store(root), entry.id)[1]  # still reported
+
+
+def test_a_change_being_staged_is_not_reported_as_damage(root):
+    """Readers take no lock: files a writer is staging right now are not the entry's yet."""
+    entry = api.add(root, data=PAGE, source="page.txt", fields={}).entry
+    folder = root / "archive" / entry.id
+    (root / "archive" / f".tmp-{entry.id}-0a1b2c3d.json").write_text("{}")
+    (folder / ".v2-0a1b2c3d").mkdir()
+    (folder / ".v2-0a1b2c3d" / "original.txt").write_text("staged")
+    assert kinds(root, entry.id) == []
+    (root / "archive" / f".tmp-{entry.id}-0a1b2c3d.json").unlink()  # a leftover, not a change in progress
+    assert kinds(root, entry.id) == [("extra", "original.txt")]

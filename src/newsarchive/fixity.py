@@ -82,6 +82,32 @@ def _files(folder: Path) -> list[str]:
     return sorted(out)
 
 
+def _wait_for_commit(store: st.Store, entry_id: str, *, timeout: float = 2.0) -> set[str]:
+    """A writer may be applying a change to this entry right now (its ``.commit-*`` journal
+    exists): wait for it briefly rather than report a half-applied state as damage. Returns the
+    tokens of changes still being staged (their files are not the entry's yet)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            names = [n for n in os.listdir(store.archive)
+                     if n.endswith(".json") and n.startswith((st.COMMIT_PREFIX + entry_id + "-", f".tmp-{entry_id}-"))]
+        except OSError:
+            return set()
+        if not any(n.startswith(st.COMMIT_PREFIX) for n in names) or time.monotonic() >= deadline:
+            return {n[:-5].rsplit("-", 1)[-1] for n in names if n.startswith(".tmp-")}
+        time.sleep(0.02)
+
+
+def _staged_by(rel: str, tokens: set[str]) -> bool:
+    """Whether a file is one a change in progress staged (``.v2-<token>/...``, ``.entry.json.<token>.tmp``)."""
+    if not tokens or not rel.startswith("."):
+        return False
+    top = rel.split("/", 1)[0]
+    return any(top.endswith("-" + t) or top.endswith(f".{t}.tmp") for t in tokens)
+
+
 def check_history(path: Path) -> list[str]:
     """Problems with a history file: unreadable lines, a broken hash chain, a torn last line."""
     data = path.read_bytes()
@@ -130,7 +156,8 @@ def check_entry(store: st.Store, entry_id: str) -> tuple[Entry | None, list[Prob
 
     if not folder.is_dir():
         return None, [Problem("missing", entry_id, str(folder), f"no entry {entry_id!r}")]
-    present = _files(folder)
+    in_flight = _wait_for_commit(store, entry_id)
+    present = [rel for rel in _files(folder) if not _staged_by(rel, in_flight)]
     recorded: dict[str, str] | None = None
     manifest_path = folder / st.MANIFEST_FILE
     if st.MANIFEST_FILE in present:

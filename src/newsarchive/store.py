@@ -15,12 +15,15 @@ Layout of a collection::
       index/                    derived; ``newsarchive reindex`` rebuilds it
 
 Every change is one commit. A new entry is written into ``archive/.tmp-*`` and renamed into
-place. A change to an existing entry (new version, edit) is staged in ``archive/.tmp-*``: the new
-snapshot files and the complete new ``entry.json``, ``history.jsonl`` and manifest; renaming
-that folder to ``archive/.commit-<id>-*`` is the commit point; its files are then moved into
-the entry folder (manifest last) and the folder removed. Whoever takes the lock next finishes
-a ``.commit-*`` folder (roll forward) and deletes ``.tmp-*`` ones (roll back). Removal renames
-the folder to ``.trash-*`` first. So a crash leaves either the old or the new state of an entry.
+place. A change to an existing entry (new version, edit) first writes a journal
+``archive/.tmp-<id>-<token>.json`` holding the complete new ``entry.json``, ``history.jsonl``
+and manifest and naming the new files, which are then written into the entry folder under
+temporary names (``<id>/.v2-<token>/``). Renaming the journal to ``.commit-<id>-<token>.json``
+is the commit point; the change is then applied (temporary names renamed, history, entry.json
+by atomic replace, manifest last) and the journal removed. Whoever takes the lock next
+re-applies a ``.commit-*`` journal (roll forward) and discards a ``.tmp-*`` one with the files
+it names (roll back). Removal renames the folder to ``.trash-*`` first. So a crash leaves
+either the old or the new state of an entry.
 
 ``history.jsonl`` is hash-chained: every line carries ``prev``, the SHA-256 of the line before
 it (of the empty string for the first), so a changed, removed or reordered line is detected.
@@ -261,13 +264,28 @@ class Store:
         with os.scandir(self.archive) as it:
             found = sorted((d.name, d.path, d.is_dir(follow_symlinks=False)) for d in it if d.name.startswith("."))
         for name, path, is_dir in found:
-            if name.startswith(COMMIT_PREFIX) and is_dir:
-                entry_id = name[len(COMMIT_PREFIX):].rsplit("-", 1)[0]
-                if _ID_LIKE.match(entry_id) and (self.archive / entry_id / ENTRY_FILE).is_file():
-                    self._apply(Path(path), entry_id, durable=True)
+            if name.startswith((COMMIT_PREFIX, ".tmp-")) and name.endswith(".json") and not is_dir:
+                try:
+                    journal = json.loads(Path(path).read_bytes())
+                    entry_id = journal["id"]
+                    ok = bool(_ID_LIKE.match(entry_id)) and (self.archive / entry_id / ENTRY_FILE).is_file()
+                except (OSError, ValueError, KeyError, TypeError):
+                    journal, ok = None, False
+                if name.startswith(COMMIT_PREFIX) and ok:
+                    try:
+                        self._apply(Path(path), journal, durable=True)
+                    except OSError as exc:
+                        raise StoreError(f"cannot finish a change to entry {entry_id} that an interrupted command "
+                                         f"committed ({exc.strerror or exc}); fix that and run any command "
+                                         "that writes again") from None
                     log.warning("finished a change to entry %s that an interrupted command had committed", entry_id)
                 else:
-                    shutil.rmtree(path, ignore_errors=True)
+                    if journal is not None and ok:
+                        self._discard(Path(path), journal)
+                    else:
+                        with contextlib.suppress(OSError):
+                            os.unlink(path)
+                    log.warning("rolled back a change that an interrupted command had not committed (%s)", name)
             elif name.startswith(".tmp-") and is_dir:
                 shutil.rmtree(path, ignore_errors=True)
                 log.warning("rolled back a change that an interrupted command had not committed (%s)", name)
@@ -494,35 +512,55 @@ class Store:
                     raise StoreError(f"{folder / f.path} already exists; snapshots are never overwritten")
                 # files an older version left when it was interrupted before its metadata: they
                 # were never part of the entry, so they are replaced by this commit
-                log.warning("%s: replacing %s/, left unreferenced by an interrupted write", folder, top)
-                shutil.rmtree(folder / top, ignore_errors=True)
+                log.warning("%s: replacing %s, left unreferenced by an interrupted write", folder, top)
+                if (folder / top).is_dir() and not (folder / top).is_symlink():
+                    shutil.rmtree(folder / top, ignore_errors=True)
+                else:
+                    (folder / top).unlink()
         history_data = history_bytes(self._history_base(folder), history)
         meta = entry_bytes(entry)
-        stage = self.archive / f".tmp-{entry.id}-{secrets.token_hex(4)}"
-        try:
-            stage.mkdir()
-            hashes = {}
-            for f in files:
-                self._write_new(stage, f, durable=durable)
-                hashes[f.path] = sha256_bytes(f.data)
+        hashes = {f.path: sha256_bytes(f.data) for f in files}
+        manifest = None
+        if old_manifest is not None:  # an entry sealed before: its manifest follows every change
+            keep = {rel: h for rel, h in old_manifest.items()
+                    if rel not in (ENTRY_FILE, HISTORY_FILE) and (rel in referenced or rel not in hashes)}
+            keep.update(hashes)
+            keep[ENTRY_FILE] = sha256_bytes(meta)
             if history_data:
-                write_file(stage / HISTORY_FILE, history_data, durable=durable)
-            write_file(stage / ENTRY_FILE, meta, durable=durable)
-            if old_manifest is not None:  # an entry sealed before: its manifest follows every change
-                keep = {rel: h for rel, h in old_manifest.items()
-                        if rel not in (ENTRY_FILE, HISTORY_FILE) and (rel in referenced or rel not in hashes)}
-                keep.update(hashes)
-                keep[ENTRY_FILE] = sha256_bytes(meta)
-                if history_data:
-                    keep[HISTORY_FILE] = sha256_bytes(history_data)
-                write_file(stage / MANIFEST_FILE, manifest_bytes(keep), durable=durable)
+                keep[HISTORY_FILE] = sha256_bytes(history_data)
+            manifest = manifest_bytes(keep)
+        token = secrets.token_hex(4)
+        tops = sorted({f.path.split("/", 1)[0] for f in files})
+        staged = {top: f".{top}-{token}" for top in tops}  # new files wait in the entry folder
+        journal = {"id": entry.id, "staged": staged, "entry": _b64(meta),
+                   "history": _b64(history_data) if history_data else None,
+                   "manifest": _b64(manifest) if manifest is not None else None}
+        # the new metadata files wait beside their targets too, so that applying the change
+        # needs no new space; a bulk import (not durable) rewrites history and manifest in place
+        # instead, as a rename over an existing file makes ext4 flush it at once
+        replaced = {ENTRY_FILE: meta}
+        if durable:
+            if history_data:
+                replaced[HISTORY_FILE] = history_data
+            if manifest is not None:
+                replaced[MANIFEST_FILE] = manifest
+        journal["replace"] = {name: f".{name}.{token}.tmp" for name in replaced}
+        pending = self.archive / f".tmp-{entry.id}-{token}.json"
+        committed = self.archive / f"{COMMIT_PREFIX}{entry.id}-{token}.json"
+        try:
+            write_file(pending, json.dumps(journal).encode("utf-8"), durable=durable)
+            for f in files:
+                top, _, rest = f.path.partition("/")
+                self._write_new(folder, NewFile(f"{staged[top]}/{rest}" if rest else staged[top], f.data),
+                                durable=durable)
+            for name, data in replaced.items():
+                write_file(folder / journal["replace"][name], data, durable=durable)
             if durable:
-                _fsync_dir(stage)
+                _fsync_dir(folder)
             crash_point("commit-staged")
-            committed = self.archive / f"{COMMIT_PREFIX}{entry.id}-{secrets.token_hex(4)}"
-            os.rename(stage, committed)
+            os.rename(pending, committed)  # the commit point
         except BaseException as exc:
-            shutil.rmtree(stage, ignore_errors=True)
+            self._discard(pending, journal)
             if isinstance(exc, OSError):
                 raise StoreError(f"cannot write entry {entry.id}: {exc.strerror or exc}; nothing was changed") from None
             raise
@@ -530,37 +568,62 @@ class Store:
             _fsync_dir(self.archive)
         crash_point("commit-renamed")
         try:
-            self._apply(committed, entry.id, durable=durable)
+            self._apply(committed, journal, durable=durable)
         except OSError as exc:
+            untouched = (all((folder / name).exists() for name in staged.values())
+                         and (folder / ENTRY_FILE).read_bytes() == current)
+            if untouched:  # the first step failed: take the commit back
+                with contextlib.suppress(OSError):
+                    os.rename(committed, pending)
+                    self._discard(pending, journal)
+                    raise StoreError(f"cannot write entry {entry.id}: {exc.strerror or exc}; nothing was changed") from None
             raise StoreError(f"entry {entry.id}: the change is committed but could not be finished "
-                             f"({exc.strerror or exc}); the next command finishes it") from None
+                             f"({exc.strerror or exc}); the next command that writes finishes it") from None
 
-    def _apply(self, committed: Path, entry_id: str, *, durable: bool) -> None:
-        """Move a committed change's files into the entry folder; idempotent (a re-run after an
-        interruption moves what is left). The manifest goes last."""
-        folder = self.entry_dir(entry_id)
-        top = {ENTRY_FILE, HISTORY_FILE, MANIFEST_FILE}
-        moved_dirs = set()
-        for path in sorted(p for p in committed.rglob("*") if p.is_file()):
-            rel = path.relative_to(committed).as_posix()
-            if rel in top:
-                continue
-            target = folder / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
-            moved_dirs.add(target.parent)
-            crash_point("commit-applying")
-        for name in (HISTORY_FILE, ENTRY_FILE, MANIFEST_FILE):
-            if (committed / name).exists():
-                os.replace(committed / name, folder / name)
+    def _discard(self, pending: Path, journal: dict) -> None:
+        """Roll back a change that was not committed: its staged files and its journal."""
+        folder = self.entry_dir(journal["id"])
+        for name in [*journal.get("staged", {}).values(), *journal.get("replace", {}).values()]:
+            path = folder / name
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        with contextlib.suppress(OSError):
+            pending.unlink()
+
+    def _apply(self, committed: Path, journal: dict, *, durable: bool) -> None:
+        """Apply a committed change to its entry folder; idempotent (a re-run after an
+        interruption does what is left): staged files renamed into place, then ``history.jsonl``,
+        ``entry.json`` (atomic replace) and the manifest; then the journal is removed."""
+        folder = self.entry_dir(journal["id"])
+        for top, name in sorted(journal.get("staged", {}).items()):
+            check_relative_path(top)
+            if (folder / name).exists() and not (folder / top).exists():
+                os.rename(folder / name, folder / top)
                 crash_point("commit-applying")
+        replace = journal.get("replace", {})
+        for name, key in ((ENTRY_FILE, "entry"), (HISTORY_FILE, "history"), (MANIFEST_FILE, "manifest")):
+            if journal.get(key) is None:
+                continue
+            temp = folder / replace[name] if name in replace else None
+            if temp is not None and temp.exists():
+                os.replace(temp, folder / name)
+            elif name == ENTRY_FILE:
+                data = _unb64(journal[key])
+                if not (folder / name).exists() or (folder / name).read_bytes() != data:
+                    atomic_write(folder / name, data, durable=durable)
+            else:  # rewritten in place; recovery repeats this step until it is complete
+                _rewrite_in_place(folder / name, _unb64(journal[key]), durable=durable)
+            crash_point("commit-applying")
         if durable:
-            for d in moved_dirs | {folder}:
-                _fsync_dir(d)
-        shutil.rmtree(committed, ignore_errors=True)
+            _fsync_dir(folder)
         for stale in folder.glob(".*.tmp"):  # an older version's interrupted entry.json write
             with contextlib.suppress(OSError):
                 stale.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            committed.unlink()
         if durable:
             _fsync_dir(self.archive)
 
@@ -591,6 +654,43 @@ class Store:
         _fsync_dir(self.archive)
         crash_point("remove-renamed")
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    import base64
+
+    return base64.b64decode(text)
+
+
+def _rewrite_in_place(path: Path, data: bytes, *, durable: bool) -> None:
+    """Make ``path`` hold ``data``, writing only from the first byte that differs (an appended
+    history line costs one small write). Not atomic: used only while a committed change is
+    applied, which recovery repeats until it is complete."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        with os.fdopen(fd, "r+b", closefd=False) as fh:
+            old = fh.read()
+            same = 0
+            limit = min(len(old), len(data))
+            if old[:limit] == data[:limit]:
+                same = limit
+            else:
+                while same < limit and old[same] == data[same]:
+                    same += 1
+            fh.seek(same)
+            fh.write(data[same:])
+            fh.truncate(len(data))
+            fh.flush()
+            if durable:
+                os.fsync(fh.fileno())
+    finally:
+        os.close(fd)
 
 
 def sync_all() -> None:
