@@ -126,3 +126,68 @@ def test_fetch_deadline_covers_trickled_headers_and_body(trickle, mode):
     assert not worker.is_alive(), "the fetch went on past its deadline"
     assert len(result) == 1 and isinstance(result[0], FetchError), result
     assert "took longer than 0.5 s (the deadline for the whole fetch)" in str(result[0])
+
+
+# --------------------------------------------------------------------------- sizes checked before reading
+
+def _sparse(path, size):
+    """A sample file of ``size`` bytes that takes no disk space (a hole)."""
+    with open(path, "wb") as fh:
+        fh.truncate(size)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "csv", "folder"])
+def test_oversized_snapshot_files_fail_unread(root, tmp_path, kind):
+    import json
+    import tracemalloc
+
+    from newsarchive import api
+    from newsarchive.model import MAX_SNAPSHOT_BYTES
+
+    src = tmp_path / "in"
+    src.mkdir()
+    _sparse(src / "huge.html", MAX_SNAPSHOT_BYTES + 1)
+    (src / "small.txt").write_text("Sample title\n\nA small sample body.\n")
+    if kind == "jsonl":
+        source = tmp_path / "in.jsonl"
+        source.write_text(json.dumps({"title": "huge", "snapshot": "in/huge.html"}) + "\n"
+                          + json.dumps({"title": "small", "snapshot": "in/small.txt"}) + "\n")
+    elif kind == "csv":
+        source = tmp_path / "in.csv"
+        source.write_text("title,snapshot\nhuge,in/huge.html\nsmall,in/small.txt\n")
+    else:
+        source = src
+    tracemalloc.start()
+    try:
+        outcomes = list(api.import_file(root, source))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    statuses = sorted(o.status for o in outcomes)
+    assert statuses == ["created", "failed"], outcomes
+    bad = next(o for o in outcomes if o.status == "failed")
+    assert f"is {MAX_SNAPSHOT_BYTES + 1} bytes; the snapshot limit is {MAX_SNAPSHOT_BYTES}" in bad.message
+    assert "huge.html" in bad.message
+    assert peak < 16 * 1024 * 1024  # the 64 MiB file was never read into memory
+
+
+def test_add_and_extract_refuse_an_oversized_file_unread(cli, tmp_path):
+    from newsarchive.model import MAX_SNAPSHOT_BYTES
+
+    huge = _sparse(tmp_path / "huge.html", MAX_SNAPSHOT_BYTES + 1)
+    for args in (("add", huge), ("extract", huge)):
+        r = cli(*args)
+        assert r.exit_code == 2 and f"the snapshot limit is {MAX_SNAPSHOT_BYTES}" in r.output, r.output
+
+
+def test_a_fifo_is_refused_unread(root, tmp_path):
+    import os
+
+    from newsarchive.errors import UsageError
+    from newsarchive.sources import read_snapshot_file
+
+    fifo = tmp_path / "pipe.html"
+    os.mkfifo(fifo)
+    with pytest.raises(UsageError, match="not a regular file"):
+        read_snapshot_file(fifo)  # would block forever if it were opened for a plain read

@@ -22,7 +22,7 @@ from .errors import (AmbiguousID, EntryChanged, EntryNotFound, ExtractError, Imp
                      StoreError, UsageError)
 from .model import MAX_SNAPSHOT_BYTES, Entry, PartialDate, Snapshot, now_utc
 from .normalize import SETTABLE, citekey_base, normalise_fields, unique_citekey
-from .sources import Record
+from .sources import Record, read_snapshot_file  # noqa: F401  (read_snapshot_file: part of the api)
 from .urls import choose_cited_url, cited_url, url_key
 from .fixity import Problem, check_entry, metadata_ok  # noqa: F401  (Problem is part of the api)
 
@@ -793,10 +793,9 @@ def _read_inside(folder: Path, relpath: str) -> bytes:
     target = (base / relpath).resolve()
     if base not in target.parents:
         raise ImportFormatError(f"{relpath}: path leaves {folder}")
-    try:
-        return target.read_bytes()
-    except FileNotFoundError:
-        raise ImportFormatError(f"missing file {target}") from None
+    if not target.exists():
+        raise ImportFormatError(f"missing file {target}")
+    return read_snapshot_file(target, name=relpath)
 
 
 def _text_body(ext, given_title: str | None) -> str:

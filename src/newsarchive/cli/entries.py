@@ -111,9 +111,7 @@ def add(
         path = Path(source)
         if not path.is_file():
             raise fail(f"no such file: {source}", 2)
-        if path.stat().st_size > api.MAX_SNAPSHOT_BYTES:
-            raise fail(f"{source} is {path.stat().st_size} bytes; the snapshot limit is {api.MAX_SNAPSHOT_BYTES}", 2)
-        data, name = path.read_bytes(), str(path)
+        data, name = api.read_snapshot_file(path, name=source, limit=api.MAX_SNAPSHOT_BYTES), str(path)
     outcome = api.add(root, data=data, source=name, fields=fields, media_type=media_type, dayfirst=dayfirst,
                       new_entry=new_entry, dry_run=dry_run, lock_timeout=lock_timeout, warc=warc, http=http,
                       captured_at=captured)
@@ -255,7 +253,7 @@ def extract(
 
     if not file.is_file():
         raise fail(f"no such file: {file}", 2)
-    result = api.extract_preview(file.read_bytes(), name=str(file), url=url, media_type=media_type)
+    result = api.extract_preview(api.read_snapshot_file(file), name=str(file), url=url, media_type=media_type)
     if fmt is Format.table:
         pairs = [(k, f"{v}   ({result['provenance'].get(k, '')})") for k, v in result["fields"].items()]
         key_values(pairs)
