@@ -191,3 +191,91 @@ def test_a_fifo_is_refused_unread(root, tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(UsageError, match="not a regular file"):
         read_snapshot_file(fifo)  # would block forever if it were opened for a plain read
+
+
+# --------------------------------------------------------------------------- bounded extraction
+
+def _hostile_pages():
+    from newsarchive.extract.html import MAX_CHILDREN, MAX_ELEMENTS
+
+    head = b"<html><head><title>Sample hostile page</title></head><body><article><p>Sample text.</p>"
+    tail = b"</article></body></html>"
+    return {
+        # one table row wider than the limit (the tester's page had 100,000 cells)
+        "row": (head + b"<table><tr>" + b"<td>x</td>" * (MAX_CHILDREN + 1) + b"</tr></table>" + tail,
+                f"more than {MAX_CHILDREN} cells in one table row"),
+        # more elements than the limit, each container within its own child limit
+        "elements": (head + (b"<div>" + b"<span>y</span>" * 1000 + b"</div>") * (MAX_ELEMENTS // 1000 + 1) + tail,
+                     f"more than {MAX_ELEMENTS} elements"),
+        # so many tags that the page is refused before lxml builds a tree of it
+        "tags": (head + b"<b>z</b>" * (3 * MAX_ELEMENTS + 1) + tail, f"more than {3 * MAX_ELEMENTS} tags"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["row", "elements", "tags"])
+def test_a_page_over_the_extraction_limits_is_archived_unextracted(cli, root, tmp_path, kind):
+    import hashlib
+
+    from newsarchive import api
+    from newsarchive.extract import extract
+
+    page, reason = _hostile_pages()[kind]
+    x = extract(page, media_type="text/html")
+    assert x.text == "" and dict(x.fields) == {} and reason in x.note
+    f = tmp_path / "hostile.html"
+    f.write_bytes(page)
+    r = cli("add", f, "--title", "Sample hostile page")
+    assert r.exit_code == 0, r.output
+    assert f"note: text not extracted: the page has {reason}" in r.output
+    (entry,) = api.list_entries(root)
+    snap = entry.snapshot
+    assert snap.sha256 == hashlib.sha256(page).hexdigest() and snap.size == len(page)
+    assert snap.text_path is None  # no extracted text
+    stored = (root / "archive" / entry.id / snap.path).read_bytes()
+    assert stored == page  # the bytes are intact
+    r = cli("extract", f)
+    assert r.exit_code == 0 and reason in r.output
+
+
+def test_a_normal_page_is_within_the_limits():
+    from newsarchive.extract import extract
+
+    page = (b"<html><head><title>Sample story</title></head><body><article>"
+            + b"<p>A sample paragraph of the story, long enough to count as text.</p>" * 200
+            + b"<table>" + b"<tr>" + b"<td>cell</td>" * 20 + b"</tr>" * 50 + b"</table></article></body></html>")
+    x = extract(page, media_type="text/html")
+    assert x.note is None and "sample paragraph" in x.text
+
+
+def test_extraction_runs_before_the_collection_lock(root, tmp_path, monkeypatch):
+    import fcntl
+    import os
+
+    import newsarchive.extract as extract_mod
+    from newsarchive import api
+
+    real = extract_mod.extract
+    held: list[bool] = []
+
+    def spy(data, **kw):
+        fd = os.open(root / "archive" / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while a writer holds the lock
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            held.append(False)
+        except BlockingIOError:
+            held.append(True)
+        finally:
+            os.close(fd)
+        return real(data, **kw)
+
+    monkeypatch.setattr(extract_mod, "extract", spy)
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for n in range(3):
+        (pages / f"p{n}.html").write_text(f"<html><head><title>Sample page {n}</title></head>"
+                                          f"<body><p>Sample body number {n}.</p></body></html>")
+    outcomes = list(api.import_file(root, pages))
+    assert [o.status for o in outcomes] == ["created"] * 3
+    api.add(root, data=b"Sample title\n\nSample text of an added file.\n", source="s.txt", fields={})
+    assert held == [False] * 4

@@ -536,6 +536,7 @@ class Ingest:
                 if self.stop_on_error and outcomes[-1].status == "failed":
                     break
             return outcomes
+        self._extract_ahead(records)  # the slow part, before the lock: other writers go on
         with self.store.lock(timeout=self.lock_timeout):
             self.catalog.refresh(self.store, locked=True)
             with IndexSession(self.store) as session:
@@ -548,6 +549,36 @@ class Ingest:
                 if self.durable == "batch" and any(o.status in ("created", "new-version") for o in outcomes):
                     sync_filesystem(self.store.archive)
             return outcomes
+
+    def _extract_ahead(self, records: list[Record]) -> None:
+        """Extract text and metadata of a batch's snapshots before the collection lock is taken
+        (extraction is the slow part of a write); ``_one`` then takes the results from here."""
+        self._ahead = {}
+        for r in records:
+            if r.data is None or r.exact is not None or r.match_only or r.error is not None:
+                continue
+            if not r.data.strip() or len(r.data) > MAX_SNAPSHOT_BYTES:
+                continue
+            try:
+                raw = {k: v for k, v in r.fields.items() if k != "citekey"}
+                url = normalise_fields(raw, dayfirst=self.dayfirst).get("url")
+            except (NewsArchiveError, ValueError, TypeError, KeyError):
+                continue  # the record fails in _one with its own message
+            media_type = r.media_type or guess_media_type(r.source, r.data)
+            try:
+                result: Any = _extract(r.data, media_type, url)
+            except ExtractError as exc:
+                result = exc
+            self._ahead[id(r)] = (media_type, url, result)
+
+    def _extraction(self, record: Record, media_type: str, url: str | None):
+        """The extraction of ``record``'s snapshot: done ahead of the lock, or now."""
+        ahead = getattr(self, "_ahead", {}).pop(id(record), None)
+        if ahead is not None and ahead[0] == media_type and ahead[1] == url:
+            if isinstance(ahead[2], ExtractError):
+                raise ahead[2]
+            return ahead[2]
+        return _extract(record.data, media_type, url)
 
     def _plan(self, entry: Entry) -> None:
         """A dry run remembers what it would create, so that later records see it as the real
@@ -624,13 +655,15 @@ class Ingest:
         fetched_url = (record.http or {}).get("final_url") if "url" not in fields else None
         files: list[st.NewFile] = []
         snapshot: Snapshot | None = None
+        note = None  # why nothing was extracted from a page over the extraction limits
         if record.data is not None:
             if not record.data.strip():
                 raise UsageError(f"{record.source or record.ref}: empty snapshot; nothing to archive")
             if len(record.data) > MAX_SNAPSHOT_BYTES:
                 raise UsageError(f"snapshot is {len(record.data)} bytes; the limit is {MAX_SNAPSHOT_BYTES}")
             media_type = record.media_type or guess_media_type(record.source, record.data)
-            ext = _extract(record.data, media_type, fields.get("url") or fetched_url)
+            ext = self._extraction(record, media_type, fields.get("url") or fetched_url)
+            note = ext.note if ext is not None else None
             if ext is not None:
                 given_title = fields.get("title")
                 for key, value in _valid_extracted(ext.fields, dayfirst=self.dayfirst).items():
@@ -659,8 +692,13 @@ class Ingest:
                 return Outcome(record.ref, "duplicate", existing, f"same snapshot bytes as entry {existing}")
             existing = None if self.new_entry else self.catalog.find_url(fields.get("url"))
             if existing:
-                return self._new_version(record, existing, snapshot, record.data, text_bytes, fields,
+                done = self._new_version(record, existing, snapshot, record.data, text_bytes, fields,
                                          provenance, write=write, session=session)
+                if note and done.status in ("new-version", "would-add-version"):
+                    from dataclasses import replace
+
+                    done = replace(done, message=f"{done.message}; {note}")
+                return done
         elif not self.new_entry:
             found = self.find_work(fields, given_key)
             if found:
@@ -689,16 +727,17 @@ class Ingest:
             data["accessed"] = snapshot.captured_at.iso()
             provenance["accessed"] = "capture"
         entry = Entry.from_json(data)
+        message = "; ".join(m for m in (note, key_note) if m) or None
         if not write:
             self._plan(entry)
-            return Outcome(record.ref, "would-create", entry.id, entry=entry)
+            return Outcome(record.ref, "would-create", entry.id, message, entry=entry)
         history = [{"at": now_utc().iso(), "action": "created", "source": record.source or record.ref}]
         assert session is not None
         session.touch(entry.id)
         self.store.create(entry, files, history=history, durable=self.durable is True)
         self.catalog.add(entry)
         session.upsert(entry, text_bytes.decode("utf-8") if snapshot else (entry.notes or ""))
-        return Outcome(record.ref, "created", entry.id, key_note, entry=entry)
+        return Outcome(record.ref, "created", entry.id, message, entry=entry)
 
     def _new_version(self, record: Record, entry_id: str, snapshot: Snapshot, data: bytes,
                      text_bytes: bytes, fields: dict, new_prov: dict, *, write: bool, session) -> Outcome:
@@ -1320,8 +1359,11 @@ def extract_preview(data: bytes, *, name: str | None = None, url: str | None = N
     if ext is None:
         raise ExtractError(f"no text can be extracted from {media_type} files")
     fields = _valid_extracted(ext.fields, dayfirst=False)
-    return {"fields": fields, "provenance": {k: ext.provenance.get(k, "page") for k in fields},
-            "media_type": media_type, "text": _normal_text(ext.text or "")}
+    out = {"fields": fields, "provenance": {k: ext.provenance.get(k, "page") for k in fields},
+           "media_type": media_type, "text": _normal_text(ext.text or "")}
+    if ext.note:
+        out["note"] = ext.note
+    return out
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,8 @@ def add(
     if outcome.status in ("created", "would-create"):
         verb = "Would archive" if dry_run else "Archived"
         typer.echo(f"{verb} {entry.id}  [{entry.citekey}]  {entry.title or '(no title)'}")
+        if outcome.message:
+            note(f"note: {outcome.message}")
         if not entry.title:
             note(f"no title was found; set one with: newsarchive edit {entry.id} --set 'title=...'")
     else:
@@ -257,6 +259,8 @@ def extract(
     if fmt is Format.table:
         pairs = [(k, f"{v}   ({result['provenance'].get(k, '')})") for k, v in result["fields"].items()]
         key_values(pairs)
+        if result.get("note"):
+            note(f"note: {result['note']}")
         if text:
             typer.echo("\n" + result["text"])
     else:

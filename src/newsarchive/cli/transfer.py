@@ -65,6 +65,7 @@ def import_(
     task = None
     started = time.monotonic()
     failures: list[str] = []
+    notes: list[str] = []
     done = 0
     try:
         if progress is not None:
@@ -80,6 +81,8 @@ def import_(
                 typer.echo(json.dumps(line, ensure_ascii=False))
             elif o.status == "failed" and len(failures) < 20:
                 failures.append(o.message if o.message and o.ref in o.message else f"{o.ref}: {o.message}")
+            elif o.status in ("created", "would-create") and o.message and len(notes) < 20:
+                notes.append(f"{o.ref}: {o.message}")  # e.g. a page over the extraction limits
             if progress is not None:
                 rate = done / max(time.monotonic() - started, 1e-6)
                 progress.update(task, advance=1, rate=f"{rate:.0f}")
@@ -93,6 +96,8 @@ def import_(
     if fmt is Format.json:
         typer.echo(json.dumps({"records": done, "counts": counts, "seconds": round(elapsed, 2)}, indent=2))
     elif fmt is Format.table:
+        for n in notes:
+            note(f"note: {n}")
         for f in failures:
             note(f"failed: {f}")
         more = counts.get("failed", 0) - len(failures)
