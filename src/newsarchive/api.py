@@ -1211,12 +1211,13 @@ CSV_COLUMNS = ["id", "citekey", "title", "authors", "outlet", "kind", "published
 def export(root: Path, *, to: str, out: Path | None, query: str | None = None, ids: Iterable[str] = (),
            write: Callable[[str], Any] | None = None, ascii: bool = False, key: str = "citekey",
            notify: Callable[[str], Any] | None = None,
-           on_incomplete: Callable[[str], Any] | None = None) -> int:
+           on_incomplete: Callable[[str], Any] | None = None, csv_raw: bool = False) -> int:
     """Stream the selected entries to ``out`` (a file; None with ``write`` for stdout).
     Returns the number of entries written. ``notify`` hears of each record the WARC export had
     to repair (a digest that did not match the stored bytes). Citation formats write every
     entry with what it has; ``on_incomplete`` hears "CITEKEY: no title" for each entry that
-    lacks something."""
+    lacks something. CSV cells that a spreadsheet would run as formulas get a leading
+    apostrophe unless ``csv_raw`` (see ``render.csv_cell``)."""
     if to not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {to!r} (one of: {', '.join(EXPORT_FORMATS)})")
     entries = select(root, query, ids=ids)
@@ -1239,14 +1240,14 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
             import csv
             import io
 
-            from .render import flat
+            from .render import csv_cell, flat
 
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
             w.writerow(CSV_COLUMNS)
             for e in entries:
                 obj = e.to_json()
-                w.writerow([flat(obj.get(c)) for c in CSV_COLUMNS])
+                w.writerow([csv_cell(flat(obj.get(c)), raw=csv_raw) for c in CSV_COLUMNS])
                 count += 1
                 sink(buf.getvalue())
                 buf.seek(0)
