@@ -279,3 +279,117 @@ def test_extraction_runs_before_the_collection_lock(root, tmp_path, monkeypatch)
     assert [o.status for o in outcomes] == ["created"] * 3
     api.add(root, data=b"Sample title\n\nSample text of an added file.\n", source="s.txt", fields={})
     assert held == [False] * 4
+
+
+# --------------------------------------------------------------------------- operating-system errors
+
+import errno as _errno  # noqa: E402
+import os as _os  # noqa: E402
+
+_OS_ERRORS = [
+    (_errno.EACCES, "Permission denied", "permission denied"),
+    (_errno.EROFS, "Read-only file system", "read-only file system"),
+    (_errno.ENOSPC, "No space left on device", "no space left on device (the disk is full)"),
+]
+
+
+def _one_clear_line(r, *needles):
+    assert r.exit_code == 1, (r.exit_code, r.output)
+    err = r.stderr.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("Error: "), err
+    assert "internal error" not in err and "Traceback" not in r.output
+    for n in needles:
+        assert n in err, (n, err)
+
+
+@pytest.mark.parametrize("code, strerror, shown", _OS_ERRORS)
+def test_add_into_a_collection_that_refuses_writes(cli, root, sample_file, monkeypatch, code, strerror, shown):
+    from newsarchive import store
+
+    target = root / "archive" / "sample-entry"
+
+    def refuse(self, *args, **kwargs):
+        raise OSError(code, strerror, str(target))
+
+    monkeypatch.setattr(store.Store, "create", refuse)
+    r = cli("add", sample_file)
+    _one_clear_line(r, "cannot write to the collection", str(target), shown)
+
+
+@pytest.mark.parametrize("code, strerror, shown", _OS_ERRORS)
+def test_import_stops_at_a_collection_that_refuses_writes(cli, root, tmp_path, monkeypatch, code, strerror, shown):
+    from newsarchive import store
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for n in range(3):
+        (pages / f"p{n}.txt").write_text(f"Sample title {n}\n\nSample body {n}.\n")
+
+    def refuse(self, *args, **kwargs):
+        raise OSError(code, strerror)
+
+    monkeypatch.setattr(store.Store, "create", refuse)
+    r = cli("import", pages)
+    _one_clear_line(r, "cannot write to the collection", shown)
+
+
+@pytest.mark.skipif(hasattr(_os, "geteuid") and _os.geteuid() == 0,
+                    reason="running as root: file permissions do not stop root, so chmod cannot make the "
+                           "collection read-only (the monkeypatched tests above cover the same path)")
+def test_a_really_read_only_collection(cli, root, sample_file):
+    archive = root / "archive"
+    modes = {p: p.stat().st_mode for p in [archive, *archive.rglob("*")]}
+    try:
+        for p in modes:
+            p.chmod(0o555 if p.is_dir() else 0o444)
+        r = cli("add", sample_file)
+        _one_clear_line(r, "permission denied")
+    finally:
+        for p, mode in modes.items():
+            p.chmod(mode)
+
+
+def test_export_to_a_missing_folder(cli, root, sample_file, tmp_path):
+    assert cli("add", sample_file).exit_code == 0
+    for to in ("bibtex", "csv", "warc", "bagit"):
+        out = tmp_path / "no" / "such" / f"x.{to}"
+        r = cli("export", "--to", to, "-o", out)
+        _one_clear_line(r, f"cannot write {out}: the folder {out.parent} does not exist")
+        assert not (tmp_path / "no").exists()  # a typo never creates folders
+
+
+def test_export_on_a_full_disk(cli, root, sample_file, tmp_path, monkeypatch):
+    from newsarchive import api
+
+    assert cli("add", sample_file).exit_code == 0
+    real_open = open
+
+    class Full:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def write(self, text):
+            raise OSError(_errno.ENOSPC, "No space left on device")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+    monkeypatch.setattr(api, "open", lambda *a, **k: Full(real_open(*a, **k)), raising=False)
+    out = tmp_path / "x.bib"
+    r = cli("export", "--to", "bibtex", "-o", out)
+    _one_clear_line(r, f"cannot write {out}: no space left on device (the disk is full)")
+    assert list(tmp_path.glob("*x.bib*")) == []  # no partial file left behind
+
+
+def test_an_os_error_escaping_anywhere_is_one_line_not_a_bug(cli, root, monkeypatch):
+    from newsarchive import api
+
+    def broken(*args, **kwargs):
+        raise PermissionError(_errno.EACCES, "Permission denied", str(root / "index"))
+
+    monkeypatch.setattr(api, "reindex", broken)
+    r = cli("reindex")
+    _one_clear_line(r, str(root / "index"), "permission denied")

@@ -7,6 +7,7 @@ exits. Errors are the typed ones from :mod:`newsarchive.errors`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import mimetypes
@@ -18,8 +19,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import store as st
-from .errors import (AmbiguousID, EntryChanged, EntryNotFound, ExtractError, ImportFormatError, NewsArchiveError,
-                     StoreError, UsageError)
+from .errors import (AmbiguousID, EntryChanged, EntryNotFound, ExtractError, FileAccessError, ImportFormatError,
+                     NewsArchiveError, StoreError, UsageError, os_error_message)
 from .model import MAX_SNAPSHOT_BYTES, Entry, PartialDate, Snapshot, now_utc
 from .normalize import SETTABLE, citekey_base, normalise_fields, unique_citekey
 from .sources import Record, read_snapshot_file  # noqa: F401  (read_snapshot_file: part of the api)
@@ -626,7 +627,13 @@ class Ingest:
             return self._one(record, write=write, session=session)
         except NewsArchiveError as exc:
             return Outcome(record.ref, "failed", message=str(exc), error=exc)
-        except (OSError, ValueError, TypeError, KeyError) as exc:  # bad input data, never a traceback
+        except OSError as exc:
+            # input files are read through read_snapshot_file (a typed error: that record fails);
+            # an OSError here is the collection itself refusing a write (read-only, disk full,
+            # permission): every later record would fail the same way, so the run stops here
+            raise FileAccessError(f"cannot write to the collection: {os_error_message(exc)}",
+                                  path=exc.filename, errno=exc.errno) from None
+        except (ValueError, TypeError, KeyError) as exc:  # bad input data, never a traceback
             return Outcome(record.ref, "failed", message=f"{exc.__class__.__name__}: {exc}")
 
     def _one(self, record: Record, *, write: bool, session: "IndexSession | None") -> Outcome:
@@ -1220,6 +1227,9 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
     apostrophe unless ``csv_raw`` (see ``render.csv_cell``)."""
     if to not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {to!r} (one of: {', '.join(EXPORT_FORMATS)})")
+    if out is not None and not out.parent.is_dir():  # a typo in the folder never creates folders
+        raise FileAccessError(f"cannot write {out}: the folder {out.parent} does not exist",
+                              path=str(out), errno=errno.ENOENT)
     entries = select(root, query, ids=ids)
     if to in ("warc", "bagit"):
         if out is None:
@@ -1227,9 +1237,13 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
         from importlib import import_module
 
         module = import_module(f".export_{to}", __package__)
-        if to == "warc":
-            return module.write(open_store(root), entries, out, notify=notify)
-        return module.write(open_store(root), entries, out)
+        try:
+            if to == "warc":
+                return module.write(open_store(root), entries, out, notify=notify)
+            return module.write(open_store(root), entries, out)
+        except OSError as exc:
+            raise FileAccessError(os_error_message(exc, action="write", path=out),
+                                  path=str(out), errno=exc.errno) from None
     count = 0
     with _output(out, write) as sink:
         if to == "jsonl":
@@ -1304,9 +1318,13 @@ def _output(out: Path | None, write: Callable[[str], Any] | None) -> Iterator[Ca
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             yield fh.write
         os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError):  # the user's path and the system's reason, not the temp file's
+            missing = "" if out.parent.is_dir() else f" (the folder {out.parent} does not exist)"
+            raise FileAccessError(os_error_message(exc, action="write", path=out) + missing,
+                                  path=str(out), errno=exc.errno) from None
         raise
 
 
