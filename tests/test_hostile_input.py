@@ -393,3 +393,161 @@ def test_an_os_error_escaping_anywhere_is_one_line_not_a_bug(cli, root, monkeypa
     monkeypatch.setattr(api, "reindex", broken)
     r = cli("reindex")
     _one_clear_line(r, str(root / "index"), "permission denied")
+
+
+# --------------------------------------------------------------------------- safe output
+
+OSC52 = "\x1b]52;c;c2FtcGxl\x07"  # a clipboard write
+OSC0 = "\x1b]0;sample window title\x07"
+CLEAR = "\x1b[2J"
+RLO = "\u202e"
+C1_CSI = "\x9b2J"
+HOSTILE_TITLE = f"Sample {OSC52}title{CLEAR} with{RLO} controls {C1_CSI}{OSC0}\x7f end"
+_RAW = ("\x1b", "\x07", "\u202e", "\x9b", "\x7f")
+
+
+def _clean(text: str) -> bool:
+    return not any(ch in text for ch in _RAW)
+
+
+@pytest.fixture
+def hostile(cli, root, tmp_path):
+    """An entry whose title, author, URL and source file name hold terminal escape sequences."""
+    name = tmp_path / f"sample{CLEAR}file.txt"
+    name.write_text(f"Sample heading\n\nSample body of a hostile entry, {OSC0} inside.\n")
+    r = cli("add", name, "--title", HOSTILE_TITLE, "--author", f"Jana {OSC52}Sample",
+            "--url", f"https://example.org/{CLEAR}x", "--format", "json")
+    assert r.exit_code == 0, r.output
+    import json
+
+    return json.loads(r.stdout)["id"]
+
+
+@pytest.mark.parametrize("args", [
+    ("show", "{id}"),
+    ("show", "{id}", "--provenance"),
+    ("list",),
+    ("search", "hostile"),
+    ("search", "hostile", "--no-snippets"),
+    ("cite", "{id}", "--style", "apa"),
+    ("cite", "{id}", "--style", "mla"),
+    ("cite", "{id}", "--style", "chicago"),
+    ("history", "{id}"),
+    ("edit", "{id}", "--set", f"notes=Sample {OSC52} note"),
+    ("show", f"no{CLEAR}such"),
+    ("search", f"{CLEAR}\"open"),
+])
+def test_terminal_output_never_carries_control_characters(cli, hostile, args):
+    r = cli(*(a.format(id=hostile) for a in args))
+    assert _clean(r.stdout) and _clean(r.stderr), (r.stdout, r.stderr)
+    if r.exit_code == 0:
+        assert r.stdout.strip()
+
+
+def test_escapes_are_shown_not_dropped(cli, hostile):
+    r = cli("show", hostile)
+    assert "\\x1b]52;c;c2FtcGxl\\x07title\\x1b[2J with\\u202e controls \\x9b2J" in r.stdout
+    assert "sample\\x1b[2Jfile.txt" in r.stdout  # the file name too
+
+
+def test_add_and_import_report_lines_are_escaped(cli, root, tmp_path):
+    import json
+
+    f = tmp_path / "sample.txt"
+    f.write_text(f"Sample heading\n\nSample text.\n")
+    r = cli("add", f, "--title", HOSTILE_TITLE)
+    assert r.exit_code == 0 and _clean(r.output) and "Archived" in r.stdout
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"title": HOSTILE_TITLE, "snapshot": f"missing{CLEAR}.html"}) + "\n"
+                   + json.dumps({"title": f"ok {OSC0}", "text": "Sample body."}) + "\n")
+    r = cli("import", src, "--dry-run")
+    assert r.exit_code == 1 and _clean(r.stderr) and "missing\\x1b[2J.html" in r.stderr, r.stderr
+    r = cli("import", src, "--format", "jsonl", "--dry-run")
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert "missing\x1b[2J.html" in lines[0]["error"]  # JSON keeps the value exact
+    assert _clean(r.stdout)  # ... written as \u001b
+
+
+def test_json_output_is_exact_and_terminal_safe(cli, hostile):
+    import json
+
+    for args in (("show", hostile, "-f", "json"), ("list", "-f", "jsonl"), ("list", "-f", "json"),
+                 ("search", "hostile", "-f", "json"), ("cite", hostile, "--style", "csl-json")):
+        r = cli(*args)
+        assert r.exit_code == 0 and _clean(r.stdout), args
+        data = json.loads(r.stdout) if not args[-1] == "jsonl" else json.loads(r.stdout.splitlines()[0])
+        text = json.dumps(data, ensure_ascii=False)
+        assert "Sample" in text
+    entry = json.loads(cli("show", hostile, "-f", "json").stdout)
+    assert entry["title"] == HOSTILE_TITLE
+
+
+def test_data_outputs_are_exact_into_a_pipe_and_escaped_on_a_terminal(cli, hostile, monkeypatch):
+    from newsarchive.cli import common
+
+    r = cli("cite", hostile, "--style", "bibtex")
+    assert "\x1b]52" in r.stdout  # into a file (>> refs.bib) the citation is exact
+    monkeypatch.setattr(common, "is_terminal", lambda stream=None: True)
+    r = cli("cite", hostile, "--style", "bibtex")
+    assert _clean(r.stdout) and "\\x1b]52" in r.stdout
+
+
+def test_safe_escapes_every_kind_of_control():
+    from newsarchive.render import safe
+
+    assert safe("a\x1bb\x07c\x00d\x7fe\x85f\x9bg") == "a\\x1bb\\x07c\\x00d\\x7fe\\x85f\\x9bg"
+    for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u2028\u2029":
+        assert safe(f"x{ch}y") == f"x\\u{ord(ch):04x}y"
+    assert safe("one\ntwo\tthree\rfour") == "one\\ntwo\\tthree\\rfour"
+    assert safe("one\ntwo\tthree\rfour", multiline=True) == "one\ntwo\tthree\\rfour"
+    assert safe("Vučić — «ok» 中文") == "Vučić — «ok» 中文"  # ordinary text untouched
+
+
+# --------------------------------------------------------------------------- CSV formula guard
+
+FORMULAS = ["=HYPERLINK(\"http://example.invalid\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "'=already quoted"]
+
+
+@pytest.mark.parametrize("value", FORMULAS)
+def test_csv_cells_are_guarded_by_default_and_raw_on_request(value):
+    from newsarchive.render import csv_cell, csv_unguard
+
+    guarded = csv_cell(value)
+    assert guarded == "'" + value and csv_unguard(guarded) == value
+    assert csv_cell(value, raw=True) == value
+    assert csv_cell("Plain title") == "Plain title" and csv_cell("'quoted") == "'quoted"
+
+
+def test_every_csv_output_is_guarded_and_round_trips(cli, root, tmp_path):
+    import csv
+    import io
+
+    from newsarchive import api
+
+    for n, title in enumerate(FORMULAS):
+        r = cli("add", "--title", title, "--url", f"https://example.org/sample-{n}", "--tag", "-sample")
+        assert r.exit_code == 0, r.output
+    outputs = {
+        "list": cli("list", "-f", "csv").stdout,
+        "search": cli("search", "tag:-sample", "-f", "csv").stdout,
+    }
+    out = tmp_path / "all.csv"
+    assert cli("export", "--to", "csv", "-o", out).exit_code == 0
+    outputs["export"] = out.read_text(encoding="utf-8")
+    for where, text in outputs.items():
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert rows, where
+        for row in rows:
+            for cell in row.values():
+                assert not cell or cell[0] not in "=+-@\t\r", (where, cell)
+    raw = list(csv.DictReader(io.StringIO(cli("list", "-f", "csv", "--csv-raw").stdout)))
+    assert sorted(r["title"] for r in raw) == sorted(FORMULAS)
+    raw_export = tmp_path / "raw.csv"
+    assert cli("export", "--to", "csv", "-o", raw_export, "--csv-raw").exit_code == 0
+    assert ',"=HYPERLINK(' in raw_export.read_text(encoding="utf-8")
+    # the guarded export imports back exactly
+    other = api.init(tmp_path / "other")
+    outcomes = list(api.import_file(other, out))
+    assert [o.status for o in outcomes] == ["created"] * len(FORMULAS)
+    assert sorted(e.title for e in api.list_entries(other)) == sorted(FORMULAS)
+    assert {t for e in api.list_entries(other) for t in e.tags} == {"-sample"}
