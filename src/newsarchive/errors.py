@@ -57,10 +57,10 @@ def os_error_message(exc: OSError, *, action: str = "", path: object = None) -> 
     hint = {_errno.ENOSPC: " (the disk is full)", _errno.EDQUOT: " (the disk quota is used up)",
             _errno.EROFS: "", _errno.EACCES: "", _errno.EPERM: ""}.get(exc.errno or -1, "")
     where = path if path is not None else (exc.filename if exc.filename is not None else "")
-    lead = f"cannot {action} " if action else ""
+    reason = reason[:1].lower() + reason[1:] + hint
     if where != "":
-        return f"{lead}{where}: {reason[:1].lower() + reason[1:]}{hint}".strip()
-    return f"{lead.strip() or 'operating system error'}: {reason[:1].lower() + reason[1:]}{hint}"
+        return f"cannot {action} {where}: {reason}" if action else f"{where}: {reason}"
+    return f"cannot {action}: {reason}" if action else reason
 
 
 class NotACollection(NewsArchiveError):
