@@ -562,7 +562,7 @@ class Ingest:
                 continue
             try:
                 raw = {k: v for k, v in r.fields.items() if k != "citekey"}
-                url = normalise_fields(raw, dayfirst=self.dayfirst).get("url")
+                url = normalise_fields(raw, dayfirst=self.dayfirst).get("url") or None
             except (NewsArchiveError, ValueError, TypeError, KeyError):
                 continue  # the record fails in _one with its own message
             media_type = r.media_type or guess_media_type(r.source, r.data)
