@@ -353,6 +353,23 @@ def test_a_really_read_only_collection(cli, root, sample_file):
             p.chmod(mode)
 
 
+@pytest.mark.parametrize("code, strerror, shown", _OS_ERRORS)
+def test_init_where_the_system_refuses(tmp_path, monkeypatch, code, strerror, shown):
+    from typer.testing import CliRunner
+
+    from newsarchive import store
+    from newsarchive.cli import app
+
+    target = tmp_path / "coll"
+
+    def refuse(path):
+        raise OSError(code, strerror, str(target / "archive"))
+
+    monkeypatch.setattr(store, "init_collection", refuse)
+    r = CliRunner().invoke(app, ["init", str(target)])
+    _one_clear_line(r, f"cannot create a collection in {target}: {shown}")
+
+
 def test_export_to_a_missing_folder(cli, root, sample_file, tmp_path):
     assert cli("add", sample_file).exit_code == 0
     for to in ("bibtex", "csv", "warc", "bagit"):

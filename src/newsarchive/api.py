@@ -57,7 +57,11 @@ class Outcome:
 # --------------------------------------------------------------------------- collection
 
 def init(path: str | os.PathLike[str]) -> Path:
-    return st.init_collection(path)
+    try:
+        return st.init_collection(path)
+    except OSError as exc:
+        raise FileAccessError(os_error_message(exc, action="create a collection in", path=path),
+                              path=str(path), errno=exc.errno) from None
 
 
 def open_store(root: str | os.PathLike[str]) -> st.Store:
