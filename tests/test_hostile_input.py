@@ -337,6 +337,35 @@ def test_import_stops_at_a_collection_that_refuses_writes(cli, root, tmp_path, m
     _one_clear_line(r, "cannot write to the collection", shown)
 
 
+def test_import_reports_what_it_wrote_before_the_disk_filled(cli, root, tmp_path, monkeypatch):
+    import json
+
+    from newsarchive import api, store
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for n in range(4):
+        (pages / f"p{n}.txt").write_text(f"Sample title {n}\n\nSample body {n}.\n")
+    real = store.Store.create
+    calls = []
+
+    def fills_up(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > 2:
+            raise OSError(_errno.ENOSPC, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(store.Store, "create", fills_up)
+    r = cli("import", pages, "--format", "jsonl")
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [(x["ref"], x["status"]) for x in lines] == [("p0.txt", "created"), ("p1.txt", "created")]
+    _one_clear_line(r, "cannot write to the collection: no space left on device (the disk is full)")
+    assert len(api.list_entries(root)) == 2
+    monkeypatch.setattr(store.Store, "create", real)
+    r = cli("import", pages, "--format", "jsonl")  # room again: the same command completes it
+    assert [json.loads(x)["status"] for x in r.stdout.splitlines()] == ["duplicate", "duplicate", "created", "created"]
+
+
 @pytest.mark.skipif(hasattr(_os, "geteuid") and _os.geteuid() == 0,
                     reason="running as root: file permissions do not stop root, so chmod cannot make the "
                            "collection read-only (the monkeypatched tests above cover the same path)")

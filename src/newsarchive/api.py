@@ -523,6 +523,7 @@ class Ingest:
         self.match = match  # when a metadata-only record is an archived work (see find_work)
         self.stop_on_error = False  # end a batch at its first failed record (--on-error stop)
         self.catalog = Catalog(store)
+        self.fatal: FileAccessError | None = None  # the collection refused a write: the run ends
         self._planned: dict[str, tuple] = {}  # dry run: catalog rows of the entries it would create
         self._planned_entries: dict[str, Entry] = {}  # dry run: those entries (not on disk)
         self._summaries: dict[str, tuple] = {}  # entry id -> work_summary, for one batch
@@ -542,18 +543,30 @@ class Ingest:
                     break
             return outcomes
         self._extract_ahead(records)  # the slow part, before the lock: other writers go on
-        with self.store.lock(timeout=self.lock_timeout):
-            self.catalog.refresh(self.store, locked=True)
-            with IndexSession(self.store) as session:
-                outcomes = []
-                for r in records:
-                    o = self._safe(r, write=True, session=session)
-                    outcomes.append(o)
-                    if self.stop_on_error and o.status == "failed":
-                        break  # --on-error stop: nothing after the first failure is written
-                if self.durable == "batch" and any(o.status in ("created", "new-version") for o in outcomes):
-                    sync_filesystem(self.store.archive)
-            return outcomes
+        outcomes: list[Outcome] = []
+        try:
+            with self.store.lock(timeout=self.lock_timeout):
+                self.catalog.refresh(self.store, locked=True)
+                with IndexSession(self.store) as session:
+                    for r in records:
+                        try:
+                            o = self._safe(r, write=True, session=session)
+                        except FileAccessError as exc:  # the collection refused a write: stop here
+                            self.fatal = exc
+                            break
+                        outcomes.append(o)
+                        if self.stop_on_error and o.status == "failed":
+                            break  # --on-error stop: nothing after the first failure is written
+                    if self.durable == "batch" and any(o.status in ("created", "new-version") for o in outcomes):
+                        sync_filesystem(self.store.archive)
+        except OSError as exc:  # the index commit or the sync, on a full disk: the journal recovers
+            if self.fatal is None:
+                self.fatal = FileAccessError(f"cannot write to the collection: {os_error_message(exc)}",
+                                             path=exc.filename, errno=exc.errno)
+        # what was written is reported (the caller raises ``fatal`` after these outcomes)
+        if self.fatal is not None and not outcomes:
+            raise self.fatal
+        return outcomes
 
     def _extract_ahead(self, records: list[Record]) -> None:
         """Extract text and metadata of a batch's snapshots before the collection lock is taken
@@ -1024,6 +1037,8 @@ def add(root: Path, *, data: bytes | None, source: str | None, fields: Mapping[s
     record = Record(ref=source or "-", fields=dict(fields), data=data, media_type=media_type,
                     source=source, warc=warc, http=http, captured_at=captured_at)
     outcome = ingest.run_batch([record])[0]
+    if ingest.fatal is not None:  # written, but the index could not be (the journal recovers it)
+        raise ingest.fatal
     if outcome.status == "failed":
         raise outcome.error or UsageError(outcome.message or "failed")
     return outcome
@@ -1072,6 +1087,8 @@ def ingest_records(root: Path, records: Iterable[Record], *, dayfirst: bool = Fa
                     break
                 yield o
         batch.clear()
+        if ingest.fatal is not None:  # after the lines of what was written before it
+            raise ingest.fatal
 
     for record in records:
         if on_error == "stop" and record.error is not None:
