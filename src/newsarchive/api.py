@@ -524,6 +524,7 @@ class Ingest:
         self.stop_on_error = False  # end a batch at its first failed record (--on-error stop)
         self.catalog = Catalog(store)
         self.fatal: FileAccessError | None = None  # the collection refused a write: the run ends
+        self._ahead: dict[int, tuple] = {}  # id(record) -> (media type, url, extraction or error)
         self._planned: dict[str, tuple] = {}  # dry run: catalog rows of the entries it would create
         self._planned_entries: dict[str, Entry] = {}  # dry run: those entries (not on disk)
         self._summaries: dict[str, tuple] = {}  # entry id -> work_summary, for one batch
@@ -591,7 +592,7 @@ class Ingest:
 
     def _extraction(self, record: Record, media_type: str, url: str | None):
         """The extraction of ``record``'s snapshot: done ahead of the lock, or now."""
-        ahead = getattr(self, "_ahead", {}).pop(id(record), None)
+        ahead = self._ahead.pop(id(record), None)
         if ahead is not None and ahead[0] == media_type and ahead[1] == url:
             if isinstance(ahead[2], ExtractError):
                 raise ahead[2]

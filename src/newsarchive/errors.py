@@ -54,8 +54,7 @@ def os_error_message(exc: OSError, *, action: str = "", path: object = None) -> 
         reason = _os.strerror(exc.errno)
     else:
         reason = str(exc) or exc.__class__.__name__
-    hint = {_errno.ENOSPC: " (the disk is full)", _errno.EDQUOT: " (the disk quota is used up)",
-            _errno.EROFS: "", _errno.EACCES: "", _errno.EPERM: ""}.get(exc.errno or -1, "")
+    hint = {_errno.ENOSPC: " (the disk is full)", _errno.EDQUOT: " (the disk quota is used up)"}.get(exc.errno, "")
     where = path if path is not None else (exc.filename if exc.filename is not None else "")
     reason = reason[:1].lower() + reason[1:] + hint
     if where != "":
