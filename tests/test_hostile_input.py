@@ -601,3 +601,24 @@ def test_every_csv_output_is_guarded_and_round_trips(cli, root, tmp_path):
     assert [o.status for o in outcomes] == ["created"] * len(FORMULAS)
     assert sorted(e.title for e in api.list_entries(other)) == sorted(FORMULAS)
     assert {t for e in api.list_entries(other) for t in e.tags} == {"-sample"}
+
+
+def test_many_negations_become_one_pass(cli, tmp_path):
+    import whoosh.query as W
+
+    from newsarchive import index
+
+    wq = index.to_whoosh(Q.parse(" ".join(f"-w{i}" for i in range(100))))
+    nots = [q for q in wq.subqueries if isinstance(q, W.Not)] if isinstance(wq, W.And) else []
+    assert len(nots) == 1  # NOT a AND NOT b ... as NOT (a OR b OR ...): one pass, not 100
+    for word in ("alpha", "beta", "gamma"):
+        f = tmp_path / f"{word}.txt"
+        f.write_text(f"Sample {word} heading\n\nSample text about {word} only.\n")
+        assert cli("add", f).exit_code == 0
+    r = cli("search", "-f", "json", "--", "-alpha -beta")
+    import json
+
+    titles = [h["title"] for h in json.loads(r.stdout)["hits"]]
+    assert titles == ["Sample gamma heading"]
+    r = cli("search", "sample -alpha -beta -gamma", "-f", "ids")
+    assert r.exit_code == 0 and r.stdout.strip() == ""
