@@ -622,3 +622,20 @@ def test_many_negations_become_one_pass(cli, tmp_path):
     assert titles == ["Sample gamma heading"]
     r = cli("search", "sample -alpha -beta -gamma", "-f", "ids")
     assert r.exit_code == 0 and r.stdout.strip() == ""
+
+
+def test_import_reports_the_note_of_a_page_over_the_limits(cli, tmp_path):
+    import json
+
+    page, reason = _hostile_pages()["row"]
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "wide.html").write_bytes(page)
+    (folder / "fine.html").write_bytes(b"<html><head><title>Sample fine page</title></head>"
+                                       b"<body><p>A fine sample paragraph.</p></body></html>")
+    r = cli("import", folder, "--dry-run")
+    assert r.exit_code == 0 and f"note: wide.html: text not extracted: the page has {reason}" in r.stderr
+    r = cli("import", folder, "--format", "jsonl")
+    lines = {x["ref"]: x for x in map(json.loads, r.stdout.splitlines())}
+    assert lines["wide.html"]["status"] == "created" and reason in lines["wide.html"]["message"]
+    assert lines["fine.html"]["status"] == "created" and lines["fine.html"]["message"] is None
