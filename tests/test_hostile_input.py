@@ -237,6 +237,8 @@ def test_a_page_over_the_extraction_limits_is_archived_unextracted(cli, root, tm
     assert snap.text_path is None  # no extracted text
     stored = (root / "archive" / entry.id / snap.path).read_bytes()
     assert stored == page  # the bytes are intact
+    r = cli("history", entry.id, "-f", "json")
+    assert reason in r.stdout  # the note stays with the entry
     r = cli("extract", f)
     assert r.exit_code == 0 and reason in r.output
 

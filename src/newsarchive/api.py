@@ -757,6 +757,8 @@ class Ingest:
             self._plan(entry)
             return Outcome(record.ref, "would-create", entry.id, message, entry=entry)
         history = [{"at": now_utc().iso(), "action": "created", "source": record.source or record.ref}]
+        if note:  # kept with the entry: `history` says later why there is no extracted text
+            history[0]["note"] = note
         assert session is not None
         session.touch(entry.id)
         self.store.create(entry, files, history=history, durable=self.durable is True)
