@@ -506,7 +506,7 @@ def test_add_and_import_report_lines_are_escaped(cli, root, tmp_path):
     import json
 
     f = tmp_path / "sample.txt"
-    f.write_text(f"Sample heading\n\nSample text.\n")
+    f.write_text("Sample heading\n\nSample text.\n")
     r = cli("add", f, "--title", HOSTILE_TITLE)
     assert r.exit_code == 0 and _clean(r.output) and "Archived" in r.stdout
     src = tmp_path / "in.jsonl"
