@@ -293,9 +293,9 @@ import errno as _errno  # noqa: E402
 import os as _os  # noqa: E402
 
 _OS_ERRORS = [
-    (_errno.EACCES, "Permission denied", "permission denied"),
-    (_errno.EROFS, "Read-only file system", "read-only file system"),
-    (_errno.ENOSPC, "No space left on device", "no space left on device (the disk is full)"),
+    (_errno.EACCES, "Permission denied", "Permission denied"),
+    (_errno.EROFS, "Read-only file system", "Read-only file system"),
+    (_errno.ENOSPC, "No space left on device", "No space left on device (the disk is full)"),
 ]
 
 
@@ -361,7 +361,7 @@ def test_import_reports_what_it_wrote_before_the_disk_filled(cli, root, tmp_path
     r = cli("import", pages, "--format", "jsonl")
     lines = [json.loads(x) for x in r.stdout.splitlines()]
     assert [(x["ref"], x["status"]) for x in lines] == [("p0.txt", "created"), ("p1.txt", "created")]
-    _one_clear_line(r, "cannot write to the collection: no space left on device (the disk is full)")
+    _one_clear_line(r, "cannot write to the collection: No space left on device (the disk is full)")
     assert len(api.list_entries(root)) == 2
     monkeypatch.setattr(store.Store, "create", real)
     r = cli("import", pages, "--format", "jsonl")  # room again: the same command completes it
@@ -378,7 +378,7 @@ def test_a_really_read_only_collection(cli, root, sample_file):
         for p in modes:
             p.chmod(0o555 if p.is_dir() else 0o444)
         r = cli("add", sample_file)
-        _one_clear_line(r, "permission denied")
+        _one_clear_line(r, "Permission denied")
     finally:
         for p, mode in modes.items():
             p.chmod(mode)
@@ -432,7 +432,7 @@ def test_export_on_a_full_disk(cli, root, sample_file, tmp_path, monkeypatch):
     monkeypatch.setattr(api, "open", lambda *a, **k: Full(real_open(*a, **k)), raising=False)
     out = tmp_path / "x.bib"
     r = cli("export", "--to", "bibtex", "-o", out)
-    _one_clear_line(r, f"cannot write {out}: no space left on device (the disk is full)")
+    _one_clear_line(r, f"cannot write {out}: No space left on device (the disk is full)")
     assert list(tmp_path.glob("*x.bib*")) == []  # no partial file left behind
 
 
@@ -444,7 +444,7 @@ def test_an_os_error_escaping_anywhere_is_one_line_not_a_bug(cli, root, monkeypa
 
     monkeypatch.setattr(api, "reindex", broken)
     r = cli("reindex")
-    _one_clear_line(r, str(root / "index"), "permission denied")
+    _one_clear_line(r, str(root / "index"), "Permission denied")
 
 
 # --------------------------------------------------------------------------- safe output

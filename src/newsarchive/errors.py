@@ -44,7 +44,7 @@ class FileAccessError(NewsArchiveError):
 
 def os_error_message(exc: OSError, *, action: str = "", path: object = None) -> str:
     """One line for an ``OSError``: what was being done, the path, and the system's reason
-    ("cannot write /coll/archive: read-only file system")."""
+    ("cannot write /coll/archive: Read-only file system")."""
     import errno as _errno
     import os as _os
 
@@ -56,7 +56,7 @@ def os_error_message(exc: OSError, *, action: str = "", path: object = None) -> 
         reason = str(exc) or exc.__class__.__name__
     hint = {_errno.ENOSPC: " (the disk is full)", _errno.EDQUOT: " (the disk quota is used up)"}.get(exc.errno, "")
     where = path if path is not None else (exc.filename if exc.filename is not None else "")
-    reason = reason[:1].lower() + reason[1:] + hint
+    reason = reason + hint  # the system's words as it gives them ("No space left on device")
     if where != "":
         return f"cannot {action} {where}: {reason}" if action else f"{where}: {reason}"
     return f"cannot {action}: {reason}" if action else reason
