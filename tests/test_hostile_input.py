@@ -284,7 +284,9 @@ def test_extraction_runs_before_the_collection_lock(root, tmp_path, monkeypatch)
     outcomes = list(api.import_file(root, pages))
     assert [o.status for o in outcomes] == ["created"] * 3
     api.add(root, data=b"Sample title\n\nSample text of an added file.\n", source="s.txt", fields={})
-    assert held == [False] * 4
+    api.add(root, data=b"<html><head><title>Sample with URL</title></head><body><p>Sample.</p></body></html>",
+            source="u.html", fields={"url": "https://example.org/sample?utm_source=feed"})
+    assert held == [False] * 5  # each page extracted once, and never under the lock
 
 
 # --------------------------------------------------------------------------- operating-system errors

@@ -578,9 +578,10 @@ class Ingest:
                 continue
             if not r.data.strip() or len(r.data) > MAX_SNAPSHOT_BYTES:
                 continue
-            try:
-                raw = {k: v for k, v in r.fields.items() if k != "citekey"}
-                url = normalise_fields(raw, dayfirst=self.dayfirst).get("url") or None
+            try:  # the URL _one extracts with (when it differs, _one extracts again: correct, slower)
+                raw = {k: v for k, v in r.fields.items() if k not in ("citekey", "extra", "source_key")}
+                given = normalise_fields(raw, dayfirst=self.dayfirst).get("url") or None
+                url = cited_url(given) if given else (r.http or {}).get("final_url")
             except (NewsArchiveError, ValueError, TypeError, KeyError):
                 continue  # the record fails in _one with its own message
             media_type = r.media_type or guess_media_type(r.source, r.data)
