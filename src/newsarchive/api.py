@@ -7,6 +7,7 @@ exits. Errors are the typed ones from :mod:`newsarchive.errors`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import mimetypes
@@ -18,11 +19,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import store as st
-from .errors import (AmbiguousID, EntryChanged, EntryNotFound, ExtractError, ImportFormatError, NewsArchiveError,
-                     StoreError, UsageError)
+from .errors import (AmbiguousID, EntryChanged, EntryNotFound, ExtractError, FileAccessError, ImportFormatError,
+                     NewsArchiveError, StoreError, UsageError, os_error_message)
 from .model import MAX_SNAPSHOT_BYTES, Entry, PartialDate, Snapshot, now_utc
 from .normalize import SETTABLE, citekey_base, normalise_fields, unique_citekey
-from .sources import Record
+from .sources import Record, read_snapshot_file  # noqa: F401  (read_snapshot_file: part of the api)
 from .urls import choose_cited_url, cited_url, url_key
 from .fixity import Problem, check_entry, metadata_ok  # noqa: F401  (Problem is part of the api)
 
@@ -59,8 +60,12 @@ def init(path: str | os.PathLike[str], *, engine: str = "whoosh") -> Path:
     from .search import engines
 
     engines.check_name(engine)
-    root = st.init_collection(path)
-    engines.record(root, engine)
+    try:
+        root = st.init_collection(path)
+        engines.record(root, engine)
+    except OSError as exc:
+        raise FileAccessError(os_error_message(exc, action="create a collection in", path=path),
+                              path=str(path), errno=exc.errno) from None
     return root
 
 
@@ -530,6 +535,8 @@ class Ingest:
         self.match = match  # when a metadata-only record is an archived work (see find_work)
         self.stop_on_error = False  # end a batch at its first failed record (--on-error stop)
         self.catalog = Catalog(store)
+        self.fatal: FileAccessError | None = None  # the collection refused a write: the run ends
+        self._ahead: dict[int, tuple] = {}  # id(record) -> (media type, url, extraction or error)
         self._planned: dict[str, tuple] = {}  # dry run: catalog rows of the entries it would create
         self._planned_entries: dict[str, Entry] = {}  # dry run: those entries (not on disk)
         self._summaries: dict[str, tuple] = {}  # entry id -> work_summary, for one batch
@@ -548,18 +555,62 @@ class Ingest:
                 if self.stop_on_error and outcomes[-1].status == "failed":
                     break
             return outcomes
-        with self.store.lock(timeout=self.lock_timeout):
-            self.catalog.refresh(self.store, locked=True)
-            with IndexSession(self.store) as session:
-                outcomes = []
-                for r in records:
-                    o = self._safe(r, write=True, session=session)
-                    outcomes.append(o)
-                    if self.stop_on_error and o.status == "failed":
-                        break  # --on-error stop: nothing after the first failure is written
-                if self.durable == "batch" and any(o.status in ("created", "new-version") for o in outcomes):
-                    sync_filesystem(self.store.archive)
-            return outcomes
+        self._extract_ahead(records)  # the slow part, before the lock: other writers go on
+        outcomes: list[Outcome] = []
+        try:
+            with self.store.lock(timeout=self.lock_timeout):
+                self.catalog.refresh(self.store, locked=True)
+                with IndexSession(self.store) as session:
+                    for r in records:
+                        try:
+                            o = self._safe(r, write=True, session=session)
+                        except FileAccessError as exc:  # the collection refused a write: stop here
+                            self.fatal = exc
+                            break
+                        outcomes.append(o)
+                        if self.stop_on_error and o.status == "failed":
+                            break  # --on-error stop: nothing after the first failure is written
+                    if self.durable == "batch" and any(o.status in ("created", "new-version") for o in outcomes):
+                        sync_filesystem(self.store.archive)
+        except OSError as exc:  # the index commit or the sync, on a full disk: the journal recovers
+            if self.fatal is None:
+                self.fatal = FileAccessError(f"cannot write to the collection: {os_error_message(exc)}",
+                                             path=exc.filename, errno=exc.errno)
+        # what was written is reported (the caller raises ``fatal`` after these outcomes)
+        if self.fatal is not None and not outcomes:
+            raise self.fatal
+        return outcomes
+
+    def _extract_ahead(self, records: list[Record]) -> None:
+        """Extract text and metadata of a batch's snapshots before the collection lock is taken
+        (extraction is the slow part of a write); ``_one`` then takes the results from here."""
+        self._ahead = {}
+        for r in records:
+            if r.data is None or r.exact is not None or r.match_only or r.error is not None:
+                continue
+            if not r.data.strip() or len(r.data) > MAX_SNAPSHOT_BYTES:
+                continue
+            try:  # the URL _one extracts with (when it differs, _one extracts again: correct, slower)
+                raw = {k: v for k, v in r.fields.items() if k not in ("citekey", "extra", "source_key")}
+                given = normalise_fields(raw, dayfirst=self.dayfirst).get("url") or None
+                url = cited_url(given) if given else (r.http or {}).get("final_url")
+            except (NewsArchiveError, ValueError, TypeError, KeyError):
+                continue  # the record fails in _one with its own message
+            media_type = r.media_type or guess_media_type(r.source, r.data)
+            try:
+                result: Any = _extract(r.data, media_type, url)
+            except ExtractError as exc:
+                result = exc
+            self._ahead[id(r)] = (media_type, url, result)
+
+    def _extraction(self, record: Record, media_type: str, url: str | None):
+        """The extraction of ``record``'s snapshot: done ahead of the lock, or now."""
+        ahead = self._ahead.pop(id(record), None)
+        if ahead is not None and ahead[0] == media_type and ahead[1] == url:
+            if isinstance(ahead[2], ExtractError):
+                raise ahead[2]
+            return ahead[2]
+        return _extract(record.data, media_type, url)
 
     def _plan(self, entry: Entry) -> None:
         """A dry run remembers what it would create, so that later records see it as the real
@@ -607,7 +658,13 @@ class Ingest:
             return self._one(record, write=write, session=session)
         except NewsArchiveError as exc:
             return Outcome(record.ref, "failed", message=str(exc), error=exc)
-        except (OSError, ValueError, TypeError, KeyError) as exc:  # bad input data, never a traceback
+        except OSError as exc:
+            # input files are read through read_snapshot_file (a typed error: that record fails);
+            # an OSError here is the collection itself refusing a write (read-only, disk full,
+            # permission): every later record would fail the same way, so the run stops here
+            raise FileAccessError(f"cannot write to the collection: {os_error_message(exc)}",
+                                  path=exc.filename, errno=exc.errno) from None
+        except (ValueError, TypeError, KeyError) as exc:  # bad input data, never a traceback
             return Outcome(record.ref, "failed", message=f"{exc.__class__.__name__}: {exc}")
 
     def _one(self, record: Record, *, write: bool, session: "IndexSession | None") -> Outcome:
@@ -636,13 +693,15 @@ class Ingest:
         fetched_url = (record.http or {}).get("final_url") if "url" not in fields else None
         files: list[st.NewFile] = []
         snapshot: Snapshot | None = None
+        note = None  # why nothing was extracted from a page over the extraction limits
         if record.data is not None:
             if not record.data.strip():
                 raise UsageError(f"{record.source or record.ref}: empty snapshot; nothing to archive")
             if len(record.data) > MAX_SNAPSHOT_BYTES:
                 raise UsageError(f"snapshot is {len(record.data)} bytes; the limit is {MAX_SNAPSHOT_BYTES}")
             media_type = record.media_type or guess_media_type(record.source, record.data)
-            ext = _extract(record.data, media_type, fields.get("url") or fetched_url)
+            ext = self._extraction(record, media_type, fields.get("url") or fetched_url)
+            note = ext.note if ext is not None else None
             if ext is not None:
                 given_title = fields.get("title")
                 for key, value in _valid_extracted(ext.fields, dayfirst=self.dayfirst).items():
@@ -671,8 +730,13 @@ class Ingest:
                 return Outcome(record.ref, "duplicate", existing, f"same snapshot bytes as entry {existing}")
             existing = None if self.new_entry else self.catalog.find_url(fields.get("url"))
             if existing:
-                return self._new_version(record, existing, snapshot, record.data, text_bytes, fields,
+                done = self._new_version(record, existing, snapshot, record.data, text_bytes, fields,
                                          provenance, write=write, session=session)
+                if note and done.status in ("new-version", "would-add-version"):
+                    from dataclasses import replace
+
+                    done = replace(done, message=f"{done.message}; {note}")
+                return done
         elif not self.new_entry:
             found = self.find_work(fields, given_key)
             if found:
@@ -701,16 +765,19 @@ class Ingest:
             data["accessed"] = snapshot.captured_at.iso()
             provenance["accessed"] = "capture"
         entry = Entry.from_json(data)
+        message = "; ".join(m for m in (note, key_note) if m) or None
         if not write:
             self._plan(entry)
-            return Outcome(record.ref, "would-create", entry.id, entry=entry)
+            return Outcome(record.ref, "would-create", entry.id, message, entry=entry)
         history = [{"at": now_utc().iso(), "action": "created", "source": record.source or record.ref}]
+        if note:  # kept with the entry: `history` says later why there is no extracted text
+            history[0]["note"] = note
         assert session is not None
         session.touch(entry.id)
         self.store.create(entry, files, history=history, durable=self.durable is True)
         self.catalog.add(entry)
         session.upsert(entry, text_bytes.decode("utf-8") if snapshot else (entry.notes or ""))
-        return Outcome(record.ref, "created", entry.id, key_note, entry=entry)
+        return Outcome(record.ref, "created", entry.id, message, entry=entry)
 
     def _new_version(self, record: Record, entry_id: str, snapshot: Snapshot, data: bytes,
                      text_bytes: bytes, fields: dict, new_prov: dict, *, write: bool, session) -> Outcome:
@@ -805,10 +872,9 @@ def _read_inside(folder: Path, relpath: str) -> bytes:
     target = (base / relpath).resolve()
     if base not in target.parents:
         raise ImportFormatError(f"{relpath}: path leaves {folder}")
-    try:
-        return target.read_bytes()
-    except FileNotFoundError:
-        raise ImportFormatError(f"missing file {target}") from None
+    if not target.exists():
+        raise ImportFormatError(f"missing file {target}")
+    return read_snapshot_file(target, name=relpath)
 
 
 def _text_body(ext, given_title: str | None) -> str:
@@ -1000,6 +1066,8 @@ def add(root: Path, *, data: bytes | None, source: str | None, fields: Mapping[s
     record = Record(ref=source or "-", fields=dict(fields), data=data, media_type=media_type,
                     source=source, warc=warc, http=http, captured_at=captured_at)
     outcome = ingest.run_batch([record])[0]
+    if ingest.fatal is not None:  # written, but the index could not be (the journal recovers it)
+        raise ingest.fatal
     if outcome.status == "failed":
         raise outcome.error or UsageError(outcome.message or "failed")
     return outcome
@@ -1048,6 +1116,8 @@ def ingest_records(root: Path, records: Iterable[Record], *, dayfirst: bool = Fa
                     break
                 yield o
         batch.clear()
+        if ingest.fatal is not None:  # after the lines of what was written before it
+            raise ingest.fatal
 
     for record in records:
         if on_error == "stop" and record.error is not None:
@@ -1195,14 +1265,18 @@ CSV_COLUMNS = ["id", "citekey", "title", "authors", "outlet", "kind", "published
 def export(root: Path, *, to: str, out: Path | None, query: str | None = None, ids: Iterable[str] = (),
            write: Callable[[str], Any] | None = None, ascii: bool = False, key: str = "citekey",
            notify: Callable[[str], Any] | None = None,
-           on_incomplete: Callable[[str], Any] | None = None) -> int:
+           on_incomplete: Callable[[str], Any] | None = None, csv_raw: bool = False) -> int:
     """Stream the selected entries to ``out`` (a file; None with ``write`` for stdout).
     Returns the number of entries written. ``notify`` hears of each record the WARC export had
     to repair (a digest that did not match the stored bytes). Citation formats write every
     entry with what it has; ``on_incomplete`` hears "CITEKEY: no title" for each entry that
-    lacks something."""
+    lacks something. CSV cells that a spreadsheet would run as formulas get a leading
+    apostrophe unless ``csv_raw`` (see ``render.csv_cell``)."""
     if to not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {to!r} (one of: {', '.join(EXPORT_FORMATS)})")
+    if out is not None and not out.parent.is_dir():  # a typo in the folder never creates folders
+        raise FileAccessError(f"cannot write {out}: the folder {out.parent} does not exist",
+                              path=str(out), errno=errno.ENOENT)
     entries = select(root, query, ids=ids)
     if to in ("warc", "bagit"):
         if out is None:
@@ -1210,9 +1284,13 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
         from importlib import import_module
 
         module = import_module(f".export_{to}", __package__)
-        if to == "warc":
-            return module.write(open_store(root), entries, out, notify=notify)
-        return module.write(open_store(root), entries, out)
+        try:
+            if to == "warc":
+                return module.write(open_store(root), entries, out, notify=notify)
+            return module.write(open_store(root), entries, out)
+        except OSError as exc:
+            raise FileAccessError(os_error_message(exc, action="write", path=out),
+                                  path=str(out), errno=exc.errno) from None
     count = 0
     with _output(out, write) as sink:
         if to == "jsonl":
@@ -1223,14 +1301,14 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
             import csv
             import io
 
-            from .render import flat
+            from .render import csv_cell, flat
 
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
             w.writerow(CSV_COLUMNS)
             for e in entries:
                 obj = e.to_json()
-                w.writerow([flat(obj.get(c)) for c in CSV_COLUMNS])
+                w.writerow([csv_cell(flat(obj.get(c)), raw=csv_raw) for c in CSV_COLUMNS])
                 count += 1
                 sink(buf.getvalue())
                 buf.seek(0)
@@ -1287,9 +1365,13 @@ def _output(out: Path | None, write: Callable[[str], Any] | None) -> Iterator[Ca
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             yield fh.write
         os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError):  # the user's path and the system's reason, not the temp file's
+            missing = "" if out.parent.is_dir() else f" (the folder {out.parent} does not exist)"
+            raise FileAccessError(os_error_message(exc, action="write", path=out) + missing,
+                                  path=str(out), errno=exc.errno) from None
         raise
 
 
@@ -1343,8 +1425,11 @@ def extract_preview(data: bytes, *, name: str | None = None, url: str | None = N
     if ext is None:
         raise ExtractError(f"no text can be extracted from {media_type} files")
     fields = _valid_extracted(ext.fields, dayfirst=False)
-    return {"fields": fields, "provenance": {k: ext.provenance.get(k, "page") for k in fields},
-            "media_type": media_type, "text": _normal_text(ext.text or "")}
+    out = {"fields": fields, "provenance": {k: ext.provenance.get(k, "page") for k in fields},
+           "media_type": media_type, "text": _normal_text(ext.text or "")}
+    if ext.note:
+        out["note"] = ext.note
+    return out
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,40 @@ class QueryError(UsageError):
         self.position = position
 
 
+class SnapshotTooLarge(UsageError):
+    """A snapshot (a file, standard input, a record's ``snapshot``) is over the size limit."""
+
+
+class FileAccessError(NewsArchiveError):
+    """The operating system refused a file operation: permission denied, read-only file system,
+    disk full, a missing folder. ``str(err)`` names the path and the system's reason."""
+
+    def __init__(self, message: str, *, path: str | None = None, errno: int | None = None):
+        super().__init__(message)
+        self.path = path
+        self.errno = errno
+
+
+def os_error_message(exc: OSError, *, action: str = "", path: object = None) -> str:
+    """One line for an ``OSError``: what was being done, the path, and the system's reason
+    ("cannot write /coll/archive: Read-only file system")."""
+    import errno as _errno
+    import os as _os
+
+    if exc.strerror:
+        reason = exc.strerror
+    elif exc.errno:
+        reason = _os.strerror(exc.errno)
+    else:
+        reason = str(exc) or exc.__class__.__name__
+    hint = {_errno.ENOSPC: " (the disk is full)", _errno.EDQUOT: " (the disk quota is used up)"}.get(exc.errno, "")
+    where = path if path is not None else (exc.filename if exc.filename is not None else "")
+    reason = reason + hint  # the system's words as it gives them ("No space left on device")
+    if where != "":
+        return f"cannot {action} {where}: {reason}" if action else f"{where}: {reason}"
+    return f"cannot {action}: {reason}" if action else reason
+
+
 class NotACollection(NewsArchiveError):
     """No collection (a folder with ``archive/`` and ``index/``) was found."""
 

@@ -824,6 +824,9 @@ class _Translator:
             items = [q for q in (self(n) for n in node.items) if q is not None]
             if not items:
                 return None
+            nots = [q for q in items if isinstance(q, W.Not)]
+            if len(nots) > 1:  # NOT a AND NOT b = NOT (a OR b): one pass over the documents, not one per NOT
+                items = [q for q in items if not isinstance(q, W.Not)] + [W.Not(W.Or([q.query for q in nots]))]
             if all(isinstance(q, W.Not) for q in items):
                 items.insert(0, W.Every())
             return items[0] if len(items) == 1 else W.And(items)

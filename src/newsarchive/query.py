@@ -9,6 +9,14 @@ Grammar (operators are upper case; lower-case ``or``/``and``/``not`` are ordinar
     atom     := "(" or_expr ")" | [field ":"] value
     value    := word | word"*" | word"~" | word"~"N | '"a phrase"' ['~'N]
 
+Limits (each a :class:`~newsarchive.errors.QueryError`, never a crash): a query is at most
+``MAX_QUERY_CHARS`` characters, holds at most ``MAX_TERMS`` distinct search terms (of which at
+most ``MAX_FUZZY`` fuzzy and ``MAX_PREFIX`` wildcard ones, which expand over the vocabulary),
+and nests parentheses and NOTs at most ``MAX_DEPTH`` deep. A term repeated under the same AND or OR is
+kept once (``the the the`` is ``the``). Dates never overflow: a relative date further back than
+year 1 means "since the earliest date", and a range past 9999-12-31 or before 0001-01-01 is an
+error.
+
 ``index.py`` turns the tree into Whoosh queries; the words are analysed there (folding,
 stemming), so a ``Term`` holds the text exactly as typed.
 
@@ -104,6 +112,14 @@ FIELD_ALIASES = {
 }
 #: fields whose value is taken whole (no wildcards inside, ``:`` and ``/`` allowed)
 EXACT_FIELDS = frozenset({"url", "id", "citekey", "domain", "lang", "kind", "tag"})
+
+# --------------------------------------------------------------------------- limits
+
+MAX_QUERY_CHARS = 2_000
+MAX_TERMS = 100
+MAX_DEPTH = 32
+MAX_FUZZY = 10  # word~ terms: each is matched against the whole vocabulary (100 took 12 s of CPU on 2,000 articles)
+MAX_PREFIX = 25  # word* terms: each expands to every word it starts
 
 # --------------------------------------------------------------------------- lexer
 
@@ -212,6 +228,12 @@ class _Parser:
         self.today = today
         self.toks = _lex(q)
         self.i = 0
+        self.depth = 0  # parentheses and NOTs open around the current token
+
+    def enter(self, tok: _Tok) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _err(f"the query nests parentheses or NOT more than {MAX_DEPTH} levels deep", self.q, tok.pos)
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -243,7 +265,7 @@ class _Parser:
             if nxt is None or nxt.kind in ("RPAREN", "OR", "AND"):
                 raise _err("OR needs a term after it", self.q, tok.pos)
             items.append(self.and_expr())
-        return items[0] if len(items) == 1 else Or(tuple(items))
+        return _group(Or, items)
 
     def and_expr(self) -> Node:
         items = [self.unary()]
@@ -254,7 +276,7 @@ class _Parser:
                 if nxt is None or nxt.kind in ("RPAREN", "OR", "AND"):
                     raise _err("AND needs a term after it", self.q, tok.pos)
             items.append(self.unary())
-        return items[0] if len(items) == 1 else And(tuple(items))
+        return _group(And, items)
 
     def unary(self) -> Node:
         tok = self.peek()
@@ -267,7 +289,9 @@ class _Parser:
                 raise _err(f"{what} needs a term after it", self.q, tok.pos)
             if tok.kind == "MINUS" and nxt.kind in ("NOT", "MINUS"):
                 raise _err("double negation", self.q, nxt.pos)
+            self.enter(tok)
             inner = self.unary() if tok.kind == "NOT" else self.atom()
+            self.depth -= 1
             return Not(inner)
         return self.atom()
 
@@ -279,7 +303,9 @@ class _Parser:
                 raise _err("unbalanced parenthesis: '(' is never closed", self.q, tok.pos)
             if nxt.kind == "RPAREN":
                 raise _err("empty parentheses", self.q, tok.pos)
+            self.enter(tok)
             node = self.or_expr()
+            self.depth -= 1
             close = self.peek()
             if close is None or close.kind != "RPAREN":
                 raise _err("unbalanced parenthesis: '(' is never closed", self.q, tok.pos)
@@ -349,8 +375,14 @@ class _Parser:
         col = tok.pos + (1 if tok.quoted else 0)
         try:
             return _date_range(text, self.today)
-        except (DateError, ValueError) as exc:
+        except (DateError, ValueError, OverflowError) as exc:
             raise _err(f"bad date {text!r}: {_one_line(exc)}", self.q, col) from None
+
+
+def _group(kind, items: list[Node]) -> Node:
+    """``And``/``Or`` of ``items`` with repeats dropped (``a a`` is ``a``, ``a OR a`` is ``a``)."""
+    unique = list(dict.fromkeys(items))
+    return unique[0] if len(unique) == 1 else kind(tuple(unique))
 
 
 def _one_line(exc: Exception) -> str:
@@ -392,7 +424,10 @@ def _date_range(text: str, today: _dt.date) -> DateRange:
     if re.fullmatch(r"-\d+[dwmy]", text):
         from .dates import parse_relative_days
 
-        return DateRange(parse_relative_days(text, today=today), None)
+        try:
+            return DateRange(parse_relative_days(text, today=today), None)
+        except OverflowError:  # further back than year 1: every date qualifies
+            return DateRange(_dt.date.min, None)
     for op in (">=", "<=", ">", "<"):
         if text.startswith(op):
             rest = text[len(op):].strip()
@@ -400,9 +435,13 @@ def _date_range(text: str, today: _dt.date) -> DateRange:
             if op == ">=":
                 return DateRange(first, None)
             if op == ">":
+                if last == _dt.date.max:
+                    raise ValueError("there is no date after 9999-12-31")
                 return DateRange(last + _dt.timedelta(days=1), None)
             if op == "<=":
                 return DateRange(None, last)
+            if first == _dt.date.min:
+                raise ValueError("there is no date before 0001-01-01")
             return DateRange(None, first - _dt.timedelta(days=1))
     if ".." in text:
         a, _, b = text.partition("..")
@@ -425,7 +464,35 @@ def parse(query: str, *, today: _dt.date | None = None) -> Node:
     """Parse a query string. ``today`` anchors relative dates (``published:-30d``)."""
     if query is None:
         query = ""
-    return _Parser(str(query), today or _dt.date.today()).parse()
+    query = str(query)
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS} "
+                         f"(at column {MAX_QUERY_CHARS + 1})", query=query, position=MAX_QUERY_CHARS)
+    tree = _Parser(query, today or _dt.date.today()).parse()
+    leaves = set(_leaves(tree))
+    if len(leaves) > MAX_TERMS:
+        raise QueryError(f"the query has {len(leaves)} different search terms; the limit is {MAX_TERMS}",
+                         query=query, position=None)
+    for kind, limit, what in ((Fuzzy, MAX_FUZZY, "fuzzy terms (word~)"), (Prefix, MAX_PREFIX, "wildcard terms (word*)")):
+        n = sum(1 for leaf in leaves if isinstance(leaf, kind))
+        if n > limit:
+            raise QueryError(f"the query has {n} {what}; the limit is {limit}", query=query, position=None)
+    return tree
+
+
+def _leaves(node: Node) -> list[Node]:
+    """Every leaf of the tree (iteratively: no recursion on deep trees)."""
+    out: list[Node] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (And, Or)):
+            stack.extend(n.items)
+        elif isinstance(n, Not):
+            stack.append(n.item)
+        elif not isinstance(n, MatchAll):
+            out.append(n)
+    return out
 
 
 def caret(query: str, position: int | None) -> str:

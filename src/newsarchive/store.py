@@ -232,7 +232,13 @@ class Store:
         import fcntl
 
         path = self.archive / ".lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only collection, a permission error
+            from .errors import FileAccessError, os_error_message
+
+            raise FileAccessError(f"cannot write to the collection: {os_error_message(exc)}",
+                                  path=str(path), errno=exc.errno) from None
         try:
             deadline = time.monotonic() + timeout
             delay = 0.01

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
-from .common import handles_errors, note, root_of
+from .common import echo, echo_data, handles_errors, note, root_of
 
 
 @app.command()
@@ -29,7 +29,18 @@ def cite(
     incomplete: list[str] = []
     text = api.cite(root_of(ctx), refs, style=style, markup=markup, intext=intext, version=version, ascii=ascii_,
                     key=key, on_incomplete=incomplete.append)
-    typer.echo(text.rstrip("\n"))
+    from ..cite import STYLES, get_style
+
+    text = text.rstrip("\n")
+    kind = next(name for name, s in STYLES.items() if s is get_style(style))
+    if kind == "csl-json":  # JSON: written with \\uXXXX escapes for terminal controls, values exact
+        from ..render import JSON_UNSAFE_RE, json_escape
+
+        echo_data(JSON_UNSAFE_RE.sub(json_escape, text))
+    elif kind in ("apa", "mla", "chicago"):  # text for people to read and paste: always escaped
+        echo(text, multiline=True)
+    else:  # BibTeX, BibLaTeX, RIS: exact into a file or pipe (>> refs.bib), escaped on a terminal
+        echo_data(text)
     for what in incomplete:
         note(f"incomplete: {what}")
     if incomplete and len(refs) > 1:

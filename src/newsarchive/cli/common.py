@@ -11,7 +11,7 @@ from typing import Annotated, Any, Callable, Optional, TypeVar
 
 import typer
 
-from ..errors import NewsArchiveError
+from ..errors import NewsArchiveError, os_error_message
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +34,10 @@ class ListFormat(str, Enum):
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
 ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format (ids: one ID per line).",
                                                    case_sensitive=False)]
+CsvRawOpt = Annotated[bool, typer.Option(
+    "--csv-raw", help="CSV: write cells exactly as they are. By default a cell that starts with = + - @ "
+    "(or tab, carriage return) gets a leading ' so that a spreadsheet shows it instead of running it "
+    "as a formula; import removes that ' again.")]
 LockTimeoutOpt = Annotated[float, typer.Option("--lock-timeout", help="Seconds to wait for another writer.",
                                                min=0)]
 
@@ -46,13 +50,38 @@ def root_of(ctx: typer.Context) -> Path:
     return find_root(explicit)
 
 
+def echo(text: Any, *, err: bool = False, multiline: bool = False) -> None:
+    """Print a line for people: control characters and bidi overrides from the data (a title,
+    a file name, a message quoting input) are shown as escapes, never sent to the terminal
+    (``render.safe``). Every line the CLI prints for people goes through here."""
+    from ..render import safe
+
+    typer.echo(safe(text, multiline=multiline), err=err)
+
+
+def echo_data(text: str) -> None:
+    """Print data a user may redirect into a file (a citation, article text): exact into a file
+    or a pipe, and escaped like :func:`echo` when standard output is a terminal."""
+    if is_terminal(sys.stdout):
+        echo(text, multiline=True)
+    else:
+        typer.echo(text)
+
+
+def echo_json(obj: Any, **kw: Any) -> None:
+    """Print JSON: values exact, terminal controls written as \\uXXXX (``render.dumps_json``)."""
+    from ..render import dumps_json
+
+    typer.echo(dumps_json(obj, **kw))
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"Error: {message}", err=True)
+    echo(f"Error: {message}", err=True)
     return typer.Exit(code)
 
 
 def note(message: str) -> None:
-    typer.echo(message, err=True)
+    echo(message, err=True)
 
 
 def handles_errors(fn: F) -> F:
@@ -70,6 +99,10 @@ def handles_errors(fn: F) -> F:
             # the reader went away (| head): not an error worth a message
             with_devnull()
             raise typer.Exit(0) from None
+        except OSError as exc:
+            # the operating system said no (read-only folder, full disk, permission, a missing
+            # folder): the path and the reason, exit 1; never "internal error"
+            raise fail(os_error_message(exc), 1) from None
         except Exception as exc:  # a bug: one line for the user; the traceback on request
             if type(exc).__module__.startswith(("typer", "click")) or os.environ.get("NEWSARCHIVE_DEBUG"):
                 raise

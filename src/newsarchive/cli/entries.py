@@ -10,7 +10,8 @@ from typing import Annotated, Any, Optional
 import typer
 
 from . import app
-from .common import (Format, FormatOpt, ListFormatOpt, LockTimeoutOpt, fail, handles_errors, note, root_of)
+from .common import (CsvRawOpt, Format, FormatOpt, ListFormatOpt, LockTimeoutOpt, echo, echo_data, fail,
+                     handles_errors, note, root_of)
 
 ENTRY_COLUMNS = ["id", "citekey", "published", "outlet", "title"]
 
@@ -25,7 +26,7 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder for the new coll
     from .. import api
 
     root = api.init(directory, engine=engine)
-    typer.echo(f"Initialised collection in {root} (search engine: {engine.strip().lower()})")
+    echo(f"Initialised collection in {root} (search engine: {engine.strip().lower()})")
 
 
 def _fields(**opts: Any) -> dict[str, Any]:
@@ -114,9 +115,7 @@ def add(
         path = Path(source)
         if not path.is_file():
             raise fail(f"no such file: {source}", 2)
-        if path.stat().st_size > api.MAX_SNAPSHOT_BYTES:
-            raise fail(f"{source} is {path.stat().st_size} bytes; the snapshot limit is {api.MAX_SNAPSHOT_BYTES}", 2)
-        data, name = path.read_bytes(), str(path)
+        data, name = api.read_snapshot_file(path, name=source, limit=api.MAX_SNAPSHOT_BYTES), str(path)
     outcome = api.add(root, data=data, source=name, fields=fields, media_type=media_type, dayfirst=dayfirst,
                       new_entry=new_entry, dry_run=dry_run, lock_timeout=lock_timeout, warc=warc, http=http,
                       captured_at=captured)
@@ -131,11 +130,13 @@ def add(
     entry = outcome.entry
     if outcome.status in ("created", "would-create"):
         verb = "Would archive" if dry_run else "Archived"
-        typer.echo(f"{verb} {entry.id}  [{entry.citekey}]  {entry.title or '(no title)'}")
+        echo(f"{verb} {entry.id}  [{entry.citekey}]  {entry.title or '(no title)'}")
+        if outcome.message:
+            note(f"note: {outcome.message}")
         if not entry.title:
             note(f"no title was found; set one with: newsarchive edit {entry.id} --set 'title=...'")
     else:
-        typer.echo(f"{outcome.status}: {outcome.id}: {outcome.message}")
+        echo(f"{outcome.status}: {outcome.id}: {outcome.message}")
 
 
 def entry_pairs(entry, paths: dict[str, str] | None = None, *, provenance: bool = False) -> list[tuple[str, Any]]:
@@ -205,6 +206,7 @@ def list_(
     language: Annotated[Optional[str], typer.Option("--language", "--lang", help="Only this language.")] = None,
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many.")] = None,
     fmt: ListFormatOpt = "table",  # type: ignore[assignment]
+    csv_raw: CsvRawOpt = False,
 ) -> None:
     """List entries, sorted and filtered by simple fields."""
     from .. import api
@@ -216,7 +218,7 @@ def list_(
     fmt_value = getattr(fmt, "value", fmt)
     cols = ENTRY_COLUMNS if fmt_value in ("table", "ids") else [
         "id", "citekey", "title", "authors", "outlet", "kind", "published", "url", "tags"]
-    write_records((e.to_json() for e in entries), fmt=fmt_value, columns=cols)
+    write_records((e.to_json() for e in entries), fmt=fmt_value, columns=cols, csv_raw=csv_raw)
 
 
 @app.command()
@@ -236,11 +238,13 @@ def rm(
         if not yes:
             if not sys.stdin.isatty():
                 raise fail("rm asks before deleting; pass --yes when not at a terminal", 2)
-            if not typer.confirm(f"Delete {entry.id} [{entry.citekey}] {entry.title or ''} and its snapshots?"):
+            from ..render import safe
+
+            if not typer.confirm(safe(f"Delete {entry.id} [{entry.citekey}] {entry.title or ''} and its snapshots?")):
                 note(f"kept {entry.id}")
                 continue
         api.remove(root, entry.id, lock_timeout=lock_timeout)
-        typer.echo(f"Removed {entry.id}")
+        echo(f"Removed {entry.id}")
 
 
 @app.command()
@@ -258,12 +262,14 @@ def extract(
 
     if not file.is_file():
         raise fail(f"no such file: {file}", 2)
-    result = api.extract_preview(file.read_bytes(), name=str(file), url=url, media_type=media_type)
+    result = api.extract_preview(api.read_snapshot_file(file), name=str(file), url=url, media_type=media_type)
     if fmt is Format.table:
         pairs = [(k, f"{v}   ({result['provenance'].get(k, '')})") for k, v in result["fields"].items()]
         key_values(pairs)
+        if result.get("note"):
+            note(f"note: {result['note']}")
         if text:
-            typer.echo("\n" + result["text"])
+            echo_data("\n" + result["text"])
     else:
         write_records([result if text else {k: v for k, v in result.items() if k != "text"}],
                       fmt=fmt.value, columns=["fields", "provenance"], single=True)

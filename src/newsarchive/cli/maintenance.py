@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated, Optional
 
 import typer
 
 from . import app
-from .common import Format, FormatOpt, LockTimeoutOpt, handles_errors, root_of
+from .common import Format, FormatOpt, LockTimeoutOpt, echo, echo_json, handles_errors, root_of
 
 
 @app.command()
@@ -24,7 +23,7 @@ def reindex(ctx: typer.Context, lock_timeout: LockTimeoutOpt = 30.0,
     started = time.monotonic()
     n = api.reindex(root_of(ctx), lock_timeout=lock_timeout, engine=engine)
     how = f" with {engine.strip().lower()}" if engine else ""
-    typer.echo(f"Indexed {n} entries{how} in {time.monotonic() - started:.1f} s")
+    echo(f"Indexed {n} entries{how} in {time.monotonic() - started:.1f} s")
 
 
 @app.command()
@@ -36,7 +35,7 @@ def status(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
 
     s = api.status(root_of(ctx))
     if fmt is not Format.table:
-        typer.echo(json.dumps(s.to_json(), indent=2))
+        echo_json(s.to_json(), indent=2)
         return
     advice = {"ok": "in step with the archive", "missing": "not built yet; run `newsarchive reindex`",
               "outdated": "built by another version; run `newsarchive reindex`",

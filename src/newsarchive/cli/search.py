@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 from typing import Annotated, Optional
 
 import typer
 
 from . import app
-from .common import ListFormatOpt, handles_errors, is_terminal, root_of
+from .common import CsvRawOpt, ListFormatOpt, echo_json, handles_errors, is_terminal, root_of
 
 HIT_COLUMNS = ["id", "citekey", "published", "outlet", "title", "score", "snippet"]
 
@@ -19,15 +18,26 @@ def _terminal_snippet(snippet: str | None) -> str:
     """The index's HTML snippet (escaped text, matches in <b>) as rich markup: matches in bold."""
     from rich.markup import escape
 
+    from ..render import safe
+
     if not snippet:
         return ""
     parts = re.split(r"(<b>.*?</b>)", snippet)
-    return "".join(f"[bold]{escape(html.unescape(p[3:-4]))}[/bold]" if p.startswith("<b>")
-                   else escape(html.unescape(p)) for p in parts)
+    return "".join(f"[bold]{escape(safe(html.unescape(p[3:-4])))}[/bold]" if p.startswith("<b>")
+                   else escape(safe(html.unescape(p))) for p in parts)
 
 
 def _plain_snippet(snippet: str | None) -> str:
     return html.unescape(re.sub(r"</?b>", "", snippet or ""))
+
+
+def _table_snippet(snippet: str | None) -> str:
+    """A plain snippet as table markup (the table takes snippets as markup)."""
+    from rich.markup import escape
+
+    from ..render import safe
+
+    return escape(safe(_plain_snippet(snippet)))
 
 
 @app.command()
@@ -44,6 +54,7 @@ def search(
     snippets: Annotated[bool, typer.Option("--snippets/--no-snippets", help="Show matching text.")] = True,
     all_versions: Annotated[bool, typer.Option("--all-versions", help="Search every archived version.")] = False,
     fmt: ListFormatOpt = "table",  # type: ignore[assignment]
+    csv_raw: CsvRawOpt = False,
 ) -> None:
     """Search the archive as full text; ranked hits with highlighted snippets."""
     from .. import api
@@ -55,16 +66,15 @@ def search(
                         snippets=want_snippets, all_versions=all_versions)
     hits = [h.to_json() for h in result.hits]
     if fmt_value == "json":
-        typer.echo(json.dumps({"query": query, "total": result.total, "offset": offset, "hits": hits,
-                               "facets": {k: [{"value": v, "count": n} for v, n in items]
-                                          for k, items in result.facets.items()}},
-                              ensure_ascii=False, indent=2))
+        echo_json({"query": query, "total": result.total, "offset": offset, "hits": hits,
+                   "facets": {k: [{"value": v, "count": n} for v, n in items]
+                              for k, items in result.facets.items()}}, indent=2)
         return
     if fmt_value == "table":
         terminal = is_terminal()
         for h in hits:
             h["published"] = (h["published"] or "")[:10]
-            h["snippet"] = _terminal_snippet(h["snippet"]) if terminal else _plain_snippet(h["snippet"])
+            h["snippet"] = _terminal_snippet(h["snippet"]) if terminal else _table_snippet(h["snippet"])
         cols = HIT_COLUMNS if want_snippets else HIT_COLUMNS[:-1]
         if all_versions:
             cols = [*cols[:5], "version", *cols[5:]]
@@ -77,4 +87,4 @@ def search(
     if fmt_value == "csv":  # a spreadsheet wants text, not HTML
         for h in hits:
             h["snippet"] = _plain_snippet(h["snippet"])
-    write_records(hits, fmt=fmt_value, columns=HIT_COLUMNS)
+    write_records(hits, fmt=fmt_value, columns=HIT_COLUMNS, csv_raw=csv_raw)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,8 +10,8 @@ import typer
 
 from . import app
 from ..errors import NewsArchiveError
-from .common import (Format, FormatOpt, LockTimeoutOpt, fail, handles_errors, is_terminal, note,
-                     parse_assignments, root_of)
+from .common import (CsvRawOpt, Format, FormatOpt, LockTimeoutOpt, echo_json, fail, handles_errors,
+                     is_terminal, note, parse_assignments, root_of)
 
 
 @app.command("import")
@@ -46,6 +45,7 @@ def import_(
     import time
 
     from .. import api
+    from ..render import dumps_json
 
     root = root_of(ctx)
     outcomes = api.import_file(root, source, source_format=from_, mapping=parse_assignments(map_, "--map", shape="field=column", allow_empty=False), dayfirst=dayfirst,
@@ -65,6 +65,7 @@ def import_(
     task = None
     started = time.monotonic()
     failures: list[str] = []
+    notes: list[str] = []
     done = 0
     try:
         if progress is not None:
@@ -75,11 +76,13 @@ def import_(
             done += 1
             line = o.to_json()
             if report_fh:
-                report_fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+                report_fh.write(dumps_json(line) + "\n")
             if fmt is Format.jsonl:
-                typer.echo(json.dumps(line, ensure_ascii=False))
+                echo_json(line)
             elif o.status == "failed" and len(failures) < 20:
                 failures.append(o.message if o.message and o.ref in o.message else f"{o.ref}: {o.message}")
+            elif o.status in ("created", "would-create") and o.message and len(notes) < 20:
+                notes.append(f"{o.ref}: {o.message}")  # e.g. a page over the extraction limits
             if progress is not None:
                 rate = done / max(time.monotonic() - started, 1e-6)
                 progress.update(task, advance=1, rate=f"{rate:.0f}")
@@ -91,8 +94,10 @@ def import_(
     elapsed = time.monotonic() - started
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing"
     if fmt is Format.json:
-        typer.echo(json.dumps({"records": done, "counts": counts, "seconds": round(elapsed, 2)}, indent=2))
+        echo_json({"records": done, "counts": counts, "seconds": round(elapsed, 2)}, indent=2)
     elif fmt is Format.table:
+        for n in notes:
+            note(f"note: {n}")
         for f in failures:
             note(f"failed: {f}")
         more = counts.get("failed", 0) - len(failures)
@@ -136,6 +141,7 @@ def export(
     ascii_: Annotated[bool, typer.Option("--ascii", help="BibTeX: LaTeX escapes instead of UTF-8.")] = False,
     key: Annotated[str, typer.Option("--key", help="Citation key in BibTeX/BibLaTeX/CSL-JSON/RIS: citekey "
                                                    "(readable, the default) or id (the entry ID).")] = "citekey",
+    csv_raw: CsvRawOpt = False,
 ) -> None:
     """Export entries (all, a search query's matches, or --id ones) to a file."""
     from .. import api
@@ -152,7 +158,7 @@ def export(
 
     n = api.export(root, to=to, out=out, query=query, ids=id_ or (),
                    write=sys.stdout.write if out is None else None, ascii=ascii_, key=key, notify=note,
-                   on_incomplete=tell)
+                   on_incomplete=tell, csv_raw=csv_raw)
     also = f" ({len(incomplete)} incomplete, written with what they have)" if incomplete else ""
     if out is not None:
         note(f"exported {n} entries to {out}{also}")

@@ -9,8 +9,8 @@ from typing import Annotated, Any, Optional
 import typer
 
 from . import app
-from .common import (Format, FormatOpt, LockTimeoutOpt, fail, handles_errors, is_terminal, note,
-                     parse_assignments, root_of)
+from .common import (Format, FormatOpt, LockTimeoutOpt, echo, echo_json, fail, handles_errors, is_terminal,
+                     note, parse_assignments, root_of)
 
 
 @app.command()
@@ -57,9 +57,9 @@ def edit(
         write_records(changes, fmt=fmt.value, columns=["at", "action", "field", "old", "new"])
         return
     if not changes:
-        typer.echo(f"{updated.id}: no change")
+        echo(f"{updated.id}: no change")
     for c in changes:
-        typer.echo(f"{updated.id}: {c['field']}: {_short(c['old'])} -> {_short(c['new'])}")
+        echo(f"{updated.id}: {c['field']}: {_short(c['old'])} -> {_short(c['new'])}")
 
 
 def _run_editor(text: str) -> str:
@@ -135,28 +135,31 @@ def diff(
         raise fail("diff --format is text or json", 2)
     d = api.diff(root_of(ctx), ref, from_version=from_, to_version=to)
     if fmt == "json":
-        typer.echo(json.dumps(d, ensure_ascii=False, indent=2))
+        echo_json(d, indent=2)
         return
     a, b = d["from"], d["to"]
     header = [f"--- version {a['version']} captured {a['captured_at']} sha256 {a['sha256'][:16]}",
               f"+++ version {b['version']} captured {b['captured_at']} sha256 {b['sha256'][:16]}"]
     for m in d["metadata"]:
         header.append(f"{m['field']}: {_short(m['old'])} -> {_short(m['new'])}")
-    typer.echo("\n".join(header))
+    for line in header:
+        echo(line)
     if is_terminal():
         from rich.console import Console
         from rich.text import Text
 
+        from ..render import safe
+
         out = Text()
         for op in d["text"]:
             if op["op"] == "equal":
-                out.append(op["old"] + " ")
+                out.append(safe(op["old"], multiline=True) + " ")
                 continue
             if op["old"]:
-                out.append(op["old"], style="red strike")
+                out.append(safe(op["old"], multiline=True), style="red strike")
                 out.append(" ")
             if op["new"]:
-                out.append(op["new"], style="green bold")
+                out.append(safe(op["new"], multiline=True), style="green bold")
                 out.append(" ")
         Console().print(out)
     else:  # piped: unified-style markers, one change per line with a little context
@@ -165,14 +168,14 @@ def diff(
                 continue
             before = d["text"][n - 1]["old"].split()[-6:] if n and d["text"][n - 1]["op"] == "equal" else []
             after = d["text"][n + 1]["old"].split()[:6] if n + 1 < len(d["text"]) and d["text"][n + 1]["op"] == "equal" else []
-            typer.echo("@@ " + " ".join(before) + " @@")
+            echo("@@ " + " ".join(before) + " @@")
             if op["old"]:
-                typer.echo("-" + op["old"])
+                echo("-" + op["old"])
             if op["new"]:
-                typer.echo("+" + op["new"])
+                echo("+" + op["new"])
             if after:
-                typer.echo("  " + " ".join(after))
-    typer.echo(f"{d['words']['deleted']} words deleted, {d['words']['inserted']} inserted")
+                echo("  " + " ".join(after))
+    echo(f"{d['words']['deleted']} words deleted, {d['words']['inserted']} inserted")
 
 
 @app.command()
@@ -197,16 +200,16 @@ def verify(
     if fmt is Format.table:
         for p in problems:
             where = p.path or p.id or ""
-            typer.echo(f"{p.kind}: {where}: {p.detail}")
+            echo(f"{p.kind}: {where}: {p.detail}")
         if repaired:
-            typer.echo("index: rebuilt from the archive")
+            echo("index: rebuilt from the archive")
         summary = f"{checked} entries checked, {len(damage)} problem{'s' if len(damage) != 1 else ''}"
         if notes:
             summary += f", {len(notes)} note{'s' if len(notes) != 1 else ''}"
-        typer.echo(summary)
+        echo(summary)
     elif fmt is Format.json:
-        typer.echo(json.dumps({"checked": checked, "problems": [p.to_json() for p in problems],
-                               "index_repaired": repaired}, indent=2))
+        echo_json({"checked": checked, "problems": [p.to_json() for p in problems],
+                   "index_repaired": repaired}, indent=2)
     else:
         write_records([p.to_json() for p in problems], fmt=fmt.value, columns=["kind", "id", "path", "detail"])
     if damage:

@@ -30,21 +30,26 @@ class Extraction:
     modified (ISO strings, partial where partial), url (canonical), language, section, tags (list).
     ``provenance`` maps each of those fields to where it came from ("json-ld", "og", ...).
     ``text`` is the article text for indexing and display; ``encoding`` the charset used to
-    decode the bytes.
+    decode the bytes. ``note`` says why nothing was extracted when a page exceeds the
+    extraction limits (see ``extract.html.LIMITS``); the snapshot is still archived.
     """
 
     fields: Mapping[str, Any] = field(default_factory=dict)
     provenance: Mapping[str, str] = field(default_factory=dict)
     text: str = ""
     encoding: str | None = None
+    note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "fields": dict(self.fields),
             "provenance": dict(self.provenance),
             "encoding": self.encoding,
             "text": self.text,
         }
+        if self.note:
+            out["note"] = self.note
+        return out
 
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")

@@ -3,12 +3,20 @@
 This is the only module that uses the network. Defaults: 10 s to connect, 30 s between bytes,
 60 s for the whole fetch, at most 10 MiB of body, at most 5 redirects, http and https only,
 HTML, XHTML, plain text and Markdown only. Every failure raises ``FetchError`` with one line.
+
+The 60 s are a hard deadline over everything (connecting, every redirect, the headers and the
+body): httpx's timeouts count the time between two reads, so a server that trickles a header
+line every few seconds never trips them. A watchdog therefore shuts the connection's socket
+down when the deadline passes, which ends any read in progress.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import io
+import os
+import socket
+import threading
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -90,6 +98,76 @@ class Capture:
         return warc_bytes(self, filename=filename)
 
 
+class _Deadline:
+    """Ends a fetch at ``seconds`` from now, whatever it is waiting for.
+
+    httpcore reports each connection it opens through the ``trace`` request extension; the
+    watchdog timer shuts those sockets down at the deadline (a blocked read then returns at
+    once) and sets ``expired``, which the fetch checks to tell this apart from a hang-up."""
+
+    _OPENED = ("connection.connect_tcp.complete", "connection.start_tls.complete",
+               "connection.connect_unix_socket.complete")
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[Any] = []
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "_Deadline":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._timer.cancel()
+
+    def remaining(self) -> float:
+        left = self.at - time.monotonic()
+        if left <= 0:
+            self._expire()
+        return max(left, 0.001)
+
+    def passed(self) -> bool:
+        """The deadline has come (a read that timed out a moment before the watchdog counts)."""
+        return self.expired or time.monotonic() >= self.at - 0.05
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event not in self._OPENED:
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shutdown(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shutdown(sock)
+
+
+def _shutdown(sock: Any) -> None:
+    """Shut a socket down for reading and writing, through a duplicate of its descriptor (safe
+    for TLS sockets in use by another thread; the owner still closes the original)."""
+    try:
+        dup = socket.socket(fileno=os.dup(sock.fileno()))
+    except (OSError, ValueError):
+        return
+    try:
+        dup.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    finally:
+        dup.close()
+
+
 def _check_scheme(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
@@ -150,19 +228,23 @@ def fetch(
 
     url = url.strip()
     _check_scheme(url)
-    timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout)
     headers = {"User-Agent": user_agent, "Accept": _ACCEPT, "Accept-Encoding": "gzip, deflate"}
-    deadline = time.monotonic() + total_timeout
+    deadline = _Deadline(total_timeout)
+    too_slow = f"fetching {url} took longer than {total_timeout:g} s (the deadline for the whole fetch)"
     exchanges: list[Exchange] = []
     redirects: list[tuple[str, int]] = []
     current = url
-    client_kwargs: dict[str, Any] = {"timeout": timeout, "follow_redirects": False, "headers": headers}
+    client_kwargs: dict[str, Any] = {"follow_redirects": False, "headers": headers}
     if transport is not None:
         client_kwargs["transport"] = transport
     try:
-        with httpx.Client(**client_kwargs) as client:
+        with deadline, httpx.Client(**client_kwargs) as client:
             while True:
-                with client.stream("GET", current) as resp:
+                left = deadline.remaining()
+                timeout = httpx.Timeout(connect=min(connect_timeout, left), read=min(read_timeout, left),
+                                        write=min(read_timeout, left), pool=min(connect_timeout, left))
+                with client.stream("GET", current, timeout=timeout,
+                                   extensions={"trace": deadline.trace}) as resp:
                     fetched_at = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
                     status = resp.status_code
                     is_redirect = status in _REDIRECTS and "location" in resp.headers
@@ -176,9 +258,11 @@ def fetch(
                             if is_redirect:
                                 break
                             raise FetchError(f"response from {current} is larger than {max_bytes} bytes")
-                        if time.monotonic() > deadline:
-                            raise FetchError(f"fetching {url} took longer than {total_timeout:g} s")
+                        if deadline.expired or time.monotonic() > deadline.at:
+                            raise FetchError(too_slow)
                         chunks.append(chunk)
+                    if deadline.expired:  # the watchdog ended the body early: not a whole page
+                        raise FetchError(too_slow)
                     payload = b"".join(chunks)
                     req_headers = _raw_headers(resp.request.headers)
                     resp_headers = _raw_headers(resp.headers)
@@ -207,6 +291,21 @@ def fetch(
                     )
     except FetchError:
         raise
+    except (httpx.HTTPError, OSError) as exc:
+        if deadline.passed():
+            raise FetchError(too_slow) from None
+        _fetch_failed(exc, url=url, current=current, connect_timeout=connect_timeout,
+                      read_timeout=read_timeout, max_redirects=max_redirects)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _fetch_failed(exc: BaseException, *, url: str, current: str, connect_timeout: float,
+                  read_timeout: float, max_redirects: int) -> None:
+    """An httpx error (or a socket error) as one FetchError line."""
+    import httpx
+
+    try:
+        raise exc
     except httpx.ConnectTimeout:
         raise FetchError(f"timed out connecting to {urlsplit(current).hostname} after {connect_timeout:g} s") from None
     except httpx.TimeoutException:
@@ -219,6 +318,8 @@ def fetch(
         raise FetchError(f"unsupported URL {current}: {_short(exc)}") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"fetching {current} failed: {_short(exc)}") from None
+    except OSError as exc:
+        raise FetchError(f"fetching {current} failed: {exc.strerror or _short(exc)}") from None
 
 
 def _raw_headers(headers) -> tuple[tuple[str, str], ...]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from ..model import PartialDate
+from ..model import MAX_SNAPSHOT_BYTES, PartialDate
 
 
 @dataclass
@@ -34,6 +34,52 @@ def skipped(ref: str, reason: str) -> Record:
     """A record the source passes over on purpose (a WARC response with HTTP 404): reported as
     skipped with the reason, never archived."""
     return Record(ref=ref, skipped=reason)
+
+
+def read_snapshot_file(path: Path | str, *, name: str | None = None, limit: int | None = None) -> bytes:
+    """The bytes of a file that input names (``add FILE``, a JSONL/CSV ``snapshot``, a folder
+    import, an exported entry's files). The size is checked on the open file before anything is
+    read, and at most ``limit + 1`` bytes are ever read (a file that grows meanwhile is refused
+    too), so an oversized file never reaches memory. Devices and FIFOs are refused unread.
+
+    Raises ``SnapshotTooLarge`` (over the limit), ``UsageError`` (not a regular file) or
+    ``FileAccessError`` (missing, permission denied, ...); each message names the file."""
+    import os
+    import stat
+
+    from ..errors import FileAccessError, SnapshotTooLarge, UsageError, os_error_message
+
+    limit = MAX_SNAPSHOT_BYTES if limit is None else limit
+    label = name if name is not None else str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise FileAccessError(os_error_message(exc, action="read", path=label), path=label,
+                              errno=exc.errno) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UsageError(f"{label} is not a regular file")
+        if info.st_size > limit:
+            raise SnapshotTooLarge(f"{label} is {info.st_size} bytes; the snapshot limit is {limit}")
+        pieces, total = [], 0
+        with os.fdopen(fd, "rb", buffering=0, closefd=False) as fh:
+            want = info.st_size + 1  # the whole file in one read (a buffer of its size, not the limit's)
+            while True:
+                piece = fh.read(want)
+                if not piece:
+                    break
+                pieces.append(piece)
+                total += len(piece)
+                if total > limit:
+                    raise SnapshotTooLarge(f"{label} grew past the snapshot limit of {limit} bytes while being read")
+                want = 1 << 20
+        return b"".join(pieces) if len(pieces) != 1 else pieces[0]
+    except OSError as exc:
+        raise FileAccessError(os_error_message(exc, action="read", path=label), path=label,
+                              errno=exc.errno) from None
+    finally:
+        os.close(fd)
 
 
 def read_citations(path: Path, parse) -> "Iterator[Record]":

@@ -16,6 +16,7 @@ from typing import Iterator, Mapping
 
 from ..errors import UsageError
 from ..normalize import SETTABLE
+from ..render import csv_unguard
 from . import Record, failed
 
 ALIASES = {
@@ -122,7 +123,8 @@ def read(path: Path, *, mapping: Mapping[str, str] | None = None, delimiter: str
             if len(row) != len(header):
                 yield failed(ref, f"{ref}: {len(row)} cells where the header has {len(header)}")
                 continue
-            values = {f: row[i].strip() for f, i in cols.items() if row[i].strip()}
+            # a leading ' before = + - @ is the formula guard that CSV export adds: removed again
+            values = {f: csv_unguard(row[i]).strip() for f, i in cols.items() if row[i].strip()}
             yield _record(values, ref=ref, base=base)
     finally:
         text.close()

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Iterator
 
 from ..model import MAX_SNAPSHOT_BYTES
-from . import Record, failed, skipped
+from ..errors import NewsArchiveError
+from . import Record, failed, read_snapshot_file, skipped
 
 SUFFIXES = {".html": "text/html", ".htm": "text/html", ".xhtml": "application/xhtml+xml",
             ".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown"}
@@ -42,12 +43,8 @@ def read(path: Path) -> Iterator[Record]:
                 yield skipped(rel, f"{rel}: not a regular file")
                 continue
             try:
-                size = real.stat().st_size
-                if size > MAX_BYTES:
-                    yield failed(rel, f"{rel}: {size} bytes, over the {MAX_BYTES}-byte snapshot limit")
-                    continue
-                data = real.read_bytes()
-            except OSError as exc:
-                yield failed(rel, f"{rel}: {exc.strerror or exc}")
+                data = read_snapshot_file(real, name=rel, limit=MAX_BYTES)
+            except NewsArchiveError as exc:
+                yield failed(rel, str(exc))
                 continue
             yield Record(ref=rel, data=data, media_type=media_type, source=rel, origin="imported")

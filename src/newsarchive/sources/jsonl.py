@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from ..errors import InvalidEntry, NewsArchiveError
-from . import Record, failed
+from . import Record, failed, read_snapshot_file
 
 MAX_LINE = 128 * 1024 * 1024  # bytes; a longer line is reported and skipped, never held in memory
 
@@ -88,7 +88,7 @@ def record_from_json(obj: Mapping[str, Any], *, ref: str, base: Path) -> Record:
         p = _inside_manifest(base, str(snapshot))
         if not p.is_file():
             raise InvalidEntry(f"snapshot file not found: {snapshot}")
-        record.data, record.source = p.read_bytes(), str(snapshot)
+        record.data, record.source = read_snapshot_file(p, name=f"snapshot {snapshot}"), str(snapshot)
         record.media_type = media_type
     return record
 
