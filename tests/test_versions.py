@@ -298,3 +298,19 @@ def test_warc_export_passes_warcio_check(cli, root, site, sample_file, tmp_path)
         verbose = False
 
     assert Checker(Args()).process_all() == 0
+
+
+def test_jsonl_import_indexes_the_newest_version_even_when_it_has_no_text(tmp_path):
+    """Found by the round-trip property test: a newest version without extracted text was
+    indexed with the previous version's text, so verify called the imported entry stale."""
+    from newsarchive.sources import Record
+
+    src, dst = api.init(tmp_path / "src"), api.init(tmp_path / "dst")
+    batch = [Record(ref="r0", fields={"title": "SAMPLE: t", "url": "https://news.example/a"},
+                    data=b":\n0", media_type="text/plain"),
+             Record(ref="r1", fields={"url": "https://news.example/a"}, data=b"\r\nv2 0", media_type="text/plain")]
+    assert [o.status for o in api.ingest_records(src, batch, durable=False, new_entry=False)] == ["created", "new-version"]
+    out = tmp_path / "all.jsonl"
+    api.export(src, to="jsonl", out=out)
+    assert [o.status for o in api.import_file(dst, out)] == ["created"]
+    assert api.verify(dst)[1] == []

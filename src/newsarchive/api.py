@@ -841,6 +841,7 @@ class Ingest:
             if sha256_hex(blob) != s.sha256:
                 raise ImportFormatError(f"{s.path}: SHA-256 does not match the recorded one")
             files.append(st.NewFile(s.path, blob))
+            text = ""  # the body is the newest version's text, and a version may have none
             if s.text_path:
                 tblob = _read_inside(record.files_dir, s.text_path)
                 if s.text_sha256 and sha256_hex(tblob) != s.text_sha256:
