@@ -275,3 +275,35 @@ def test_no_bibtex_field_is_dropped():
                   "journaltitle = {Sample Journal}", "publisher = {Sample Press}", "version = {1.2}",
                   "langid = {english}", "language = {English}", "date = {2001-02-03}"):
         assert field in out, field
+
+
+SAMPLE_ODD_VALUES = r"""
+@book{sample:nodate, author = {Sample, Ann}, title = {A SAMPLE book with no date}, year = {\bibstring{nodate}}, publisher = {Sample Press}}
+@online{sample:ftp, author = {Sample, Ben}, title = {A SAMPLE text on an FTP server}, date = {1996}, url = {ftp://ftp.example.org/pub/sample.txt}}
+@online{sample:at, title = {A SAMPLE video page}, date = {2020}, url = {www.video.example/@someone/video/123}}
+"""
+
+
+def test_values_the_model_cannot_hold_are_kept_and_said_not_fatal(tmp_path):
+    """A year that is not a date and a link that is not http(s) used to fail the whole entry."""
+    src = tmp_path / "odd.bib"
+    src.write_text(SAMPLE_ODD_VALUES, encoding="utf-8")
+    root = api.init(tmp_path / "c")
+    outcomes = list(api.import_file(root, src))
+    assert [o.status for o in outcomes] == ["created"] * 3, [o.message for o in outcomes]
+    nodate, ftp, at = outcomes
+    assert "no date" in nodate.message and "kept as written" in nodate.message
+    assert "not an http(s) URL" in ftp.message
+    assert at.message is None  # a scheme-less web address with @ in its path is a web address
+    entries = {e.citekey: e for e in api.list_entries(root)}
+    assert entries["sample:nodate"].published is None
+    assert entries["sample:nodate"].extra["bibtex"]["year"] == r"\bibstring{nodate}"
+    assert entries["sample:ftp"].url is None
+    assert entries["sample:at"].url == "https://www.video.example/@someone/video/123"
+    out = tmp_path / "again.bib"
+    api.export(root, to="biblatex", out=out)
+    text = out.read_text(encoding="utf-8")
+    assert r"year = {\bibstring{nodate}}" in text and "url = {ftp://ftp.example.org/pub/sample.txt}" in text
+    again = api.init(tmp_path / "again")
+    assert [o.status for o in api.import_file(again, out)] == ["created"] * 3
+    assert [o.status for o in api.import_file(again, out)] == ["duplicate"] * 3

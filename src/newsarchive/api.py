@@ -765,7 +765,7 @@ class Ingest:
             data["accessed"] = snapshot.captured_at.iso()
             provenance["accessed"] = "capture"
         entry = Entry.from_json(data)
-        message = "; ".join(m for m in (note, key_note) if m) or None
+        message = "; ".join(m for m in (note, record.note, key_note) if m) or None
         if not write:
             self._plan(entry)
             return Outcome(record.ref, "would-create", entry.id, message, entry=entry)

@@ -56,7 +56,7 @@ def normalise_url(value: Any, *, field: str) -> str | None:
     if value is None or str(value).strip() == "":
         return None
     url = str(value).strip()
-    if re.match(r"^(www\.)?[\w-]+(\.[\w-]+)*\.[a-z]{2,}(/\S*)?$", url, re.I) and "@" not in url:
+    if re.match(r"^(www\.)?[\w-]+(\.[\w-]+)*\.[a-z]{2,}(/\S*)?$", url, re.I) and "@" not in url.split("/")[0]:
         url = "https://" + url  # "www.moma.org/collection/..." as style manuals write it
     if not is_http_url(url):
         raise InvalidEntry(f"{field}: not an http(s) URL: {url!r}")

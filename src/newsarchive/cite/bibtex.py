@@ -565,13 +565,30 @@ def _record(etype: str, key: str, raw: dict[str, str]) -> dict[str, Any]:
         accessed = accessed.split("/")[0]
     tags = [t.strip() for t in re.split(r"[,;]", d("keywords") or "") if t.strip()]
     pages = d("pages")
+    notes: list[str] = []  # what could not go into the model as given: kept in extra, and said
+    try:
+        published = _date_from(raw)
+    except _BibError as exc:  # "\bibstring{nodate}", "forthcoming": no date, the text kept as written
+        published = None
+        for name in ("date", "year", "month", "day"):
+            if raw.get(name):
+                extra[name] = raw[name]
+        notes.append(f"{exc}: the entry has no date; the field is kept as written and exported again")
+    from ..normalize import normalise_url
+
+    try:
+        url = normalise_url(url, field="url")
+    except InvalidEntry:  # ftp://, an e-mail address: not a link a citation can give
+        extra.setdefault("url" if raw.get("url") else "howpublished", raw.get("url") or raw.get("howpublished"))
+        notes.append(f"url {url!r} is not an http(s) URL: kept as written and exported again, not cited as the link")
+        url = c.doi_url(doi)
     record = {
         "citekey": key,
         "title": title,
         "authors": _authors(raw["author"]) if raw.get("author") else [],
         "outlet": outlet,
         "kind": kind,
-        "published": _date_from(raw),
+        "published": published,
         "modified": None,
         "accessed": accessed,
         "url": url,
@@ -590,12 +607,17 @@ def _record(etype: str, key: str, raw: dict[str, str]) -> dict[str, Any]:
         record["editors"] = _authors(raw["editor"])
     if extra:
         record["extra"] = {"bibtex": extra}
+    if notes:
+        record[NOTES_KEY] = notes
     return record
+
+
+NOTES_KEY = "@notes"  # in a parsed record: what the import report should say about it
 
 
 def check_record(record: dict[str, Any]) -> dict[str, Any]:
     """Validate a record dict against the entry model (raises InvalidEntry)."""
-    data = {k: v for k, v in record.items() if k != "citekey"}
+    data = {k: v for k, v in record.items() if k not in ("citekey", NOTES_KEY)}
     Entry.from_json({"id": "0000", "citekey": "check", **data})
     return record
 

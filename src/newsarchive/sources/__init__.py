@@ -28,6 +28,7 @@ class Record:
     error: str | None = None  # set when the source could not read this record
     match_only: bool = False  # only report which entry it matches (a WARC revisit); never create
     skipped: str | None = None  # set when the source passes this record over, with the reason
+    note: str | None = None  # what the source had to say about a record it read (e.g. a value kept aside)
 
 
 def skipped(ref: str, reason: str) -> Record:
@@ -90,7 +91,9 @@ def read_citations(path: Path, parse) -> "Iterator[Record]":
         if isinstance(result, Exception):
             yield failed(ref, str(result))
         else:
-            yield Record(ref=ref, fields=dict(result), origin="imported")
+            fields = dict(result)
+            notes = fields.pop("@notes", None)
+            yield Record(ref=ref, fields=fields, origin="imported", note="; ".join(notes) if notes else None)
 
 
 def failed(ref: str, message: str) -> Record:
