@@ -568,9 +568,13 @@ def _record(etype: str, key: str, raw: dict[str, str]) -> dict[str, Any]:
     notes: list[str] = []  # what could not go into the model as given: kept in extra, and said
     try:
         published = _date_from(raw)
-    except _BibError as exc:  # "\bibstring{nodate}", "forthcoming": no date, the text kept as written
+    except _BibError as exc:
+        # "\bibstring{nodate}", "forthcoming": a year with no year in it is no date, kept as
+        # written; an impossible month or a broken date field still fails the entry
+        if raw.get("date") or re.search(r"\d{4}", raw.get("year", "")):
+            raise
         published = None
-        for name in ("date", "year", "month", "day"):
+        for name in ("year", "month", "day"):
             if raw.get(name):
                 extra[name] = raw[name]
         notes.append(f"{exc}: the entry has no date; the field is kept as written and exported again")
