@@ -20,7 +20,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import store as st
 from .errors import (AmbiguousID, EntryChanged, EntryNotFound, ExtractError, FileAccessError, ImportFormatError,
-                     NewsArchiveError, StoreError, UsageError, os_error_message)
+                     IndexNotUpdated, LockTimeout, NewsArchiveError, SearchIndexError, StoreError, UsageError,
+                     os_error_message)
 from .model import MAX_SNAPSHOT_BYTES, Entry, PartialDate, Snapshot, now_utc
 from .normalize import SETTABLE, citekey_base, normalise_fields, unique_citekey
 from .sources import Record, read_snapshot_file  # noqa: F401  (read_snapshot_file: part of the api)
@@ -48,6 +49,7 @@ class Outcome:
     message: str | None = None
     entry: Entry | None = None
     error: NewsArchiveError | None = None
+    index_error: str | None = None  # archived, but the search index could not be updated
 
     def to_json(self) -> dict[str, Any]:
         return {"ref": self.ref, "status": self.status, "id": self.id,
@@ -77,9 +79,11 @@ def search_backend(store: st.Store):
 
 
 def open_store(root: str | os.PathLike[str]) -> st.Store:
+    """The collection at ``root``: ``archive/`` makes it one; ``index/`` is derived and is
+    recreated (by the next writer, search or ``reindex``) when it is missing."""
     store = st.Store(root)
     if not st.is_collection(store.root):
-        raise st.NotACollection(f"{store.root} is not a collection (no archive/ and index/)")
+        raise st.NotACollection(f"{store.root} is not a collection (no archive/)")
     return store
 
 
@@ -108,8 +112,9 @@ _SORTABLE = {"published", "title", "outlet", "citekey", "id", "accessed", "added
 
 
 def list_entries(root: Path, *, sort: str = "published", where: Mapping[str, str] | None = None,
-                 limit: int | None = None) -> list[Entry]:
-    """All entries, filtered by simple field equality/containment, sorted. ``-field`` sorts down."""
+                 limit: int | None = None, on_skip: OnSkip | None = None) -> list[Entry]:
+    """All entries, filtered by simple field equality/containment, sorted. ``-field`` sorts down.
+    An entry that cannot be read is reported through ``on_skip`` and left out."""
     key = sort.lstrip("-")
     if key not in _SORTABLE:
         raise UsageError(f"cannot sort by {sort!r} (one of: {', '.join(sorted(_SORTABLE))})")
@@ -118,7 +123,7 @@ def list_entries(root: Path, *, sort: str = "published", where: Mapping[str, str
         if f not in ("tag", "outlet", "kind", "author", "language", "year", "section"):
             raise UsageError(f"cannot filter by {f!r} (tag, outlet, kind, author, language, year, section)")
     store = open_store(root)
-    out = [e for e in store.iter_entries() if _matches(e, filters)]
+    out = [e for e in read_each(store, on_skip=on_skip) if _matches(e, filters)]
 
     def sort_key(e: Entry) -> tuple:
         if key in ("published", "accessed"):
@@ -151,6 +156,49 @@ def _matches(e: Entry, filters: Mapping[str, str]) -> bool:
 
 # --------------------------------------------------------------------------- catalog (dedup state)
 
+OnSkip = Callable[[str, str], None]
+"""``on_skip(entry_id, reason)``: an entry that could not be read (or is damaged) was left out."""
+
+
+def entry_stamp(store: st.Store, entry_id: str) -> tuple[int, int] | None:
+    """How an entry's ``entry.json`` looks on disk: (mtime_ns, size); None when it has none.
+    Any rewrite or hand edit changes it. Not the inode: a collection copied with its times
+    (``cp -a``, rsync, a backup) must not look stale."""
+    try:
+        s = os.stat(store.archive / entry_id / st.ENTRY_FILE)
+    except (OSError, ValueError):
+        return None
+    return (s.st_mtime_ns, s.st_size)
+
+
+def _skip(on_skip: OnSkip | None, entry_id: str, reason: str) -> None:
+    if on_skip is not None:
+        on_skip(entry_id, reason)
+
+
+def _unreadable(store: st.Store, entry_id: str, exc: Exception) -> str | None:
+    """Why an entry folder could not be read, or None when it is simply gone (removed meanwhile)."""
+    if isinstance(exc, EntryNotFound):
+        folder = store.archive / entry_id
+        if not folder.is_dir():
+            return None
+        return f"{folder}: no {st.ENTRY_FILE} (not an entry, or its metadata is lost)"
+    return str(exc)
+
+
+def read_each(store: st.Store, ids: Iterable[str] | None = None, *,
+              on_skip: OnSkip | None = None) -> Iterator[Entry]:
+    """Entries one by one; one that cannot be read is reported through ``on_skip`` and left
+    out, never fatal for the others."""
+    for entry_id in (store.ids() if ids is None else ids):
+        try:
+            yield store.read(entry_id)
+        except (StoreError, EntryNotFound) as exc:
+            reason = _unreadable(store, entry_id, exc)
+            if reason is not None:
+                _skip(on_skip, entry_id, reason)
+
+
 class Catalog:
     """What the collection holds, for deduplication and unique keys.
 
@@ -159,6 +207,10 @@ class Catalog:
     collection does not read every ``entry.json``. :meth:`refresh` runs each time the lock is
     taken: it reads lines other writers appended, drops IDs whose folders are gone and reads the
     ``entry.json`` of any folder the cache does not know (which also rebuilds a missing cache).
+    Each line records the stamp of the ``entry.json`` it was learnt from (:func:`entry_stamp`);
+    the first refresh compares every stamp with the disk (one stat per entry) and reads again
+    each entry whose file changed behind the cache's back (a hand edit, a writer killed between
+    ``entry.json`` and the cache line), so the catalog is the archive's truth under the lock.
     """
 
     CACHE = "catalog.jsonl"
@@ -172,28 +224,63 @@ class Catalog:
         self.by_meta: dict[bytes, str | tuple[str, ...]] = {}  # one ID, or several that share it
         self.citekeys: set[str] = set()
         self._sorted_ids: list[str] = []  # for prefix lookups (a citekey must not read as an ID)
+        self.stamps: dict[str, tuple | None] = {}
+        self.store = store
         self.path = store.index_dir / self.CACHE if store is not None else None
+        self.unreadable: dict[str, str] = {}  # entry id -> why it could not be read
         self._offset = 0
         self._persist = False
+        self._validated = False
 
-    def refresh(self, store: st.Store, *, locked: bool = False) -> None:
+    def refresh(self, store: st.Store, *, locked: bool = False, on_skip: OnSkip | None = None) -> None:
         """Bring the catalog up to date; ``locked``: the caller holds the collection lock, so
-        what is learnt may be written to the cache."""
+        what is learnt may be written to the cache. Entries that cannot be read are left out
+        (``unreadable``) and reported through ``on_skip``."""
+        self.store = store
+        if locked and self.path is not None and not self.path.parent.is_dir():
+            with contextlib.suppress(OSError):
+                self.path.parent.mkdir()  # index/ removed: derived, recreated
         self._persist = locked and self.path is not None and self.path.parent.is_dir()
         self._read_cache()
-        ids = set(store.ids())
-        for gone in set(self.entries) - ids:
+        ids = store.ids()
+        for gone in set(self.entries) - set(ids):
             self._forget(gone)
-        for entry_id in sorted(ids - set(self.entries)):
-            with contextlib.suppress(StoreError, EntryNotFound):
-                self.add(store.read(entry_id))
+        # every entry's stamp is compared once per catalog (one stat each); later refreshes
+        # (the next batch of an import) check only what they do not know, unless an interrupted
+        # writer left its journal behind
+        full = not self._validated or (store.index_dir / JOURNAL).exists()
+        self.unreadable = {}
+        for entry_id in ids:
+            if entry_id in self.entries and not full:
+                continue
+            stamp = entry_stamp(store, entry_id)
+            if entry_id in self.entries and stamp is not None and self.stamps.get(entry_id) == stamp:
+                continue
+            try:
+                entry = store.read(entry_id)
+            except (StoreError, EntryNotFound) as exc:
+                if entry_id in self.entries:
+                    self._forget(entry_id)
+                reason = _unreadable(store, entry_id, exc)
+                if reason is not None:
+                    self.unreadable[entry_id] = reason
+                    _skip(on_skip, entry_id, reason)
+                continue
+            self.add(entry, stamp=stamp)
+        self._validated = True
 
     def _read_cache(self) -> None:
-        if self.path is None or not self.path.exists():
+        if self.path is None:
             return
-        with open(self.path, "rb") as fh:
-            fh.seek(self._offset)
-            data = fh.read()
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self._offset)
+                data = fh.read()
+        except FileNotFoundError:
+            return
+        except OSError:  # unreadable cache: derived, the folder scan rebuilds what it held
+            self._persist = False
+            return
         end = data.rfind(b"\n") + 1  # a line cut short by a crash is left for later
         self._offset += end
         for line in data[:end].splitlines():
@@ -204,7 +291,9 @@ class Catalog:
                     self._forget(entry_id)
                 if not row.get("removed"):
                     self._remember(entry_id, _row(row["k"], row["s"], row["u"], row["m"]))
-            except (ValueError, KeyError, TypeError):
+                    stamp = row.get("st")
+                    self.stamps[entry_id] = tuple(stamp) if isinstance(stamp, list) else None
+            except (ValueError, KeyError, TypeError, AttributeError):
                 continue  # a damaged line: the folder scan in refresh() covers that entry
 
     def _append(self, row: dict[str, Any]) -> None:
@@ -222,6 +311,7 @@ class Catalog:
     def _forget(self, entry_id: str) -> None:
         import bisect
 
+        self.stamps.pop(entry_id, None)
         citekey, shas, urls, mkey = self.entries.pop(entry_id)
         at = bisect.bisect_left(self._sorted_ids, entry_id)
         if at < len(self._sorted_ids) and self._sorted_ids[at] == entry_id:
@@ -260,13 +350,18 @@ class Catalog:
         for key in urls:
             self.by_url.setdefault(key, entry_id)
 
-    def add(self, entry: Entry) -> None:
+    def add(self, entry: Entry, *, stamp: tuple | None = None) -> None:
+        """Learn an entry as written; ``stamp`` defaults to its entry.json on disk now."""
         if entry.id in self.entries:
             self._forget(entry.id)
+        if stamp is None and self.store is not None:
+            stamp = entry_stamp(self.store, entry.id)
         shas = [s.sha256 for s in entry.snapshots]
         mkey = meta_key(entry.to_json(), entry.source_key or entry.citekey)
         self._remember(entry.id, _row(entry.citekey, shas, entry.url, mkey))
-        self._append({"id": entry.id, "k": entry.citekey, "s": shas, "u": entry.url, "m": mkey})
+        self.stamps[entry.id] = stamp
+        self._append({"id": entry.id, "k": entry.citekey, "s": shas, "u": entry.url, "m": mkey,
+                      "st": list(stamp) if stamp else None})
 
     def find_sha(self, sha256: str) -> str | None:
         return self.by_sha.get(_digest(sha256))
@@ -557,6 +652,7 @@ class Ingest:
             return outcomes
         self._extract_ahead(records)  # the slow part, before the lock: other writers go on
         outcomes: list[Outcome] = []
+        index_error: str | None = None
         try:
             with self.store.lock(timeout=self.lock_timeout):
                 self.catalog.refresh(self.store, locked=True)
@@ -572,10 +668,16 @@ class Ingest:
                             break  # --on-error stop: nothing after the first failure is written
                     if self.durable == "batch" and any(o.status in ("created", "new-version") for o in outcomes):
                         sync_filesystem(self.store.archive)
+                index_error = session.error
         except OSError as exc:  # the index commit or the sync, on a full disk: the journal recovers
             if self.fatal is None:
                 self.fatal = FileAccessError(f"cannot write to the collection: {os_error_message(exc)}",
                                              path=exc.filename, errno=exc.errno)
+        if index_error is not None:  # archived all the same; the journal remembers them
+            from dataclasses import replace
+
+            outcomes = [replace(o, index_error=index_error) if o.status in ("created", "new-version")
+                        else o for o in outcomes]
         # what was written is reported (the caller raises ``fatal`` after these outcomes)
         if self.fatal is not None and not outcomes:
             raise self.fatal
@@ -952,7 +1054,11 @@ JOURNAL = "journal"
 
 class IndexSession:
     """One index writer for a batch of archive writes, plus a journal of touched IDs so that an
-    interrupted batch is re-synced by the next writer (the archive is written before the index)."""
+    interrupted batch is re-synced by the next writer (the archive is written before the index).
+
+    The index is derived: when it cannot be opened or committed (damaged), the archive writes go
+    ahead all the same, the journal keeps their IDs, and ``error`` says why; the caller reports
+    "archived, but the index could not be updated: run `newsarchive reindex`"."""
 
     def __init__(self, store: st.Store):
         self.store = store
@@ -960,24 +1066,46 @@ class IndexSession:
         self._writer_cm = None
         self._writer = None
         self._touched: list[str] = []
+        self.error: str | None = None
+        self._stamps = False
 
     def __enter__(self) -> "IndexSession":
-        backend = search_backend(self.store)
-        if not backend.exists():
-            rebuild_index(self.store)  # missing or old schema: derived data, rebuild it
-        self._writer_cm = backend.writer()
-        self._writer = self._writer_cm.__enter__()
-        self._recover()
+        sweep_derived(self.store)
+        try:
+            backend = search_backend(self.store)
+            self._stamps = _has_stamps(backend)
+            if not backend.exists():
+                rebuild_index(self.store)  # missing or old schema: derived data, rebuild it
+            self._writer_cm = backend.writer()
+            self._writer = self._writer_cm.__enter__()
+        except LockTimeout:
+            raise  # nothing written yet: the user tries again
+        except (SearchIndexError, OSError) as exc:
+            self._failed(exc)
+            return self
+        try:
+            self._recover()
+        except (SearchIndexError, OSError) as exc:
+            self._failed(exc)
         return self
+
+    def _failed(self, exc: BaseException) -> None:
+        self.error = _reason(exc)
+        if self._writer_cm is not None:
+            with contextlib.suppress(Exception):
+                self._writer_cm.__exit__(RuntimeError, RuntimeError("abandoned"), None)
+        self._writer_cm = self._writer = None
 
     def _recover(self) -> None:
         if not self.journal.exists():
             return
-        ids = set(self.journal.read_text("utf-8").split())
-        for entry_id in ids:
+        text = self.journal.read_bytes().decode("utf-8", "replace")  # damaged: what can be read
+        ids = {word for word in text.split() if re.fullmatch(r"[0-9a-z]{1,32}", word)}
+        for entry_id in sorted(ids):
             self._sync_one(entry_id)
 
     def _sync_one(self, entry_id: str) -> None:
+        stamp = entry_stamp(self.store, entry_id)
         try:
             entry = self.store.read(entry_id)
             if not metadata_ok(self.store, entry_id):
@@ -985,23 +1113,58 @@ class IndexSession:
         except (EntryNotFound, StoreError):
             self._writer.delete(entry_id)
             return
-        self._writer.upsert(entry, body_text(self.store, entry))
+        self._upsert(entry, body_text(self.store, entry), stamp)
 
     def touch(self, entry_id: str) -> None:
-        with open(self.journal, "a", encoding="utf-8") as fh:
-            fh.write(entry_id + "\n")
+        try:
+            self.journal.parent.mkdir(exist_ok=True)
+            with open(self.journal, "a", encoding="utf-8") as fh:
+                fh.write(entry_id + "\n")
+        except OSError as exc:
+            if self._writer is not None:
+                raise  # the journal is what makes an interrupted batch recoverable
+            self.error = self.error or f"cannot write {self.journal}: {exc.strerror or exc}"
 
     def upsert(self, entry: Entry, body: str) -> None:
-        self._writer.upsert(entry, body)
+        if self._writer is not None:
+            self._upsert(entry, body, entry_stamp(self.store, entry.id))
+
+    def _upsert(self, entry: Entry, body: str, stamp: tuple | None) -> None:
+        if getattr(self, "_stamps", False):
+            self._writer.upsert(entry, body, stamp=stamp)
+        else:  # an engine that records no stamps (status then compares IDs only)
+            self._writer.upsert(entry, body)
 
     def delete(self, entry_id: str) -> None:
-        self._writer.delete(entry_id)
+        if self._writer is not None:
+            self._writer.delete(entry_id)
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self._writer_cm.__exit__(exc_type, exc, tb)
-        if exc_type is None:
+        if self._writer_cm is not None:
+            try:
+                self._writer_cm.__exit__(exc_type, exc, tb)
+            except (SearchIndexError, OSError) as err:
+                if exc_type is not None:
+                    raise
+                self.error = _reason(err)
+        if exc_type is None and self.error is None:
             with contextlib.suppress(FileNotFoundError):
                 self.journal.unlink()
+
+    def check(self, done: str) -> None:
+        """Raise ``IndexNotUpdated`` when the index could not follow ``done`` ("edited X")."""
+        if self.error is not None:
+            raise IndexNotUpdated(index_failure(done, self.error))
+
+
+def _reason(exc: BaseException) -> str:
+    """Why the index failed, in one line, without the repair advice (the caller gives it)."""
+    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return re.sub(r";\s*run `newsarchive reindex`$", "", text)
+
+
+def index_failure(done: str, reason: str) -> str:
+    return f"{done}, but the index could not be updated: run `newsarchive reindex` ({reason})"
 
 
 def body_text(store: st.Store, entry: Entry, *, version: int | None = None) -> str:
@@ -1014,36 +1177,60 @@ def body_text(store: st.Store, entry: Entry, *, version: int | None = None) -> s
     return ""
 
 
-def rebuild_index(store: st.Store, *, engine: str | None = None) -> int:
-    """Rebuild the index from the archive; with ``engine`` (another than the current one),
-    build that engine's index beside the current one, record the switch, then drop the old."""
+def rebuild_index(store: st.Store, *, engine: str | None = None, on_skip: OnSkip | None = None) -> int:
+    """Rebuild the index (and drop the catalog cache and journal) from ``archive/`` alone; works
+    whatever state ``index/`` is in. Entries that cannot be read are reported and left out.
+    With ``engine`` (another than the current one), build that engine's index beside the
+    current one, record the switch, then drop the old."""
     from .search import engines
 
+    _clear_index_dir(store)
     current = engines.configured(store.root)
     target = engines.check_name(engine) if engine else current
     backend = engines.backend(target, store.index_dir)
+    stamped = _has_stamps(backend)
 
-    def docs() -> Iterator[tuple[Entry, str]]:
+    def docs() -> Iterator[tuple[Entry, str, tuple | None]]:
         for entry_id in store.ids():
+            stamp = entry_stamp(store, entry_id)  # before reading: a later change shows as stale
             try:
                 entry = store.read(entry_id)
-            except (StoreError, EntryNotFound):
-                continue  # verify reports broken entries; the index skips them
-            if not metadata_ok(store, entry_id):
-                continue  # entry.json fails its recorded hash: damaged metadata is never indexed
-            yield entry, body_text(store, entry)
+            except (StoreError, EntryNotFound) as exc:
+                reason = _unreadable(store, entry_id, exc)
+                if reason is not None:
+                    _skip(on_skip, entry_id, reason)  # verify tells more; the index leaves it out
+                continue
+            if not metadata_ok(store, entry_id):  # damaged metadata is never indexed
+                _skip(on_skip, entry_id, f"{store.entry_dir(entry_id) / st.ENTRY_FILE}: does not match "
+                                         "its recorded SHA-256 (see `newsarchive verify`)")
+                continue
+            yield (entry, body_text(store, entry), stamp) if stamped else (entry, body_text(store, entry))
 
     n = backend.rebuild(docs())
     if target != current:
         engines.record(store.root, target)
         engines.backend(current, store.index_dir).remove()
     for derived in (JOURNAL, Catalog.CACHE):  # the catalog cache is rebuilt from the archive too
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
             (store.index_dir / derived).unlink()
+    sweep_derived(store)
     return n
 
 
-def reindex(root: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, engine: str | None = None) -> int:
+def _clear_index_dir(store: st.Store) -> None:
+    """Make ``index/`` a folder again, whatever a crash or a user left there."""
+    d = store.index_dir
+    if d.is_symlink() or (d.exists() and not d.is_dir()):
+        d.unlink()
+    d.mkdir(exist_ok=True)
+    for name in (JOURNAL, Catalog.CACHE, "index.json"):
+        p = d / name
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def reindex(root: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, engine: str | None = None,
+            on_skip: OnSkip | None = None) -> int:
     """Rebuild the search index; ``engine`` converts the collection to that engine."""
     if engine:
         from .search import engines
@@ -1051,7 +1238,104 @@ def reindex(root: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, engine: s
         engines.check_name(engine)
     store = open_store(root)
     with store.lock(timeout=lock_timeout):
-        return rebuild_index(store, engine=engine)
+        return rebuild_index(store, engine=engine, on_skip=on_skip)
+
+
+# --------------------------------------------------------------------------- leftovers
+
+EXPORTS_DIR = "exports"  # in index/: one file per export in progress, naming its .part path
+_PART_RE = re.compile(r"^\..+\.newsarchive-(\d+)\.part$")
+
+
+def part_path(out: Path) -> Path:
+    """Where an export is written before it is renamed to ``out``: recognisable as ours."""
+    return out.with_name(f".{out.name}.newsarchive-{os.getpid()}.part")
+
+
+def files_part_path(out: Path) -> Path:
+    """Where a JSONL export's files are copied before the folder is renamed to ``out.files``."""
+    return out.with_name(f".{out.name}.files.newsarchive-{os.getpid()}.part")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError):
+        return True
+    return True
+
+
+def _remove_part(path: Path) -> None:
+    m = _PART_RE.match(path.name)
+    if not m or _pid_alive(int(m.group(1))):
+        return
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def sweep_parts(out: Path) -> None:
+    """Remove the ``.part`` files of earlier, killed exports to ``out`` (only ours, by name)."""
+    with contextlib.suppress(OSError):
+        for pattern in (f".{glob_escape(out.name)}.newsarchive-*.part",
+                        f".{glob_escape(out.name)}.files.newsarchive-*.part"):
+            for p in out.parent.glob(pattern):
+                _remove_part(p)
+
+
+def glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
+
+
+@contextlib.contextmanager
+def partial_file(store: st.Store | None, out: Path) -> Iterator[Path]:
+    """The ``.part`` path of an export to ``out``, registered in ``index/exports/`` while it is
+    written so that the next writer removes it when the export was killed."""
+    sweep_parts(out)
+    part = part_path(out)
+    reg = None
+    if store is not None:
+        with contextlib.suppress(OSError):
+            folder = store.index_dir / EXPORTS_DIR
+            folder.mkdir(parents=True, exist_ok=True)
+            reg = folder / f"{os.getpid()}-{os.urandom(4).hex()}"
+            reg.write_text(f"{part.resolve()}\n{files_part_path(out).resolve()}\n", "utf-8")
+    try:
+        yield part
+    finally:
+        if reg is not None:
+            with contextlib.suppress(OSError):
+                reg.unlink()
+
+
+def sweep_derived(store: st.Store) -> None:
+    """What killed processes left in derived data: index build folders of a killed rebuild, and
+    ``.part`` files of killed exports (registered in ``index/exports/``). Under the lock."""
+    from . import index
+
+    with contextlib.suppress(OSError):
+        index.sweep(store.index_dir)
+    folder = store.index_dir / EXPORTS_DIR
+    try:
+        regs = list(folder.iterdir())
+    except OSError:
+        return
+    for reg in regs:
+        pid = reg.name.split("-", 1)[0]
+        if not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            for line in reg.read_text("utf-8").splitlines():
+                if line.strip():
+                    _remove_part(Path(line.strip()))
+        with contextlib.suppress(OSError):
+            reg.unlink()
 
 
 # --------------------------------------------------------------------------- add / rm
@@ -1071,19 +1355,43 @@ def add(root: Path, *, data: bytes | None, source: str | None, fields: Mapping[s
         raise ingest.fatal
     if outcome.status == "failed":
         raise outcome.error or UsageError(outcome.message or "failed")
+    if outcome.index_error:
+        verb = "archived" if outcome.status == "created" else "added a new version to"
+        raise IndexNotUpdated(index_failure(f"{verb} {outcome.id}", outcome.index_error), outcome=outcome)
     return outcome
 
 
-def remove(root: Path, ref: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Entry:
+def removal_target(root: Path, ref: str, *, store: st.Store | None = None,
+                   catalog: Catalog | None = None) -> tuple[str, Entry | None, str | None]:
+    """What ``rm ref`` would delete: (entry ID, the entry or None, why its metadata cannot be
+    read). An entry whose metadata is unreadable can be removed by its exact folder ID only;
+    a reference that could mean two entries is refused (see :func:`_resolve_for_change`)."""
+    store = store or open_store(root)
+    if catalog is None:
+        catalog = Catalog(store)
+        catalog.refresh(store)
+    entry_id = _resolve_for_change(store, catalog, ref)
+    try:
+        return entry_id, store.read(entry_id), None
+    except (StoreError, EntryNotFound) as exc:
+        if ref.strip().lower() != entry_id:
+            raise StoreError(f"{_unreadable(store, entry_id, exc) or exc}; to remove it anyway, "
+                             f"give its whole ID: {entry_id}") from None
+        return entry_id, None, _unreadable(store, entry_id, exc) or str(exc)
+
+
+def remove(root: Path, ref: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Entry | None:
+    """Delete an entry. Returns it, or None when its metadata could not be read (allowed only for
+    an exact folder ID, see :func:`removal_target`)."""
     store = open_store(root)
     with store.lock(timeout=lock_timeout):
-        entry_id = _resolve_for_change(store, _catalog(store), ref)
-        entry = store.read(entry_id)
+        entry_id, entry, _why = removal_target(root, ref, store=store, catalog=_catalog(store))
         with IndexSession(store) as session:
             session.touch(entry_id)
             store.remove(entry_id)
             session.delete(entry_id)
         Catalog.record_removal(store, entry_id)
+        session.check(f"removed {entry_id}")
         return entry
 
 
@@ -1140,13 +1448,17 @@ def ingest_records(root: Path, records: Iterable[Record], *, dayfirst: bool = Fa
             return
 
 
-def export_jsonl(root: Path, entries: Iterable[Entry], out: Path | None) -> Iterator[str]:
+def export_jsonl(root: Path, entries: Iterable[Entry], out: Path | None, *,
+                 files_root: Path | None = None) -> Iterator[str]:
     """Yield JSONL lines; when ``out`` is a file, copy each entry's files beside it under
-    ``<name>.files/<id>/`` and point ``snapshot`` at that folder (import restores them exactly)."""
+    ``<name>.files/<id>/`` (or ``files_root``) and point ``snapshot`` at that folder (import
+    restores them exactly). A file that is missing (a damaged entry exported on purpose) is left
+    out; the entry's notes say so."""
     store = open_store(root)
-    files_root = None
+    final_files = None
     if out is not None:
-        files_root = out.with_name(out.name + ".files")
+        final_files = out.with_name(out.name + ".files")
+        files_root = files_root or final_files
     for entry in entries:
         obj = entry.to_json()
         if files_root is not None and entry.snapshots:
@@ -1154,33 +1466,114 @@ def export_jsonl(root: Path, entries: Iterable[Entry], out: Path | None) -> Iter
             for s in entry.snapshots:
                 for rel in (s.path, s.text_path, s.warc_path):
                     if rel:
+                        source = store.file_path(entry.id, rel)
+                        if not source.is_file():
+                            continue
                         target = folder / rel
                         target.parent.mkdir(parents=True, exist_ok=True)
-                        shutil.copyfile(store.file_path(entry.id, rel), target)
-            obj["snapshot"] = os.path.relpath(folder, out.parent)
+                        shutil.copyfile(source, target)
+            obj["snapshot"] = os.path.relpath(final_files / entry.id, out.parent)
         yield json.dumps(obj, ensure_ascii=False)
 
 
-def select(root: Path, query: str | None, *, ids: Iterable[str] = ()) -> Iterator[Entry]:
-    """Entries by search query (all when None) or by ID references."""
+def _read_or_skip(store: st.Store, entry_id: str, on_skip: OnSkip | None) -> Entry | None:
+    try:
+        return store.read(entry_id)
+    except (StoreError, EntryNotFound) as exc:
+        reason = _unreadable(store, entry_id, exc)
+        if reason is not None:
+            _skip(on_skip, entry_id, reason)
+        return None
+
+
+def select(root: Path, query: str | None, *, ids: Iterable[str] = (),
+           on_skip: OnSkip | None = None) -> Iterator[Entry]:
+    """Entries by search query (all when None) or by ID references. An entry that cannot be
+    read is reported through ``on_skip`` and left out."""
     store = open_store(root)
     refs = list(ids)
     if refs:
-        for ref in refs:
-            yield store.read(store.resolve(ref))
+        for entry_id in [store.resolve(ref) for ref in refs]:  # a typo stops before any output
+            entry = _read_or_skip(store, entry_id, on_skip)
+            if entry is not None:
+                yield entry
         return
     if not query:
-        yield from store.iter_entries()
+        yield from read_each(store, on_skip=on_skip)
         return
     single = _exact_ref(store, query)
     if single is not None:  # `export 7h2kq9xa --to bagit`: a whole ID or a citekey names one entry
-        yield store.read(single)
+        entry = _read_or_skip(store, single, on_skip)
+        if entry is not None:
+            yield entry
         return
     ensure_index(store)
     result = search_backend(store).search(query, limit=10**9, snippets=False, sort="published")
     for hit in result.hits:
-        with contextlib.suppress(EntryNotFound):
-            yield store.read(hit.id)
+        entry = _read_or_skip(store, hit.id, on_skip)
+        if entry is not None:
+            yield entry
+
+
+# what fixity.check_entry reports that is not damage of the entry itself
+_NOT_DAMAGE = frozenset({"note", "info", "stale-index", "not-indexed", "extra-in-index"})
+
+
+def damage_of(store: st.Store, entry: Entry) -> tuple[Entry, list[Problem]]:
+    """The entry as checked by :func:`fixity.check_entry` (THE definition of damage) and its
+    damage: every problem found in its folder."""
+    checked, problems = check_entry(store, entry.id)
+    return (checked or entry), [p for p in problems if p.kind not in _NOT_DAMAGE]
+
+
+def _where(store: st.Store, entry_id: str, p: Problem) -> str:
+    """A problem's file, relative to the entry folder when inside it."""
+    if not p.path:
+        return entry_id
+    with contextlib.suppress(ValueError):
+        return Path(p.path).relative_to(store.archive).as_posix()
+    return p.path
+
+
+def checked_entries(store: st.Store, entries: Iterable[Entry | str], *, include_damaged: bool = False,
+                    on_skip: OnSkip | None = None,
+                    on_damaged: OnSkip | None = None) -> Iterator[tuple[Entry, list[str]]]:
+    """Each entry with its damage (one line per problem, naming the file). Damaged entries are
+    left out and reported through ``on_skip`` ("damaged: FILE: DETAIL"), or with
+    ``include_damaged`` passed on with that list (the exporter marks them) and reported through
+    ``on_damaged``. ``entries`` may be entry IDs (read once, by the check itself)."""
+    for item in entries:
+        if isinstance(item, str):
+            checked, problems = check_entry(store, item)
+            if checked is None:  # unreadable: reported as every reader reports it
+                _read_or_skip(store, item, on_skip)
+                continue
+            problems = [p for p in problems if p.kind not in _NOT_DAMAGE]
+            entry = checked
+        else:
+            entry, problems = damage_of(store, item)
+        lines = [f"{_where(store, entry.id, p)}: {p.detail}" for p in problems]
+        if lines:
+            more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+            if not include_damaged:
+                _skip(on_skip, entry.id, f"damaged: {lines[0]}{more}")
+                continue
+            _skip(on_damaged, entry.id, f"damaged: {lines[0]}{more}")
+        yield entry, lines
+
+
+def damage_mark(lines: list[str]) -> str:
+    return ("DAMAGED in the archive (exported with --include-damaged): " + "; ".join(lines))
+
+
+def _marked(items: Iterable[tuple[Entry, list[str]]]) -> Iterator[Entry]:
+    """Entries, a damaged one with the damage put first in its notes (carried by JSONL, CSV,
+    BibTeX/BibLaTeX annote, CSL-JSON annote, RIS)."""
+    for entry, damage in items:
+        if damage:
+            mark = damage_mark(damage)
+            entry = entry.evolve(notes=f"{mark}\n\n{entry.notes}" if entry.notes else mark)
+        yield entry
 
 
 def _exact_ref(store: st.Store, text: str) -> str | None:
@@ -1191,9 +1584,9 @@ def _exact_ref(store: st.Store, text: str) -> str | None:
         return text
     try:
         found = store.resolve(text)
-    except (EntryNotFound, AmbiguousID):
+        return found if store.read_json(found).get("citekey") == text else None
+    except (EntryNotFound, AmbiguousID, StoreError):
         return None
-    return found if store.read_json(found).get("citekey") == text else None
 
 
 def ensure_index(store: st.Store, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> bool:
@@ -1266,19 +1659,30 @@ CSV_COLUMNS = ["id", "citekey", "title", "authors", "outlet", "kind", "published
 def export(root: Path, *, to: str, out: Path | None, query: str | None = None, ids: Iterable[str] = (),
            write: Callable[[str], Any] | None = None, ascii: bool = False, key: str = "citekey",
            notify: Callable[[str], Any] | None = None,
-           on_incomplete: Callable[[str], Any] | None = None, csv_raw: bool = False) -> int:
+           on_incomplete: Callable[[str], Any] | None = None, csv_raw: bool = False,
+           include_damaged: bool = False, on_skip: OnSkip | None = None,
+           on_damaged: OnSkip | None = None) -> int:
     """Stream the selected entries to ``out`` (a file; None with ``write`` for stdout).
     Returns the number of entries written. ``notify`` hears of each record the WARC export had
     to repair (a digest that did not match the stored bytes). Citation formats write every
     entry with what it has; ``on_incomplete`` hears "CITEKEY: no title" for each entry that
     lacks something. CSV cells that a spreadsheet would run as formulas get a leading
-    apostrophe unless ``csv_raw`` (see ``render.csv_cell``)."""
+    apostrophe unless ``csv_raw`` (see ``render.csv_cell``).
+
+    Every entry is checked with :func:`fixity.check_entry` first: a damaged one is left out and
+    reported through ``on_skip``; with ``include_damaged`` it is exported and marked (its notes,
+    or the bag's and WARC's own report). Unreadable entries are reported and left out too."""
     if to not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {to!r} (one of: {', '.join(EXPORT_FORMATS)})")
     if out is not None and not out.parent.is_dir():  # a typo in the folder never creates folders
         raise FileAccessError(f"cannot write {out}: the folder {out.parent} does not exist",
                               path=str(out), errno=errno.ENOENT)
-    entries = select(root, query, ids=ids)
+    store = open_store(root)
+    ids = list(ids)
+    # every entry: by ID, so that the check reads each entry.json once
+    selected = store.ids() if not ids and not query else select(root, query, ids=ids, on_skip=on_skip)
+    checked = checked_entries(store, selected, include_damaged=include_damaged, on_skip=on_skip,
+                              on_damaged=on_damaged)
     if to in ("warc", "bagit"):
         if out is None:
             raise UsageError(f"--to {to} needs -o FILE")
@@ -1286,18 +1690,33 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
 
         module = import_module(f".export_{to}", __package__)
         try:
-            if to == "warc":
-                return module.write(open_store(root), entries, out, notify=notify)
-            return module.write(open_store(root), entries, out)
+            with partial_file(store, out) as part:
+                if to == "warc":
+                    return module.write(store, checked, out, part=part, notify=notify)
+                return module.write(store, checked, out, part=part)
         except OSError as exc:
             raise FileAccessError(os_error_message(exc, action="write", path=out),
                                   path=str(out), errno=exc.errno) from None
+    entries = _marked(checked)
     count = 0
-    with _output(out, write) as sink:
+    with _output(out, write, store=store) as sink:
         if to == "jsonl":
-            for line in export_jsonl(root, entries, out):
-                sink(line + "\n")
-                count += 1
+            files_part = None
+            if out is not None:  # the files go to FILE.files, made complete before it is renamed
+                files_part = files_part_path(out)
+            try:
+                for line in export_jsonl(root, entries, out, files_root=files_part):
+                    sink(line + "\n")
+                    count += 1
+                if files_part is not None and files_part.exists():
+                    final = out.with_name(out.name + ".files")
+                    if final.exists():
+                        shutil.rmtree(final)
+                    os.rename(files_part, final)
+            except BaseException:
+                if files_part is not None:
+                    shutil.rmtree(files_part, ignore_errors=True)
+                raise
         elif to == "csv":
             import csv
             import io
@@ -1353,27 +1772,29 @@ def _citation_chunks(entries: Iterable[Entry], style: str, *, ascii: bool, size:
 
 
 @contextlib.contextmanager
-def _output(out: Path | None, write: Callable[[str], Any] | None) -> Iterator[Callable[[str], Any]]:
-    """Where an export goes: ``write`` (standard output), or ``out`` written as ``.out.part`` and
-    renamed only when the whole export succeeded; a failed export leaves no file behind."""
+def _output(out: Path | None, write: Callable[[str], Any] | None, *,
+            store: st.Store | None = None) -> Iterator[Callable[[str], Any]]:
+    """Where an export goes: ``write`` (standard output), or ``out`` written as a ``.part`` file
+    (see :func:`partial_file`) and renamed only when the whole export succeeded; a failed export
+    leaves no file behind, a killed one leaves a ``.part`` that the next writer removes."""
     if out is None:
         if write is None:
             raise UsageError("export needs -o FILE or - for standard output")
         yield write
         return
-    tmp = out.with_name(f".{out.name}.part")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            yield fh.write
-        os.replace(tmp, out)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError):  # the user's path and the system's reason, not the temp file's
-            missing = "" if out.parent.is_dir() else f" (the folder {out.parent} does not exist)"
-            raise FileAccessError(os_error_message(exc, action="write", path=out) + missing,
-                                  path=str(out), errno=exc.errno) from None
-        raise
+    with partial_file(store, out) as tmp:
+        try:
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                yield fh.write
+            os.replace(tmp, out)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            if isinstance(exc, OSError):  # the user's path and the system's reason, not the temp file's
+                missing = "" if out.parent.is_dir() else f" (the folder {out.parent} does not exist)"
+                raise FileAccessError(os_error_message(exc, action="write", path=out) + missing,
+                                      path=str(out), errno=exc.errno) from None
+            raise
 
 
 # --------------------------------------------------------------------------- status
@@ -1384,36 +1805,83 @@ class Status:
     entries: int
     snapshots: int
     indexed: int | None
-    index_state: str  # ok | missing | outdated | drift
+    index_state: str  # ok | missing | outdated | damaged | drift
     missing_from_index: list[str]
     extra_in_index: list[str]
     pending: list[str]
     engine: str = "whoosh"
+    stale: list[str] = ()  # type: ignore[assignment]  # indexed from an older entry.json
+    unreadable: list[str] = ()  # type: ignore[assignment]  # entry folders that cannot be read
+    detail: str | None = None  # why the index is damaged
 
     def to_json(self) -> dict[str, Any]:
         return {"root": self.root, "entries": self.entries, "snapshots": self.snapshots,
                 "indexed": self.indexed, "index": self.index_state,
                 "missing_from_index": self.missing_from_index, "extra_in_index": self.extra_in_index,
+                "stale_in_index": list(self.stale), "unreadable": list(self.unreadable),
                 "interrupted_writes": self.pending, "engine": self.engine}
 
 
-def status(root: Path) -> Status:
+def _has_stamps(backend: Any) -> bool:
+    """Whether the engine records entry.json stamps (the Whoosh one does)."""
+    return callable(getattr(backend, "stored_stamps", None))
+
+
+def status(root: Path, *, on_skip: OnSkip | None = None) -> Status:
+    """Counts, and whether the index is in step with the archive: each entry.json's stamp (one
+    stat each) against the stamp the index recorded when it indexed it (engines that record
+    stamps; others are compared by IDs). Entries that cannot be read are reported through
+    ``on_skip``."""
     store = open_store(root)
     backend = search_backend(store)
-    catalog = Catalog(store)  # the cached catalog: no need to read every entry.json
-    catalog.refresh(store)
-    ids = store.ids()  # every entry folder, readable or not (verify says which are broken)
+    catalog = Catalog(store)  # the cached catalog, checked against the disk by its stamps
+    catalog.refresh(store, on_skip=on_skip)
+    ids = store.ids()  # every entry folder, readable or not
     snapshots = sum(len(shas) for _key, shas, *_rest in catalog.entries.values())
     journal = store.index_dir / JOURNAL
-    pending = sorted(set(journal.read_text("utf-8").split())) if journal.exists() else []
+    try:
+        pending = sorted(set(journal.read_bytes().decode("utf-8", "replace").split())) if journal.exists() else []
+    except OSError:
+        pending = ["(unreadable journal)"]
+    unreadable = sorted(catalog.unreadable)
+    name = backend.name
     if not backend.exists():
-        state = "outdated" if backend.present() else "missing"
-        return Status(str(root), len(ids), snapshots, None, state, [], [], pending, backend.name)
-    indexed = backend.ids()
-    missing = sorted(set(ids) - indexed)
-    extra = sorted(indexed - set(ids))
-    state = "ok" if not (missing or extra or pending) else "drift"
-    return Status(str(root), len(ids), snapshots, len(indexed), state, missing, extra, pending, backend.name)
+        state = "missing"
+        if backend.present():
+            state = "outdated"
+            meta = store.index_dir / "index.json"
+            try:
+                if meta.is_file():
+                    json.loads(meta.read_text("utf-8"))
+            except (OSError, ValueError):
+                state = "damaged"
+        return Status(str(root), len(ids), snapshots, None, state, [], [], pending, name, [], unreadable)
+    try:
+        if _has_stamps(backend):
+            stamps = backend.stored_stamps()
+        else:
+            stamps = {i: "unknown" for i in backend.ids()}
+    except SearchIndexError as exc:
+        return Status(str(root), len(ids), snapshots, None, "damaged", [], [], pending, name, [], unreadable,
+                      str(exc))
+    good = [i for i in ids if i in catalog.entries]
+    missing = sorted(i for i in good if i not in stamps)
+    stale = sorted(i for i in ids if i in stamps and stamps[i] != "unknown"
+                   and (stamps[i] is None or stamps[i] != entry_stamp(store, i)))
+    extra = sorted(set(stamps) - set(ids))
+    # an entry.json that fails its recorded hash is damage, never indexed (see rebuild_index):
+    # hashed only for the few entries that look missing or stale, so status stays cheap
+    for entry_id in [*missing, *stale]:
+        if not metadata_ok(store, entry_id):
+            _skip(on_skip, entry_id, f"{store.entry_dir(entry_id) / st.ENTRY_FILE}: does not match its "
+                                     "recorded SHA-256 (see `newsarchive verify`)")
+            unreadable.append(entry_id)
+            if entry_id in missing:
+                missing.remove(entry_id)  # rightly not in the index
+    unreadable.sort()
+    state = "ok" if not (missing or extra or pending or stale) else "drift"
+    return Status(str(root), len(ids), snapshots, len(stamps), state, missing, extra, pending, name, stale,
+                  unreadable)
 
 
 # --------------------------------------------------------------------------- extraction and fetching
@@ -1463,8 +1931,11 @@ FACETS = ("outlet", "year", "author", "tag", "kind")
 
 
 def search(root: Path, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance",
-           facets: Iterable[str] = (), snippets: bool = True, all_versions: bool = False):
-    """Full-text search. Builds the index first when there is none (a fresh clone)."""
+           facets: Iterable[str] = (), snippets: bool = True, all_versions: bool = False,
+           on_skip: OnSkip | None = None):
+    """Full-text search. Builds the index first when there is none (a fresh clone). A hit whose
+    entry cannot be read any more is shown as the index has it, without a snippet, and reported
+    through ``on_skip``."""
     if sort not in SORTS:
         raise UsageError(f"unknown sort {sort!r} (one of: {', '.join(SORTS)})")
     facets = tuple(facets)
@@ -1477,27 +1948,24 @@ def search(root: Path, query: str, *, limit: int = 20, offset: int = 0, sort: st
     ensure_index(store)
 
     def load_body(entry_id: str) -> str:
-        try:
-            return body_text(store, store.read(entry_id))
-        except (StoreError, EntryNotFound):
-            return ""
+        entry = _read_or_skip(store, entry_id, on_skip)
+        return body_text(store, entry) if entry is not None else ""
 
     return search_backend(store).search(
         query, limit=limit, offset=offset, sort=sort, facets=facets, snippets=snippets,
         body_loader=load_body if snippets else None, all_versions=all_versions,
-        older_versions=_older_versions(store) if all_versions else ())
+        older_versions=_older_versions(store, on_skip) if all_versions else ())
 
 
-def _older_versions(store: st.Store) -> Iterator[tuple[Entry, int, str]]:
+def _older_versions(store: st.Store, on_skip: OnSkip | None = None) -> Iterator[tuple[Entry, int, str]]:
     """Every version but the newest of every entry that has several, as that version showed it."""
     catalog = Catalog(store)
-    catalog.refresh(store)
+    catalog.refresh(store, on_skip=on_skip)
     for entry_id, (_key, shas, *_rest) in catalog.entries.items():
         if len(shas) < 2:
             continue
-        try:
-            entry = store.read(entry_id)
-        except (StoreError, EntryNotFound):
+        entry = _read_or_skip(store, entry_id, on_skip)
+        if entry is None:
             continue
         for n, snap in enumerate(entry.snapshots[:-1], 1):
             yield _as_of(entry, snap), n, version_text(store, entry, n)
@@ -1575,6 +2043,7 @@ def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, u
             store.commit(updated, history=changes, expect_sha256=expect_sha256)
             session.upsert(updated, body_text(store, updated))
         catalog.add(updated)
+        session.check(f"edited {entry_id}")
         return updated, changes
 
 
@@ -1708,10 +2177,16 @@ def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False, 
                     problems.append(Problem("extra", None, d.path, "a change committed by an interrupted command; "
                                             "the next writer (e.g. `newsarchive reindex`) finishes it"))
     index_problems: list[Problem] = []
+    stored = None
     if not backend.exists():
         index_problems.append(Problem("stale-index", None, str(store.index_dir), "the index is missing or outdated"))
     else:
-        stored = backend.stored_fingerprints()
+        try:
+            stored = backend.stored_fingerprints()
+        except SearchIndexError as exc:  # damaged: a problem to report (and repair), not a crash
+            index_problems.append(Problem("stale-index", None, str(store.index_dir), _reason(exc)))
+            stored = None
+    if stored is not None:
         for entry_id, entry in good.items():
             if entry_id not in stored:
                 index_problems.append(Problem("not-indexed", entry_id, None, "entry is not in the search index"))
@@ -1730,6 +2205,10 @@ def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False, 
             rebuild_index(store)
         repaired = True
         index_problems = []
+    elif repair_index and (store.index_dir / JOURNAL).exists():
+        with store.lock(timeout=lock_timeout), IndexSession(store) as session:
+            pass  # replays what an interrupted writer journalled, as the next writer would
+        repaired = session.error is None
     return len(ids), problems + index_problems, repaired
 
 

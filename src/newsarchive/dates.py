@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
-from .errors import DateError
+from .errors import DateError, InvalidEntry
 from .model import PartialDate
 
 _H = 3600
@@ -69,6 +69,8 @@ def parse_date(text: str, *, dayfirst: bool = False, fuzzy: bool = False) -> Par
     if _ISO_DATE.match(raw):
         try:
             return PartialDate.from_iso(raw)
+        except InvalidEntry as exc:
+            raise DateError(f"invalid date {raw!r}: {exc}") from None
         except Exception:
             raise DateError(f"invalid date {raw!r}") from None
     if _ISO_DATETIME.match(raw):
@@ -103,9 +105,12 @@ def parse_date(text: str, *, dayfirst: bool = False, fuzzy: bool = False) -> Par
         return PartialDate(a.year)
     if not has_day:
         return PartialDate(a.year, a.month)
-    if not has_time:
-        return PartialDate(a.year, a.month, a.day)
-    return PartialDate.from_datetime(a)
+    try:
+        if not has_time:
+            return PartialDate(a.year, a.month, a.day)
+        return PartialDate.from_datetime(a)
+    except InvalidEntry as exc:
+        raise DateError(f"invalid date {raw!r}: {exc}") from None
 
 
 _ZONES: dict[str, object] = {}
@@ -129,4 +134,7 @@ def parse_relative_days(text: str, *, today: _dt.date) -> _dt.date:
         raise DateError(f"not a relative date: {text!r} (use e.g. -30d, -2w, -6m, -1y)")
     n, unit = int(m.group(1)), m.group(2)
     days = {"d": 1, "w": 7, "m": 30, "y": 365}[unit] * n
-    return today - _dt.timedelta(days=days)
+    try:
+        return today - _dt.timedelta(days=days)
+    except OverflowError:
+        raise DateError(f"{text!r} reaches back before the year 1") from None

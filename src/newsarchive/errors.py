@@ -106,5 +106,14 @@ class SearchIndexError(NewsArchiveError):
     """The search index is missing, stale or locked; the message says how to repair it."""
 
 
+class IndexNotUpdated(SearchIndexError):
+    """The archive was written but the search index could not be updated. ``outcome`` is what
+    was archived (for ``add``); the message says how to repair the index."""
+
+    def __init__(self, message: str, *, outcome: object = None):
+        super().__init__(message)
+        self.outcome = outcome
+
+
 class CitationError(NewsArchiveError):
     """An entry cannot be formatted in the requested style."""

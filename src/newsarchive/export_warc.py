@@ -5,7 +5,12 @@ The exported file passes ``warcio check``: a captured record whose WARC-Block-Di
 WARC-Payload-Digest does not match its bytes (some crawlers write the block digest as the
 payload digest; the import keeps such records when their block digest checks out) is written
 with the digest recomputed from the bytes, and ``notify`` is told, one line per record. The
-record's bytes themselves are never changed; the original capture stays in the collection."""
+record's bytes themselves are never changed; the original capture stays in the collection.
+
+The exporter hands over only entries that passed the fixity check, unless the user asked for
+damaged ones too (--include-damaged): each of those gets a ``metadata`` record naming its damage,
+its resource records carry ``X-Newsarchive-Damaged``, and files that are missing or no longer
+readable as WARC are left out."""
 
 from __future__ import annotations
 
@@ -22,11 +27,11 @@ from .model import Entry
 from .store import Store
 
 
-def write(store: Store, entries: Iterable[Entry], out: Path, *,
-          notify: Callable[[str], object] | None = None) -> int:
+def write(store: Store, items: Iterable[tuple[Entry, list[str]]], out: Path, *,
+          part: Path | None = None, notify: Callable[[str], object] | None = None) -> int:
     from warcio.warcwriter import WARCWriter
 
-    tmp = out.with_name(f".{out.name}.part")
+    tmp = part or out.with_name(f".{out.name}.part")
     count = 0
     compress = out.name.lower().endswith(".gz")
     try:
@@ -35,25 +40,40 @@ def write(store: Store, entries: Iterable[Entry], out: Path, *,
             info = writer.create_warcinfo_record(out.name, {"software": f"newsarchive/{__version__}",
                                                             "format": "WARC File Format 1.1"})
             writer.write_record(info)
-            for entry in entries:
+            for entry, damage in items:
+                if damage:
+                    note = ("DAMAGED in the archive (exported with --include-damaged):\n"
+                            + "".join(f"{line}\n" for line in damage)).encode("utf-8")
+                    writer.write_record(writer.create_warc_record(
+                        f"urn:newsarchive:{entry.id}", "metadata", payload=io.BytesIO(note),
+                        length=len(note), warc_content_type="text/plain; charset=utf-8",
+                        warc_headers_dict={"X-Newsarchive-Entry": entry.id,
+                                           "X-Newsarchive-Damaged": "true"}))
                 for n, snap in enumerate(entry.snapshots, 1):
-                    if snap.warc_path:  # the exchange as captured: copied record by record
-                        data = store.read_file(entry.id, snap.warc_path)
-                        fixed = _fix_digests(gzip.decompress(data), f"{entry.id} v{n}", notify)
-                        if fixed is None:
-                            fh.write(data if compress else gzip.decompress(data))
-                        else:
-                            for blob in fixed:
-                                fh.write(gzip.compress(blob) if compress else blob)
-                        continue
-                    payload = store.read_file(entry.id, snap.path)
+                    try:
+                        if snap.warc_path:  # the exchange as captured: copied record by record
+                            data = store.read_file(entry.id, snap.warc_path)
+                            fixed = _fix_digests(gzip.decompress(data), f"{entry.id} v{n}", notify)
+                            if fixed is None:
+                                fh.write(data if compress else gzip.decompress(data))
+                            else:
+                                for blob in fixed:
+                                    fh.write(gzip.compress(blob) if compress else blob)
+                            continue
+                        payload = store.read_file(entry.id, snap.path)
+                    except Exception:  # noqa: BLE001  (StoreError, a broken gzip, an unparsable record)
+                        if damage:
+                            continue  # missing or unreadable: named in the metadata record
+                        raise
                     uri = entry.url or f"urn:newsarchive:{entry.id}:v{n}"
+                    headers = {"WARC-Date": _warc_date(snap.captured_at.iso()),
+                               "WARC-Source-URI": snap.source or "",
+                               "X-Newsarchive-Entry": f"{entry.id} v{n}"}
+                    if damage:
+                        headers["X-Newsarchive-Damaged"] = "true"
                     record = writer.create_warc_record(
                         uri, "resource", payload=io.BytesIO(payload), length=len(payload),
-                        warc_content_type=snap.media_type,
-                        warc_headers_dict={"WARC-Date": _warc_date(snap.captured_at.iso()),
-                                           "WARC-Source-URI": snap.source or "",
-                                           "X-Newsarchive-Entry": f"{entry.id} v{n}"})
+                        warc_content_type=snap.media_type, warc_headers_dict=headers)
                     writer.write_record(record)
                 count += 1
             fh.flush()
@@ -73,7 +93,7 @@ def _warc_date(iso: str) -> str:
     m = p.moment or dt.datetime(p.year, p.month or 1, p.day or 1, tzinfo=dt.timezone.utc)
     if m.tzinfo is not None:
         m = m.astimezone(dt.timezone.utc)
-    return m.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def _digest(algorithm: str, data: bytes) -> str:

@@ -338,7 +338,7 @@ def fingerprint(entry: "Entry", body_text: str) -> str:
     return h.hexdigest()
 
 
-def _document(entry: "Entry", body: str, fp: str | None) -> dict[str, Any]:
+def _document(entry: "Entry", body: str, fp: str | None, stamp: Any = None) -> dict[str, Any]:
     english = _is_english(entry.language)
 
     def txt(s: str) -> str:
@@ -356,9 +356,12 @@ def _document(entry: "Entry", body: str, fp: str | None) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": entry.id,
         "citekey": [entry.citekey.lower()],
+        # stamp: what entry.json looked like on disk when it was indexed (mtime_ns, size),
+        # so that ``status`` can tell a stale index with one stat per entry
         "meta": (entry.citekey, entry.title, entry.outlet,
                  entry.published.iso() if entry.published else None,
-                 fp if fp is not None else fingerprint(entry, body)),
+                 fp if fp is not None else fingerprint(entry, body))
+                + ((tuple(stamp),) if stamp else ()),
         "facets": facets.encode("utf-8"),
         "sortdate": (entry.published.sort_key() if entry.published else "").encode("ascii"),
     }
@@ -433,6 +436,14 @@ def _check_meta(index_dir: Path, meta: dict[str, Any] | None) -> Path:
     return gen
 
 
+def _meta_or_none(index_dir: Path) -> dict[str, Any] | None:
+    """index.json, or None when it is missing or damaged (a rebuild replaces it anyway)."""
+    try:
+        return _read_meta(index_dir)
+    except SearchIndexError:
+        return None
+
+
 def _write_meta(index_dir: Path, generation: str, extra: dict[str, Any] | None = None) -> None:
     data = {"schema_version": SCHEMA_VERSION, "generation": generation,
             "built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
@@ -449,10 +460,40 @@ def _new_generation(index_dir: Path) -> Path:
     return path
 
 
-def _remove_old_generations(index_dir: Path, keep: str) -> None:
+def _remove_old_generations(index_dir: Path, keep: Iterable[str]) -> int:
+    """Remove every generation folder but ``keep``: older ones, and builds a killed rebuild
+    left behind. Returns how many were removed."""
+    keep = set(keep)
+    removed = 0
     for p in index_dir.glob("g-*"):
-        if p.name != keep and p.is_dir():
+        if p.name not in keep and p.is_dir():
             shutil.rmtree(p, ignore_errors=True)  # open readers keep their files (POSIX)
+            removed += 1
+    return removed
+
+
+def sweep(index_dir: str | os.PathLike) -> int:
+    """Remove generation folders other than the current one: what a killed rebuild left.
+    Skipped while a rebuild runs. Returns how many were removed."""
+    index_dir = Path(index_dir)
+    meta = _meta_or_none(index_dir)
+    if not meta or not meta.get("generation") or not index_dir.is_dir():
+        return 0
+    from whoosh.util.filelock import FileLock
+
+    lock = FileLock(str(index_dir / "rebuild.lock"))
+    try:
+        if not lock.acquire(blocking=False):
+            return 0
+    except OSError:
+        return 0
+    try:
+        meta = _meta_or_none(index_dir) or {}
+        if not meta.get("generation"):
+            return 0
+        return _remove_old_generations(index_dir, keep=[str(meta["generation"])])
+    finally:
+        lock.release()
 
 
 def exists(index_dir: str | os.PathLike) -> bool:
@@ -518,7 +559,7 @@ class IndexWriter:
         self.optimize = optimize
         self.timeout = timeout
         self.limitmb = limitmb
-        self._pending: dict[str, tuple["Entry", str, str | None] | None] = {}
+        self._pending: dict[str, tuple["Entry", str, str | None, Any] | None] = {}
         self._writer = None
         self.added = self.deleted = 0
 
@@ -537,23 +578,27 @@ class IndexWriter:
                     _write_meta(self.index_dir, gen.name)
             meta = _read_meta(self.index_dir)
         gen = _check_meta(self.index_dir, meta)
-        ix = _open_whoosh(gen, mmap=False)
         try:
+            ix = _open_whoosh(gen, mmap=False)
             self._writer = ix.writer(timeout=self.timeout, delay=0.05, limitmb=self.limitmb)
         except LockError:
             raise LockTimeout(
                 f"another process is writing the search index ({gen}) and held its lock for "
                 f"{self.timeout:g} s; try again when it has finished"
             ) from None
+        except Exception as exc:  # a truncated TOC or segment: derived data, rebuild it
+            raise _damaged(self.index_dir, exc) from None
         # a rebuild may have swapped generations while we waited for the lock
         if _read_meta(self.index_dir) != meta:
             self._writer.cancel()
             raise LockTimeout("the search index was rebuilt while waiting; try again")
         return self
 
-    def upsert(self, entry: "Entry", body_text: str = "", *, fingerprint: str | None = None) -> None:
-        """Index ``entry`` with ``body_text`` (the newest version's text), replacing any old doc."""
-        self._pending[entry.id] = (entry, body_text or "", fingerprint)
+    def upsert(self, entry: "Entry", body_text: str = "", *, fingerprint: str | None = None,
+               stamp: Any = None) -> None:
+        """Index ``entry`` with ``body_text`` (the newest version's text), replacing any old doc.
+        ``stamp``: how its entry.json looked on disk (see ``stored_stamps``)."""
+        self._pending[entry.id] = (entry, body_text or "", fingerprint, stamp)
 
     def delete(self, entry_id: str) -> None:
         self._pending[entry_id] = None
@@ -578,18 +623,20 @@ class IndexWriter:
                     reader.close()
                 for item in self._pending.values():
                     if item is not None:
-                        entry, body, fp = item
-                        w.add_document(**_document(entry, body, fp))
+                        entry, body, fp, stamp = item
+                        w.add_document(**_document(entry, body, fp, stamp))
                         self.added += 1
             if self.optimize:
                 w.commit(optimize=True)
             else:
                 w.commit(mergetype=_merge_tiered)
-        except BaseException:
+        except BaseException as exc:
             try:
                 w.cancel()
             except Exception:  # pragma: no cover
                 pass
+            if isinstance(exc, Exception) and not isinstance(exc, (SearchIndexError, LockTimeout)):
+                raise _damaged(self.index_dir, exc) from None
             raise
         finally:
             self._pending.clear()
@@ -643,7 +690,7 @@ def writer(index_dir: str | os.PathLike, *, timeout: float = 30.0) -> IndexWrite
     return IndexWriter(index_dir, timeout=timeout)
 
 
-def rebuild(index_dir: str | os.PathLike, docs: Iterable[tuple["Entry", str]], *,
+def rebuild(index_dir: str | os.PathLike, docs: Iterable[tuple], *,
             timeout: float = 30.0, procs: int = 1, limitmb: int = 256) -> int:
     """Build a fresh index from ``docs`` beside the current one, then swap it in. Returns count.
 
@@ -656,12 +703,15 @@ def rebuild(index_dir: str | os.PathLike, docs: Iterable[tuple["Entry", str]], *
     index_dir.mkdir(parents=True, exist_ok=True)
     with _DirLock(index_dir / "rebuild.lock", timeout, "a rebuild is running"):
         old_lock = None
-        meta = _read_meta(index_dir)
-        if meta and meta.get("generation") and (index_dir / meta["generation"]).is_dir():
+        meta = _meta_or_none(index_dir)  # damaged: rebuilt all the same
+        previous = str(meta.get("generation") or "") if meta else ""
+        if previous and not re.fullmatch(r"g-[\w.-]+", previous):
+            previous = ""
+        if previous and (index_dir / previous).is_dir():
             try:
                 from whoosh.filedb.filestore import FileStorage
 
-                old_lock = FileStorage(str(index_dir / meta["generation"])).lock("WRITELOCK")
+                old_lock = FileStorage(str(index_dir / previous)).lock("WRITELOCK")
                 deadline = time.monotonic() + timeout
                 while not old_lock.acquire(blocking=False):
                     if time.monotonic() >= deadline:
@@ -680,11 +730,13 @@ def rebuild(index_dir: str | os.PathLike, docs: Iterable[tuple["Entry", str]], *
             w = ix.writer(**kw)
             try:
                 seen: set[str] = set()
-                for entry, body in docs:
+                for doc in docs:
+                    entry, body = doc[0], doc[1]
+                    stamp = doc[2] if len(doc) > 2 else None
                     if entry.id in seen:
                         continue  # first one wins; an archive has unique ids anyway
                     seen.add(entry.id)
-                    w.add_document(**_document(entry, body or "", None))
+                    w.add_document(**_document(entry, body or "", None, stamp))
                     n += 1
                 w.commit()
             except BaseException:
@@ -697,7 +749,9 @@ def rebuild(index_dir: str | os.PathLike, docs: Iterable[tuple["Entry", str]], *
         finally:
             if old_lock is not None:
                 old_lock.release()
-        _remove_old_generations(index_dir, keep=gen.name)
+        # readers that read index.json just before the swap find the old generation gone and
+        # read index.json again (see _searcher); open searchers keep their files (POSIX)
+        _remove_old_generations(index_dir, keep=[gen.name])
         _forget(index_dir)
     return n
 
@@ -718,6 +772,11 @@ def _forget(index_dir: Path) -> None:
             pass
 
 
+def _damaged(index_dir: Path, exc: BaseException) -> SearchIndexError:
+    return SearchIndexError(f"the search index at {index_dir} is damaged "
+                            f"({exc.__class__.__name__}: {str(exc)[:120]}); {REPAIR}")
+
+
 def _searcher(index_dir: Path):
     """A cached, up-to-date Whoosh searcher for ``index_dir`` (call under ``_cache_lock``)."""
     from whoosh import scoring
@@ -735,18 +794,43 @@ def _searcher(index_dir: Path):
         except Exception:
             _forget(index_dir)
     last: Exception | None = None
-    for _ in range(3):  # a commit may delete a segment between reading the TOC and opening it
+    for attempt in range(4):
+        # a commit may delete a segment between reading the TOC and opening it, and a rebuild
+        # may swap generations between reading index.json and opening: read both again
+        if attempt:
+            time.sleep(0.05 * attempt)
+            gen = _check_meta(index_dir, _read_meta(index_dir))
         try:
             ix = _open_whoosh(gen)
             s = ix.searcher(weighting=scoring.BM25F(B=0.75, K1=1.2))
             _searchers[key] = (gen.name, s)
             return s
-        except (OSError, ValueError, EOFError) as exc:
+        except Exception as exc:  # EmptyIndexError, a truncated TOC or segment, ...
             last = exc
-            time.sleep(0.05)
-    raise SearchIndexError(f"cannot open the search index at {gen} ({last}); {REPAIR}")
+    raise _damaged(index_dir, last or RuntimeError("cannot open"))
 
 
+def _reading(fn):
+    """Readers report a damaged index as one SearchIndexError naming the repair."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(index_dir, *args, **kwargs):
+        from .errors import NewsArchiveError
+
+        try:
+            return fn(index_dir, *args, **kwargs)
+        except (NewsArchiveError, MemoryError):
+            raise
+        except Exception as exc:
+            with _cache_lock:
+                _forget(Path(index_dir))
+            raise _damaged(Path(index_dir), exc) from None
+
+    return wrapper
+
+
+@_reading
 def ids(index_dir: str | os.PathLike) -> set[str]:
     """All entry ids in the index."""
     with _cache_lock:
@@ -754,16 +838,30 @@ def ids(index_dir: str | os.PathLike) -> set[str]:
         return {f["id"] for _, f in r.iter_docs()}
 
 
+@_reading
 def count(index_dir: str | os.PathLike) -> int:
     with _cache_lock:
         return _searcher(Path(index_dir)).doc_count()
 
 
+@_reading
 def stored_fingerprints(index_dir: str | os.PathLike) -> dict[str, str]:
     """entry id -> ``fingerprint(entry, body)`` recorded when it was indexed."""
     with _cache_lock:
         r = _searcher(Path(index_dir)).reader()
         return {f["id"]: f["meta"][4] for _, f in r.iter_docs()}
+
+
+@_reading
+def stored_stamps(index_dir: str | os.PathLike) -> dict[str, tuple | None]:
+    """entry id -> the stamp of its entry.json when it was indexed (None: not recorded)."""
+    with _cache_lock:
+        r = _searcher(Path(index_dir)).reader()
+        out = {}
+        for _, f in r.iter_docs():
+            meta = f["meta"]
+            out[f["id"]] = tuple(meta[5]) if len(meta) > 5 and meta[5] else None
+        return out
 
 
 # --------------------------------------------------------------------------- query translation
@@ -1103,14 +1201,25 @@ def search(index_dir: str | os.PathLike, query: str | Q.Node, *, limit: int = 20
     are searched too, in a temporary in-memory index: an entry that matches only in an older
     version is a hit with ``version`` set to the best-matching one.
     """
-    from .model import Hit
-    from .search import order
-
     t0 = time.perf_counter()
     if sort not in _SORTS:
         raise ValueError(f"unknown sort {sort!r} (one of: {', '.join(_SORTS)})")
     facets = tuple(facets)
+    for n in facets:
+        if n not in FACETS:
+            raise ValueError(f"unknown facet {n!r} (one of: {', '.join(FACETS)})")
     tree = Q.parse(query, today=today) if isinstance(query, str) else query
+    return _search(index_dir, tree, limit=limit, offset=offset, sort=sort, facets=facets,
+                   snippets=snippets, body_loader=body_loader, all_versions=all_versions,
+                   older_versions=older_versions, t0=t0)
+
+
+@_reading
+def _search(index_dir, tree, *, limit, offset, sort, facets, snippets, body_loader, all_versions,
+            older_versions, t0):
+    from .model import Hit
+    from .search import order
+
     wq = to_whoosh(tree)
     limit = max(0, int(limit))
     offset = max(0, int(offset))
@@ -1145,7 +1254,7 @@ def search(index_dir: str | os.PathLike, query: str | Q.Node, *, limit: int = 20
     hl = _Highlight(tree) if snippets and body_loader is not None else None
     hits = []
     for f, sc, old in stored:
-        citekey, title, outlet, published, _fp = f["meta"]
+        citekey, title, outlet, published = f["meta"][:4]
         snippet = None
         if hl is not None:
             try:

@@ -59,6 +59,15 @@ class PartialDate:
                 _dt.date(self.year, self.month or 1, self.day)
             except ValueError as exc:
                 raise InvalidEntry(f"invalid date: {exc}") from None
+        if self.moment is not None:
+            m = self.moment
+            try:  # every layer sorts and compares in UTC: the moment must exist there too
+                offset = m.utcoffset()
+                if offset is not None:
+                    m.astimezone(_dt.timezone.utc)
+            except (OverflowError, ValueError):
+                raise InvalidEntry(f"date out of range: {m.isoformat()} falls outside the years "
+                                   f"1-9999 in UTC") from None
 
     # construction --------------------------------------------------------
     @classmethod
@@ -174,7 +183,8 @@ class PartialDate:
             m = self.moment
             if m.tzinfo is not None:
                 m = m.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-            return m.strftime("%Y-%m-%dT%H:%M:%S")
+            # not strftime("%Y"): it does not pad years before 1000 on every platform
+            return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
         return self.as_date().isoformat()
 
     def __str__(self) -> str:

@@ -73,7 +73,24 @@ def crash_point(name: str) -> None:
 # --------------------------------------------------------------------------- finding a collection
 
 def is_collection(path: Path) -> bool:
-    return (path / ARCHIVE).is_dir() and (path / INDEX).is_dir()
+    """``archive/`` makes a collection (``index/`` is derived and may be missing): a folder whose
+    ``archive/`` has ``index/`` beside it, the lock file every writer (and ``init``) makes, or
+    entry folders. A stray folder that happens to be called ``archive`` is none of these."""
+    archive = path / ARCHIVE
+    if not archive.is_dir():
+        return False
+    if (path / INDEX).is_dir() or (archive / ".lock").is_file():
+        return True
+    try:
+        with os.scandir(archive) as it:
+            for n, d in enumerate(it):
+                if n >= 200:
+                    break
+                if _ID_LIKE.match(d.name) and os.path.isfile(os.path.join(d.path, ENTRY_FILE)):
+                    return True
+    except OSError:
+        return False
+    return False
 
 
 def find_root(explicit: str | os.PathLike[str] | None = None, *, cwd: Path | None = None,
@@ -86,7 +103,7 @@ def find_root(explicit: str | os.PathLike[str] | None = None, *, cwd: Path | Non
     if explicit is not None:
         root = Path(explicit).expanduser().resolve()
         if not is_collection(root):
-            raise NotACollection(f"{root} is not a collection (no archive/ and index/); "
+            raise NotACollection(f"{root} is not a collection (no archive/); "
                                  f"create one with `newsarchive init {root}`")
         return root
     here = (cwd or Path.cwd()).resolve()
@@ -103,6 +120,7 @@ def init_collection(path: str | os.PathLike[str]) -> Path:
         raise StoreError(f"{root} exists and is not a folder")
     (root / ARCHIVE).mkdir(parents=True, exist_ok=True)
     (root / INDEX).mkdir(parents=True, exist_ok=True)
+    (root / ARCHIVE / ".lock").touch()  # marks the collection even when index/ is removed
     return root
 
 
@@ -323,10 +341,14 @@ class Store:
             raw = path.read_bytes()
         except FileNotFoundError:
             raise EntryNotFound(f"no entry {entry_id!r}") from None
+        except OSError as exc:  # a folder named entry.json, no permission, an I/O error
+            raise StoreError(f"{path}: cannot read metadata ({exc.strerror or exc})") from None
         try:
             data = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise StoreError(f"{path}: broken metadata ({exc})") from None
+        except RecursionError:
+            raise StoreError(f"{path}: broken metadata (nested too deeply)") from None
         if not isinstance(data, dict):
             raise StoreError(f"{path}: metadata is not a JSON object")
         return data
@@ -337,6 +359,9 @@ class Store:
             entry = Entry.from_json(data)
         except InvalidEntry as exc:
             raise StoreError(f"{self.entry_dir(entry_id) / ENTRY_FILE}: {exc}") from None
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            raise StoreError(f"{self.entry_dir(entry_id) / ENTRY_FILE}: invalid metadata "
+                             f"({exc.__class__.__name__}: {exc})") from None
         if entry.id != entry_id:
             raise StoreError(f"{self.entry_dir(entry_id) / ENTRY_FILE}: id {entry.id!r} does not match its folder")
         return entry
@@ -362,7 +387,7 @@ class Store:
                 shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
                 raise AmbiguousID(f"ID prefix {ref!r} matches {len(matches)} entries ({shown}); give more characters")
         for entry_id in all_ids:  # citekeys are unique; an exact one is a fine reference
-            with contextlib.suppress(StoreError):
+            with contextlib.suppress(StoreError, EntryNotFound):
                 if self.read_json(entry_id).get("citekey") == ref:
                     return entry_id
         raise EntryNotFound(f"no entry matches {ref!r}")

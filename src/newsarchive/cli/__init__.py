@@ -31,7 +31,7 @@ def main(
     ctx: typer.Context,
     root: Annotated[Optional[Path], typer.Option(
         "--root", "-C", help="The collection folder (default: $NEWSARCHIVE_ROOT, else the nearest "
-        "folder upwards holding archive/ and index/).", file_okay=False)] = None,
+        "folder upwards holding a collection's archive/).", file_okay=False)] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:

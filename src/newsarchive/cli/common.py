@@ -112,6 +112,26 @@ def handles_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class Skips:
+    """``on_skip`` for the library: one line on standard error per entry left out
+    ("skipped ID: why"); ``exit_if_any`` ends with status 1 so that scripts notice."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._seen: set[str] = set()
+
+    def __call__(self, entry_id: str, reason: str) -> None:
+        if entry_id in self._seen:  # one line per entry, however many steps met it
+            return
+        self._seen.add(entry_id)
+        self.count += 1
+        note(f"skipped {entry_id}: {reason}")
+
+    def exit_if_any(self) -> None:
+        if self.count:
+            raise typer.Exit(1)
+
+
 def with_devnull() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from . import app
-from .common import (CsvRawOpt, Format, FormatOpt, ListFormatOpt, LockTimeoutOpt, echo, echo_data, fail,
+from .common import (CsvRawOpt, Format, FormatOpt, ListFormatOpt, LockTimeoutOpt, Skips, echo, echo_data, fail,
                      handles_errors, note, root_of)
 
 ENTRY_COLUMNS = ["id", "citekey", "published", "outlet", "title"]
@@ -22,7 +22,7 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder for the new coll
          engine: Annotated[str, typer.Option(
              help="Search engine: whoosh (pure Python, the default) or tantivy (fast, for large "
                   "collections). `reindex --engine` switches later.")] = "whoosh") -> None:
-    """Create a collection (a folder holding archive/ and index/)."""
+    """Create a collection (a folder holding archive/, and index/ for derived data)."""
     from .. import api
 
     root = api.init(directory, engine=engine)
@@ -116,9 +116,27 @@ def add(
         if not path.is_file():
             raise fail(f"no such file: {source}", 2)
         data, name = api.read_snapshot_file(path, name=source, limit=api.MAX_SNAPSHOT_BYTES), str(path)
-    outcome = api.add(root, data=data, source=name, fields=fields, media_type=media_type, dayfirst=dayfirst,
-                      new_entry=new_entry, dry_run=dry_run, lock_timeout=lock_timeout, warc=warc, http=http,
-                      captured_at=captured)
+    from ..errors import IndexNotUpdated
+
+    index_failure = None
+    try:
+        outcome = api.add(root, data=data, source=name, fields=fields, media_type=media_type, dayfirst=dayfirst,
+                          new_entry=new_entry, dry_run=dry_run, lock_timeout=lock_timeout, warc=warc, http=http,
+                          captured_at=captured)
+    except IndexNotUpdated as exc:  # archived all the same: say so, and how to repair the index
+        if exc.outcome is None:
+            raise
+        outcome, index_failure = exc.outcome, str(exc)
+    try:
+        _print_added(outcome, fmt, dry_run)
+    finally:
+        if index_failure:
+            note(f"Error: {index_failure}")
+    if index_failure:
+        raise typer.Exit(1)
+
+
+def _print_added(outcome, fmt, dry_run: bool) -> None:
     if fmt is not Format.table:
         from ..render import write_records
 
@@ -214,11 +232,13 @@ def list_(
 
     where = {k: str(v) for k, v in dict(tag=tag, outlet=outlet, kind=kind, author=author, year=year,
                                         language=language).items() if v is not None}
-    entries = api.list_entries(root_of(ctx), sort=sort, where=where, limit=limit)
+    skips = Skips()
+    entries = api.list_entries(root_of(ctx), sort=sort, where=where, limit=limit, on_skip=skips)
     fmt_value = getattr(fmt, "value", fmt)
     cols = ENTRY_COLUMNS if fmt_value in ("table", "ids") else [
         "id", "citekey", "title", "authors", "outlet", "kind", "published", "url", "tags"]
     write_records((e.to_json() for e in entries), fmt=fmt_value, columns=cols, csv_raw=csv_raw)
+    skips.exit_if_any()
 
 
 @app.command()
@@ -233,18 +253,22 @@ def rm(
     from .. import api
 
     root = root_of(ctx)
-    entries = [api.get_for_change(root, r) for r in refs]  # resolve all first: a typo removes nothing
-    for entry in entries:
+    # resolve all first: a typo removes nothing. An entry whose metadata cannot be read can be
+    # removed by its exact folder ID
+    targets = [api.removal_target(root, r) for r in refs]
+    for entry_id, entry, why in targets:
         if not yes:
             if not sys.stdin.isatty():
                 raise fail("rm asks before deleting; pass --yes when not at a terminal", 2)
             from ..render import safe
 
-            if not typer.confirm(safe(f"Delete {entry.id} [{entry.citekey}] {entry.title or ''} and its snapshots?")):
-                note(f"kept {entry.id}")
+            what = (f"{entry.id} [{entry.citekey}] {entry.title or ''}" if entry is not None
+                    else f"{entry_id} (unreadable: {why})")
+            if not typer.confirm(safe(f"Delete {what} and its snapshots?")):
+                note(f"kept {entry_id}")
                 continue
-        api.remove(root, entry.id, lock_timeout=lock_timeout)
-        echo(f"Removed {entry.id}")
+        api.remove(root, entry_id, lock_timeout=lock_timeout)
+        echo(f"Removed {entry_id}")
 
 
 @app.command()

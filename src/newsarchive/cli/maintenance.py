@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
-from .common import Format, FormatOpt, LockTimeoutOpt, echo, echo_json, handles_errors, root_of
+from .common import Format, FormatOpt, LockTimeoutOpt, Skips, echo, echo_json, handles_errors, root_of
 
 
 @app.command()
@@ -21,9 +21,12 @@ def reindex(ctx: typer.Context, lock_timeout: LockTimeoutOpt = 30.0,
     from .. import api
 
     started = time.monotonic()
-    n = api.reindex(root_of(ctx), lock_timeout=lock_timeout, engine=engine)
+    skips = Skips()
+    n = api.reindex(root_of(ctx), lock_timeout=lock_timeout, engine=engine, on_skip=skips)
     how = f" with {engine.strip().lower()}" if engine else ""
-    echo(f"Indexed {n} entries{how} in {time.monotonic() - started:.1f} s")
+    echo(f"Indexed {n} entries{how} in {time.monotonic() - started:.1f} s"
+         + (f"; {skips.count} skipped" if skips.count else ""))
+    skips.exit_if_any()
 
 
 @app.command()
@@ -33,12 +36,17 @@ def status(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
     from .. import api
     from ..render import key_values
 
-    s = api.status(root_of(ctx))
+    skips = Skips()
+    s = api.status(root_of(ctx), on_skip=skips)
     if fmt is not Format.table:
         echo_json(s.to_json(), indent=2)
+        if s.index_state != "ok":
+            raise typer.Exit(1)
+        skips.exit_if_any()
         return
     advice = {"ok": "in step with the archive", "missing": "not built yet; run `newsarchive reindex`",
               "outdated": "built by another version; run `newsarchive reindex`",
+              "damaged": "damaged; run `newsarchive reindex`",
               "drift": "out of step with the archive; run `newsarchive reindex`"}[s.index_state]
     pairs = [("collection", s.root), ("entries", s.entries), ("snapshots", s.snapshots),
              ("indexed", "-" if s.indexed is None else s.indexed), ("index", advice), ("engine", s.engine)]
@@ -46,8 +54,15 @@ def status(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
         pairs.append(("not indexed", ", ".join(s.missing_from_index[:10])))
     if s.extra_in_index:
         pairs.append(("indexed, not in archive", ", ".join(s.extra_in_index[:10])))
+    if s.detail:
+        pairs.append(("problem", s.detail))
+    if s.stale:
+        pairs.append(("indexed from an older entry.json", ", ".join(s.stale[:10])))
+    if s.unreadable:
+        pairs.append(("unreadable entries", ", ".join(s.unreadable[:10])))
     if s.pending:
         pairs.append(("interrupted writes", ", ".join(s.pending[:10])))
     key_values(pairs)
     if s.index_state != "ok":
         raise typer.Exit(1)
+    skips.exit_if_any()

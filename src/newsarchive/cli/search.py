@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
-from .common import CsvRawOpt, ListFormatOpt, echo_json, handles_errors, is_terminal, root_of
+from .common import CsvRawOpt, ListFormatOpt, Skips, echo_json, handles_errors, is_terminal, root_of
 
 HIT_COLUMNS = ["id", "citekey", "published", "outlet", "title", "score", "snippet"]
 
@@ -58,12 +58,20 @@ def search(
 ) -> None:
     """Search the archive as full text; ranked hits with highlighted snippets."""
     from .. import api
-    from ..render import write_records
 
     fmt_value = getattr(fmt, "value", fmt)
     want_snippets = snippets and fmt_value != "ids"
+    skips = Skips()
     result = api.search(root_of(ctx), query, limit=limit, offset=offset, sort=sort, facets=facet or (),
-                        snippets=want_snippets, all_versions=all_versions)
+                        snippets=want_snippets, all_versions=all_versions, on_skip=skips)
+    _print_hits(result, query, fmt_value, offset, want_snippets, all_versions, csv_raw)
+    skips.exit_if_any()
+
+
+def _print_hits(result, query: str, fmt_value: str, offset: int, want_snippets: bool, all_versions: bool,
+                csv_raw: bool = False) -> None:
+    from ..render import write_records
+
     hits = [h.to_json() for h in result.hits]
     if fmt_value == "json":
         echo_json({"query": query, "total": result.total, "offset": offset, "hits": hits,

@@ -10,7 +10,7 @@ import typer
 
 from . import app
 from ..errors import NewsArchiveError
-from .common import (CsvRawOpt, Format, FormatOpt, LockTimeoutOpt, echo_json, fail, handles_errors,
+from .common import (CsvRawOpt, Format, FormatOpt, LockTimeoutOpt, Skips, echo_json, fail, handles_errors,
                      is_terminal, note, parse_assignments, root_of)
 
 
@@ -66,6 +66,7 @@ def import_(
     started = time.monotonic()
     failures: list[str] = []
     notes: list[str] = []
+    index_failures: list[str] = []  # archived records whose batch could not reach the index
     done = 0
     try:
         if progress is not None:
@@ -74,6 +75,8 @@ def import_(
         for o in outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1
             done += 1
+            if o.index_error:
+                index_failures.append(o.index_error)
             line = o.to_json()
             if report_fh:
                 report_fh.write(dumps_json(line) + "\n")
@@ -105,7 +108,12 @@ def import_(
             note(f"failed: ... and {more} more" + (f" (all in {report})" if report else " (--report FILE lists all)"))
         note(f"{done} records in {elapsed:.1f} s ({done / max(elapsed, 1e-6):.0f}/s): {summary}"
              + (" (dry run)" if dry_run else ""))
-    if counts.get("failed"):
+    if index_failures:
+        from ..api import index_failure
+
+        n = len(index_failures)
+        note("Error: " + index_failure(f"archived {n} record{'s' if n != 1 else ''}", index_failures[-1]))
+    if counts.get("failed") or index_failures:
         raise typer.Exit(1)
 
 
@@ -142,8 +150,14 @@ def export(
     key: Annotated[str, typer.Option("--key", help="Citation key in BibTeX/BibLaTeX/CSL-JSON/RIS: citekey "
                                                    "(readable, the default) or id (the entry ID).")] = "citekey",
     csv_raw: CsvRawOpt = False,
+    include_damaged: Annotated[bool, typer.Option(
+        "--include-damaged", help="Export entries that fail their fixity check too, marked as damaged "
+                                  "(default: leave them out and name them).")] = False,
 ) -> None:
-    """Export entries (all, a search query's matches, or --id ones) to a file."""
+    """Export entries (all, a search query's matches, or --id ones) to a file.
+
+    Each entry's files are checked against their recorded SHA-256 first; a damaged entry is left
+    out and named on standard error (exit status 1) unless --include-damaged is given."""
     from .. import api
 
     root = root_of(ctx)
@@ -156,11 +170,16 @@ def export(
         incomplete.append(what)
         note(f"incomplete: {what}")
 
+    skips = Skips()
     n = api.export(root, to=to, out=out, query=query, ids=id_ or (),
                    write=sys.stdout.write if out is None else None, ascii=ascii_, key=key, notify=note,
-                   on_incomplete=tell, csv_raw=csv_raw)
+                   on_incomplete=tell, csv_raw=csv_raw, include_damaged=include_damaged, on_skip=skips,
+                   on_damaged=lambda entry_id, why: note(f"exported {entry_id} marked as damaged: {why}"))
     also = f" ({len(incomplete)} incomplete, written with what they have)" if incomplete else ""
+    if skips.count:
+        also += f"; {skips.count} skipped"
     if out is not None:
         note(f"exported {n} entries to {out}{also}")
     elif incomplete:
         note(f"{len(incomplete)} of {n} entries incomplete, written with what they have")
+    skips.exit_if_any()

@@ -48,6 +48,10 @@ class WhooshBackend:
     def stored_fingerprints(self) -> dict[str, str]:
         return index.stored_fingerprints(self.index_dir)
 
+    def stored_stamps(self) -> dict[str, Any]:
+        """entry id -> the stamp of its entry.json when it was indexed (see api.entry_stamp)."""
+        return index.stored_stamps(self.index_dir)
+
     def fingerprint(self, entry: Any, body_text: str) -> str:
         return index.fingerprint(entry, body_text)
 
