@@ -49,3 +49,25 @@ def test_gzip_warc_cut_inside_the_last_trailer_is_reported(tmp_path):
     whole = tmp_path / "whole.warc.gz"
     whole.write_bytes(buf.getvalue())
     assert [r.error for r in warc_source.read(whole)] == [None]
+
+
+def test_fuzzed_gzip_warc_is_a_clear_failure_and_library_warnings_are_escaped(tmp_path):
+    """Found by bench/fuzz.py (seed 7, input 2015; made by mutating our own sample WARC): the
+    check of the last gzip member raised zlib.error ("internal error"), and warcio's warning
+    about the target URI wrote the URI's raw control bytes to the terminal."""
+    import re
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from newsarchive import api
+    from newsarchive.cli import app
+
+    root = api.init(tmp_path / "coll")
+    sample = Path(__file__).parent / "fixtures" / "warc" / "sample-fuzzed-damaged-gzip.warc.gz"
+    r = CliRunner().invoke(app, ["--root", str(root), "import", str(sample), "--from", "warc"])
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    assert "internal error" not in r.stderr
+    assert "failed: " in r.stderr and "cut short" in r.stderr
+    assert "note: warcio: Replacing spaces" in r.stderr
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", r.stderr), repr(r.stderr[:300])

@@ -40,19 +40,25 @@ def main(
 
 
 def _show_library_notes() -> None:
-    """What the library logs (recovery after an interrupted command, a repaired history line)
-    is shown on standard error as ``note: ...``."""
+    """What the library logs (recovery after an interrupted command, a repaired history line) is
+    shown on standard error as ``note: ...``; warnings of the libraries we read files with
+    (warcio: "Replacing spaces in invalid WARC-Target-URI: ...") as ``note: warcio: ...``. Both
+    may quote input, so control characters are escaped (never written raw to a terminal)."""
     import logging
     import sys
 
+    from ..render import safe
+
     class _Notes(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            sys.stderr.write(f"note: {record.getMessage()}\n")
+            source = record.name.split(".")[0]
+            said = "" if source == "newsarchive" else f"{source}: "
+            sys.stderr.write(f"note: {said}{safe(record.getMessage())}\n")
 
-    logger = logging.getLogger("newsarchive")
-    if not any(type(h).__name__ == "_Notes" for h in logger.handlers):
-        logger.addHandler(_Notes())
-        logger.setLevel(logging.INFO)
+    root = logging.getLogger()
+    if not any(type(h).__name__ == "_Notes" for h in root.handlers):
+        root.addHandler(_Notes())
+    logging.getLogger("newsarchive").setLevel(logging.INFO)
 
 
 from . import cite, entries, maintenance, search, transfer, versions  # noqa: E402,F401  (registers commands)

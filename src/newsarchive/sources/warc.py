@@ -98,13 +98,16 @@ def _last_member_complete(path: Path, start: int) -> bool:
             return True  # not gzip: a cut inside a record is found by its Content-Length
         fh.seek(max(start, 0))
         d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        while not d.eof:
-            chunk = fh.read(1 << 16)
-            if not chunk:
-                return False
-            d.decompress(chunk, 1 << 20)  # bounded: a bomb in the last member is not inflated whole
-            while d.unconsumed_tail and not d.eof:
-                d.decompress(d.unconsumed_tail, 1 << 20)
+        try:
+            while not d.eof:
+                chunk = fh.read(1 << 16)
+                if not chunk:
+                    return False
+                d.decompress(chunk, 1 << 20)  # bounded: a bomb in the last member is not inflated whole
+                while d.unconsumed_tail and not d.eof:
+                    d.decompress(d.unconsumed_tail, 1 << 20)
+        except zlib.error:  # damaged compressed data: the member is not complete either
+            return False
         return True
 
 
