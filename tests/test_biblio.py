@@ -307,3 +307,28 @@ def test_values_the_model_cannot_hold_are_kept_and_said_not_fatal(tmp_path):
     again = api.init(tmp_path / "again")
     assert [o.status for o in api.import_file(again, out)] == ["created"] * 3
     assert [o.status for o in api.import_file(again, out)] == ["duplicate"] * 3
+
+
+def test_latex_commands_and_odd_years_are_kept_as_written_and_said(tmp_path):
+    """Found by a review: TeX logos and unknown commands vanished from titles ("The format of 's
+    DVI files"), and "1999a" or "c. 1850" silently became a bare year."""
+    src = tmp_path / "odd.bib"
+    src.write_text(r"""
+@article{s1, title = {{The format of {\TeX}'s {DVI} files}}, author = {Sample, Ann}, journal = {Sample Journal}, year = {1999a}}
+@article{s2, title = {Math $x^2$ and \LaTeX{} and \foo{bar}}, author = {Sample, Ben}, journal = {Sample Journal}, year = {c. 1850}}
+@article{s3, title = {Publishing \& \TeX\Dash a SAMPLE}, author = {Sample, Cy}, journal = {Sample Journal}, year = {1990}}
+""", encoding="utf-8")
+    root = api.init(tmp_path / "c")
+    outcomes = {o.ref.split("'")[1]: o for o in api.import_file(root, src)}
+    assert all(o.status == "created" for o in outcomes.values())
+    assert "read as 1999" in outcomes["s1"].message and "read as 1850" in outcomes["s2"].message
+    assert "does not render" in outcomes["s2"].message and outcomes["s3"].message is None
+    titles = {e.citekey: e.title for e in api.list_entries(root)}
+    assert titles["s1"] == "The format of TeX's DVI files"
+    assert titles["s3"] == "Publishing & TeX—a SAMPLE"  # TeX eats the space after \\Dash
+    assert "\\foo" in titles["s2"]  # never deleted
+    out = tmp_path / "out.bib"
+    api.export(root, to="bibtex", out=out)
+    text = out.read_text(encoding="utf-8")
+    assert r"title = {Math $x^2$ and \LaTeX{} and \foo{bar}}" in text
+    assert "year = {1999a}" in text and "year = {c. 1850}" in text

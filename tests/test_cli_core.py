@@ -255,3 +255,13 @@ def test_key_choice_for_citation_files(cli, tmp_path):
     assert f"ID  - {entry['id']}" in ris.read_text()
     r = cli("cite", entry["id"], "--key", "colour")
     assert r.exit_code == 2 and "unknown --key" in r.stderr
+
+
+def test_a_value_that_is_not_utf8_is_one_clear_failure(cli, root, tmp_path):
+    """A shell's $'x\\x9by' reaches Python as a lone surrogate: one clear line, nothing stored."""
+    page = tmp_path / "sample.txt"
+    page.write_text("SAMPLE text of an article.\n", encoding="utf-8")
+    r = cli("add", str(page), "--title", "x\udc9by")
+    assert r.exit_code != 0
+    assert "not valid UTF-8" in r.output and "internal error" not in r.output
+    assert cli("list", "-f", "ids").stdout == ""

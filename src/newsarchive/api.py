@@ -766,6 +766,9 @@ class Ingest:
             # permission): every later record would fail the same way, so the run stops here
             raise FileAccessError(f"cannot write to the collection: {os_error_message(exc)}",
                                   path=exc.filename, errno=exc.errno) from None
+        except UnicodeError as exc:  # bytes in another encoding given as text (a shell's $'\x9b')
+            return Outcome(record.ref, "failed", message="a value given is not valid UTF-8 text "
+                                                         f"({exc.reason}); nothing was stored")
         except (ValueError, TypeError, KeyError) as exc:  # bad input data, never a traceback
             return Outcome(record.ref, "failed", message=f"{exc.__class__.__name__}: {exc}")
 

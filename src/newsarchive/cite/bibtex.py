@@ -129,6 +129,8 @@ KIND_FROM_TYPE = {
     "thesis": "thesis", "phdthesis": "thesis", "mastersthesis": "thesis",
     "manual": "manual", "dataset": "dataset", "software": "software", "unpublished": "unpublished",
 }
+RAW_TITLE_KEY = "@title"  # in extra["bibtex"]: the title as written, when it has commands we do not render
+RAW_YEAR_KEY = "@year"  # in extra["bibtex"]: a year field that is more than a year ("1999a", "c. 1850")
 TYPE_KEY = "@type"  # in extra["bibtex"]: the source's entry type when the kind alone does not say it
 OUTLET_KEY = "@outlet"  # in extra["bibtex"]: the field that held the outlet of a non-article type
 
@@ -245,8 +247,17 @@ def fields_for(entry: Entry, *, biblatex: bool, snapshot=None, ascii: bool = Fal
         f.append(("keywords", esc(", ".join(entry.tags))))
     if entry.notes:
         f.append(("annotation" if biblatex else "annote", esc(entry.notes)))
+    source = entry.extra.get("bibtex") or {}
+    raw_title = source.get(RAW_TITLE_KEY)
+    if isinstance(raw_title, str) and title and latex.braces_balanced(raw_title) and latex.decode(raw_title) == title:
+        # the title as the source wrote it: LaTeX commands we do not render go back unchanged
+        f = [(k, raw_title if k == "title" else v) for k, v in f]
+    raw_year = source.get(RAW_YEAR_KEY)
+    if isinstance(raw_year, str) and entry.published and re.search(r"\d{4}", raw_year) \
+            and re.search(r"\d{4}", raw_year).group(0) == f"{entry.published.year:04d}":
+        f = [(k, raw_year if k == "year" else v) for k, v in f]  # "1999a", "c. 1850" as written
     written = {k for k, _v in f}
-    for key, value in (entry.extra.get("bibtex") or {}).items():  # kept verbatim from the source
+    for key, value in source.items():  # kept verbatim from the source
         if key.startswith("@") or key in written or not isinstance(value, str):
             continue
         if re.fullmatch(r"[A-Za-z][\w:.+-]*", key):
@@ -566,6 +577,15 @@ def _record(etype: str, key: str, raw: dict[str, str]) -> dict[str, Any]:
     tags = [t.strip() for t in re.split(r"[,;]", d("keywords") or "") if t.strip()]
     pages = d("pages")
     notes: list[str] = []  # what could not go into the model as given: kept in extra, and said
+    if title and "\\" in title and raw.get("title"):  # a command we cannot render stays as written
+        extra[RAW_TITLE_KEY] = raw["title"]
+        notes.append("the title has LaTeX commands newsarchive does not render: kept as written "
+                     "and exported again")
+    year_text = raw.get("year", "").strip()
+    if not raw.get("date") and year_text and not re.fullmatch(r"\d{4}", year_text) and re.search(r"\d{4}", year_text):
+        extra[RAW_YEAR_KEY] = raw["year"]
+        found_year = re.search(r"\d{4}", year_text).group(0)
+        notes.append(f"year {year_text!r} read as {found_year}; kept as written and exported again")
     try:
         published = _date_from(raw)
     except _BibError as exc:

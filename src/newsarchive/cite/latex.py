@@ -193,10 +193,25 @@ def _decoder():
         "textbullet": "•", "dag": "†", "ddag": "‡", "guilsinglleft": "‹", "guilsinglright": "›",
         "dj": "đ", "DJ": "Đ", "textendash": "–", "textemdash": "—",
     }
+    extra.update(_LOGOS)
     db.add_context_category(
         "newsarchive", prepend=True, macros=[MacroTextSpec(k, simplify_repl=v) for k, v in extra.items()]
     )
+    # a macro we cannot render is kept as written ("\foo{bar}"), never deleted from a title
+    db.set_unknown_macro_spec(MacroTextSpec("", simplify_repl=lambda node, *a, **k: node.latex_verbatim()))
     return LatexNodes2Text(latex_context=db, math_mode="verbatim", strict_latex_spaces=True)
+
+
+# logos and dashes of TeX's own world, common in titles (TUGboat): rendered as their names read
+_LOGOS = {
+    "TeX": "TeX", "LaTeX": "LaTeX", "LaTeXe": "LaTeX2e", "BibTeX": "BibTeX", "AmS": "AMS",
+    "AMS": "AMS", "AmSTeX": "AMS-TeX", "AMSTeX": "AMS-TeX", "AmSLaTeX": "AMS-LaTeX", "MF": "METAFONT",
+    "METAFONT": "METAFONT", "MP": "MetaPost", "MetaPost": "MetaPost", "eTeX": "e-TeX", "pdfTeX": "pdfTeX",
+    "pdfLaTeX": "pdfLaTeX", "XeTeX": "XeTeX", "XeLaTeX": "XeLaTeX", "LuaTeX": "LuaTeX", "LuaLaTeX": "LuaLaTeX",
+    "ConTeXt": "ConTeXt", "SliTeX": "SLiTeX", "SLiTeX": "SLiTeX", "PiCTeX": "PiCTeX", "TUB": "TUGboat",
+    "TUG": "TUG", "Dash": "—", "dash": "—", "slash": "/", "TeXXeT": "TeX--XeT", "LAMSTeX": "LAMS-TeX",
+    "BibTeXe": "BibTeX", "MakeIndex": "MakeIndex", "ConTeXT": "ConTeXt", "Omega": "Omega",
+}
 
 
 def decode(text: str) -> str:
