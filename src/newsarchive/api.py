@@ -191,12 +191,9 @@ def read_each(store: st.Store, ids: Iterable[str] | None = None, *,
     """Entries one by one; one that cannot be read is reported through ``on_skip`` and left
     out, never fatal for the others."""
     for entry_id in (store.ids() if ids is None else ids):
-        try:
-            yield store.read(entry_id)
-        except (StoreError, EntryNotFound) as exc:
-            reason = _unreadable(store, entry_id, exc)
-            if reason is not None:
-                _skip(on_skip, entry_id, reason)
+        entry = _read_or_skip(store, entry_id, on_skip)
+        if entry is not None:
+            yield entry
 
 
 class Catalog:

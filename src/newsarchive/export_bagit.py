@@ -21,6 +21,7 @@ from typing import Iterable
 
 from . import __version__
 from . import store as st
+from .fixity import hash_file
 from .errors import UsageError
 from .model import Entry
 
@@ -69,14 +70,6 @@ def _copy(src: Path, dst: Path, recorded: str | None) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def write(store: st.Store, items: Iterable[tuple[Entry, list[str]]], out: Path, *,
           part: Path | None = None) -> int:
     """Write the bag of ``items`` ((entry, damage lines) as checked by the exporter) to ``out``.
@@ -122,7 +115,7 @@ def write(store: st.Store, items: Iterable[tuple[Entry, list[str]]], out: Path, 
             raise UsageError("nothing to export: no entry matched")
         listing_path = data_dir / "entries.json"
         with open(staging / "manifest-sha256.txt", "a", encoding="utf-8", newline="\n") as manifest:
-            manifest.write(f"{_sha256_file(listing_path)}  data/entries.json\n")
+            manifest.write(f"{hash_file(listing_path)}  data/entries.json\n")
         total_bytes += listing_path.stat().st_size
         total_files += 1
         info = {"Source-Organization": "newsarchive collection",
@@ -140,7 +133,7 @@ def write(store: st.Store, items: Iterable[tuple[Entry, list[str]]], out: Path, 
         (staging / "bagit.txt").write_text("BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n", "utf-8")
         (staging / "bag-info.txt").write_text("".join(f"{k}: {v}\n" for k, v in info.items()), "utf-8")
         (staging / "tagmanifest-sha256.txt").write_text(
-            "".join(f"{_sha256_file(staging / t)}  {t}\n" for t in tags), "utf-8")
+            "".join(f"{hash_file(staging / t)}  {t}\n" for t in tags), "utf-8")
         import bagit
 
         bagit.Bag(str(staging)).validate(fast=True)  # structure and Payload-Oxum; hashes are as recorded

@@ -415,9 +415,10 @@ def _schema():
 # --------------------------------------------------------------------------- layout
 
 
-def _read_meta(index_dir: Path) -> dict[str, Any] | None:
+def _read_meta(index_dir: Path, *, name: str = META_NAME) -> dict[str, Any] | None:
+    """An engine's metadata file in ``index/`` (``name``): None when missing; damaged -> error."""
     try:
-        data = json.loads((index_dir / META_NAME).read_text("utf-8"))
+        data = json.loads((index_dir / name).read_text("utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError):
@@ -425,13 +426,16 @@ def _read_meta(index_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _check_meta(index_dir: Path, meta: dict[str, Any] | None) -> Path:
+def _check_meta(index_dir: Path, meta: dict[str, Any] | None, *, schema: int = SCHEMA_VERSION,
+                complete: Any = Path.is_dir) -> Path:
+    """The current generation's folder, after checking the metadata: it exists, it is of this
+    ``schema``, and ``complete(folder)`` holds (each engine says what a whole generation is)."""
     if meta is None:
         raise SearchIndexError(f"there is no search index at {index_dir}; {REPAIR}")
-    if meta.get("schema_version") != SCHEMA_VERSION:
+    if meta.get("schema_version") != schema:
         raise SearchIndexError(f"the search index was built by an older version; {REPAIR}")
     gen = index_dir / str(meta.get("generation", ""))
-    if not meta.get("generation") or not gen.is_dir():
+    if not meta.get("generation") or not complete(gen):
         raise SearchIndexError(f"the search index at {index_dir} is incomplete; {REPAIR}")
     return gen
 

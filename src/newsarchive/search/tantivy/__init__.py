@@ -223,24 +223,11 @@ def _tantivy_doc(entry: "Entry", body: str, fp: str | None):
 
 
 def _read_meta(index_dir: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((index_dir / META_NAME).read_text("utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        raise SearchIndexError(f"the search index at {index_dir} is damaged; {REPAIR}") from None
-    return data if isinstance(data, dict) else None
+    return ix._read_meta(index_dir, name=META_NAME)
 
 
 def _check_meta(index_dir: Path, meta: dict[str, Any] | None) -> Path:
-    if meta is None:
-        raise SearchIndexError(f"there is no search index at {index_dir}; {REPAIR}")
-    if meta.get("schema_version") != SCHEMA_VERSION:
-        raise SearchIndexError(f"the search index was built by an older version; {REPAIR}")
-    gen = index_dir / str(meta.get("generation", ""))
-    if not meta.get("generation") or not (gen / "meta.json").is_file():
-        raise SearchIndexError(f"the search index at {index_dir} is incomplete; {REPAIR}")
-    return gen
+    return ix._check_meta(index_dir, meta, schema=SCHEMA_VERSION, complete=lambda gen: (gen / "meta.json").is_file())
 
 
 def _write_meta(index_dir: Path, generation: str, extra: dict[str, Any] | None = None) -> None:
