@@ -834,10 +834,11 @@ class Ingest:
             if existing:
                 done = self._new_version(record, existing, snapshot, record.data, text_bytes, fields,
                                          provenance, write=write, session=session)
-                if note and done.status in ("new-version", "would-add-version"):
+                said = "; ".join(m for m in (note, record.note) if m)  # as a created record's line
+                if said and done.status in ("new-version", "would-add-version"):
                     from dataclasses import replace
 
-                    done = replace(done, message=f"{done.message}; {note}")
+                    done = replace(done, message=f"{done.message}; {said}")
                 return done
         elif not self.new_entry:
             found = self.find_work(fields, given_key)
