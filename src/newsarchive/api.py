@@ -834,10 +834,11 @@ class Ingest:
             if existing:
                 done = self._new_version(record, existing, snapshot, record.data, text_bytes, fields,
                                          provenance, write=write, session=session)
-                if note and done.status in ("new-version", "would-add-version"):
+                said = "; ".join(m for m in (note, record.note) if m)  # as a created record's line
+                if said and done.status in ("new-version", "would-add-version"):
                     from dataclasses import replace
 
-                    done = replace(done, message=f"{done.message}; {note}")
+                    done = replace(done, message=f"{done.message}; {said}")
                 return done
         elif not self.new_entry:
             found = self.find_work(fields, given_key)
@@ -2280,19 +2281,29 @@ def keyed(entries: Iterable[Entry], key: str) -> Iterator[Entry]:
 
 def cite(root: Path, refs: Iterable[str], *, style: str, markup: str = "text", intext: bool = False,
          version: int | None = None, ascii: bool = False, key: str = "citekey",
-         on_incomplete: Callable[[str], Any] | None = None) -> str:
+         on_incomplete: Callable[[str], Any] | None = None, include_damaged: bool = False,
+         on_skip: OnSkip | None = None, on_damaged: OnSkip | None = None) -> str:
     """Citations of the given entries in one style (a whole file for bibtex/biblatex/csl-json/ris).
     ``version`` cites that capture of each entry: its capture date as the access date, its hash.
     An entry that lacks something a citation needs (a title) is cited with what exists, and
-    ``on_incomplete`` hears "CITEKEY: no title" for it."""
+    ``on_incomplete`` hears "CITEKEY: no title" for it.
+
+    As in :func:`export`, every entry is checked with :func:`fixity.check_entry` first: a damaged
+    one (its recorded hash no longer proves its files) is left out and reported through
+    ``on_skip``; with ``include_damaged`` it is cited, marked in its notes, and reported through
+    ``on_damaged``. When every entry is left out the result is empty."""
     from . import cite as citing
 
     if markup not in ("text", "html", "markdown"):
         raise UsageError(f"unknown markup {markup!r} (text, html or markdown)")
     store = open_store(root)
-    entries = [store.read(store.resolve(r)) for r in refs]
-    if not entries:
+    ids = [store.resolve(r) for r in refs]
+    if not ids:
         raise UsageError("give at least one entry ID (or pipe `search --format ids` into xargs)")
+    entries = list(_marked(checked_entries(store, ids, include_damaged=include_damaged, on_skip=on_skip,
+                                           on_damaged=on_damaged)))
+    if not entries:
+        return ""
     snapshots = {}
     if version is not None:
         for e in entries:

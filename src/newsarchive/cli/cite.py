@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
-from .common import echo, echo_data, handles_errors, note, root_of
+from .common import Skips, echo, echo_data, handles_errors, note, root_of
 
 
 @app.command()
@@ -22,13 +22,23 @@ def cite(
     ascii_: Annotated[bool, typer.Option("--ascii", help="BibTeX: LaTeX escapes instead of UTF-8.")] = False,
     key: Annotated[str, typer.Option("--key", help="Citation key in BibTeX/BibLaTeX/CSL-JSON/RIS: citekey "
                                                    "(readable, the default) or id (the entry ID).")] = "citekey",
+    include_damaged: Annotated[bool, typer.Option(
+        "--include-damaged", help="Cite entries that fail their fixity check too, marked as damaged "
+                                  "(default: leave them out and name them).")] = False,
 ) -> None:
-    """Cite entries in a style, ready to paste (or to append to a .bib file)."""
+    """Cite entries in a style, ready to paste (or to append to a .bib file).
+
+    Each entry's files are checked against their recorded SHA-256 first; a damaged entry is left
+    out and named on standard error (exit status 1) unless --include-damaged is given."""
     from .. import api
 
     incomplete: list[str] = []
+    skips = Skips()
     text = api.cite(root_of(ctx), refs, style=style, markup=markup, intext=intext, version=version, ascii=ascii_,
-                    key=key, on_incomplete=incomplete.append)
+                    key=key, on_incomplete=incomplete.append, include_damaged=include_damaged, on_skip=skips,
+                    on_damaged=lambda entry_id, why: note(f"cited {entry_id} marked as damaged: {why}"))
+    if not text.strip():  # every entry was left out (named above)
+        skips.exit_if_any()
     from ..cite import STYLES, get_style
 
     text = text.rstrip("\n")
@@ -45,3 +55,4 @@ def cite(
         note(f"incomplete: {what}")
     if incomplete and len(refs) > 1:
         note(f"{len(incomplete)} of {len(refs)} entries incomplete, cited with what they have")
+    skips.exit_if_any()

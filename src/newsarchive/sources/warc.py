@@ -3,7 +3,10 @@
 ``response`` records (HTTP 200) and ``resource`` records whose payload is HTML or text become
 entries: WARC-Target-URI as the URL, WARC-Date as the capture time, the payload as the
 snapshot, and the original record kept beside it (``capture.warc.gz``). The payload digest is
-checked when the record has one. ``revisit`` records are resolved to the entry of the URL they
+checked when the record has one. A WARC-Date that cannot be read (or is read in a near form),
+and a payload digest kept only because it repeats a matching block digest, are said on the
+record's report line; such a WARC-Date is kept as written in the snapshot's ``http``
+(``warc_headers``), and the capture time recorded is then the import time. ``revisit`` records are resolved to the entry of the URL they
 revisit, or reported. A truncated or corrupt file keeps every good record and reports the
 offset where it broke.
 """
@@ -11,6 +14,7 @@ offset where it broke.
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -174,24 +178,77 @@ def _one(record, it, raw, path: Path, offset: int, *, max_bytes: int, is_arc: bo
                           f"({record.raw_stream.limit} bytes missing); not archived")
         return
     checker = getattr(record, "digest_checker", None)
-    if checker is not None and checker.passed is False and not _block_digest_as_payload(headers, checker):
+    notes: list[str] = []
+    if checker is not None and checker.passed is False:
         problems = "; ".join(checker.problems) or "digest mismatch"
-        yield failed(ref, f"{uri}: {problems}; not archived")
-        return
+        if not _block_digest_as_payload(headers, checker):
+            yield failed(ref, f"{uri}: {problems}; not archived")
+            return
+        # kept (the block digest checks out), but never silently: the report line says so
+        notes.append(f"WARC-Payload-Digest does not match the payload ({problems}); it repeats "
+                     "WARC-Block-Digest, which matches the record, so the record is kept")
     length = it.get_record_length()
     original = None
     if not is_arc and length and length <= max_bytes:
         raw.seek(offset)
         blob = raw.read(length)
         original = blob if blob[:2] == b"\x1f\x8b" else gzip.compress(blob)
-    captured = None
-    if date:
-        try:
-            captured = PartialDate.from_iso(date)
-        except Exception:
-            captured = None
+    captured, date_note = capture_date(date)
+    http = None
+    if date_note:
+        notes.append(date_note)
+        # the WARC-Date as the record has it, kept with the snapshot (the capture time is not it)
+        http = {"warc_headers": {"WARC-Date": date}} if date is not None else None
     yield Record(ref=ref, fields={"url": uri}, data=payload, media_type=media_type or None,
-                 source=f"{path.name}#{ref}", captured_at=captured, warc=original, origin="imported")
+                 source=f"{path.name}#{ref}", captured_at=captured, warc=original, origin="imported",
+                 http=http, note="; ".join(notes) or None)
+
+
+_LENIENT_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})[T ]?(\d{2}):?(\d{2}):?(\d{2})(?:[.,](\d+))?"
+                           r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?", re.I)
+
+
+def capture_date(text: str | None) -> tuple[PartialDate | None, str | None]:
+    """The capture time a WARC-Date gives, and a note when it is not the date as written.
+
+    The WARC form (2008-10-29T05:21:46Z) and any ISO 8601 datetime are read as they are. A date
+    with one sound reading in a near form (a space for the T, no separators as in ARC's
+    20081029052146, lowercase t/z, an offset without colon, "UTC") is read so, and the note says
+    how. A date that cannot be read gives None (the import time is recorded) and a note that
+    says so; nothing is guessed (2008-10-294 could be the 29th or a typo for any day)."""
+    import datetime as _dt
+
+    if text is None or not text.strip():
+        return None, "the record has no WARC-Date: the capture time recorded is the import time"
+    raw = text.strip()
+    shown = raw if len(raw) <= 80 else raw[:80] + "..."
+    try:
+        found = PartialDate.from_iso(raw)
+    except Exception:  # noqa: BLE001 - not ISO 8601: a near form is tried below
+        found = None
+    if found is not None and getattr(found, "literal", None) is None:  # not an EDTF range, "186X", ...
+        return found, None
+    if found is None:
+        m = _LENIENT_DATE.fullmatch(raw)
+        if m:
+            year, month, day, hour, minute, second, _frac, zone = m.groups()
+            zone = (zone or "Z").upper()
+            if zone in ("Z", "UTC", "GMT"):
+                tz = _dt.timezone.utc
+            else:
+                sign = -1 if zone[0] == "-" else 1
+                digits = zone[1:].replace(":", "")
+                tz = _dt.timezone(sign * _dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+            try:
+                moment = _dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                                      tzinfo=tz)
+                found = PartialDate.from_datetime(moment)
+            except Exception:  # noqa: BLE001 - day 31 of February, hour 25, an offset over a day
+                found = None
+            if found is not None:
+                return found, (f"WARC-Date {shown!r} is not in the WARC form; read as "
+                               f"{moment.astimezone(_dt.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}")
+    return None, f"WARC-Date {shown!r} is not a date: the capture time recorded is the import time"
 
 
 def _block_digest_as_payload(headers, checker) -> bool:
