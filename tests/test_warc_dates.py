@@ -78,3 +78,20 @@ def test_warc_dates_and_digests_are_reported(cli, root, tmp_path):
     line, entry = by_url["https://news.example/sound"]
     assert line["message"] is None and "http" not in entry["snapshots"][0]
     assert entry["snapshots"][0]["captured_at"].startswith("2008-10-29T05:21:46")
+
+
+def test_citations_never_present_the_import_time_as_the_capture_time(cli, root, tmp_path):
+    """A record whose WARC-Date cannot be read was cited "snapshot captured <import date>" with
+    the import date as its access date: false evidence. Its citations now claim no capture
+    time; a record with a sound date still gives its own."""
+    today = now_utc().iso()[:10]
+    cli("import", _sample_warc(tmp_path / "sample.warc"))
+    ids = {json.loads((root / "archive" / i / "entry.json").read_text())["url"]: i
+           for i in cli("list", "-f", "ids").stdout.split()}
+    bad, sound = ids["https://news.example/bad-date"], ids["https://news.example/sound"]
+    entry = json.loads((root / "archive" / bad / "entry.json").read_text())
+    assert entry["accessed"] is None and entry["snapshots"][0]["http"]["capture_time_unknown"] is True
+    for style in ("bibtex", "biblatex", "apa", "mla", "chicago", "csl-json", "ris"):
+        text = cli("cite", bad, "--style", style).stdout
+        assert today not in text and today.replace("-", "/") not in text, (style, text)
+    assert "2008-10-29" in cli("cite", sound, "--style", "biblatex").stdout

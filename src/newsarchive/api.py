@@ -864,7 +864,7 @@ class Ingest:
             data["extra"] = extra
         if given_source_key or (given_key and record.origin == "imported"):
             data["source_key"] = str(given_source_key or given_key)
-        if "accessed" not in data and snapshot is not None:
+        if "accessed" not in data and snapshot is not None and not (snapshot.http or {}).get("capture_time_unknown"):
             data["accessed"] = snapshot.captured_at.iso()
             provenance["accessed"] = "capture"
         entry = Entry.from_json(data)

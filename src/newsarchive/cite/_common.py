@@ -111,9 +111,15 @@ def pick_snapshot(entry: Entry, snapshot: Snapshot | str | None) -> Snapshot | N
 
 def access_date(entry: Entry, snap: Snapshot | None) -> PartialDate | None:
     """Access/retrieval date: the cited snapshot's capture date, else the entry's accessed date."""
-    if snap is not None:
+    if snap is not None and not capture_time_unknown(snap):
         return snap.captured_at
     return entry.accessed
+
+
+def capture_time_unknown(snap: Snapshot) -> bool:
+    """A snapshot whose recorded capture time is only the import time (a WARC record whose
+    WARC-Date could not be read): no citation may present it as when the page was captured."""
+    return bool((snap.http or {}).get("capture_time_unknown"))
 
 
 _ARCHIVE_NAMES = {
@@ -169,7 +175,10 @@ def archive_info(entry: Entry, snap: Snapshot | None) -> ArchiveInfo:
                 stamp = PartialDate(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             except Exception:
                 stamp = None
-    return ArchiveInfo(url, name, stamp, snap.captured_at if snap else None, snap.sha256 if snap else None)
+    captured = snap.captured_at if snap else None
+    if snap is not None and capture_time_unknown(snap):
+        captured = None  # a WARC record whose WARC-Date could not be read: only the import time is known
+    return ArchiveInfo(url, name, stamp, captured, snap.sha256 if snap else None)
 
 
 # --------------------------------------------------------------------------- dates

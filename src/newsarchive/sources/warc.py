@@ -198,12 +198,16 @@ def _one(record, it, raw, path: Path, offset: int, *, max_bytes: int, is_arc: bo
     if date_note:
         notes.append(date_note)
         # the WARC-Date as the record has it, kept with the snapshot (the capture time is not it)
-        http = {"warc_headers": {"WARC-Date": date}} if date is not None else None
+        http = {"warc_headers": {"WARC-Date": date}} if date is not None else {}
+        if captured is None:  # citations must not present the import time as the capture time
+            http[CAPTURE_TIME_UNKNOWN] = True
+        http = http or None
     yield Record(ref=ref, fields={"url": uri}, data=payload, media_type=media_type or None,
                  source=f"{path.name}#{ref}", captured_at=captured, warc=original, origin="imported",
                  http=http, note="; ".join(notes) or None)
 
 
+CAPTURE_TIME_UNKNOWN = "capture_time_unknown"  # in Snapshot.http: captured_at is the import time
 _LENIENT_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})[T ]?(\d{2}):?(\d{2}):?(\d{2})(?:[.,](\d+))?"
                            r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?", re.I)
 
