@@ -614,17 +614,7 @@ def test_random_damage_to_any_index_file_is_never_a_crash_and_reindex_repairs_it
         files = sorted(p for p in (root / "index").rglob("*")
                        if p.is_file() and p.stat().st_size and "lock" not in p.name.lower())
         f = rng.choice(files)
-        data = bytearray(f.read_bytes())
-        how = rng.choice(["flip", "trunc", "zero"])
-        if how == "flip":
-            i = rng.randrange(len(data))
-            data[i] ^= 1 << rng.randrange(8)
-        elif how == "trunc":
-            data = data[:rng.randrange(len(data))]
-        else:
-            i = rng.randrange(len(data))
-            data[i:i + 64] = bytes(len(data[i:i + 64]))
-        f.write_bytes(bytes(data))
+        f.write_bytes(_damaged(rng, f.read_bytes(), zero_run=64))
         for call in (lambda: api.search(root, "weather", facets=["tag", "year"]),
                      lambda: api.search(root, "published:2024-09 sanctions", sort="-published"),
                      lambda: api.status(root), lambda: api.list_entries(root),
@@ -638,6 +628,21 @@ def test_random_damage_to_any_index_file_is_never_a_crash_and_reindex_repairs_it
         assert api.status(root).index_state == "ok"
 
 
+def _damaged(rng, original: bytes, *, zero_run: int) -> bytes:
+    """``original`` with one random kind of damage: a flipped bit, a cut, or a run of zeros."""
+    data = bytearray(original)
+    how = rng.choice(["flip", "trunc", "zero"])
+    if how == "flip":
+        i = rng.randrange(len(data))
+        data[i] ^= 1 << rng.randrange(8)
+    elif how == "trunc":
+        data = data[:rng.randrange(len(data))]
+    else:
+        i = rng.randrange(len(data))
+        data[i:i + zero_run] = bytes(len(data[i:i + zero_run]))
+    return bytes(data)
+
+
 def test_random_damage_to_an_entry_json_is_skipped_by_every_reader(root, tmp_path):
     import random
 
@@ -646,17 +651,7 @@ def test_random_damage_to_an_entry_json_is_skipped_by_every_reader(root, tmp_pat
     victim = root / "archive" / entries[1].id / "entry.json"
     original = victim.read_bytes()
     for trial in range(20):
-        data = bytearray(original)
-        how = rng.choice(["flip", "trunc", "zero"])
-        if how == "flip":
-            i = rng.randrange(len(data))
-            data[i] ^= 1 << rng.randrange(8)
-        elif how == "trunc":
-            data = data[:rng.randrange(len(data))]
-        else:
-            i = rng.randrange(len(data))
-            data[i:i + 16] = bytes(len(data[i:i + 16]))
-        victim.write_bytes(bytes(data))
+        victim.write_bytes(_damaged(rng, original, zero_run=16))
         skipped = []
         on_skip = lambda entry_id, why: skipped.append(entry_id)  # noqa: E731
         listed = {e.id for e in api.list_entries(root, on_skip=on_skip)}

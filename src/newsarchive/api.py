@@ -23,7 +23,7 @@ from .errors import (AmbiguousID, EntryChanged, EntryNotFound, ExtractError, Fil
                      IndexNotUpdated, LockTimeout, NewsArchiveError, SearchIndexError, StoreError, UsageError,
                      os_error_message)
 from .model import MAX_SNAPSHOT_BYTES, Entry, PartialDate, Snapshot, now_utc
-from .normalize import SETTABLE, citekey_base, normalise_fields, unique_citekey
+from .normalize import SETTABLE, citekey_base, fold_key, normalise_fields, unique_citekey
 from .sources import Record, read_snapshot_file  # noqa: F401  (read_snapshot_file: part of the api)
 from .urls import choose_cited_url, cited_url, url_key
 from .fixity import Problem, check_entry, metadata_ok  # noqa: F401  (Problem is part of the api)
@@ -462,9 +462,7 @@ def meta_key(fields: Mapping[str, Any], citekey: str | None = None) -> str | Non
     """Title (or, for an untitled record, its citation key) + year + first author, folded: the
     catalog's lookup key for metadata-only records (a citation from BibTeX, RIS, CSL-JSON). It
     only finds candidates; :func:`same_work` decides whether a candidate is the same work."""
-    from .normalize import ascii_fold
-
-    title = re.sub(r"[^a-z0-9]", "", ascii_fold(fields.get("title") or "").lower())
+    title = fold_key(fields.get("title") or "")
     if not title and citekey:
         title = "key:" + citekey
     if not title:
@@ -473,7 +471,7 @@ def meta_key(fields: Mapping[str, Any], citekey: str | None = None) -> str | Non
     authors = fields.get("authors") or []
     first = authors[0] if authors else {}
     family = " ".join(p for p in (first.get("non_dropping_particle"), first.get("family")) if p)  # "von der Leyen"
-    name = re.sub(r"[^a-z0-9]", "", ascii_fold(family or first.get("literal") or "").lower())
+    name = fold_key(family or first.get("literal") or "")
     return f"{title}|{year}|{name}"
 
 
@@ -481,9 +479,7 @@ MATCH_MODES = ("strict", "url", "none")
 
 
 def _fold(value: Any) -> str:
-    from .normalize import ascii_fold
-
-    return re.sub(r"[^a-z0-9]", "", ascii_fold(str(value or "")).lower())
+    return fold_key(str(value or ""))
 
 
 def _name_keys(people: Any) -> list[str]:
@@ -567,8 +563,6 @@ def _url_keys(url: str | list | tuple | None) -> list[str]:
 
 # --------------------------------------------------------------------------- ingest pipeline
 
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def guess_media_type(name: str | None, data: bytes) -> str:
@@ -820,11 +814,11 @@ class Ingest:
                     provenance["url"] = "fetched"
             elif fields.get("url") and provenance.get("url", "").startswith("extracted"):
                 fields["url"] = cited_url(fields["url"])
-            sha = sha256_hex(record.data)
+            sha = st.sha256_bytes(record.data)
             text_bytes = text.encode("utf-8")
             snapshot = Snapshot(path="", media_type=media_type, size=len(record.data), sha256=sha,
                                 captured_at=record.captured_at or now_utc(), source=record.source,
-                                text_path=None, text_sha256=sha256_hex(text_bytes) if text else None,
+                                text_path=None, text_sha256=st.sha256_bytes(text_bytes) if text else None,
                                 http=dict(record.http) if record.http else None,
                                 meta={k: fields[k] for k in ("title", "modified", "authors") if k in fields} or None)
             existing = self.catalog.find_sha(sha)
@@ -941,19 +935,19 @@ class Ingest:
             if record.files_dir is None:
                 raise ImportFormatError("entry lists snapshots but the line gives no `snapshot` folder")
             blob = _read_inside(record.files_dir, s.path)
-            if sha256_hex(blob) != s.sha256:
+            if st.sha256_bytes(blob) != s.sha256:
                 raise ImportFormatError(f"{s.path}: SHA-256 does not match the recorded one")
             files.append(st.NewFile(s.path, blob))
             text = ""  # the body is the newest version's text, and a version may have none
             if s.text_path:
                 tblob = _read_inside(record.files_dir, s.text_path)
-                if s.text_sha256 and sha256_hex(tblob) != s.text_sha256:
+                if s.text_sha256 and st.sha256_bytes(tblob) != s.text_sha256:
                     raise ImportFormatError(f"{s.text_path}: SHA-256 does not match the recorded one")
                 files.append(st.NewFile(s.text_path, tblob))
                 text = tblob.decode("utf-8", "replace")
             if s.warc_path:
                 wblob = _read_inside(record.files_dir, s.warc_path)
-                if s.warc_sha256 and sha256_hex(wblob) != s.warc_sha256:
+                if s.warc_sha256 and st.sha256_bytes(wblob) != s.warc_sha256:
                     raise ImportFormatError(f"{s.warc_path}: SHA-256 does not match the recorded one")
                 files.append(st.NewFile(s.warc_path, wblob))
         if not write:
@@ -1027,7 +1021,7 @@ def _place_snapshot(snapshot: Snapshot, version: int, data: bytes, text_bytes: b
     from dataclasses import replace
 
     return replace(snapshot, path=f"{folder}/original{ext}", text_path=text_path, warc_path=warc_path,
-                   warc_sha256=sha256_hex(warc) if warc else None), files
+                   warc_sha256=st.sha256_bytes(warc) if warc else None), files
 
 
 def sync_filesystem(path: Path) -> None:

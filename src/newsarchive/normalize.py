@@ -109,7 +109,8 @@ def ascii_fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
-def _key_word(text: str) -> str:
+def fold_key(text: str) -> str:
+    """Text folded for comparing and for keys: ASCII, lower case, letters and digits only."""
     return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
 
 
@@ -121,14 +122,14 @@ def citekey_base(fields: Mapping[str, Any]) -> str:
     if authors:
         a = authors[0]
         name = " ".join(p for p in (a.get("non_dropping_particle"), a.get("family")) if p) or a.get("literal") or ""
-    if not _key_word(name):
+    if not fold_key(name):
         name = fields.get("outlet") or "anon"
-    name_part = _key_word(name)[:24] or "anon"
+    name_part = fold_key(name)[:24] or "anon"
     published = fields.get("published")
     year = str(published)[:4] if published else "nd"
     word = ""
     for w in re.split(r"\s+", fields.get("title") or ""):
-        k = _key_word(w)
+        k = fold_key(w)
         if k and k not in _STOP:
             word = k[:20]
             break
