@@ -35,7 +35,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "src"))
 
-from newsarchive import index  # noqa: E402
+from newsarchive.search import whoosh as index  # noqa: E402
 from newsarchive.model import Entry, PartialDate, normalise_tags, parse_name  # noqa: E402
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         cmd = [c.format(root=root, index=index_dir, query=q0) for c in shlex.split(args.cold_cmd)]
     else:
         cmd = [sys.executable, "-c",
-               "import sys; from newsarchive import index; "
+               "import sys; from newsarchive.search import whoosh as index; "
                "r = index.search(sys.argv[1], sys.argv[2], limit=10, snippets=False); "
                "print(r.total, r.hits[0].title if r.hits else None)", str(index_dir), q0]
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))

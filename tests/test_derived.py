@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from newsarchive import api, index
+from newsarchive import api
+from newsarchive.search import whoosh as index
+from newsarchive.search.whoosh import reading, storage
 from newsarchive.errors import DateError, IndexNotUpdated, InvalidEntry
 from newsarchive.model import PartialDate
 from newsarchive.store import Store, find_root
@@ -222,7 +224,7 @@ def test_status_reports_an_index_entry_without_stamp_as_stale(cli, root):
 # --------------------------------------------------------------------------- the index is derived
 
 def _generation(root):
-    return index._check_meta(root / "index", index._read_meta(root / "index"))
+    return storage.current(root / "index")
 
 
 def damage_toc(root):
@@ -408,7 +410,7 @@ def test_searches_keep_working_while_reindex_runs(root):
     failures, searches = [], 0
     try:
         while proc.poll() is None:
-            index._forget(root / "index")  # each search opens the index afresh, as a new process does
+            reading.forget(root / "index")  # each search opens the index afresh, as a new process does
             try:
                 assert api.search(root, "weather", limit=5).total == 30
             except Exception as exc:  # noqa: BLE001  (what the race used to raise)
@@ -610,7 +612,7 @@ def test_random_damage_to_any_index_file_is_never_a_crash_and_reindex_repairs_it
     for trial in range(15):
         shutil.rmtree(root / "index")
         shutil.copytree(good, root / "index")
-        index._forget(root / "index")
+        reading.forget(root / "index")
         files = sorted(p for p in (root / "index").rglob("*")
                        if p.is_file() and p.stat().st_size and "lock" not in p.name.lower())
         f = rng.choice(files)

@@ -610,9 +610,9 @@ def test_every_csv_output_is_guarded_and_round_trips(cli, root, tmp_path):
 def test_many_negations_become_one_pass(cli, tmp_path):
     import whoosh.query as W
 
-    from newsarchive import index
+    from newsarchive.search.whoosh.translate import to_whoosh
 
-    wq = index.to_whoosh(Q.parse(" ".join(f"-w{i}" for i in range(100))))
+    wq = to_whoosh(Q.parse(" ".join(f"-w{i}" for i in range(100))))
     nots = [q for q in wq.subqueries if isinstance(q, W.Not)] if isinstance(wq, W.And) else []
     assert len(nots) == 1  # NOT a AND NOT b ... as NOT (a OR b OR ...): one pass, not 100
     for word in ("alpha", "beta", "gamma"):

@@ -8,7 +8,10 @@ import threading
 
 import pytest
 
-from newsarchive import index
+from newsarchive import query as Q
+from newsarchive.search import analysis, documents, snippets
+from newsarchive.search import whoosh as index
+from newsarchive.search.whoosh import writing
 from newsarchive.errors import LockTimeout, QueryError, SearchIndexError
 from newsarchive.model import Entry, PartialDate, parse_name
 
@@ -95,14 +98,14 @@ def found(ix, q, **kw):
     ("US-sanctioned", ["us", "sanction"]),
 ])
 def test_query_analysis(text, terms):
-    assert index.analyze(text) == terms
+    assert analysis.analyze(text) == terms
 
 
 def test_index_analysis_adds_joined_and_apostrophe_parts():
-    assert index.analyze("US-sanctioned e-mail", query=False) == [
+    assert analysis.analyze("US-sanctioned e-mail", query=False) == [
         "ussanction", "us", "sanction", "email", "e", "mail"]
-    assert index.analyze("O'Brien INT'L", query=False) == ["o'brien", "brien", "int'l", "int"]
-    assert index.analyze("Sanctions", stemming=False) == ["sanctions"]
+    assert analysis.analyze("O'Brien INT'L", query=False) == ["o'brien", "brien", "int'l", "int"]
+    assert analysis.analyze("Sanctions", stemming=False) == ["sanctions"]
 
 
 @pytest.mark.parametrize("query, ids", [
@@ -212,13 +215,13 @@ def test_snippets_mark_matches(ix):
 
 
 def test_snippet_window_and_escaping():
-    hl = index._Highlight(index.Q.parse("needle"))
+    hl = snippets.Highlight(Q.parse("needle"))
     text = "<x> " + "filler " * 200 + "the needle & thread " + "tail " * 200
-    snippet = index.make_snippet(text, hl)
+    snippet = snippets.make_snippet(text, hl)
     assert "<b>needle</b>" in snippet and "&amp;" in snippet
     assert snippet.startswith("…") and snippet.endswith("…")
-    assert len(snippet.split()) <= index.SNIPPET_WORDS + 2
-    assert "&lt;x&gt;" in index.make_snippet(text, index._Highlight(index.Q.parse("zzz")))
+    assert len(snippet.split()) <= snippets.SNIPPET_WORDS + 2
+    assert "&lt;x&gt;" in snippets.make_snippet(text, snippets.Highlight(Q.parse("zzz")))
 
 
 def test_snippets_do_not_highlight_negated_terms(ix):
@@ -291,8 +294,8 @@ def test_upsert_delete_and_status(tmp_path):
     assert found(d, "traffic") == []
     assert index.search(d, "oil", snippets=False).total == 2
     fps = index.stored_fingerprints(d)
-    assert fps["art1"] == index.fingerprint(e1, "Nothing about oil now.")
-    assert fps["art3"] == index.fingerprint(*ARTICLES[2])
+    assert fps["art1"] == documents.fingerprint(e1, "Nothing about oil now.")
+    assert fps["art3"] == documents.fingerprint(*ARTICLES[2])
 
 
 def test_writer_cancels_on_exception(tmp_path):
@@ -371,7 +374,7 @@ def test_search_works_while_a_writer_holds_the_lock_and_a_second_writer_times_ou
 
 
 def test_batches_merge_in_tiers_and_optimize(tmp_path, monkeypatch):
-    monkeypatch.setattr(index, "MERGE_FANOUT", 3)
+    monkeypatch.setattr(writing, "MERGE_FANOUT", 3)
     d = tmp_path / "ix"
     for e, body in ARTICLES:  # one batch per article
         with index.writer(d) as w:

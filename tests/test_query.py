@@ -181,6 +181,6 @@ def test_query_module_does_not_import_whoosh():
     import subprocess
     import sys
 
-    code = "import sys, newsarchive.query, newsarchive.index; print('whoosh' in sys.modules)"
+    code = "import sys, newsarchive.query, newsarchive.search.whoosh; print('whoosh' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -543,16 +543,17 @@ _PIECES = ["US-sanctioned", "O'Brien's", "won't", "e-mail", "U.S.", "1,000", "2.
        st.lists(st.sampled_from(["", " ", "  ", "\n"]), min_size=25, max_size=25),
        st.booleans(), st.booleans())
 def test_tantivy_gets_exactly_the_terms_and_positions_whoosh_indexes(words, seps, stemming, unstemmed):
-    from newsarchive import index as ix
-    from newsarchive.search.tantivy import _analysed
+    from newsarchive.search import analysis
+    from newsarchive.search.tantivy.schema import _analysed
+    from newsarchive.search.whoosh import schema as whoosh_schema
 
     text = "".join(w + s for w, s in zip(words, seps))
-    if unstemmed:
-        text = ix._Unstemmed(text)
-    analyzer = ix._TEXT if stemming else ix._NAMES
-    want = [(t.text, t.pos) for t in analyzer(text, positions=True, mode="index")]
+    # what the Whoosh schema's analyzer indexes for the value Whoosh is handed
+    value = whoosh_schema.Unstemmed(text) if unstemmed else text
+    analyzer = whoosh_schema.TEXT if stemming else whoosh_schema.NAMES
+    want = [(t.text, t.pos) for t in analyzer(value, positions=True, mode="index")]
     for _ in range(2):  # cold, then from the caches
-        got = _analysed(text, analyzer)
+        got = _analysed(text, analysis.TEXT if stemming else analysis.NAMES, not unstemmed)
         if isinstance(got, str):
             got = list(zip(got.split(), range(10**6)))
         assert got == want

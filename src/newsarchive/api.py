@@ -1312,10 +1312,8 @@ def partial_file(store: st.Store | None, out: Path) -> Iterator[Path]:
 def sweep_derived(store: st.Store) -> None:
     """What killed processes left in derived data: index build folders of a killed rebuild, and
     ``.part`` files of killed exports (registered in ``index/exports/``). Under the lock."""
-    from . import index
-
-    with contextlib.suppress(OSError):
-        index.sweep(store.index_dir)
+    with contextlib.suppress(OSError, NewsArchiveError):
+        search_backend(store).sweep()
     folder = store.index_dir / EXPORTS_DIR
     try:
         regs = list(folder.iterdir())

@@ -647,33 +647,3 @@ def normalise_tags(tags: Iterable[str]) -> tuple[str, ...]:
         if t:
             seen.setdefault(t, None)
     return tuple(seen)
-
-
-# --------------------------------------------------------------------------- search results
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One search result."""
-
-    id: str
-    citekey: str
-    title: str | None
-    outlet: str | None
-    published: str | None
-    score: float
-    snippet: str | None = None  # matched terms wrapped in <b>...</b>
-    version: int | None = None  # set when only an older version matched (--all-versions)
-
-    def to_json(self) -> dict[str, Any]:
-        out = {
-            "id": self.id,
-            "citekey": self.citekey,
-            "title": self.title,
-            "outlet": self.outlet,
-            "published": self.published,
-            "score": round(self.score, 4),
-            "snippet": self.snippet,
-        }
-        if self.version is not None:
-            out["version"] = self.version
-        return out

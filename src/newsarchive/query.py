@@ -17,8 +17,8 @@ kept once (``the the the`` is ``the``). Dates never overflow: a relative date fu
 year 1 means "since the earliest date", and a range past 9999-12-31 or before 0001-01-01 is an
 error.
 
-``index.py`` turns the tree into Whoosh queries; the words are analysed there (folding,
-stemming), so a ``Term`` holds the text exactly as typed.
+Each search backend (:mod:`newsarchive.search`) turns the tree into its engine's queries; the
+words are analysed there (folding, stemming), so a ``Term`` holds the text exactly as typed.
 
 Every error is a :class:`~newsarchive.errors.QueryError` whose ``position`` is the 0-based
 column of the problem; :func:`caret` draws it under the query.

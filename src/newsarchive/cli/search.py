@@ -72,12 +72,10 @@ def _print_hits(result, query: str, fmt_value: str, offset: int, want_snippets: 
                 csv_raw: bool = False) -> None:
     from ..render import write_records
 
-    hits = [h.to_json() for h in result.hits]
     if fmt_value == "json":
-        echo_json({"query": query, "total": result.total, "offset": offset, "hits": hits,
-                   "facets": {k: [{"value": v, "count": n} for v, n in items]
-                              for k, items in result.facets.items()}}, indent=2)
+        echo_json(result.to_json(query=query, offset=offset), indent=2)
         return
+    hits = [h.to_json() for h in result.hits]
     if fmt_value == "table":
         terminal = is_terminal()
         for h in hits:

@@ -1,8 +1,8 @@
 """The protocol every search engine implements (one object per collection index folder).
 
 ``api.py`` reaches the index only through an object of this shape, obtained from
-:func:`newsarchive.search.engines.for_store`. Results are :class:`newsarchive.index.SearchResult`
-whatever the engine.
+:func:`newsarchive.search.engines.for_store`. Results are
+:class:`newsarchive.search.result.SearchResult` whatever the engine.
 """
 
 from __future__ import annotations
@@ -11,16 +11,13 @@ import datetime as _dt
 from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterable, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..index import SearchResult
+    from .result import SearchResult
     from ..model import Entry
     from ..query import Node
 
 
 class IndexWriterSession(Protocol):
     """Buffered changes, applied as one commit when the ``with`` block ends normally."""
-
-    added: int
-    deleted: int
 
     def upsert(self, entry: "Entry", body_text: str = "", *, fingerprint: str | None = None) -> None: ...
 
@@ -63,6 +60,9 @@ class SearchBackend(Protocol):
 
     def state(self) -> dict[str, Any]:
         """{"engine": name, "schema_version": N, "exists": bool, ...} for status."""
+
+    def sweep(self) -> int:
+        """Remove what a killed rebuild left behind (not while a rebuild runs); returns how many."""
 
     def remove(self) -> None:
         """Delete this engine's files from the index folder (after a switch to another engine)."""

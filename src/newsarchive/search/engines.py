@@ -23,7 +23,7 @@ DEFAULT = "whoosh"
 SETTINGS = "settings.json"
 #: name -> "module:class" (imported lazily)
 ENGINES = {
-    "whoosh": "newsarchive.search.whoosh_backend:WhooshBackend",
+    "whoosh": "newsarchive.search.whoosh:WhooshBackend",
     "tantivy": "newsarchive.search.tantivy:TantivyBackend",
 }
 

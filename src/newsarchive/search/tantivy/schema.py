@@ -1,0 +1,194 @@
+"""The tantivy schema, and a :class:`~newsarchive.search.documents.Document` as tantivy holds it.
+
+Text fields are analysed by :mod:`newsarchive.search.analysis` (the analyzer Whoosh runs) and
+handed to tantivy as pre-tokenized text, each term at the position Whoosh gives it, so both
+engines hold the same terms at the same positions.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..analysis import ANALYSIS_VERSION, NAMES, TEXT, TOKEN_RE
+from ..documents import Document, Stored
+from ..vocabulary import EXACT_FIELDS, STEMMED, TEXT_FIELDS
+
+#: tantivy layout 2 (stored facets as JSON) + the analysis version
+SCHEMA_VERSION = 2000 + ANALYSIS_VERSION
+FACET_FIELDS = {"outlet": "f_outlet", "year": "f_year", "kind": "f_kind", "author": "f_author", "tag": "f_tag"}
+
+
+def _tv():
+    import tantivy
+
+    return tantivy
+
+
+def _schema():
+    tv = _tv()
+    sb = tv.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+    for name in EXACT_FIELDS:
+        sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    for name in TEXT_FIELDS:
+        sb.add_text_field(name, tokenizer_name="whitespace", index_option="position")
+    sb.add_integer_field("pubday", indexed=True, fast=True)
+    sb.add_integer_field("sortnum", fast=True)
+    sb.add_unsigned_field("idkey", fast=True)
+    for name in FACET_FIELDS.values():
+        sb.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("meta", stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("facets", stored=True, tokenizer_name="raw", index_option="basic")
+    return sb.build()
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def _sortnum(key: str) -> int:
+    """A sortable integer for ``PartialDate.sort_key()`` (0 = undated), same order as the string."""
+    if not key:
+        return 0
+    day = int(key[:4]) * 10_000 + int(key[5:7]) * 100 + int(key[8:10])
+    secs = 0
+    if len(key) > 10:
+        secs = 1 + int(key[11:13]) * 3600 + int(key[14:16]) * 60 + int(key[17:19])
+    return day * 100_000 + secs
+
+
+def _idkey(entry_id: str) -> int:
+    return int.from_bytes(entry_id.encode("utf-8")[:8].ljust(8, b"\0"), "big")
+
+
+_SENTINEL = " zzzsentinelzzz"
+#: (analyzer stems?, text stemmed?) -> word -> its term (one term at one position) or
+#: ((term, relative position), ...), positions taken)
+_pieces: dict[tuple[bool, bool], dict[str, Any]] = {}
+
+
+def _piece(cache: dict[str, Any], s: str, analyzer, stemming: bool) -> Any:
+    """What the analyzer makes of one regex match ``s`` (computed once, then cached)."""
+    value = s + _SENTINEL
+    toks = [(t.text, t.pos) for t in analyzer(value, positions=True, mode="index", stemming=stemming)]
+    npos = toks.pop()[1]  # the sentinel's position = positions taken by s
+    if TOKEN_RE.findall(s) != [s]:  # pragma: no cover (a word that splits differently alone)
+        got: Any = None
+    elif len(toks) == 1 and npos == 1 and not any(c.isspace() for c in toks[0][0]):
+        got = toks[0][0]
+    else:
+        got = (tuple(toks), npos)
+    if len(cache) > 300_000:
+        cache.clear()
+    cache[s] = got
+    return got
+
+
+_chunks: dict[tuple[bool, bool], dict[str, Any]] = {}
+
+
+def _chunk(chunks_cache: dict[str, Any], cache: dict[str, Any], chunk: str, analyzer, stemming: bool) -> Any:
+    """A white-space-free chunk -> its plain terms joined by spaces, or None when one of its
+    words is not one plain term at one position (then the slow path handles the text)."""
+    got: Any = []
+    for m in TOKEN_RE.findall(chunk):
+        p = cache.get(m, False)
+        if p is False:
+            p = _piece(cache, m, analyzer, stemming)
+        got.append(p)
+    if any(p.__class__ is not str for p in got):
+        got = tuple(got)  # the pieces, for the slow path
+    else:
+        got = " ".join(got)
+    if len(chunks_cache) > 300_000:
+        chunks_cache.clear()
+    chunks_cache[chunk] = got
+    return got
+
+
+def _add_text(doc, name: str, value: str, analyzer, stemming: bool) -> None:
+    """Index ``value`` as ``analyzer`` analyses it (the terms and positions Whoosh indexes)."""
+    got = _analysed(value, analyzer, stemming)
+    if got.__class__ is str:
+        doc.add_text(name, got)
+    else:
+        tv = _tv()
+        doc.add_pre_tokenized_text(name, tv.PreTokenizedString("", [tv.Token(t, pos, 0, 0) for t, pos in got]))
+
+
+def _analysed(value: str, analyzer, stemming: bool = True) -> str | list[tuple[str, int]]:
+    """The index terms of ``value`` with their positions, exactly as ``analyzer`` makes them.
+
+    Each word is analysed once and cached. A text whose words are all one term at one position
+    goes to tantivy as those terms joined by spaces (its whitespace tokenizer splits them in
+    Rust); a text with hyphenated compounds or apostrophes, whose extra terms share a position,
+    goes as pre-tokenized text with explicit positions. Returns the joined string in the
+    first case, [(term, position), ...] in the second.
+    """
+    stemming = analyzer.stemming and stemming
+    key = (analyzer.stemming, stemming)
+    cache = _pieces.setdefault(key, {})
+    chunks_cache = _chunks.setdefault(key, {})
+    # Words never contain white space and the word pattern looks no further than the next
+    # character, so each white-space-separated chunk can be analysed (and cached) on its own.
+    get = chunks_cache.get
+    chunks = value.split()
+    done = [get(c, False) for c in chunks]
+    if False in done:
+        done = [d if d is not False else _chunk(chunks_cache, cache, c, analyzer, stemming)
+                for d, c in zip(done, chunks)]
+    try:
+        return " ".join(done)
+    except TypeError:
+        pass  # some words are not one plain term
+    pieces: list[Any] = []
+    for d in done:
+        if d.__class__ is str:
+            pieces.extend(d.split())
+        else:
+            pieces.extend(d)
+    if None in pieces:  # pragma: no cover
+        toks = [(t.text, t.pos) for t in analyzer(value, positions=True, mode="index", stemming=stemming)]
+    else:
+        toks, base = [], 0
+        for p in pieces:
+            if p.__class__ is str:
+                toks.append((p, base))
+                base += 1
+            else:
+                toks.extend((t, base + rel) for t, rel in p[0])
+                base += p[1]
+    return toks
+
+
+def to_document(d: Document):
+    """A tantivy document for ``d``."""
+    tv = _tv()
+    doc = tv.Document()
+    doc.add_text("id", d.id)
+    for name in EXACT_FIELDS:
+        for v in d.exact.get(name, ()):
+            doc.add_text(name, v)
+    for name in TEXT_FIELDS:
+        v = d.text.get(name)
+        if v:
+            stemmed = name in STEMMED
+            _add_text(doc, name, v, TEXT if stemmed else NAMES, stemmed and d.english)
+    if d.day:
+        doc.add_integer("pubday", int(d.day.replace("-", "")))
+    doc.add_integer("sortnum", _sortnum(d.sortdate))
+    doc.add_unsigned("idkey", _idkey(d.id))
+    for name, values in d.facets.items():
+        for v in values:
+            doc.add_text(FACET_FIELDS[name], v)
+    st = d.stored
+    doc.add_text("meta", json.dumps([st.citekey, st.title, st.outlet, st.published, st.fingerprint],
+                                    ensure_ascii=False))
+    doc.add_text("facets", json.dumps(d.facets, ensure_ascii=False))
+    return doc
+
+
+def stored(searcher, addr) -> tuple[str, Stored, dict[str, list[str]]]:
+    """(entry id, stored values, facet values) of the document at ``addr``."""
+    d = searcher.doc(addr)
+    return d["id"][0], Stored(*json.loads(d["meta"][0])), json.loads(d["facets"][0])
