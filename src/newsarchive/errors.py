@@ -78,6 +78,11 @@ class InvalidEntry(NewsArchiveError):
     """Metadata does not validate (wrong type, unknown key, bad value)."""
 
 
+class SettingsError(NewsArchiveError):
+    """A collection's settings file cannot be read or holds a bad value; the message names the
+    file and the key."""
+
+
 class StoreError(NewsArchiveError):
     """The archive on disk is damaged or cannot be written."""
 

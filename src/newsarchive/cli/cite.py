@@ -15,7 +15,9 @@ from .common import Skips, echo, echo_data, handles_errors, note, root_of
 def cite(
     ctx: typer.Context,
     refs: Annotated[list[str], typer.Argument(help="Entry IDs, unique prefixes or citekeys.")],
-    style: Annotated[str, typer.Option("--style", "-s", help="apa, mla, chicago, bibtex, biblatex, csl-json, ris.")] = "apa",
+    style: Annotated[Optional[str], typer.Option(
+        "--style", "-s", help="apa, mla, chicago, bibtex, biblatex, csl-json, ris (default: the collection's "
+                              "cite.style setting, else apa).")] = None,
     markup: Annotated[str, typer.Option(help="text, html or markdown (italics for APA, MLA, Chicago).")] = "text",
     intext: Annotated[bool, typer.Option("--intext", help="The in-text form: (Associated Press, 2024).")] = False,
     version: Annotated[Optional[int], typer.Option("--version", min=1, help="Cite this archived version (1 = first capture).")] = None,
@@ -32,9 +34,14 @@ def cite(
     out and named on standard error (exit status 1) unless --include-damaged is given."""
     from .. import api
 
+    root = root_of(ctx)
+    if style is None:
+        from .. import settings
+
+        style = settings.load(root).get("cite.style")
     incomplete: list[str] = []
     skips = Skips()
-    text = api.cite(root_of(ctx), refs, style=style, markup=markup, intext=intext, version=version, ascii=ascii_,
+    text = api.cite(root, refs, style=style, markup=markup, intext=intext, version=version, ascii=ascii_,
                     key=key, on_incomplete=incomplete.append, include_damaged=include_damaged, on_skip=skips,
                     on_damaged=lambda entry_id, why: note(f"cited {entry_id} marked as damaged: {why}"))
     if not text.strip():  # every entry was left out (named above)

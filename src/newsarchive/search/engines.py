@@ -1,15 +1,15 @@
 """The engine registry and the engine a collection uses.
 
-A collection records its engine in ``<collection>/settings.json`` (``{"engine": "tantivy"}``),
-beside ``archive/`` and ``index/``: the index folder is derived and may be deleted, the choice
-of engine is not. No file (or no ``engine`` key) means the default, Whoosh. The backends are
+A collection records its engine in its settings file (``search.engine`` in
+``<collection>/newsarchive.toml``, see ``newsarchive.settings``; collections made earlier have
+``settings.json``, still read), beside ``archive/`` and ``index/``: the index folder is derived
+and may be deleted, the choice of engine is not. No setting means the default, Whoosh. The backends are
 imported only when asked for, so choosing one costs nothing at start-up.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .backend import SearchBackend
 
 DEFAULT = "whoosh"
-SETTINGS = "settings.json"
 #: name -> "module:class" (imported lazily)
 ENGINES = {
     "whoosh": "newsarchive.search.whoosh:WhooshBackend",
@@ -47,38 +46,18 @@ def backend(name: str, index_dir: str | os.PathLike) -> "SearchBackend":
 
 
 def configured(root: str | os.PathLike) -> str:
-    """The engine recorded for the collection at ``root`` (the default when none is)."""
-    path = Path(root) / SETTINGS
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        return DEFAULT
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"cannot read {path}: {exc}") from None
-    name = data.get("engine", DEFAULT) if isinstance(data, dict) else None
-    if name not in ENGINES:
-        raise StoreError(f"{path} names an unknown search engine {name!r} (one of: {', '.join(ENGINES)})")
-    return name
+    """The engine recorded for the collection at ``root`` (the default when none is): the
+    ``search.engine`` key of its ``newsarchive.toml``, else an old ``settings.json``."""
+    from .. import settings
+
+    return settings.load(root).get("search.engine")
 
 
 def record(root: str | os.PathLike, name: str) -> None:
-    """Record ``name`` as the collection's engine (atomic replace; other settings kept)."""
-    name = check_name(name)
-    path = Path(root) / SETTINGS
-    data: dict[str, Any] = {}
-    try:
-        old = json.loads(path.read_text("utf-8"))
-        if isinstance(old, dict):
-            data = old
-    except (OSError, ValueError):
-        pass
-    data["engine"] = name
-    tmp = path.with_name(f".{SETTINGS}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(data, indent=1) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    """Record ``name`` as the collection's engine (in ``newsarchive.toml``; other settings kept)."""
+    from .. import settings
+
+    settings.update(root, {"search.engine": check_name(name)})
 
 
 def for_store(store: Any) -> "SearchBackend":
