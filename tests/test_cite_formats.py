@@ -418,3 +418,13 @@ def test_ris_round_trip_and_errors():
     assert res[3][1]["title"] == "A long continued title" and res[3][1]["pages"] == "5–9"
     assert res[3][1]["tags"] == ["a", "b"] and res[3][1]["kind"] == "journal article"
     assert isinstance(res[4][1], ImportFormatError) and "no ER" in str(res[4][1])
+
+
+def test_spanish_ligatures_survive_an_ascii_bibtex_round_trip():
+    # found by the property test above: ASCII output types ¡ and ¿ as TeX's ligatures !` and ?`
+    from newsarchive.cite import latex
+
+    for title in ("¡Basta!", "¿Qué pasó?", "¡¿Cómo?!"):
+        written = latex.escape(title, ascii=True)
+        assert written.isascii(), written
+        assert latex.decode(written) == title, (title, written)

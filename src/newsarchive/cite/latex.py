@@ -221,6 +221,8 @@ def decode(text: str) -> str:
     writer above turns straight quotes into them), so titles survive a round trip unchanged;
     quotation marks written as Unicode (“ ”) stay as they are."""
     text = text.replace("``", '"').replace("''", '"')
+    # TeX's Spanish ligatures: the writer types ¡ and ¿ as !` and ?` in ASCII output
+    text = text.replace("!`", "¡").replace("?`", "¿")
     if "\\" in text or "{" in text or "~" in text or "--" in text or "``" in text or "''" in text:
         text = _decoder().latex_to_text(text)
     text = unicodedata.normalize("NFC", text)
