@@ -289,6 +289,7 @@ def _assert_consistent(root: Path, n: int) -> None:
 
 def test_ctrl_c_mid_batch_then_resume(cli, root, tmp_path, monkeypatch):
     from newsarchive import store as st
+    from newsarchive.api import importing
 
     src = write_articles(tmp_path / "in.jsonl", 30)
     real_ingest, real_create = api.ingest_records, st.Store.create
@@ -303,7 +304,7 @@ def test_ctrl_c_mid_batch_then_resume(cli, root, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_create(self, *a, **k)
 
-    monkeypatch.setattr(api, "ingest_records", small_batches)
+    monkeypatch.setattr(importing, "ingest_records", small_batches)  # what import_file calls
     monkeypatch.setattr(st.Store, "create", create_then_interrupt)
     report = tmp_path / "rep.jsonl"
     r = cli("import", src, "--report", report)
@@ -320,6 +321,7 @@ def test_ctrl_c_mid_batch_then_resume(cli, root, tmp_path, monkeypatch):
 KILLER = textwrap.dedent("""
     import os, signal, sys
     from newsarchive import api, store
+    from newsarchive.api import importing
     from newsarchive.cli import app
 
     real_ingest, real_create = api.ingest_records, store.Store.create
@@ -331,7 +333,7 @@ KILLER = textwrap.dedent("""
             os.kill(os.getpid(), signal.SIGKILL)  # no cleanup of any kind: as `kill -9`
         return real_create(self, *a, **k)
 
-    api.ingest_records = lambda *a, **k: real_ingest(*a, **{**k, "batch_size": 10})
+    importing.ingest_records = lambda *a, **k: real_ingest(*a, **{**k, "batch_size": 10})
     store.Store.create = create
     app(sys.argv[2:], prog_name="newsarchive")
 """)

@@ -161,7 +161,8 @@ def test_gzip_bomb_in_a_warc_is_skipped_with_bounded_memory(tmp_path):
 
 
 def test_snapshot_over_the_limit_is_refused(root, tmp_path, monkeypatch):
-    monkeypatch.setattr(api, "MAX_SNAPSHOT_BYTES", 1000)
+    monkeypatch.setattr(api, "MAX_SNAPSHOT_BYTES", 1000)  # what the CLI reads
+    monkeypatch.setattr(api.ingest, "MAX_SNAPSHOT_BYTES", 1000)  # what the pipeline checks
     src = tmp_path / "big.jsonl"
     src.write_text(json.dumps({"title": "Big", "text": "x" * 1001}) + "\n"
                    + json.dumps({"title": "Small", "text": "y" * 999}) + "\n")
@@ -358,7 +359,8 @@ def test_jsonl_line_over_the_limit_is_skipped_and_the_next_lines_read(tmp_path):
 
 
 def test_add_refuses_a_file_or_stdin_over_the_snapshot_limit_without_reading_it_all(root, tmp_path, monkeypatch):
-    monkeypatch.setattr(api, "MAX_SNAPSHOT_BYTES", 100)
+    monkeypatch.setattr(api, "MAX_SNAPSHOT_BYTES", 100)  # what the CLI reads
+    monkeypatch.setattr(api.ingest, "MAX_SNAPSHOT_BYTES", 100)  # what the pipeline checks
     big = tmp_path / "big.txt"
     big.write_text("x" * 101)
     r = _cli(root, "add", big)

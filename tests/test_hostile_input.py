@@ -431,7 +431,7 @@ def test_export_on_a_full_disk(cli, root, sample_file, tmp_path, monkeypatch):
         def __exit__(self, *exc):
             self.fh.close()
 
-    monkeypatch.setattr(api, "open", lambda *a, **k: Full(real_open(*a, **k)), raising=False)
+    monkeypatch.setattr(api.transfer, "open", lambda *a, **k: Full(real_open(*a, **k)), raising=False)
     out = tmp_path / "x.bib"
     r = cli("export", "--to", "bibtex", "-o", out)
     _one_clear_line(r, f"cannot write {out}: No space left on device (the disk is full)")

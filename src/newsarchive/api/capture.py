@@ -1,0 +1,120 @@
+"""What a snapshot holds: media types, text extraction (``extract_preview``) and network capture (``fetch``)."""
+
+from __future__ import annotations
+
+import contextlib
+import mimetypes
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ..errors import ExtractError, NewsArchiveError
+from ..model import PartialDate
+from ..normalize import SETTABLE, normalise_fields
+
+# media type -> stored file extension; extraction runs for the text-like ones
+_EXT = {"text/html": ".html", "application/xhtml+xml": ".html", "text/plain": ".txt",
+        "text/markdown": ".md", "application/pdf": ".pdf", "application/json": ".json"}
+TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "text/markdown")
+
+
+def guess_media_type(name: str | None, data: bytes) -> str:
+    if name:
+        lower = name.lower()
+        if lower.endswith((".md", ".markdown")):
+            return "text/markdown"
+        guessed, _ = mimetypes.guess_type(lower)
+        if guessed:
+            return guessed
+    head = data[:2048].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head or b"<head" in head:
+        return "text/html"
+    if b"\x00" in data[:8192]:
+        return "application/octet-stream"
+    return "text/plain"
+
+
+def _normal_text(text: str) -> str:
+    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    out = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return out + "\n" if out else ""
+
+
+def _extract(data: bytes, media_type: str, url: str | None):
+    if media_type.split(";")[0].strip() not in TEXT_TYPES:
+        return None
+    from .. import extract
+
+    try:
+        return extract.extract(data, media_type=media_type, url=url)
+    except ExtractError:
+        raise
+    except Exception as exc:  # a broken page must never crash an import
+        raise ExtractError(f"could not extract text: {exc.__class__.__name__}: {exc}") from None
+
+
+def _text_body(ext, given_title: str | None) -> str:
+    """The article text to index. A plain-text snapshot's first line is taken as its title and
+    left out of the text; when the record names its own, different title (an import with inline
+    text), that first line is article text and is kept."""
+    text = ext.text or ""
+    found = ext.fields.get("title")
+    if (given_title and found and str(ext.provenance.get("title", "")).startswith("text:")
+            and _fold_title(found) != _fold_title(given_title)):
+        text = f"{found}\n\n{text}"
+    return _normal_text(text)
+
+
+def _fold_title(title: str) -> str:
+    return re.sub(r"\W+", " ", title).strip().lower()
+
+
+def _valid_extracted(fields: Mapping[str, Any], *, dayfirst: bool) -> dict[str, Any]:
+    """Extracted values pass the same validation as the user's; an invalid one is dropped."""
+    out = {}
+    for key, value in fields.items():
+        if key not in SETTABLE or value in (None, "", []):
+            continue
+        with contextlib.suppress(NewsArchiveError):
+            norm = normalise_fields({key: value}, dayfirst=dayfirst)[key]
+            if norm not in (None, "", []):
+                out[key] = norm
+    return out
+
+
+def extract_preview(data: bytes, *, name: str | None = None, url: str | None = None,
+                    media_type: str | None = None) -> dict[str, Any]:
+    """What ``add`` would take from these bytes: fields, their sources, and the article text."""
+    media_type = media_type or guess_media_type(name, data)
+    ext = _extract(data, media_type, url)
+    if ext is None:
+        raise ExtractError(f"no text can be extracted from {media_type} files")
+    fields = _valid_extracted(ext.fields, dayfirst=False)
+    out = {"fields": fields, "provenance": {k: ext.provenance.get(k, "page") for k in fields},
+           "media_type": media_type, "text": _normal_text(ext.text or "")}
+    if ext.note:
+        out["note"] = ext.note
+    return out
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    url: str
+    final_url: str
+    body: bytes
+    media_type: str
+    captured_at: PartialDate
+    warc: bytes
+    http: dict[str, Any]
+
+
+def fetch(url: str, **options: Any) -> FetchedPage:
+    """Fetch a URL (the only network use) and record the exchange as a WARC."""
+    from ..extract import fetch as fetching
+
+    capture = fetching.fetch(url, **options)
+    return FetchedPage(
+        url=url, final_url=capture.final_url, body=capture.body, media_type=capture.media_type,
+        captured_at=PartialDate.from_datetime(capture.fetched_at.replace(microsecond=0)),
+        warc=fetching.warc_bytes(capture), http=capture.http_info(),
+    )

@@ -1,0 +1,235 @@
+"""Reading and changing entries: get, list, edit, remove, and the helpers of ``show`` and ``edit``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .. import store as st
+from ..catalog import Catalog, OnSkip, _unreadable, read_each
+from ..errors import AmbiguousID, EntryChanged, EntryNotFound, StoreError, UsageError
+from ..model import Entry, now_utc
+from ..normalize import SETTABLE, normalise_fields
+from .collection import DEFAULT_LOCK_TIMEOUT, open_store
+from .indexing import IndexSession, body_text
+
+
+def get(root: Path, ref: str) -> Entry:
+    store = open_store(root)
+    return store.read(store.resolve(ref))
+
+
+def get_for_change(root: Path, ref: str) -> Entry:
+    """Like :func:`get`, for a command that changes or deletes: a reference that could mean
+    two entries (an ID prefix of one, the citekey of another) is refused."""
+    store = open_store(root)
+    catalog = Catalog(store)
+    catalog.refresh(store)
+    return store.read(_resolve_for_change(store, catalog, ref))
+
+
+def entry_paths(root: Path, entry: Entry) -> dict[str, str]:
+    """Absolute paths of an entry's folder and files (for ``show``)."""
+    store = open_store(root)
+    folder = store.entry_dir(entry.id)
+    return {"folder": str(folder), **{s.path: str(folder / s.path) for s in entry.snapshots}}
+
+
+_SORTABLE = {"published", "title", "outlet", "citekey", "id", "accessed", "added"}
+
+
+def list_entries(root: Path, *, sort: str = "published", where: Mapping[str, str] | None = None,
+                 limit: int | None = None, on_skip: OnSkip | None = None) -> list[Entry]:
+    """All entries, filtered by simple field equality/containment, sorted. ``-field`` sorts down.
+    An entry that cannot be read is reported through ``on_skip`` and left out."""
+    key = sort.lstrip("-")
+    if key not in _SORTABLE:
+        raise UsageError(f"cannot sort by {sort!r} (one of: {', '.join(sorted(_SORTABLE))})")
+    filters = dict(where or {})
+    for f in filters:
+        if f not in ("tag", "outlet", "kind", "author", "language", "year", "section"):
+            raise UsageError(f"cannot filter by {f!r} (tag, outlet, kind, author, language, year, section)")
+    store = open_store(root)
+    out = [e for e in read_each(store, on_skip=on_skip) if _matches(e, filters)]
+
+    def sort_key(e: Entry) -> tuple:
+        if key in ("published", "accessed"):
+            d = getattr(e, key)
+            return (d is None, d.sort_key() if d else "")
+        if key == "added":
+            return (False, e.snapshots[0].captured_at.sort_key() if e.snapshots else "")
+        v = getattr(e, key)
+        return (v is None, (v or "").lower())
+
+    out.sort(key=sort_key, reverse=sort.startswith("-"))
+    if sort.startswith("-"):  # keep missing values last either way
+        out.sort(key=lambda e: sort_key(e)[0])
+    return out[:limit] if limit else out
+
+
+def _matches(e: Entry, filters: Mapping[str, str]) -> bool:
+    for k, v in filters.items():
+        v = v.lower()
+        if k == "tag" and v not in e.tags:
+            return False
+        if k == "author" and not any(v in a.display.lower() for a in e.authors):
+            return False
+        if k == "year" and str(e.year or "") != v:
+            return False
+        if k in ("outlet", "kind", "language", "section") and (getattr(e, k) or "").lower() != v:
+            return False
+    return True
+
+
+def removal_target(root: Path, ref: str, *, store: st.Store | None = None,
+                   catalog: Catalog | None = None) -> tuple[str, Entry | None, str | None]:
+    """What ``rm ref`` would delete: (entry ID, the entry or None, why its metadata cannot be
+    read). An entry whose metadata is unreadable can be removed by its exact folder ID only;
+    a reference that could mean two entries is refused (see :func:`_resolve_for_change`)."""
+    store = store or open_store(root)
+    if catalog is None:
+        catalog = Catalog(store)
+        catalog.refresh(store)
+    entry_id = _resolve_for_change(store, catalog, ref)
+    try:
+        return entry_id, store.read(entry_id), None
+    except (StoreError, EntryNotFound) as exc:
+        if ref.strip().lower() != entry_id:
+            raise StoreError(f"{_unreadable(store, entry_id, exc) or exc}; to remove it anyway, "
+                             f"give its whole ID: {entry_id}") from None
+        return entry_id, None, _unreadable(store, entry_id, exc) or str(exc)
+
+
+def remove(root: Path, ref: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Entry | None:
+    """Delete an entry. Returns it, or None when its metadata could not be read (allowed only for
+    an exact folder ID, see :func:`removal_target`)."""
+    store = open_store(root)
+    with store.lock(timeout=lock_timeout):
+        entry_id, entry, _why = removal_target(root, ref, store=store, catalog=_catalog(store))
+        with IndexSession(store) as session:
+            session.touch(entry_id)
+            store.remove(entry_id)
+            session.delete(entry_id)
+        Catalog.record_removal(store, entry_id)
+        session.check(f"removed {entry_id}")
+        return entry
+
+
+EDITABLE = tuple(k for k in SETTABLE) + ("citekey",)
+
+
+def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, unset: Iterable[str] = (),
+         add_tags: Iterable[str] = (), remove_tags: Iterable[str] = (), dayfirst: bool = False,
+         replace_all: Mapping[str, Any] | None = None, expect_sha256: str | None = None,
+         lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[Entry, list[dict[str, Any]]]:
+    """Change an entry's metadata. Values are validated as in ``add``; every change is appended to
+    the entry's history. ``replace_all`` is a whole edited document (from $EDITOR): every
+    editable field it has, or lacks, is taken as the new state. Snapshots cannot be edited.
+    ``expect_sha256`` (see :func:`entry_sha256`): refuse if the entry changed since it was read."""
+    store = open_store(root)
+    with store.lock(timeout=lock_timeout):
+        catalog = _catalog(store)
+        entry_id = _resolve_for_change(store, catalog, ref)
+        entry = store.read(entry_id)
+        if expect_sha256 is not None and entry_sha256(store, entry_id) != expect_sha256:
+            raise EntryChanged(f"entry {entry_id} was changed by another command while you were editing it; "
+                               "nothing changed (run `newsarchive edit` again to start from its current state)")
+        current = entry.to_json()
+        new = dict(current)
+        if replace_all is not None:
+            unknown = set(replace_all) - set(EDITABLE)
+            if unknown:
+                raise UsageError(f"cannot edit {', '.join(sorted(unknown))} (editable: {', '.join(EDITABLE)})")
+            doc = {k: v for k, v in replace_all.items() if k != "citekey"}
+            normalised = normalise_fields({k: v for k, v in doc.items() if v not in (None, "", [])}, dayfirst=dayfirst)
+            for key in SETTABLE:
+                new[key] = normalised.get(key, [] if key in ("authors", "tags", "editors") else
+                                          (False if key == "designed_to_change" else None))
+            if "citekey" in replace_all:
+                new["citekey"] = replace_all["citekey"]
+        for key, value in (set_fields or {}).items():
+            if key == "citekey":
+                new["citekey"] = str(value)
+                continue
+            norm = normalise_fields({key: value}, dayfirst=dayfirst)
+            new.update(norm)
+        for key in unset:
+            name = {"author": "authors", "tag": "tags", "lang": "language"}.get(key, key)
+            if name not in SETTABLE:
+                raise UsageError(f"cannot unset {key!r} (fields: {', '.join(SETTABLE)})")
+            new[name] = [] if name in ("authors", "tags", "editors") else (False if name == "designed_to_change" else None)
+        tags = list(new.get("tags") or [])
+        for t in normalise_fields({"tags": list(add_tags)}).get("tags", []):
+            if t not in tags:
+                tags.append(t)
+        drop = set(normalise_fields({"tags": list(remove_tags)}).get("tags", []))
+        new["tags"] = [t for t in tags if t not in drop]
+        if new["citekey"] != current["citekey"]:
+            catalog.check_citekey(str(new["citekey"] or ""), entry_id=entry_id)
+        changes = [{"at": now_utc().iso(), "action": "set" if new.get(k) not in (None, [], False) else "unset",
+                    "field": k, "old": current.get(k), "new": new.get(k)}
+                   for k in EDITABLE if (new.get(k) or None) != (current.get(k) or None)
+                   and not (k == "designed_to_change" and not new.get(k) and not current.get(k))]
+        if not changes:
+            return entry, []
+        prov = dict(current.get("provenance") or {})
+        for c in changes:
+            if c["action"] == "set":
+                prov[c["field"]] = "user"
+            else:
+                prov.pop(c["field"], None)
+        new["provenance"] = prov
+        updated = Entry.from_json(new)
+        with IndexSession(store) as session:
+            session.touch(entry_id)
+            store.commit(updated, history=changes, expect_sha256=expect_sha256)
+            session.upsert(updated, body_text(store, updated))
+        catalog.add(updated)
+        session.check(f"edited {entry_id}")
+        return updated, changes
+
+
+def entry_sha256(store: st.Store, entry_id: str) -> str:
+    """The SHA-256 of an entry's ``entry.json`` as stored: what an edit started from."""
+    try:
+        return st.sha256_bytes((store.entry_dir(entry_id) / st.ENTRY_FILE).read_bytes())
+    except FileNotFoundError:
+        raise EntryNotFound(f"no entry {entry_id!r}") from None
+
+
+def _resolve_for_change(store: st.Store, catalog: Catalog, ref: str) -> str:
+    """Resolve a reference for a command that changes or deletes: refused when it could mean
+    two entries (an ID prefix of one and the citekey of another)."""
+    entry_id = store.resolve(ref)
+    text = (ref or "").strip()
+    if text != entry_id:
+        for other, (key, *_rest) in catalog.entries.items():
+            if key == text and other != entry_id:
+                raise AmbiguousID(f"{text!r} is a prefix of entry {entry_id}'s ID and the citekey of entry "
+                                  f"{other}; give the full ID of the one you mean")
+    return entry_id
+
+
+def _catalog(store: st.Store) -> Catalog:
+    """The catalog of a collection whose lock the caller holds."""
+    c = Catalog(store)
+    c.refresh(store, locked=True)
+    return c
+
+
+def edit_document(entry: Entry) -> str:
+    """The editable fields as a JSON document for $EDITOR."""
+    data = entry.to_json()
+    doc = {k: data.get(k, [] if k == "editors" else None) for k in ("citekey",) + tuple(SETTABLE)}
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def parse_edit_document(text: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"the edited document is not valid JSON (line {exc.lineno}: {exc.msg}); nothing changed") from None
+    if not isinstance(doc, dict):
+        raise UsageError("the edited document must be a JSON object; nothing changed")
+    return doc

@@ -1,0 +1,135 @@
+"""Adding records: ``add`` (one), ``ingest_records`` (a stream, in batches), ``open_source``/``import_file`` (a file or folder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from ..catalog import MATCH_MODES
+from ..errors import IndexNotUpdated, UsageError
+from ..model import PartialDate
+from ..sources import Record
+from .capture import fetch
+from .collection import DEFAULT_LOCK_TIMEOUT, open_store
+from .indexing import index_failure
+from .ingest import Ingest, Outcome
+
+BATCH_SIZE = 500
+
+
+def add(root: Path, *, data: bytes | None, source: str | None, fields: Mapping[str, Any],
+        media_type: str | None = None, dayfirst: bool = False, new_entry: bool = False,
+        dry_run: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        warc: bytes | None = None, http: Mapping[str, Any] | None = None,
+        captured_at: PartialDate | None = None) -> Outcome:
+    """Archive one snapshot (or a metadata-only entry when ``data`` is None)."""
+    store = open_store(root)
+    ingest = Ingest(store, dayfirst=dayfirst, new_entry=new_entry, dry_run=dry_run, lock_timeout=lock_timeout)
+    record = Record(ref=source or "-", fields=dict(fields), data=data, media_type=media_type,
+                    source=source, warc=warc, http=http, captured_at=captured_at)
+    outcome = ingest.run_batch([record])[0]
+    if ingest.fatal is not None:  # written, but the index could not be (the journal recovers it)
+        raise ingest.fatal
+    if outcome.status == "failed":
+        raise outcome.error or UsageError(outcome.message or "failed")
+    if outcome.index_error:
+        verb = "archived" if outcome.status == "created" else "added a new version to"
+        raise IndexNotUpdated(index_failure(f"{verb} {outcome.id}", outcome.index_error), outcome=outcome)
+    return outcome
+
+
+def ingest_records(root: Path, records: Iterable[Record], *, dayfirst: bool = False,
+                   dry_run: bool = False, on_error: str = "skip", batch_size: int = BATCH_SIZE,
+                   lock_timeout: float = DEFAULT_LOCK_TIMEOUT, durable: bool | str = "batch",
+                   new_entry: bool = False, match: str = "strict") -> Iterator[Outcome]:
+    """The one pipeline for every importer: a stream of records in, outcomes out, in batches.
+    ``durable="batch"`` syncs the archive once per batch (see :class:`Ingest`)."""
+    if on_error not in ("skip", "stop"):
+        raise UsageError("--on-error is skip or stop")
+    store = open_store(root)
+    ingest = Ingest(store, dayfirst=dayfirst, dry_run=dry_run, lock_timeout=lock_timeout,
+                    durable=durable, new_entry=new_entry, match=match)
+    ingest.stop_on_error = on_error == "stop"
+    batch: list[Record] = []
+
+    def flush() -> Iterator[Outcome]:
+        good = [r for r in batch if r.error is None and r.skipped is None]
+        done = iter(ingest.run_batch(good)) if good else iter(())
+        for r in batch:
+            if r.error is not None:
+                yield Outcome(r.ref, "failed", message=r.error)
+            elif r.skipped is not None:
+                yield Outcome(r.ref, "skipped", message=r.skipped)
+            else:
+                o = next(done, None)
+                if o is None:  # the batch ended at a failure (--on-error stop)
+                    break
+                yield o
+        batch.clear()
+        if ingest.fatal is not None:  # after the lines of what was written before it
+            raise ingest.fatal
+
+    for record in records:
+        if on_error == "stop" and record.error is not None:
+            for o in flush():
+                yield o
+                if o.status == "failed":
+                    return
+            yield Outcome(record.ref, "failed", message=record.error)
+            return
+        batch.append(record)
+        if len(batch) >= batch_size:
+            for o in flush():
+                yield o
+                if o.status == "failed" and on_error == "stop":
+                    return
+    for o in flush():
+        yield o
+        if o.status == "failed" and on_error == "stop":
+            return
+
+
+def open_source(path: Path, *, source_format: str | None = None, mapping: Mapping[str, str] | None = None,
+                fetcher: Callable[[str], Any] | None = None, host_delay: float | None = None) -> Iterator[Record]:
+    """The record stream of an input file or folder, its format detected or given. ``host_delay``:
+    URL lists, seconds between two requests to one host (default: the source's own)."""
+    from .. import sources
+
+    if str(path) != "-" and not path.exists():
+        raise UsageError(f"no such file or folder: {path}")
+    fmt = source_format or sources.detect(path)
+    if fmt not in sources.FORMATS:
+        raise UsageError(f"unknown source format {fmt!r} (one of: {', '.join(sources.FORMATS)})")
+    if mapping and fmt not in ("csv", "tsv"):
+        raise UsageError("--map applies to CSV/TSV sources")
+    if fmt == "jsonl":
+        from ..sources import jsonl
+
+        return jsonl.read(path)
+    from importlib import import_module
+
+    module = import_module(f"..sources.{'csv' if fmt == 'tsv' else fmt.replace('-', '')}", __package__)
+    kwargs: dict[str, Any] = {}
+    if fmt in ("csv", "tsv"):
+        kwargs = {"mapping": dict(mapping or {}), "delimiter": "\t" if fmt == "tsv" else None}
+    if fmt == "urls":
+        kwargs = {"fetcher": fetcher or fetch}
+        if host_delay is not None:
+            kwargs["host_delay"] = host_delay
+    return module.read(path, **kwargs)
+
+
+def import_file(root: Path, path: Path, *, source_format: str | None = None,
+                mapping: Mapping[str, str] | None = None, dayfirst: bool = False, dry_run: bool = False,
+                on_error: str = "skip", lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+                batch_size: int = BATCH_SIZE, host_delay: float | None = None,
+                match: str = "strict") -> Iterator[Outcome]:
+    """Import a file or folder. ``match``: when a metadata-only record is an archived work:
+    ``strict`` (the default: everything that tells works apart agrees), ``url`` (the same URL
+    or DOI is enough), ``none`` (every such record creates an entry)."""
+    open_store(root)
+    if match not in MATCH_MODES:
+        raise UsageError(f"unknown --match {match!r} (one of: {', '.join(MATCH_MODES)})")
+    records = open_source(path, source_format=source_format, mapping=mapping, host_delay=host_delay)
+    return ingest_records(root, records, dayfirst=dayfirst, dry_run=dry_run, on_error=on_error,
+                          lock_timeout=lock_timeout, batch_size=batch_size, match=match)

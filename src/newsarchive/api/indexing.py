@@ -1,0 +1,241 @@
+"""Keeping the search index in step with the archive: the per-batch index session and its journal, rebuilds, sweeping derived leftovers."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+from .. import store as st
+from ..catalog import JOURNAL, Catalog, OnSkip, _skip, _unreadable, entry_stamp
+from ..errors import EntryNotFound, IndexNotUpdated, LockTimeout, NewsArchiveError, SearchIndexError, StoreError
+from ..fixity import metadata_ok
+from ..model import Entry
+from .collection import DEFAULT_LOCK_TIMEOUT, _has_stamps, open_store, search_backend
+from .parts import EXPORTS_DIR, _pid_alive, _remove_part
+
+
+class IndexSession:
+    """One index writer for a batch of archive writes, plus a journal of touched IDs so that an
+    interrupted batch is re-synced by the next writer (the archive is written before the index).
+
+    The index is derived: when it cannot be opened or committed (damaged), the archive writes go
+    ahead all the same, the journal keeps their IDs, and ``error`` says why; the caller reports
+    "archived, but the index could not be updated: run `newsarchive reindex`"."""
+
+    def __init__(self, store: st.Store):
+        self.store = store
+        self.journal = store.index_dir / JOURNAL
+        self._writer_cm = None
+        self._writer = None
+        self._touched: list[str] = []
+        self.error: str | None = None
+        self._stamps = False
+
+    def __enter__(self) -> "IndexSession":
+        sweep_derived(self.store)
+        try:
+            backend = search_backend(self.store)
+            self._stamps = _has_stamps(backend)
+            if not backend.exists():
+                rebuild_index(self.store)  # missing or old schema: derived data, rebuild it
+            self._writer_cm = backend.writer()
+            self._writer = self._writer_cm.__enter__()
+        except LockTimeout:
+            raise  # nothing written yet: the user tries again
+        except (SearchIndexError, OSError) as exc:
+            self._failed(exc)
+            return self
+        try:
+            self._recover()
+        except (SearchIndexError, OSError) as exc:
+            self._failed(exc)
+        return self
+
+    def _failed(self, exc: BaseException) -> None:
+        self.error = _reason(exc)
+        if self._writer_cm is not None:
+            with contextlib.suppress(Exception):
+                self._writer_cm.__exit__(RuntimeError, RuntimeError("abandoned"), None)
+        self._writer_cm = self._writer = None
+
+    def _recover(self) -> None:
+        if not self.journal.exists():
+            return
+        text = self.journal.read_bytes().decode("utf-8", "replace")  # damaged: what can be read
+        ids = {word for word in text.split() if re.fullmatch(r"[0-9a-z]{1,32}", word)}
+        for entry_id in sorted(ids):
+            self._sync_one(entry_id)
+
+    def _sync_one(self, entry_id: str) -> None:
+        stamp = entry_stamp(self.store, entry_id)
+        try:
+            entry = self.store.read(entry_id)
+            if not metadata_ok(self.store, entry_id):
+                raise StoreError(f"{entry_id}: entry.json fails its recorded hash")
+        except (EntryNotFound, StoreError):
+            self._writer.delete(entry_id)
+            return
+        self._upsert(entry, body_text(self.store, entry), stamp)
+
+    def touch(self, entry_id: str) -> None:
+        try:
+            self.journal.parent.mkdir(exist_ok=True)
+            with open(self.journal, "a", encoding="utf-8") as fh:
+                fh.write(entry_id + "\n")
+        except OSError as exc:
+            if self._writer is not None:
+                raise  # the journal is what makes an interrupted batch recoverable
+            self.error = self.error or f"cannot write {self.journal}: {exc.strerror or exc}"
+
+    def upsert(self, entry: Entry, body: str) -> None:
+        if self._writer is not None:
+            self._upsert(entry, body, entry_stamp(self.store, entry.id))
+
+    def _upsert(self, entry: Entry, body: str, stamp: tuple | None) -> None:
+        if getattr(self, "_stamps", False):
+            self._writer.upsert(entry, body, stamp=stamp)
+        else:  # an engine that records no stamps (status then compares IDs only)
+            self._writer.upsert(entry, body)
+
+    def delete(self, entry_id: str) -> None:
+        if self._writer is not None:
+            self._writer.delete(entry_id)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._writer_cm is not None:
+            try:
+                self._writer_cm.__exit__(exc_type, exc, tb)
+            except (SearchIndexError, OSError) as err:
+                if exc_type is not None:
+                    raise
+                self.error = _reason(err)
+        if exc_type is None and self.error is None:
+            with contextlib.suppress(FileNotFoundError):
+                self.journal.unlink()
+
+    def check(self, done: str) -> None:
+        """Raise ``IndexNotUpdated`` when the index could not follow ``done`` ("edited X")."""
+        if self.error is not None:
+            raise IndexNotUpdated(index_failure(done, self.error))
+
+
+def _reason(exc: BaseException) -> str:
+    """Why the index failed, in one line, without the repair advice (the caller gives it)."""
+    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return re.sub(r";\s*run `newsarchive reindex`$", "", text)
+
+
+def index_failure(done: str, reason: str) -> str:
+    return f"{done}, but the index could not be updated: run `newsarchive reindex` ({reason})"
+
+
+def body_text(store: st.Store, entry: Entry, *, version: int | None = None) -> str:
+    snap = entry.snapshots[version - 1] if version else entry.snapshot
+    if snap is None:
+        return entry.notes or ""
+    if snap.text_path:
+        with contextlib.suppress(StoreError):
+            return store.read_file(entry.id, snap.text_path).decode("utf-8", "replace")
+    return ""
+
+
+def rebuild_index(store: st.Store, *, engine: str | None = None, on_skip: OnSkip | None = None) -> int:
+    """Rebuild the index (and drop the catalog cache and journal) from ``archive/`` alone; works
+    whatever state ``index/`` is in. Entries that cannot be read are reported and left out.
+    With ``engine`` (another than the current one), build that engine's index beside the
+    current one, record the switch, then drop the old."""
+    from ..search import engines
+
+    _clear_index_dir(store)
+    current = engines.configured(store.root)
+    target = engines.check_name(engine) if engine else current
+    backend = engines.backend(target, store.index_dir)
+    stamped = _has_stamps(backend)
+
+    def docs() -> Iterator[tuple[Entry, str, tuple | None]]:
+        for entry_id in store.ids():
+            stamp = entry_stamp(store, entry_id)  # before reading: a later change shows as stale
+            try:
+                entry = store.read(entry_id)
+            except (StoreError, EntryNotFound) as exc:
+                reason = _unreadable(store, entry_id, exc)
+                if reason is not None:
+                    _skip(on_skip, entry_id, reason)  # verify tells more; the index leaves it out
+                continue
+            if not metadata_ok(store, entry_id):  # damaged metadata is never indexed
+                _skip(on_skip, entry_id, f"{store.entry_dir(entry_id) / st.ENTRY_FILE}: does not match "
+                                         "its recorded SHA-256 (see `newsarchive verify`)")
+                continue
+            yield (entry, body_text(store, entry), stamp) if stamped else (entry, body_text(store, entry))
+
+    n = backend.rebuild(docs())
+    if target != current:
+        engines.record(store.root, target)
+        engines.backend(current, store.index_dir).remove()
+    for derived in (JOURNAL, Catalog.CACHE):  # the catalog cache is rebuilt from the archive too
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+            (store.index_dir / derived).unlink()
+    sweep_derived(store)
+    return n
+
+
+def _clear_index_dir(store: st.Store) -> None:
+    """Make ``index/`` a folder again, whatever a crash or a user left there."""
+    d = store.index_dir
+    if d.is_symlink() or (d.exists() and not d.is_dir()):
+        d.unlink()
+    d.mkdir(exist_ok=True)
+    for name in (JOURNAL, Catalog.CACHE, "index.json"):
+        p = d / name
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def reindex(root: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, engine: str | None = None,
+            on_skip: OnSkip | None = None) -> int:
+    """Rebuild the search index; ``engine`` converts the collection to that engine."""
+    if engine:
+        from ..search import engines
+
+        engines.check_name(engine)
+    store = open_store(root)
+    with store.lock(timeout=lock_timeout):
+        return rebuild_index(store, engine=engine, on_skip=on_skip)
+
+
+def sweep_derived(store: st.Store) -> None:
+    """What killed processes left in derived data: index build folders of a killed rebuild, and
+    ``.part`` files of killed exports (registered in ``index/exports/``). Under the lock."""
+    with contextlib.suppress(OSError, NewsArchiveError):
+        search_backend(store).sweep()
+    folder = store.index_dir / EXPORTS_DIR
+    try:
+        regs = list(folder.iterdir())
+    except OSError:
+        return
+    for reg in regs:
+        pid = reg.name.split("-", 1)[0]
+        if not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            for line in reg.read_text("utf-8").splitlines():
+                if line.strip():
+                    _remove_part(Path(line.strip()))
+        with contextlib.suppress(OSError):
+            reg.unlink()
+
+
+def ensure_index(store: st.Store, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> bool:
+    """Build the index when it is missing (a fresh clone); True when it was built."""
+    backend = search_backend(store)
+    if backend.exists():
+        return False
+    if backend.present():
+        return False  # an old schema: search reports it and `reindex` repairs it
+    with store.lock(timeout=lock_timeout):
+        if not backend.exists():
+            rebuild_index(store)
+    return True

@@ -1,0 +1,58 @@
+"""Full-text search over the collection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .. import store as st
+from ..catalog import Catalog, OnSkip, _read_or_skip
+from ..errors import UsageError
+from ..model import Entry
+from .collection import open_store, search_backend
+from .indexing import body_text, ensure_index
+from .versions import _as_of, version_text
+
+SORTS = ("relevance", "published", "-published")
+FACETS = ("outlet", "year", "author", "tag", "kind")
+
+
+def search(root: Path, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance",
+           facets: Iterable[str] = (), snippets: bool = True, all_versions: bool = False,
+           on_skip: OnSkip | None = None):
+    """Full-text search. Builds the index first when there is none (a fresh clone). A hit whose
+    entry cannot be read any more is shown as the index has it, without a snippet, and reported
+    through ``on_skip``."""
+    if sort not in SORTS:
+        raise UsageError(f"unknown sort {sort!r} (one of: {', '.join(SORTS)})")
+    facets = tuple(facets)
+    for f in facets:
+        if f not in FACETS:
+            raise UsageError(f"unknown facet {f!r} (one of: {', '.join(FACETS)})")
+    if limit < 0 or offset < 0:
+        raise UsageError("--limit and --offset cannot be negative")
+    store = open_store(root)
+    ensure_index(store)
+
+    def load_body(entry_id: str) -> str:
+        entry = _read_or_skip(store, entry_id, on_skip)
+        return body_text(store, entry) if entry is not None else ""
+
+    return search_backend(store).search(
+        query, limit=limit, offset=offset, sort=sort, facets=facets, snippets=snippets,
+        body_loader=load_body if snippets else None, all_versions=all_versions,
+        older_versions=_older_versions(store, on_skip) if all_versions else ())
+
+
+def _older_versions(store: st.Store, on_skip: OnSkip | None = None) -> Iterator[tuple[Entry, int, str]]:
+    """Every version but the newest of every entry that has several, as that version showed it."""
+    catalog = Catalog(store)
+    catalog.refresh(store, on_skip=on_skip)
+    for entry_id, (_key, shas, *_rest) in catalog.entries.items():
+        if len(shas) < 2:
+            continue
+        entry = _read_or_skip(store, entry_id, on_skip)
+        if entry is None:
+            continue
+        for n, snap in enumerate(entry.snapshots[:-1], 1):
+            yield _as_of(entry, snap), n, version_text(store, entry, n)

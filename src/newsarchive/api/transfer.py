@@ -1,0 +1,239 @@
+"""Getting entries out: selection and export in every format (JSONL with files, CSV, citation files, WARC, BagIt)."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from .. import store as st
+from ..catalog import OnSkip, _read_or_skip, read_each
+from ..errors import AmbiguousID, EntryNotFound, FileAccessError, StoreError, UsageError, os_error_message
+from ..model import Entry
+from .citing import _report_incomplete, keyed
+from .collection import open_store, search_backend
+from .damage import _marked, checked_entries
+from .indexing import ensure_index
+from .parts import files_part_path, partial_file
+
+
+def export_jsonl(root: Path, entries: Iterable[Entry], out: Path | None, *,
+                 files_root: Path | None = None) -> Iterator[str]:
+    """Yield JSONL lines; when ``out`` is a file, copy each entry's files beside it under
+    ``<name>.files/<id>/`` (or ``files_root``) and point ``snapshot`` at that folder (import
+    restores them exactly). A file that is missing (a damaged entry exported on purpose) is left
+    out; the entry's notes say so."""
+    store = open_store(root)
+    final_files = None
+    if out is not None:
+        final_files = out.with_name(out.name + ".files")
+        files_root = files_root or final_files
+    for entry in entries:
+        obj = entry.to_json()
+        if files_root is not None and entry.snapshots:
+            folder = files_root / entry.id
+            for s in entry.snapshots:
+                for rel in (s.path, s.text_path, s.warc_path):
+                    if rel:
+                        source = store.file_path(entry.id, rel)
+                        if not source.is_file():
+                            continue
+                        target = folder / rel
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(source, target)
+            obj["snapshot"] = os.path.relpath(final_files / entry.id, out.parent)
+        yield json.dumps(obj, ensure_ascii=False)
+
+
+def select(root: Path, query: str | None, *, ids: Iterable[str] = (),
+           on_skip: OnSkip | None = None) -> Iterator[Entry]:
+    """Entries by search query (all when None) or by ID references. An entry that cannot be
+    read is reported through ``on_skip`` and left out."""
+    store = open_store(root)
+    refs = list(ids)
+    if refs:
+        for entry_id in [store.resolve(ref) for ref in refs]:  # a typo stops before any output
+            entry = _read_or_skip(store, entry_id, on_skip)
+            if entry is not None:
+                yield entry
+        return
+    if not query:
+        yield from read_each(store, on_skip=on_skip)
+        return
+    single = _exact_ref(store, query)
+    if single is not None:  # `export 7h2kq9xa --to bagit`: a whole ID or a citekey names one entry
+        entry = _read_or_skip(store, single, on_skip)
+        if entry is not None:
+            yield entry
+        return
+    ensure_index(store)
+    result = search_backend(store).search(query, limit=10**9, snippets=False, sort="published")
+    for hit in result.hits:
+        entry = _read_or_skip(store, hit.id, on_skip)
+        if entry is not None:
+            yield entry
+
+
+def _exact_ref(store: st.Store, text: str) -> str | None:
+    text = text.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_:.\-+/]+", text):
+        return None
+    if text in store.ids():
+        return text
+    try:
+        found = store.resolve(text)
+        return found if store.read_json(found).get("citekey") == text else None
+    except (EntryNotFound, AmbiguousID, StoreError):
+        return None
+
+
+EXPORT_FORMATS = ("jsonl", "csv", "csl-json", "bibtex", "biblatex", "ris", "warc", "bagit")
+CSV_COLUMNS = ["id", "citekey", "title", "authors", "outlet", "kind", "published", "modified", "accessed",
+               "url", "archived_url", "section", "pages", "language", "tags", "notes", "designed_to_change",
+               "container_title", "volume", "issue", "publisher", "editors", "doi", "issn", "isbn"]
+
+
+def export(root: Path, *, to: str, out: Path | None, query: str | None = None, ids: Iterable[str] = (),
+           write: Callable[[str], Any] | None = None, ascii: bool = False, key: str = "citekey",
+           notify: Callable[[str], Any] | None = None,
+           on_incomplete: Callable[[str], Any] | None = None, csv_raw: bool = False,
+           include_damaged: bool = False, on_skip: OnSkip | None = None,
+           on_damaged: OnSkip | None = None) -> int:
+    """Stream the selected entries to ``out`` (a file; None with ``write`` for stdout).
+    Returns the number of entries written. ``notify`` hears of each record the WARC export had
+    to repair (a digest that did not match the stored bytes). Citation formats write every
+    entry with what it has; ``on_incomplete`` hears "CITEKEY: no title" for each entry that
+    lacks something. CSV cells that a spreadsheet would run as formulas get a leading
+    apostrophe unless ``csv_raw`` (see ``render.csv_cell``).
+
+    Every entry is checked with :func:`fixity.check_entry` first: a damaged one is left out and
+    reported through ``on_skip``; with ``include_damaged`` it is exported and marked (its notes,
+    or the bag's and WARC's own report). Unreadable entries are reported and left out too."""
+    if to not in EXPORT_FORMATS:
+        raise UsageError(f"unknown export format {to!r} (one of: {', '.join(EXPORT_FORMATS)})")
+    if out is not None and not out.parent.is_dir():  # a typo in the folder never creates folders
+        raise FileAccessError(f"cannot write {out}: the folder {out.parent} does not exist",
+                              path=str(out), errno=errno.ENOENT)
+    store = open_store(root)
+    ids = list(ids)
+    # every entry: by ID, so that the check reads each entry.json once
+    selected = store.ids() if not ids and not query else select(root, query, ids=ids, on_skip=on_skip)
+    checked = checked_entries(store, selected, include_damaged=include_damaged, on_skip=on_skip,
+                              on_damaged=on_damaged)
+    if to in ("warc", "bagit"):
+        if out is None:
+            raise UsageError(f"--to {to} needs -o FILE")
+        from importlib import import_module
+
+        module = import_module(f"..export_{to}", __package__)
+        try:
+            with partial_file(store, out) as part:
+                if to == "warc":
+                    return module.write(store, checked, out, part=part, notify=notify)
+                return module.write(store, checked, out, part=part)
+        except OSError as exc:
+            raise FileAccessError(os_error_message(exc, action="write", path=out),
+                                  path=str(out), errno=exc.errno) from None
+    entries = _marked(checked)
+    count = 0
+    with _output(out, write, store=store) as sink:
+        if to == "jsonl":
+            files_part = None
+            if out is not None:  # the files go to FILE.files, made complete before it is renamed
+                files_part = files_part_path(out)
+            try:
+                for line in export_jsonl(root, entries, out, files_root=files_part):
+                    sink(line + "\n")
+                    count += 1
+                if files_part is not None and files_part.exists():
+                    final = out.with_name(out.name + ".files")
+                    if final.exists():
+                        shutil.rmtree(final)
+                    os.rename(files_part, final)
+            except BaseException:
+                if files_part is not None:
+                    shutil.rmtree(files_part, ignore_errors=True)
+                raise
+        elif to == "csv":
+            import csv
+            import io
+
+            from ..render import csv_cell, flat
+
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\n")
+            w.writerow(CSV_COLUMNS)
+            for e in entries:
+                obj = e.to_json()
+                w.writerow([csv_cell(flat(obj.get(c)), raw=csv_raw) for c in CSV_COLUMNS])
+                count += 1
+                sink(buf.getvalue())
+                buf.seek(0)
+                buf.truncate()
+            if count == 0:
+                sink(buf.getvalue())
+        else:
+            for chunk, n in _citation_chunks(keyed(entries, key), to, ascii=ascii, on_incomplete=on_incomplete):
+                sink(chunk)
+                count += n
+    return count
+
+
+def _citation_chunks(entries: Iterable[Entry], style: str, *, ascii: bool, size: int = 500,
+                     on_incomplete: Callable[[str], Any] | None = None) -> Iterator[tuple[str, int]]:
+    """Stream a citation file format in chunks of ``size`` entries (flat memory for big exports)."""
+    import itertools
+    import json as _json
+
+    from .. import cite
+
+    it = iter(entries)
+    first = True
+    if style == "csl-json":
+        yield "[\n", 0
+    while True:
+        chunk = list(itertools.islice(it, size))
+        if not chunk:
+            break
+        _report_incomplete(chunk, on_incomplete)
+        if style == "csl-json":
+            items = [_json.dumps(cite.csljson.item(e), ensure_ascii=ascii, indent=2) for e in chunk]
+            body = ",\n".join("  " + i.replace("\n", "\n  ") for i in items)
+            yield ("" if first else ",\n") + body, len(chunk)
+        else:
+            text = cite.format_entries(chunk, style, ascii=ascii)
+            yield ("" if first else "\n") + text, len(chunk)
+        first = False
+    if style == "csl-json":
+        yield "\n]\n", 0
+
+
+@contextlib.contextmanager
+def _output(out: Path | None, write: Callable[[str], Any] | None, *,
+            store: st.Store | None = None) -> Iterator[Callable[[str], Any]]:
+    """Where an export goes: ``write`` (standard output), or ``out`` written as a ``.part`` file
+    (see :func:`partial_file`) and renamed only when the whole export succeeded; a failed export
+    leaves no file behind, a killed one leaves a ``.part`` that the next writer removes."""
+    if out is None:
+        if write is None:
+            raise UsageError("export needs -o FILE or - for standard output")
+        yield write
+        return
+    with partial_file(store, out) as tmp:
+        try:
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                yield fh.write
+            os.replace(tmp, out)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            if isinstance(exc, OSError):  # the user's path and the system's reason, not the temp file's
+                missing = "" if out.parent.is_dir() else f" (the folder {out.parent} does not exist)"
+                raise FileAccessError(os_error_message(exc, action="write", path=out) + missing,
+                                      path=str(out), errno=exc.errno) from None
+            raise

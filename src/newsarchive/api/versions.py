@@ -1,0 +1,185 @@
+"""History, versions and diffs, and ``verify`` (fixity of every stored file, index in step)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+from .. import store as st
+from ..catalog import JOURNAL
+from ..errors import SearchIndexError, UsageError
+from ..fixity import Problem, check_entry
+from ..model import Entry, Snapshot
+from .collection import DEFAULT_LOCK_TIMEOUT, open_store, search_backend
+from .indexing import IndexSession, _reason, body_text, rebuild_index
+
+
+def history(root: Path, ref: str) -> list[dict[str, Any]]:
+    store = open_store(root)
+    entry_id = store.resolve(ref)
+    return store.read_history(entry_id)
+
+
+def version_text(store: st.Store, entry: Entry, version: int) -> str:
+    if not 1 <= version <= len(entry.snapshots):
+        raise UsageError(f"entry {entry.id} has {len(entry.snapshots)} version(s); no version {version}")
+    return body_text(store, entry, version=version)
+
+
+def diff(root: Path, ref: str, *, from_version: int | None = None, to_version: int | None = None) -> dict[str, Any]:
+    """Word-level differences of the extracted text between two versions, and changed metadata."""
+    import difflib
+
+    store = open_store(root)
+    entry = store.read(store.resolve(ref))
+    n = len(entry.snapshots)
+    if n < 2 and (from_version is None or to_version is None):
+        raise UsageError(f"entry {entry.id} has {n} version(s); nothing to compare")
+    b = to_version or n
+    a = from_version or (b - 1)
+    old_text, new_text = version_text(store, entry, a), version_text(store, entry, b)
+    old_words, new_words = old_text.split(), new_text.split()
+    ops = []
+    sm = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        ops.append({"op": tag, "old": " ".join(old_words[i1:i2]), "new": " ".join(new_words[j1:j2])})
+    meta = []
+    ma, mb = entry.snapshots[a - 1].meta or {}, entry.snapshots[b - 1].meta or {}
+    for key in ("title", "modified", "authors"):
+        if ma.get(key) != mb.get(key):
+            meta.append({"field": key, "old": ma.get(key), "new": mb.get(key)})
+    sa, sb = entry.snapshots[a - 1], entry.snapshots[b - 1]
+    return {"id": entry.id, "from": {"version": a, "captured_at": sa.captured_at.iso(), "sha256": sa.sha256},
+            "to": {"version": b, "captured_at": sb.captured_at.iso(), "sha256": sb.sha256},
+            "metadata": meta, "text": ops,
+            "words": {"deleted": sum(len(o["old"].split()) for o in ops if o["op"] in ("delete", "replace")),
+                      "inserted": sum(len(o["new"].split()) for o in ops if o["op"] in ("insert", "replace"))}}
+
+
+def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False, seal: bool = False,
+           lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[int, list[Problem], bool]:
+    """Re-hash every stored file, validate every entry, compare archive and index.
+    Returns (entries checked, problems, whether the index was repaired). Problems of kind
+    ``note`` are not damage (an entry without a manifest, written by an older version).
+    ``seal`` adds the manifest to such entries when they check out (nothing else wrong)."""
+    from ..fixity import sealed
+
+    store = open_store(root)
+    backend = search_backend(store)
+    refs = list(refs)
+    ids = [store.resolve(r) for r in refs] if refs else store.ids()
+    problems: list[Problem] = []
+    good: dict[str, Entry] = {}
+    unsealed: list[str] = []
+    with store.lock(timeout=lock_timeout) if seal else contextlib.nullcontext():
+        for entry_id in ids:
+            entry, found = check_entry(store, entry_id)
+            if not sealed(store, entry_id) and not any(p.path and p.path.endswith(st.MANIFEST_FILE) for p in found):
+                if seal and entry is not None and _seal(store, entry_id):
+                    entry, found = check_entry(store, entry_id)
+                else:
+                    unsealed.append(entry_id)
+            problems.extend(found)
+            if entry is not None:
+                good[entry_id] = entry
+    for entry_id in unsealed:
+        problems.append(Problem("note", entry_id, str(store.entry_dir(entry_id)),
+                                "no manifest (written by an older version); `newsarchive verify --seal` adds one "
+                                "once the entry checks out"))
+    if not refs:
+        with os.scandir(store.archive) as it:
+            for d in it:
+                if d.name.startswith((".tmp-", ".trash-")):
+                    problems.append(Problem("extra", None, d.path, "left by an interrupted write; the next writer removes it"))
+                elif d.name.startswith(st.COMMIT_PREFIX):
+                    problems.append(Problem("extra", None, d.path, "a change committed by an interrupted command; "
+                                            "the next writer (e.g. `newsarchive reindex`) finishes it"))
+    index_problems: list[Problem] = []
+    stored = None
+    if not backend.exists():
+        index_problems.append(Problem("stale-index", None, str(store.index_dir), "the index is missing or outdated"))
+    else:
+        try:
+            stored = backend.stored_fingerprints()
+        except SearchIndexError as exc:  # damaged: a problem to report (and repair), not a crash
+            index_problems.append(Problem("stale-index", None, str(store.index_dir), _reason(exc)))
+            stored = None
+    if stored is not None:
+        for entry_id, entry in good.items():
+            if entry_id not in stored:
+                index_problems.append(Problem("not-indexed", entry_id, None, "entry is not in the search index"))
+            elif stored[entry_id] != backend.fingerprint(entry, body_text(store, entry)):
+                index_problems.append(Problem("stale-index", entry_id, None, "the index holds an older state of this entry"))
+        for entry_id in ids:
+            if entry_id not in good and entry_id in stored:
+                index_problems.append(Problem("extra-in-index", entry_id, None,
+                                              "indexed, but its metadata is damaged (see above)"))
+        if not refs:
+            for entry_id in sorted(set(stored) - set(store.ids())):
+                index_problems.append(Problem("extra-in-index", entry_id, None, "indexed but not in the archive"))
+    repaired = False
+    if repair_index and index_problems:
+        with store.lock(timeout=lock_timeout):
+            rebuild_index(store)
+        repaired = True
+        index_problems = []
+    elif repair_index and (store.index_dir / JOURNAL).exists():
+        with store.lock(timeout=lock_timeout), IndexSession(store) as session:
+            pass  # replays what an interrupted writer journalled, as the next writer would
+        repaired = session.error is None
+    return len(ids), problems + index_problems, repaired
+
+
+def _seal(store: st.Store, entry_id: str) -> bool:
+    """Add the manifest to an entry written by an older version, when nothing is wrong with it
+    but what an interrupted write of that version left (a torn last history line, a temp
+    file), which is cleared first and logged. Damaged entries are never sealed."""
+    from ..fixity import check_entry as check
+    from ..fixity import hash_file, sealed
+
+    folder = store.entry_dir(entry_id)  # the caller holds the lock
+    if sealed(store, entry_id):
+        return True
+    entry, found = check(store, entry_id)
+    fixable = []
+    for p in found:
+        name = Path(p.path or "").name
+        if p.kind == "invalid" and name == st.HISTORY_FILE and "cut short" in p.detail:
+            fixable.append(p)
+        elif p.kind == "extra" and name.startswith(".") and name.endswith(".tmp"):
+            fixable.append(p)
+        else:
+            return False
+    if entry is None:
+        return False
+    for p in fixable:
+        path = Path(p.path or "")
+        if path.name == st.HISTORY_FILE:
+            complete, torn = st.split_history(path.read_bytes())
+            st.atomic_write(path, complete)
+            st.log.warning("%s: dropped a torn last line (%d bytes) left by an interrupted write", path, len(torn))
+        else:
+            path.unlink()
+            st.log.warning("%s: removed a temp file left by an interrupted write", path)
+    entry, found = check(store, entry_id)
+    if entry is None or found:
+        return False
+    hashes = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            hashes[path.relative_to(folder).as_posix()] = hash_file(path)
+    store.seal(entry_id, hashes)
+    return True
+
+
+def _as_of(entry: Entry, snap: Snapshot) -> Entry:
+    """The entry as that capture showed it: its headline, modified date and byline, unless the
+    user set them (what the user says wins)."""
+    meta = dict(snap.meta or {})
+    data = entry.to_json()
+    for key in ("title", "modified", "authors"):
+        if key in meta and entry.provenance.get(key, "").startswith("extracted"):
+            data[key] = meta[key]
+    return Entry.from_json(data)
