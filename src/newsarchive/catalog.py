@@ -32,12 +32,12 @@ def entry_stamp(store: st.Store, entry_id: str) -> tuple[int, int] | None:
     return (s.st_mtime_ns, s.st_size)
 
 
-def _skip(on_skip: OnSkip | None, entry_id: str, reason: str) -> None:
+def report_skip(on_skip: OnSkip | None, entry_id: str, reason: str) -> None:
     if on_skip is not None:
         on_skip(entry_id, reason)
 
 
-def _unreadable(store: st.Store, entry_id: str, exc: Exception) -> str | None:
+def unreadable_reason(store: st.Store, entry_id: str, exc: Exception) -> str | None:
     """Why an entry folder could not be read, or None when it is simply gone (removed meanwhile)."""
     if isinstance(exc, EntryNotFound):
         folder = store.archive / entry_id
@@ -52,7 +52,7 @@ def read_each(store: st.Store, ids: Iterable[str] | None = None, *,
     """Entries one by one; one that cannot be read is reported through ``on_skip`` and left
     out, never fatal for the others."""
     for entry_id in (store.ids() if ids is None else ids):
-        entry = _read_or_skip(store, entry_id, on_skip)
+        entry = read_or_skip(store, entry_id, on_skip)
         if entry is not None:
             yield entry
 
@@ -119,10 +119,10 @@ class Catalog:
             except (StoreError, EntryNotFound) as exc:
                 if entry_id in self.entries:
                     self._forget(entry_id)
-                reason = _unreadable(store, entry_id, exc)
+                reason = unreadable_reason(store, entry_id, exc)
                 if reason is not None:
                     self.unreadable[entry_id] = reason
-                    _skip(on_skip, entry_id, reason)
+                    report_skip(on_skip, entry_id, reason)
                 continue
             self.add(entry, stamp=stamp)
         self._validated = True
@@ -425,11 +425,11 @@ def _url_keys(url: str | list | tuple | None) -> list[str]:
 JOURNAL = "journal"
 
 
-def _read_or_skip(store: st.Store, entry_id: str, on_skip: OnSkip | None) -> Entry | None:
+def read_or_skip(store: st.Store, entry_id: str, on_skip: OnSkip | None) -> Entry | None:
     try:
         return store.read(entry_id)
     except (StoreError, EntryNotFound) as exc:
-        reason = _unreadable(store, entry_id, exc)
+        reason = unreadable_reason(store, entry_id, exc)
         if reason is not None:
-            _skip(on_skip, entry_id, reason)
+            report_skip(on_skip, entry_id, reason)
         return None

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable, Iterator
 from ..catalog import OnSkip
 from ..errors import UsageError
 from ..model import Entry
-from .collection import open_store
+from .collection import Collection, as_collection
 from .damage import _marked, checked_entries
 from .versions import _as_of
 
@@ -24,7 +24,7 @@ def keyed(entries: Iterable[Entry], key: str) -> Iterator[Entry]:
         yield e if key == "citekey" else e.evolve(citekey=e.id)
 
 
-def cite(root: Path, refs: Iterable[str], *, style: str, markup: str = "text", intext: bool = False,
+def cite(root: Path | Collection, refs: Iterable[str], *, style: str, markup: str = "text", intext: bool = False,
          version: int | None = None, ascii: bool = False, key: str = "citekey",
          on_incomplete: Callable[[str], Any] | None = None, include_damaged: bool = False,
          on_skip: OnSkip | None = None, on_damaged: OnSkip | None = None) -> str:
@@ -41,7 +41,8 @@ def cite(root: Path, refs: Iterable[str], *, style: str, markup: str = "text", i
 
     if markup not in ("text", "html", "markdown"):
         raise UsageError(f"unknown markup {markup!r} (text, html or markdown)")
-    store = open_store(root)
+    coll = as_collection(root)
+    store = coll.store
     ids = [store.resolve(r) for r in refs]
     if not ids:
         raise UsageError("give at least one entry ID (or pipe `search --format ids` into xargs)")

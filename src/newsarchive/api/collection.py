@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import store as st
-from ..catalog import JOURNAL, Catalog, OnSkip, _skip, entry_stamp
+from ..catalog import JOURNAL, Catalog, OnSkip, entry_stamp, report_skip
 from ..errors import FileAccessError, SearchIndexError, os_error_message
 from ..fixity import metadata_ok
 
@@ -45,6 +45,171 @@ def open_store(root: str | os.PathLike[str]) -> st.Store:
     return store
 
 
+class Collection:
+    """A collection opened once: its root, store, search backend, settings and lock timeout.
+
+    Every use case takes a Collection (or a root, which it opens: the functions of this package
+    accept either), so a program that does several things opens the collection once::
+
+        coll = Collection.open("~/news")
+        coll.add(data=page, source="page.html", fields={"outlet": "Sample Times"})
+        hits = coll.search("election")
+
+    The catalog is built afresh for each operation (:meth:`catalog`), never kept between them:
+    another process may have written in between, and under the lock the catalog must be the
+    archive's truth.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+        self.store = open_store(root)
+        self.root: Path = self.store.root
+        self.lock_timeout = lock_timeout
+        self._backend: tuple[str, Any] | None = None
+
+    @classmethod
+    def open(cls, root: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> "Collection":
+        return cls(Path(root).expanduser(), lock_timeout=lock_timeout)
+
+    def __repr__(self) -> str:
+        return f"Collection({str(self.root)!r})"
+
+    # ------------------------------------------------------------------ parts
+
+    @property
+    def engine(self) -> str:
+        """The search engine the collection's settings record (read each time: ``reindex
+        --engine`` may switch it)."""
+        from ..search import engines
+
+        return engines.configured(self.root)
+
+    @property
+    def backend(self) -> Any:
+        """The search backend of the recorded engine (made once per engine)."""
+        from ..search import engines
+
+        name = self.engine
+        if self._backend is None or self._backend[0] != name:
+            self._backend = (name, engines.backend(name, self.store.index_dir))
+        return self._backend[1]
+
+    def lock(self, *, timeout: float | None = None):
+        """The collection lock, waited for up to ``timeout`` (default: the collection's)."""
+        return self.store.lock(timeout=self.lock_timeout if timeout is None else timeout)
+
+    def timeout(self, given: float | None) -> float:
+        """A use case's ``lock_timeout``: the one given, else the collection's."""
+        return self.lock_timeout if given is None else given
+
+    def catalog(self, *, locked: bool = False, on_skip: OnSkip | None = None) -> Catalog:
+        """A catalog brought up to date now; ``locked``: the caller holds the lock (what is
+        learnt is written to the cache)."""
+        catalog = Catalog(self.store)
+        catalog.refresh(self.store, locked=locked, on_skip=on_skip)
+        return catalog
+
+    # ------------------------------------------------------------------ use cases (see each function)
+
+    def add(self, **options: Any):
+        """:func:`newsarchive.api.importing.add` on this collection."""
+        from .importing import add
+
+        return add(self, **options)
+
+    def import_file(self, path: Path, **options: Any):
+        """:func:`newsarchive.api.importing.import_file` on this collection."""
+        from .importing import import_file
+
+        return import_file(self, path, **options)
+
+    def ingest_records(self, records, **options: Any):
+        """:func:`newsarchive.api.importing.ingest_records` on this collection."""
+        from .importing import ingest_records
+
+        return ingest_records(self, records, **options)
+
+    def get(self, ref: str):
+        """:func:`newsarchive.api.entries.get` on this collection."""
+        from .entries import get
+
+        return get(self, ref)
+
+    def list_entries(self, **options: Any):
+        """:func:`newsarchive.api.entries.list_entries` on this collection."""
+        from .entries import list_entries
+
+        return list_entries(self, **options)
+
+    def edit(self, ref: str, **options: Any):
+        """:func:`newsarchive.api.entries.edit` on this collection."""
+        from .entries import edit
+
+        return edit(self, ref, **options)
+
+    def remove(self, ref: str, **options: Any):
+        """:func:`newsarchive.api.entries.remove` on this collection."""
+        from .entries import remove
+
+        return remove(self, ref, **options)
+
+    def search(self, query: str, **options: Any):
+        """:func:`newsarchive.api.searching.search` on this collection."""
+        from .searching import search
+
+        return search(self, query, **options)
+
+    def export(self, **options: Any) -> int:
+        """:func:`newsarchive.api.transfer.export` on this collection."""
+        from .transfer import export
+
+        return export(self, **options)
+
+    def select(self, query: str | None, **options: Any):
+        """:func:`newsarchive.api.transfer.select` on this collection."""
+        from .transfer import select
+
+        return select(self, query, **options)
+
+    def history(self, ref: str):
+        """:func:`newsarchive.api.versions.history` on this collection."""
+        from .versions import history
+
+        return history(self, ref)
+
+    def diff(self, ref: str, **options: Any):
+        """:func:`newsarchive.api.versions.diff` on this collection."""
+        from .versions import diff
+
+        return diff(self, ref, **options)
+
+    def verify(self, refs=(), **options: Any):
+        """:func:`newsarchive.api.versions.verify` on this collection."""
+        from .versions import verify
+
+        return verify(self, refs, **options)
+
+    def cite(self, refs, **options: Any) -> str:
+        """:func:`newsarchive.api.citing.cite` on this collection."""
+        from .citing import cite
+
+        return cite(self, refs, **options)
+
+    def reindex(self, **options: Any) -> int:
+        """:func:`newsarchive.api.indexing.reindex` on this collection."""
+        from .indexing import reindex
+
+        return reindex(self, **options)
+
+    def status(self, **options: Any) -> "Status":
+        """:func:`status` of this collection."""
+        return status(self, **options)
+
+
+def as_collection(where: str | os.PathLike[str] | Collection) -> Collection:
+    """``where`` opened (a root), or as given (a Collection)."""
+    return where if isinstance(where, Collection) else Collection(where)
+
+
 @dataclass(frozen=True)
 class Status:
     root: str
@@ -78,10 +243,10 @@ def status(root: Path, *, on_skip: OnSkip | None = None) -> Status:
     stat each) against the stamp the index recorded when it indexed it (engines that record
     stamps; others are compared by IDs). Entries that cannot be read are reported through
     ``on_skip``."""
-    store = open_store(root)
-    backend = search_backend(store)
-    catalog = Catalog(store)  # the cached catalog, checked against the disk by its stamps
-    catalog.refresh(store, on_skip=on_skip)
+    coll = as_collection(root)
+    store, backend = coll.store, coll.backend
+    catalog = coll.catalog(on_skip=on_skip)  # the cached catalog, checked against the disk by its stamps
+    root = coll.root
     ids = store.ids()  # every entry folder, readable or not
     snapshots = sum(len(shas) for _key, shas, *_rest in catalog.entries.values())
     journal = store.index_dir / JOURNAL
@@ -119,7 +284,7 @@ def status(root: Path, *, on_skip: OnSkip | None = None) -> Status:
     # hashed only for the few entries that look missing or stale, so status stays cheap
     for entry_id in [*missing, *stale]:
         if not metadata_ok(store, entry_id):
-            _skip(on_skip, entry_id, f"{store.entry_dir(entry_id) / st.ENTRY_FILE}: does not match its "
+            report_skip(on_skip, entry_id, f"{store.entry_dir(entry_id) / st.ENTRY_FILE}: does not match its "
                                      "recorded SHA-256 (see `newsarchive verify`)")
             unreadable.append(entry_id)
             if entry_id in missing:

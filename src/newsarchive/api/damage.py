@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .. import store as st
-from ..catalog import OnSkip, _read_or_skip, _skip
+from ..catalog import OnSkip, read_or_skip, report_skip
 from ..fixity import Problem, check_entry
 from ..model import Entry
 
@@ -42,7 +42,7 @@ def checked_entries(store: st.Store, entries: Iterable[Entry | str], *, include_
         if isinstance(item, str):
             checked, problems = check_entry(store, item)
             if checked is None:  # unreadable: reported as every reader reports it
-                _read_or_skip(store, item, on_skip)
+                read_or_skip(store, item, on_skip)
                 continue
             problems = [p for p in problems if p.kind not in _NOT_DAMAGE]
             entry = checked
@@ -52,9 +52,9 @@ def checked_entries(store: st.Store, entries: Iterable[Entry | str], *, include_
         if lines:
             more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
             if not include_damaged:
-                _skip(on_skip, entry.id, f"damaged: {lines[0]}{more}")
+                report_skip(on_skip, entry.id, f"damaged: {lines[0]}{more}")
                 continue
-            _skip(on_damaged, entry.id, f"damaged: {lines[0]}{more}")
+            report_skip(on_damaged, entry.id, f"damaged: {lines[0]}{more}")
         yield entry, lines
 
 

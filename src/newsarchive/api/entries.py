@@ -7,31 +7,31 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .. import store as st
-from ..catalog import Catalog, OnSkip, _unreadable, read_each
+from ..catalog import Catalog, OnSkip, read_each, unreadable_reason
 from ..errors import AmbiguousID, EntryChanged, EntryNotFound, StoreError, UsageError
 from ..model import Entry, now_utc
-from ..normalize import SETTABLE, normalise_fields
-from .collection import DEFAULT_LOCK_TIMEOUT, open_store
+from ..normalize import FIELD_ALIASES, SETTABLE, normalise_fields
+from .collection import Collection, as_collection
 from .indexing import IndexSession, body_text
 
 
-def get(root: Path, ref: str) -> Entry:
-    store = open_store(root)
+def get(root: Path | Collection, ref: str) -> Entry:
+    coll = as_collection(root)
+    store = coll.store
     return store.read(store.resolve(ref))
 
 
-def get_for_change(root: Path, ref: str) -> Entry:
+def get_for_change(root: Path | Collection, ref: str) -> Entry:
     """Like :func:`get`, for a command that changes or deletes: a reference that could mean
     two entries (an ID prefix of one, the citekey of another) is refused."""
-    store = open_store(root)
-    catalog = Catalog(store)
-    catalog.refresh(store)
-    return store.read(_resolve_for_change(store, catalog, ref))
+    coll = as_collection(root)
+    return coll.store.read(_resolve_for_change(coll.store, coll.catalog(), ref))
 
 
-def entry_paths(root: Path, entry: Entry) -> dict[str, str]:
+def entry_paths(root: Path | Collection, entry: Entry) -> dict[str, str]:
     """Absolute paths of an entry's folder and files (for ``show``)."""
-    store = open_store(root)
+    coll = as_collection(root)
+    store = coll.store
     folder = store.entry_dir(entry.id)
     return {"folder": str(folder), **{s.path: str(folder / s.path) for s in entry.snapshots}}
 
@@ -39,7 +39,7 @@ def entry_paths(root: Path, entry: Entry) -> dict[str, str]:
 _SORTABLE = {"published", "title", "outlet", "citekey", "id", "accessed", "added"}
 
 
-def list_entries(root: Path, *, sort: str = "published", where: Mapping[str, str] | None = None,
+def list_entries(root: Path | Collection, *, sort: str = "published", where: Mapping[str, str] | None = None,
                  limit: int | None = None, on_skip: OnSkip | None = None) -> list[Entry]:
     """All entries, filtered by simple field equality/containment, sorted. ``-field`` sorts down.
     An entry that cannot be read is reported through ``on_skip`` and left out."""
@@ -50,7 +50,8 @@ def list_entries(root: Path, *, sort: str = "published", where: Mapping[str, str
     for f in filters:
         if f not in ("tag", "outlet", "kind", "author", "language", "year", "section"):
             raise UsageError(f"cannot filter by {f!r} (tag, outlet, kind, author, language, year, section)")
-    store = open_store(root)
+    coll = as_collection(root)
+    store = coll.store
     out = [e for e in read_each(store, on_skip=on_skip) if _matches(e, filters)]
 
     def sort_key(e: Entry) -> tuple:
@@ -82,31 +83,32 @@ def _matches(e: Entry, filters: Mapping[str, str]) -> bool:
     return True
 
 
-def removal_target(root: Path, ref: str, *, store: st.Store | None = None,
+def removal_target(root: Path | Collection, ref: str, *,
                    catalog: Catalog | None = None) -> tuple[str, Entry | None, str | None]:
     """What ``rm ref`` would delete: (entry ID, the entry or None, why its metadata cannot be
     read). An entry whose metadata is unreadable can be removed by its exact folder ID only;
     a reference that could mean two entries is refused (see :func:`_resolve_for_change`)."""
-    store = store or open_store(root)
+    coll = as_collection(root)
+    store = coll.store
     if catalog is None:
-        catalog = Catalog(store)
-        catalog.refresh(store)
+        catalog = coll.catalog()
     entry_id = _resolve_for_change(store, catalog, ref)
     try:
         return entry_id, store.read(entry_id), None
     except (StoreError, EntryNotFound) as exc:
         if ref.strip().lower() != entry_id:
-            raise StoreError(f"{_unreadable(store, entry_id, exc) or exc}; to remove it anyway, "
+            raise StoreError(f"{unreadable_reason(store, entry_id, exc) or exc}; to remove it anyway, "
                              f"give its whole ID: {entry_id}") from None
-        return entry_id, None, _unreadable(store, entry_id, exc) or str(exc)
+        return entry_id, None, unreadable_reason(store, entry_id, exc) or str(exc)
 
 
-def remove(root: Path, ref: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Entry | None:
+def remove(root: Path | Collection, ref: str, *, lock_timeout: float | None = None) -> Entry | None:
     """Delete an entry. Returns it, or None when its metadata could not be read (allowed only for
     an exact folder ID, see :func:`removal_target`)."""
-    store = open_store(root)
-    with store.lock(timeout=lock_timeout):
-        entry_id, entry, _why = removal_target(root, ref, store=store, catalog=_catalog(store))
+    coll = as_collection(root)
+    store = coll.store
+    with coll.lock(timeout=lock_timeout):
+        entry_id, entry, _why = removal_target(coll, ref, catalog=coll.catalog(locked=True))
         with IndexSession(store) as session:
             session.touch(entry_id)
             store.remove(entry_id)
@@ -119,17 +121,18 @@ def remove(root: Path, ref: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) 
 EDITABLE = tuple(k for k in SETTABLE) + ("citekey",)
 
 
-def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, unset: Iterable[str] = (),
+def edit(root: Path | Collection, ref: str, *, set_fields: Mapping[str, Any] | None = None, unset: Iterable[str] = (),
          add_tags: Iterable[str] = (), remove_tags: Iterable[str] = (), dayfirst: bool = False,
          replace_all: Mapping[str, Any] | None = None, expect_sha256: str | None = None,
-         lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[Entry, list[dict[str, Any]]]:
+         lock_timeout: float | None = None) -> tuple[Entry, list[dict[str, Any]]]:
     """Change an entry's metadata. Values are validated as in ``add``; every change is appended to
     the entry's history. ``replace_all`` is a whole edited document (from $EDITOR): every
     editable field it has, or lacks, is taken as the new state. Snapshots cannot be edited.
     ``expect_sha256`` (see :func:`entry_sha256`): refuse if the entry changed since it was read."""
-    store = open_store(root)
-    with store.lock(timeout=lock_timeout):
-        catalog = _catalog(store)
+    coll = as_collection(root)
+    store = coll.store
+    with coll.lock(timeout=lock_timeout):
+        catalog = coll.catalog(locked=True)
         entry_id = _resolve_for_change(store, catalog, ref)
         entry = store.read(entry_id)
         if expect_sha256 is not None and entry_sha256(store, entry_id) != expect_sha256:
@@ -144,8 +147,7 @@ def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, u
             doc = {k: v for k, v in replace_all.items() if k != "citekey"}
             normalised = normalise_fields({k: v for k, v in doc.items() if v not in (None, "", [])}, dayfirst=dayfirst)
             for key in SETTABLE:
-                new[key] = normalised.get(key, [] if key in ("authors", "tags", "editors") else
-                                          (False if key == "designed_to_change" else None))
+                new[key] = normalised.get(key, _empty(key))
             if "citekey" in replace_all:
                 new["citekey"] = replace_all["citekey"]
         for key, value in (set_fields or {}).items():
@@ -155,10 +157,10 @@ def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, u
             norm = normalise_fields({key: value}, dayfirst=dayfirst)
             new.update(norm)
         for key in unset:
-            name = {"author": "authors", "tag": "tags", "lang": "language"}.get(key, key)
+            name = FIELD_ALIASES.get(key, key)  # the names --set takes: `--unset date` as `--set date=`
             if name not in SETTABLE:
                 raise UsageError(f"cannot unset {key!r} (fields: {', '.join(SETTABLE)})")
-            new[name] = [] if name in ("authors", "tags", "editors") else (False if name == "designed_to_change" else None)
+            new[name] = _empty(name)
         tags = list(new.get("tags") or [])
         for t in normalise_fields({"tags": list(add_tags)}).get("tags", []):
             if t not in tags:
@@ -190,6 +192,11 @@ def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, u
         return updated, changes
 
 
+def _empty(name: str) -> Any:
+    """The value of a field that has none (what ``--unset`` leaves)."""
+    return [] if name in ("authors", "tags", "editors") else (False if name == "designed_to_change" else None)
+
+
 def entry_sha256(store: st.Store, entry_id: str) -> str:
     """The SHA-256 of an entry's ``entry.json`` as stored: what an edit started from."""
     try:
@@ -209,13 +216,6 @@ def _resolve_for_change(store: st.Store, catalog: Catalog, ref: str) -> str:
                 raise AmbiguousID(f"{text!r} is a prefix of entry {entry_id}'s ID and the citekey of entry "
                                   f"{other}; give the full ID of the one you mean")
     return entry_id
-
-
-def _catalog(store: st.Store) -> Catalog:
-    """The catalog of a collection whose lock the caller holds."""
-    c = Catalog(store)
-    c.refresh(store, locked=True)
-    return c
 
 
 def edit_document(entry: Entry) -> str:

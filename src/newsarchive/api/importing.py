@@ -10,21 +10,23 @@ from ..errors import IndexNotUpdated, UsageError
 from ..model import PartialDate
 from ..sources import Record
 from .capture import fetch
-from .collection import DEFAULT_LOCK_TIMEOUT, open_store
+from .collection import Collection, as_collection
 from .indexing import index_failure
 from .ingest import Ingest, Outcome
 
 BATCH_SIZE = 500
 
 
-def add(root: Path, *, data: bytes | None, source: str | None, fields: Mapping[str, Any],
+def add(root: Path | Collection, *, data: bytes | None, source: str | None, fields: Mapping[str, Any],
         media_type: str | None = None, dayfirst: bool = False, new_entry: bool = False,
-        dry_run: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        dry_run: bool = False, lock_timeout: float | None = None,
         warc: bytes | None = None, http: Mapping[str, Any] | None = None,
         captured_at: PartialDate | None = None) -> Outcome:
     """Archive one snapshot (or a metadata-only entry when ``data`` is None)."""
-    store = open_store(root)
-    ingest = Ingest(store, dayfirst=dayfirst, new_entry=new_entry, dry_run=dry_run, lock_timeout=lock_timeout)
+    coll = as_collection(root)
+    store = coll.store
+    ingest = Ingest(store, dayfirst=dayfirst, new_entry=new_entry, dry_run=dry_run,
+                    lock_timeout=coll.timeout(lock_timeout))
     record = Record(ref=source or "-", fields=dict(fields), data=data, media_type=media_type,
                     source=source, warc=warc, http=http, captured_at=captured_at)
     outcome = ingest.run_batch([record])[0]
@@ -38,16 +40,17 @@ def add(root: Path, *, data: bytes | None, source: str | None, fields: Mapping[s
     return outcome
 
 
-def ingest_records(root: Path, records: Iterable[Record], *, dayfirst: bool = False,
+def ingest_records(root: Path | Collection, records: Iterable[Record], *, dayfirst: bool = False,
                    dry_run: bool = False, on_error: str = "skip", batch_size: int = BATCH_SIZE,
-                   lock_timeout: float = DEFAULT_LOCK_TIMEOUT, durable: bool | str = "batch",
+                   lock_timeout: float | None = None, durable: bool | str = "batch",
                    new_entry: bool = False, match: str = "strict") -> Iterator[Outcome]:
     """The one pipeline for every importer: a stream of records in, outcomes out, in batches.
     ``durable="batch"`` syncs the archive once per batch (see :class:`Ingest`)."""
     if on_error not in ("skip", "stop"):
         raise UsageError("--on-error is skip or stop")
-    store = open_store(root)
-    ingest = Ingest(store, dayfirst=dayfirst, dry_run=dry_run, lock_timeout=lock_timeout,
+    coll = as_collection(root)
+    store = coll.store
+    ingest = Ingest(store, dayfirst=dayfirst, dry_run=dry_run, lock_timeout=coll.timeout(lock_timeout),
                     durable=durable, new_entry=new_entry, match=match)
     ingest.stop_on_error = on_error == "stop"
     batch: list[Record] = []
@@ -119,17 +122,17 @@ def open_source(path: Path, *, source_format: str | None = None, mapping: Mappin
     return module.read(path, **kwargs)
 
 
-def import_file(root: Path, path: Path, *, source_format: str | None = None,
+def import_file(root: Path | Collection, path: Path, *, source_format: str | None = None,
                 mapping: Mapping[str, str] | None = None, dayfirst: bool = False, dry_run: bool = False,
-                on_error: str = "skip", lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+                on_error: str = "skip", lock_timeout: float | None = None,
                 batch_size: int = BATCH_SIZE, host_delay: float | None = None,
                 match: str = "strict") -> Iterator[Outcome]:
     """Import a file or folder. ``match``: when a metadata-only record is an archived work:
     ``strict`` (the default: everything that tells works apart agrees), ``url`` (the same URL
     or DOI is enough), ``none`` (every such record creates an entry)."""
-    open_store(root)
+    coll = as_collection(root)
     if match not in MATCH_MODES:
         raise UsageError(f"unknown --match {match!r} (one of: {', '.join(MATCH_MODES)})")
     records = open_source(path, source_format=source_format, mapping=mapping, host_delay=host_delay)
-    return ingest_records(root, records, dayfirst=dayfirst, dry_run=dry_run, on_error=on_error,
+    return ingest_records(coll, records, dayfirst=dayfirst, dry_run=dry_run, on_error=on_error,
                           lock_timeout=lock_timeout, batch_size=batch_size, match=match)

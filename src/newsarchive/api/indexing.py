@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Iterator
 
 from .. import store as st
-from ..catalog import JOURNAL, Catalog, OnSkip, _skip, _unreadable, entry_stamp
+from ..catalog import JOURNAL, Catalog, OnSkip, entry_stamp, report_skip, unreadable_reason
 from ..errors import EntryNotFound, IndexNotUpdated, LockTimeout, NewsArchiveError, SearchIndexError, StoreError
 from ..fixity import metadata_ok
 from ..model import Entry
-from .collection import DEFAULT_LOCK_TIMEOUT, _has_stamps, open_store, search_backend
+from .collection import DEFAULT_LOCK_TIMEOUT, Collection, _has_stamps, as_collection, search_backend
 from .parts import EXPORTS_DIR, _pid_alive, _remove_part
 
 
@@ -161,12 +161,12 @@ def rebuild_index(store: st.Store, *, engine: str | None = None, on_skip: OnSkip
             try:
                 entry = store.read(entry_id)
             except (StoreError, EntryNotFound) as exc:
-                reason = _unreadable(store, entry_id, exc)
+                reason = unreadable_reason(store, entry_id, exc)
                 if reason is not None:
-                    _skip(on_skip, entry_id, reason)  # verify tells more; the index leaves it out
+                    report_skip(on_skip, entry_id, reason)  # verify tells more; the index leaves it out
                 continue
             if not metadata_ok(store, entry_id):  # damaged metadata is never indexed
-                _skip(on_skip, entry_id, f"{store.entry_dir(entry_id) / st.ENTRY_FILE}: does not match "
+                report_skip(on_skip, entry_id, f"{store.entry_dir(entry_id) / st.ENTRY_FILE}: does not match "
                                          "its recorded SHA-256 (see `newsarchive verify`)")
                 continue
             yield (entry, body_text(store, entry), stamp) if stamped else (entry, body_text(store, entry))
@@ -194,15 +194,16 @@ def _clear_index_dir(store: st.Store) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
-def reindex(root: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, engine: str | None = None,
+def reindex(root: Path | Collection, *, lock_timeout: float | None = None, engine: str | None = None,
             on_skip: OnSkip | None = None) -> int:
     """Rebuild the search index; ``engine`` converts the collection to that engine."""
     if engine:
         from ..search import engines
 
         engines.check_name(engine)
-    store = open_store(root)
-    with store.lock(timeout=lock_timeout):
+    coll = as_collection(root)
+    store = coll.store
+    with coll.lock(timeout=lock_timeout):
         return rebuild_index(store, engine=engine, on_skip=on_skip)
 
 

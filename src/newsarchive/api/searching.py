@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .. import store as st
-from ..catalog import Catalog, OnSkip, _read_or_skip
+from ..catalog import Catalog, OnSkip, read_or_skip
 from ..errors import UsageError
 from ..model import Entry
-from .collection import open_store, search_backend
+from .collection import Collection, as_collection
 from .indexing import body_text, ensure_index
 from .versions import _as_of, version_text
 
@@ -17,7 +17,7 @@ SORTS = ("relevance", "published", "-published")
 FACETS = ("outlet", "year", "author", "tag", "kind")
 
 
-def search(root: Path, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance",
+def search(root: Path | Collection, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance",
            facets: Iterable[str] = (), snippets: bool = True, all_versions: bool = False,
            on_skip: OnSkip | None = None):
     """Full-text search. Builds the index first when there is none (a fresh clone). A hit whose
@@ -31,14 +31,15 @@ def search(root: Path, query: str, *, limit: int = 20, offset: int = 0, sort: st
             raise UsageError(f"unknown facet {f!r} (one of: {', '.join(FACETS)})")
     if limit < 0 or offset < 0:
         raise UsageError("--limit and --offset cannot be negative")
-    store = open_store(root)
+    coll = as_collection(root)
+    store = coll.store
     ensure_index(store)
 
     def load_body(entry_id: str) -> str:
-        entry = _read_or_skip(store, entry_id, on_skip)
+        entry = read_or_skip(store, entry_id, on_skip)
         return body_text(store, entry) if entry is not None else ""
 
-    return search_backend(store).search(
+    return coll.backend.search(
         query, limit=limit, offset=offset, sort=sort, facets=facets, snippets=snippets,
         body_loader=load_body if snippets else None, all_versions=all_versions,
         older_versions=_older_versions(store, on_skip) if all_versions else ())
@@ -51,7 +52,7 @@ def _older_versions(store: st.Store, on_skip: OnSkip | None = None) -> Iterator[
     for entry_id, (_key, shas, *_rest) in catalog.entries.items():
         if len(shas) < 2:
             continue
-        entry = _read_or_skip(store, entry_id, on_skip)
+        entry = read_or_skip(store, entry_id, on_skip)
         if entry is None:
             continue
         for n, snap in enumerate(entry.snapshots[:-1], 1):

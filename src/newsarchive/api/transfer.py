@@ -12,23 +12,24 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .. import store as st
-from ..catalog import OnSkip, _read_or_skip, read_each
+from ..catalog import OnSkip, read_each, read_or_skip
 from ..errors import AmbiguousID, EntryNotFound, FileAccessError, StoreError, UsageError, os_error_message
 from ..model import Entry
 from .citing import _report_incomplete, keyed
-from .collection import open_store, search_backend
+from .collection import Collection, as_collection
 from .damage import _marked, checked_entries
 from .indexing import ensure_index
 from .parts import files_part_path, partial_file
 
 
-def export_jsonl(root: Path, entries: Iterable[Entry], out: Path | None, *,
+def export_jsonl(root: Path | Collection, entries: Iterable[Entry], out: Path | None, *,
                  files_root: Path | None = None) -> Iterator[str]:
     """Yield JSONL lines; when ``out`` is a file, copy each entry's files beside it under
     ``<name>.files/<id>/`` (or ``files_root``) and point ``snapshot`` at that folder (import
     restores them exactly). A file that is missing (a damaged entry exported on purpose) is left
     out; the entry's notes say so."""
-    store = open_store(root)
+    coll = as_collection(root)
+    store = coll.store
     final_files = None
     if out is not None:
         final_files = out.with_name(out.name + ".files")
@@ -50,15 +51,16 @@ def export_jsonl(root: Path, entries: Iterable[Entry], out: Path | None, *,
         yield json.dumps(obj, ensure_ascii=False)
 
 
-def select(root: Path, query: str | None, *, ids: Iterable[str] = (),
+def select(root: Path | Collection, query: str | None, *, ids: Iterable[str] = (),
            on_skip: OnSkip | None = None) -> Iterator[Entry]:
     """Entries by search query (all when None) or by ID references. An entry that cannot be
     read is reported through ``on_skip`` and left out."""
-    store = open_store(root)
+    coll = as_collection(root)
+    store = coll.store
     refs = list(ids)
     if refs:
         for entry_id in [store.resolve(ref) for ref in refs]:  # a typo stops before any output
-            entry = _read_or_skip(store, entry_id, on_skip)
+            entry = read_or_skip(store, entry_id, on_skip)
             if entry is not None:
                 yield entry
         return
@@ -67,14 +69,14 @@ def select(root: Path, query: str | None, *, ids: Iterable[str] = (),
         return
     single = _exact_ref(store, query)
     if single is not None:  # `export 7h2kq9xa --to bagit`: a whole ID or a citekey names one entry
-        entry = _read_or_skip(store, single, on_skip)
+        entry = read_or_skip(store, single, on_skip)
         if entry is not None:
             yield entry
         return
     ensure_index(store)
-    result = search_backend(store).search(query, limit=10**9, snippets=False, sort="published")
+    result = coll.backend.search(query, limit=10**9, snippets=False, sort="published")
     for hit in result.hits:
-        entry = _read_or_skip(store, hit.id, on_skip)
+        entry = read_or_skip(store, hit.id, on_skip)
         if entry is not None:
             yield entry
 
@@ -98,7 +100,7 @@ CSV_COLUMNS = ["id", "citekey", "title", "authors", "outlet", "kind", "published
                "container_title", "volume", "issue", "publisher", "editors", "doi", "issn", "isbn"]
 
 
-def export(root: Path, *, to: str, out: Path | None, query: str | None = None, ids: Iterable[str] = (),
+def export(root: Path | Collection, *, to: str, out: Path | None, query: str | None = None, ids: Iterable[str] = (),
            write: Callable[[str], Any] | None = None, ascii: bool = False, key: str = "citekey",
            notify: Callable[[str], Any] | None = None,
            on_incomplete: Callable[[str], Any] | None = None, csv_raw: bool = False,
@@ -119,10 +121,11 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
     if out is not None and not out.parent.is_dir():  # a typo in the folder never creates folders
         raise FileAccessError(f"cannot write {out}: the folder {out.parent} does not exist",
                               path=str(out), errno=errno.ENOENT)
-    store = open_store(root)
+    coll = as_collection(root)
+    store = coll.store
     ids = list(ids)
     # every entry: by ID, so that the check reads each entry.json once
-    selected = store.ids() if not ids and not query else select(root, query, ids=ids, on_skip=on_skip)
+    selected = store.ids() if not ids and not query else select(coll, query, ids=ids, on_skip=on_skip)
     checked = checked_entries(store, selected, include_damaged=include_damaged, on_skip=on_skip,
                               on_damaged=on_damaged)
     if to in ("warc", "bagit"):
@@ -147,7 +150,7 @@ def export(root: Path, *, to: str, out: Path | None, query: str | None = None, i
             if out is not None:  # the files go to FILE.files, made complete before it is renamed
                 files_part = files_part_path(out)
             try:
-                for line in export_jsonl(root, entries, out, files_root=files_part):
+                for line in export_jsonl(coll, entries, out, files_root=files_part):
                     sink(line + "\n")
                     count += 1
                 if files_part is not None and files_part.exists():

@@ -12,12 +12,13 @@ from ..catalog import JOURNAL
 from ..errors import SearchIndexError, UsageError
 from ..fixity import Problem, check_entry
 from ..model import Entry, Snapshot
-from .collection import DEFAULT_LOCK_TIMEOUT, open_store, search_backend
+from .collection import Collection, as_collection
 from .indexing import IndexSession, _reason, body_text, rebuild_index
 
 
-def history(root: Path, ref: str) -> list[dict[str, Any]]:
-    store = open_store(root)
+def history(root: Path | Collection, ref: str) -> list[dict[str, Any]]:
+    coll = as_collection(root)
+    store = coll.store
     entry_id = store.resolve(ref)
     return store.read_history(entry_id)
 
@@ -28,11 +29,12 @@ def version_text(store: st.Store, entry: Entry, version: int) -> str:
     return body_text(store, entry, version=version)
 
 
-def diff(root: Path, ref: str, *, from_version: int | None = None, to_version: int | None = None) -> dict[str, Any]:
+def diff(root: Path | Collection, ref: str, *, from_version: int | None = None, to_version: int | None = None) -> dict[str, Any]:
     """Word-level differences of the extracted text between two versions, and changed metadata."""
     import difflib
 
-    store = open_store(root)
+    coll = as_collection(root)
+    store = coll.store
     entry = store.read(store.resolve(ref))
     n = len(entry.snapshots)
     if n < 2 and (from_version is None or to_version is None):
@@ -58,22 +60,23 @@ def diff(root: Path, ref: str, *, from_version: int | None = None, to_version: i
                       "inserted": sum(len(o["new"].split()) for o in ops if o["op"] in ("insert", "replace"))}}
 
 
-def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False, seal: bool = False,
-           lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[int, list[Problem], bool]:
+def verify(root: Path | Collection, refs: Iterable[str] = (), *, repair_index: bool = False, seal: bool = False,
+           lock_timeout: float | None = None) -> tuple[int, list[Problem], bool]:
     """Re-hash every stored file, validate every entry, compare archive and index.
     Returns (entries checked, problems, whether the index was repaired). Problems of kind
     ``note`` are not damage (an entry without a manifest, written by an older version).
     ``seal`` adds the manifest to such entries when they check out (nothing else wrong)."""
     from ..fixity import sealed
 
-    store = open_store(root)
-    backend = search_backend(store)
+    coll = as_collection(root)
+    store = coll.store
+    backend = coll.backend
     refs = list(refs)
     ids = [store.resolve(r) for r in refs] if refs else store.ids()
     problems: list[Problem] = []
     good: dict[str, Entry] = {}
     unsealed: list[str] = []
-    with store.lock(timeout=lock_timeout) if seal else contextlib.nullcontext():
+    with coll.lock(timeout=lock_timeout) if seal else contextlib.nullcontext():
         for entry_id in ids:
             entry, found = check_entry(store, entry_id)
             if not sealed(store, entry_id) and not any(p.path and p.path.endswith(st.MANIFEST_FILE) for p in found):
@@ -121,12 +124,12 @@ def verify(root: Path, refs: Iterable[str] = (), *, repair_index: bool = False, 
                 index_problems.append(Problem("extra-in-index", entry_id, None, "indexed but not in the archive"))
     repaired = False
     if repair_index and index_problems:
-        with store.lock(timeout=lock_timeout):
+        with coll.lock(timeout=lock_timeout):
             rebuild_index(store)
         repaired = True
         index_problems = []
     elif repair_index and (store.index_dir / JOURNAL).exists():
-        with store.lock(timeout=lock_timeout), IndexSession(store) as session:
+        with coll.lock(timeout=lock_timeout), IndexSession(store) as session:
             pass  # replays what an interrupted writer journalled, as the next writer would
         repaired = session.error is None
     return len(ids), problems + index_problems, repaired

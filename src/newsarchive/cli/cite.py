@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
-from .common import Skips, echo, echo_data, handles_errors, note, root_of
+from .common import Skips, echo, echo_data, fail, handles_errors, note, root_of
 
 
 @app.command()
@@ -20,7 +20,8 @@ def cite(
                               "cite.style setting, else apa).")] = None,
     markup: Annotated[str, typer.Option(help="text, html or markdown (italics for APA, MLA, Chicago).")] = "text",
     intext: Annotated[bool, typer.Option("--intext", help="The in-text form: (Associated Press, 2024).")] = False,
-    version: Annotated[Optional[int], typer.Option("--version", min=1, help="Cite this archived version (1 = first capture).")] = None,
+    at_version: Annotated[Optional[int], typer.Option("--at-version", min=1, help="Cite this archived version (1 = first capture).")] = None,
+    version: Annotated[Optional[int], typer.Option("--version", min=1, hidden=True, help="Old name of --at-version.")] = None,
     ascii_: Annotated[bool, typer.Option("--ascii", help="BibTeX: LaTeX escapes instead of UTF-8.")] = False,
     key: Annotated[str, typer.Option("--key", help="Citation key in BibTeX/BibLaTeX/CSL-JSON/RIS: citekey "
                                                    "(readable, the default) or id (the entry ID).")] = "citekey",
@@ -34,6 +35,9 @@ def cite(
     out and named on standard error (exit status 1) unless --include-damaged is given."""
     from .. import api
 
+    if at_version is not None and version is not None and at_version != version:
+        raise fail("--at-version and --version (its old name) give different versions; give one", 2)
+    version = at_version if at_version is not None else version
     root = root_of(ctx)
     if style is None:
         from .. import settings

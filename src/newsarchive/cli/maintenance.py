@@ -39,7 +39,13 @@ def status(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
     skips = Skips()
     s = api.status(root_of(ctx), on_skip=skips)
     if fmt is not Format.table:
-        echo_json(s.to_json(), indent=2)
+        if fmt is Format.json:
+            echo_json(s.to_json(), indent=2)
+        else:  # one record: a JSON line, or a CSV header and row (lists joined as in `list -f csv`)
+            from ..render import write_records
+
+            record = s.to_json()
+            write_records([record], fmt=fmt.value, columns=list(record))
         if s.index_state != "ok":
             raise typer.Exit(1)
         skips.exit_if_any()

@@ -124,8 +124,10 @@ def history(
 def diff(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="Entry ID, unique prefix or citekey.")],
-    from_: Annotated[Optional[int], typer.Option("--from", min=1, help="Older version (default: the one before --to).")] = None,
-    to: Annotated[Optional[int], typer.Option("--to", min=1, help="Newer version (default: the newest).")] = None,
+    old: Annotated[Optional[int], typer.Option("--old", min=1, help="Older version (default: the one before --new).")] = None,
+    new: Annotated[Optional[int], typer.Option("--new", min=1, help="Newer version (default: the newest).")] = None,
+    from_: Annotated[Optional[int], typer.Option("--from", min=1, hidden=True, help="Old name of --old.")] = None,
+    to: Annotated[Optional[int], typer.Option("--to", min=1, hidden=True, help="Old name of --new.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text (coloured at a terminal) or json.")] = "text",
 ) -> None:
     """Word-level changes in the article text between two versions, and changed metadata."""
@@ -133,7 +135,9 @@ def diff(
 
     if fmt not in ("text", "json"):
         raise fail("diff --format is text or json", 2)
-    d = api.diff(root_of(ctx), ref, from_version=from_, to_version=to)
+    old = _one_of(old, from_, "--old", "--from")
+    new = _one_of(new, to, "--new", "--to")
+    d = api.diff(root_of(ctx), ref, from_version=old, to_version=new)
     if fmt == "json":
         echo_json(d, indent=2)
         return
@@ -176,6 +180,14 @@ def diff(
             if after:
                 echo("  " + " ".join(after))
     echo(f"{d['words']['deleted']} words deleted, {d['words']['inserted']} inserted")
+
+
+def _one_of(value: Any, alias: Any, name: str, old_name: str) -> Any:
+    """An option given by its name or its old name (kept working, hidden from help); both,
+    with different values, is a usage error."""
+    if value is not None and alias is not None and value != alias:
+        raise fail(f"{name} and {old_name} (its old name) give different versions; give one", 2)
+    return value if value is not None else alias
 
 
 @app.command()
