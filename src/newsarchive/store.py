@@ -40,12 +40,13 @@ import os
 import re
 import secrets
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import AmbiguousID, EntryChanged, EntryNotFound, InvalidEntry, LockTimeout, NotACollection, StoreError
+from .fsutil import atomic_write, wait_for, write_file
+from .fsutil import fsync_dir as _fsync_dir
 from .model import ID_ALPHABET, Entry, check_relative_path
 
 ARCHIVE = "archive"
@@ -125,38 +126,6 @@ def init_collection(path: str | os.PathLike[str]) -> Path:
 
 
 # --------------------------------------------------------------------------- low-level atomic io
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def write_file(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Write a new file completely (used inside a temp folder)."""
-    with open(path, "xb") as fh:
-        fh.write(data)
-        if durable:
-            fh.flush()
-            os.fsync(fh.fileno())
-
-
-def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Replace ``path`` with ``data``: temp file beside it, fsync, rename. Readers see old or new."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        write_file(tmp, data, durable=durable)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    if durable:
-        _fsync_dir(path.parent)
-
 
 def entry_bytes(entry: Entry) -> bytes:
     return (json.dumps(entry.to_json(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
@@ -257,22 +226,20 @@ class Store:
 
             raise FileAccessError(f"cannot write to the collection: {os_error_message(exc)}",
                                   path=str(path), errno=exc.errno) from None
+        def take() -> bool:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise StoreError(f"cannot lock {path}: {exc.strerror}") from None
+                return False
+
         try:
-            deadline = time.monotonic() + timeout
-            delay = 0.01
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                        raise StoreError(f"cannot lock {path}: {exc.strerror}") from None
-                    if time.monotonic() >= deadline:
-                        raise LockTimeout(
-                            f"another newsarchive process is writing to this collection; "
-                            f"waited {timeout:g} s for it (try again, or raise --lock-timeout)") from None
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.2)
+            if not wait_for(take, timeout=timeout):
+                raise LockTimeout(
+                    f"another newsarchive process is writing to this collection; "
+                    f"waited {timeout:g} s for it (try again, or raise --lock-timeout)")
             try:
                 self._sweep()
                 yield

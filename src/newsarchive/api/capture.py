@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import mimetypes
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .. import media
 from ..errors import ExtractError, NewsArchiveError
+from ..media import TEXT_TYPES
 from ..model import PartialDate
 from ..normalize import SETTABLE, normalise_fields
 
-# media type -> stored file extension; extraction runs for the text-like ones
-_EXT = {"text/html": ".html", "application/xhtml+xml": ".html", "text/plain": ".txt",
-        "text/markdown": ".md", "application/pdf": ".pdf", "application/json": ".json"}
-TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "text/markdown")
-
 
 def guess_media_type(name: str | None, data: bytes) -> str:
-    if name:
-        lower = name.lower()
-        if lower.endswith((".md", ".markdown")):
-            return "text/markdown"
-        guessed, _ = mimetypes.guess_type(lower)
-        if guessed:
-            return guessed
-    head = data[:2048].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head or b"<head" in head:
-        return "text/html"
-    if b"\x00" in data[:8192]:
-        return "application/octet-stream"
-    return "text/plain"
+    """The media type of a snapshot: see :func:`newsarchive.media.guess`."""
+    return media.guess(name, data)
 
 
 def _normal_text(text: str) -> str:
@@ -41,7 +26,7 @@ def _normal_text(text: str) -> str:
 
 
 def _extract(data: bytes, media_type: str, url: str | None):
-    if media_type.split(";")[0].strip() not in TEXT_TYPES:
+    if media.base_type(media_type) not in TEXT_TYPES:
         return None
     from .. import extract
 

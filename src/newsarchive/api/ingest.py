@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from .. import media
 from .. import store as st
 from ..catalog import MATCH_MODES, Catalog, _entry_summary, _same, meta_key, work_summary
 from ..errors import (
@@ -19,11 +19,12 @@ from ..errors import (
     UsageError,
     os_error_message,
 )
+from ..fsutil import inside, sync_filesystem
 from ..model import MAX_SNAPSHOT_BYTES, Entry, Snapshot, now_utc
 from ..normalize import citekey_base, normalise_fields, unique_citekey
 from ..sources import Record, read_snapshot_file
 from ..urls import choose_cited_url, cited_url
-from .capture import _EXT, _extract, _text_body, _valid_extracted, guess_media_type
+from .capture import _extract, _text_body, _valid_extracted, guess_media_type
 from .collection import DEFAULT_LOCK_TIMEOUT
 from .indexing import IndexSession
 
@@ -411,9 +412,8 @@ def _read_inside(folder: Path, relpath: str) -> bytes:
     from ..model import check_relative_path
 
     check_relative_path(relpath)
-    base = folder.resolve()
-    target = (base / relpath).resolve()
-    if base not in target.parents:
+    target = inside(folder, relpath)
+    if target is None:
         raise ImportFormatError(f"{relpath}: path leaves {folder}")
     if not target.exists():
         raise ImportFormatError(f"missing file {target}")
@@ -422,8 +422,7 @@ def _read_inside(folder: Path, relpath: str) -> bytes:
 
 def _place_snapshot(snapshot: Snapshot, version: int, data: bytes, text_bytes: bytes,
                     warc: bytes | None) -> tuple[Snapshot, list[st.NewFile]]:
-    base = snapshot.media_type.split(";")[0].strip()
-    ext = _EXT.get(base, ".bin")
+    ext = media.extension(snapshot.media_type)
     folder = f"v{version}"
     files = [st.NewFile(f"{folder}/original{ext}", data)]
     text_path = None
@@ -438,21 +437,3 @@ def _place_snapshot(snapshot: Snapshot, version: int, data: bytes, text_bytes: b
 
     return replace(snapshot, path=f"{folder}/original{ext}", text_path=text_path, warc_path=warc_path,
                    warc_sha256=st.sha256_bytes(warc) if warc else None), files
-
-
-def sync_filesystem(path: Path) -> None:
-    """Flush every write on the file system holding ``path`` to the disk: syncfs(2) on Linux,
-    os.sync() elsewhere. One call per import batch instead of an fsync per file and folder."""
-    try:
-        import ctypes
-
-        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            if syncfs(fd) == 0:
-                return
-        finally:
-            os.close(fd)
-    except (OSError, AttributeError):
-        pass
-    os.sync()

@@ -11,6 +11,7 @@ from .. import store as st
 from ..catalog import JOURNAL
 from ..errors import SearchIndexError, UsageError
 from ..fixity import Problem, check_entry
+from ..fsutil import atomic_write
 from ..model import Entry, Snapshot
 from .collection import Collection, as_collection
 from .indexing import IndexSession, _reason, body_text, rebuild_index
@@ -161,7 +162,7 @@ def _seal(store: st.Store, entry_id: str) -> bool:
         path = Path(p.path or "")
         if path.name == st.HISTORY_FILE:
             complete, torn = st.split_history(path.read_bytes())
-            st.atomic_write(path, complete)
+            atomic_write(path, complete)
             st.log.warning("%s: dropped a torn last line (%d bytes) left by an interrupted write", path, len(torn))
         else:
             path.unlink()

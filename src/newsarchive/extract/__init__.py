@@ -52,22 +52,23 @@ class Extraction:
         return out
 
 
-_HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
 _TEXT_TYPES = ("text/plain", "text/markdown", "text/x-markdown")
 
 
 def _kind_of(data: bytes, media_type: str | None) -> str:
-    base = (media_type or "").split(";")[0].strip().lower()
-    if base in _HTML_TYPES:
+    from .. import media
+
+    base = media.base_type(media_type)
+    if base in media.HTML_TYPES:
         return "html"
     if base in _TEXT_TYPES:
         return "markdown" if "markdown" in base else "text"
     if base and not base.startswith("text/") and base != "application/octet-stream":
         raise ExtractError(f"cannot extract text from {base} snapshots (HTML and plain text only)")
-    head = data[:2048].lstrip(b"\xef\xbb\xbf\r\n\t ").lower()
-    if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<!--")) or b"<html" in head or b"<body" in head:
+    sniffed = media.sniff(data)
+    if sniffed == "text/html":
         return "html"
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if sniffed != "text/plain":
         raise ExtractError("snapshot looks binary, not HTML or text")
     return "text"
 

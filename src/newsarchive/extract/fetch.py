@@ -347,12 +347,16 @@ def _check_response(resp, url: str, max_bytes: int, accept_types: tuple[str, ...
 
 
 def _sniff_or_reject(body: bytes, url: str) -> None:
-    head = body[:1024].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head")):
+    import codecs
+
+    from .. import media
+
+    kind = media.sniff(body)
+    if kind == "text/html":
         return
-    if b"\x00" not in body[:4096]:
-        try:
-            body[:4096].decode("utf-8")
+    if kind == "text/plain":
+        try:  # incremental: a character cut at the end of the sample is not an error
+            codecs.getincrementaldecoder("utf-8")().decode(body[:4096], final=False)
             return  # text
         except UnicodeDecodeError:
             pass
