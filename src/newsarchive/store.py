@@ -689,8 +689,3 @@ def _rewrite_in_place(path: Path, data: bytes, *, durable: bool) -> None:
                 os.fsync(fh.fileno())
     finally:
         os.close(fd)
-
-
-def sync_all() -> None:
-    """Flush everything written without fsync (bulk imports sync once per batch)."""
-    os.sync()

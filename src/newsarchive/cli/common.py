@@ -7,7 +7,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional, TypeVar
+from typing import Annotated, Any, Callable, TypeVar
 
 import typer
 
@@ -143,9 +143,6 @@ def is_terminal(stream: Any = None) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-OptStr = Optional[str]
 
 
 def parse_assignments(items: list[str] | None, option: str, *, shape: str = "field=value",
