@@ -115,18 +115,20 @@ def test_user_mistakes_are_one_line_errors(cli, root, args, message):
     assert entries() == before
 
 
-def test_ambiguous_prefix(cli, root):
-    ids = set()
-    for n in range(40):  # 40 random 8-char ids: some share a first character
-        r = cli("add", "--title", f"t{n}", "--format", "json")
-        ids.add(json.loads(r.stdout)["id"])
-    first = sorted(ids)[0][0]
-    shared = [i for i in ids if i.startswith(first)]
-    r = cli("show", first)
-    if len(shared) > 1:
-        assert r.exit_code != 0 and "matches" in r.stderr
-    else:
-        assert r.exit_code == 0
+def test_ambiguous_prefix(cli, root, monkeypatch):
+    from newsarchive import store
+
+    given = iter(["7h2kq9xa", "7h2mw3rb", "9d4ve6pc"])  # the first two share the prefix "7h2"
+    monkeypatch.setattr(store, "new_id", lambda length=8: next(given))
+    ids = [json.loads(cli("add", "--title", f"Sample {n}", "--format", "json").stdout)["id"] for n in range(3)]
+    assert ids == ["7h2kq9xa", "7h2mw3rb", "9d4ve6pc"]
+    r = cli("show", "7h2")
+    assert r.exit_code != 0 and "matches 2 entries" in r.stderr
+    assert "7h2kq9xa" in r.stderr and "7h2mw3rb" in r.stderr
+    r = cli("show", "7h2k", "--format", "json")  # one more character: one entry
+    assert r.exit_code == 0 and json.loads(r.stdout)["id"] == "7h2kq9xa"
+    r = cli("show", "9", "--format", "json")  # a prefix no other ID shares
+    assert r.exit_code == 0 and json.loads(r.stdout)["id"] == "9d4ve6pc"
 
 
 def test_no_collection_is_clear(tmp_path, monkeypatch):
