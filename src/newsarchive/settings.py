@@ -294,18 +294,9 @@ def update(root: str | os.PathLike, changes: Mapping[str, str]) -> Path:
         want = todo[key] if key in todo else (current.get(key) if current.source(key) == str(path) else None)
         if got.get(key) != want:
             raise SettingsError(f"{path}: {key}: cannot be updated automatically; edit it by hand")
-    tmp = path.with_name(f".{FILE}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        try:
-            tmp.unlink()
-        except FileNotFoundError:
-            pass
+    from .fsutil import atomic_write
+
+    atomic_write(path, text.encode("utf-8"))
     if legacy:
         try:
             (root / LEGACY_FILE).unlink()

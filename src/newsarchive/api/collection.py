@@ -84,6 +84,13 @@ class Collection:
         return engines.configured(self.root)
 
     @property
+    def settings(self) -> Any:
+        """The collection's settings (``newsarchive.toml``), read now: see :mod:`newsarchive.settings`."""
+        from .. import settings
+
+        return settings.load(self.root)
+
+    @property
     def backend(self) -> Any:
         """The search backend of the recorded engine (made once per engine)."""
         from ..search import engines

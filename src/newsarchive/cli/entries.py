@@ -252,10 +252,11 @@ def rm(
     """Delete entries with their snapshots (asks first)."""
     from .. import api
 
-    root = root_of(ctx)
+    coll = api.Collection(root_of(ctx), lock_timeout=lock_timeout)
     # resolve all first: a typo removes nothing. An entry whose metadata cannot be read can be
     # removed by its exact folder ID
-    targets = [api.removal_target(root, r) for r in refs]
+    catalog = coll.catalog()
+    targets = [api.removal_target(coll, r, catalog=catalog) for r in refs]
     for entry_id, entry, why in targets:
         if not yes:
             if not sys.stdin.isatty():
@@ -267,7 +268,7 @@ def rm(
             if not typer.confirm(safe(f"Delete {what} and its snapshots?")):
                 note(f"kept {entry_id}")
                 continue
-        api.remove(root, entry_id, lock_timeout=lock_timeout)
+        coll.remove(entry_id)
         echo(f"Removed {entry_id}")
 
 

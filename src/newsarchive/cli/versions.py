@@ -29,28 +29,28 @@ def edit(
     """Change an entry's metadata (with no option: open $EDITOR on it). Every change is kept in its history."""
     from .. import api
 
-    root = root_of(ctx)
+    coll = api.Collection(root_of(ctx), lock_timeout=lock_timeout)
     replace_all = None
     expect_sha256 = None
     if not (set_ or unset or add_tag or remove_tag):
-        entry = api.get_for_change(root, ref)
+        entry = api.get_for_change(coll, ref)
         ref = entry.id
         import os
 
         if not (sys.stdin.isatty() or os.environ.get("VISUAL") or os.environ.get("EDITOR")):
             raise fail("give --set/--unset/--add-tag/--remove-tag, or set $EDITOR to edit the entry", 2)
         # the hash first, then the entry: if it changes in between, the edit is refused (never lost)
-        expect_sha256 = api.entry_sha256(api.open_store(root), entry.id)  # compared again under the lock
-        entry = api.get(root, entry.id)
+        expect_sha256 = api.entry_sha256(coll.store, entry.id)  # compared again under the lock
+        entry = coll.get(entry.id)
         original = api.edit_document(entry)
         edited = _run_editor(original)
         if edited == original:
             note("no change")
             return
         replace_all = api.parse_edit_document(edited)
-    updated, changes = api.edit(root, ref, set_fields=parse_assignments(set_, "--set", joined=("author", "authors", "tag", "tags")), unset=unset or (),
-                                add_tags=add_tag or (), remove_tags=remove_tag or (), dayfirst=dayfirst,
-                                replace_all=replace_all, expect_sha256=expect_sha256, lock_timeout=lock_timeout)
+    updated, changes = coll.edit(ref, set_fields=parse_assignments(set_, "--set", joined=("author", "authors", "tag", "tags")), unset=unset or (),
+                                 add_tags=add_tag or (), remove_tags=remove_tag or (), dayfirst=dayfirst,
+                                 replace_all=replace_all, expect_sha256=expect_sha256)
     if fmt is not Format.table:
         from ..render import write_records
 
