@@ -10,6 +10,7 @@ from .. import store as st
 from ..catalog import Catalog, OnSkip, _unreadable, read_each
 from ..errors import AmbiguousID, EntryChanged, EntryNotFound, StoreError, UsageError
 from ..model import Entry, now_utc
+from .. import fields as registry
 from ..normalize import SETTABLE, normalise_fields
 from .collection import DEFAULT_LOCK_TIMEOUT, open_store
 from .indexing import IndexSession, body_text
@@ -36,7 +37,7 @@ def entry_paths(root: Path, entry: Entry) -> dict[str, str]:
     return {"folder": str(folder), **{s.path: str(folder / s.path) for s in entry.snapshots}}
 
 
-_SORTABLE = {"published", "title", "outlet", "citekey", "id", "accessed", "added"}
+_SORTABLE = set(registry.sortable())
 
 
 def list_entries(root: Path, *, sort: str = "published", where: Mapping[str, str] | None = None,
@@ -48,8 +49,8 @@ def list_entries(root: Path, *, sort: str = "published", where: Mapping[str, str
         raise UsageError(f"cannot sort by {sort!r} (one of: {', '.join(sorted(_SORTABLE))})")
     filters = dict(where or {})
     for f in filters:
-        if f not in ("tag", "outlet", "kind", "author", "language", "year", "section"):
-            raise UsageError(f"cannot filter by {f!r} (tag, outlet, kind, author, language, year, section)")
+        if f not in registry.filters():
+            raise UsageError(f"cannot filter by {f!r} ({', '.join(registry.filters())})")
     store = open_store(root)
     out = [e for e in read_each(store, on_skip=on_skip) if _matches(e, filters)]
 
@@ -116,7 +117,7 @@ def remove(root: Path, ref: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) 
         return entry
 
 
-EDITABLE = tuple(k for k in SETTABLE) + ("citekey",)
+EDITABLE = registry.editable()
 
 
 def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, unset: Iterable[str] = (),
@@ -155,9 +156,9 @@ def edit(root: Path, ref: str, *, set_fields: Mapping[str, Any] | None = None, u
             norm = normalise_fields({key: value}, dayfirst=dayfirst)
             new.update(norm)
         for key in unset:
-            name = {"author": "authors", "tag": "tags", "lang": "language"}.get(key, key)
-            if name not in SETTABLE:
-                raise UsageError(f"cannot unset {key!r} (fields: {', '.join(SETTABLE)})")
+            name = registry.entry_field(key)
+            if name not in registry.unsettable():
+                raise UsageError(f"cannot unset {key!r} (fields: {', '.join(registry.unsettable())})")
             new[name] = [] if name in ("authors", "tags", "editors") else (False if name == "designed_to_change" else None)
         tags = list(new.get("tags") or [])
         for t in normalise_fields({"tags": list(add_tags)}).get("tags", []):
