@@ -75,3 +75,9 @@ def test_unsetting_what_cannot_be_unset_is_refused(cli, sample_file, name):
 def test_one_folding_for_keys_and_index_terms(word):
     """Citekeys and lookup keys fold letters as the index does: "Þórsson" is thorsson in both."""
     assert normalize.fold_key(word) == analysis.analyze(word, stemming=False)[0]
+
+
+def test_folding_with_case_kept_for_citekey_formulas():
+    assert normalize.fold("Đoković Þórsson Straße", keep_case=True) == "Dokovic THorsson Strasse"
+    assert normalize.fold("Đoković Þórsson Straße") == "dokovic thorsson strasse"
+    assert normalize.fold("Москва") == "москва"  # other scripts are kept (the index transliterates)

@@ -103,20 +103,26 @@ def normalise_fields(raw: Mapping[str, Any], *, dayfirst: bool = False) -> dict[
 _STOP = frozenset("a an the of on in at to for and or but is are was were with by from as de la le el der die das".split())
 
 
-_SPECIAL_FOLD = str.maketrans({
+_SPECIAL = {  # letters that Unicode does not decompose into a base letter and an accent
     "đ": "d", "ð": "d", "ø": "o", "ł": "l", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i",
     "ħ": "h", "ŧ": "t", "ŀ": "l", "’": "'",
+}
+_SPECIAL_FOLD = str.maketrans(_SPECIAL)
+_SPECIAL_KEEP_CASE = str.maketrans({
+    **_SPECIAL, "ß": "ss", "ẞ": "SS",
+    **{k.upper(): v.upper() for k, v in _SPECIAL.items() if k.upper() != k and k != "ı"},
 })
 
 
-def fold(text: str) -> str:
+def fold(text: str, *, keep_case: bool = False) -> str:
     """Case and accent folding, the one used everywhere (search terms, citekeys, lookup keys):
     "Vučić" -> "vucic", "Straße" -> "strasse", "Þórsson" -> "thorsson". Letters of other
-    scripts are kept ("Москва" -> "москва")."""
-    w = text.casefold()
+    scripts are kept ("Москва" -> "москва"). ``keep_case``: the same letters, case kept
+    ("Vučić" -> "Vucic", "Æ" -> "AE", "Þ" -> "TH"), for citekey formulas."""
+    w = text if keep_case else text.casefold()
     if w.isascii():
         return w
-    w = w.translate(_SPECIAL_FOLD)
+    w = w.translate(_SPECIAL_KEEP_CASE if keep_case else _SPECIAL_FOLD)
     if w.isascii():
         return w
     return "".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c))
