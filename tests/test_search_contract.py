@@ -10,6 +10,7 @@ per engine too.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 
 import pytest
@@ -576,3 +577,21 @@ def test_cli_damaged_index_is_one_clear_line_and_reindex_repairs(tmp_path, kind)
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["--root", str(root), "search", "prices", "--format", "json"])
     assert r.exit_code == 0 and '"total": 2' in r.output
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_status_tells_a_damaged_index_from_an_outdated_one_on_both_engines(tmp_path, kind):
+    """status asks the backend (it never reads an engine's files itself)."""
+    from newsarchive import api
+
+    root = _collection(tmp_path, kind)
+    meta = root / "index" / ("tantivy.json" if kind == "tantivy" else "index.json")
+    good = meta.read_text("utf-8")
+    meta.write_text("{garbage", "utf-8")
+    assert api.status(root).index_state == "damaged"
+    data = json.loads(good)
+    data["schema_version"] = -1
+    meta.write_text(json.dumps(data), "utf-8")
+    assert api.status(root).index_state == "outdated"
+    meta.unlink()
+    assert api.status(root).index_state == "missing"

@@ -1,5 +1,5 @@
 """The catalog: what the collection holds, for deduplication and unique keys (derived data
-about the archive, cached in ``index/catalog.jsonl``), and the readers that report
+about the archive, cached in ``index/catalog-2.jsonl``), and the readers that report
 entries that cannot be read instead of failing."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def read_each(store: st.Store, ids: Iterable[str] | None = None, *,
 class Catalog:
     """What the collection holds, for deduplication and unique keys.
 
-    Kept in memory during an operation and cached in ``index/catalog.jsonl`` (derived, like the
+    Kept in memory during an operation and cached in ``index/catalog-2.jsonl`` (derived, like the
     index: one line per write, the last line per ID wins), so that adding one entry to a large
     collection does not read every ``entry.json``. :meth:`refresh` runs each time the lock is
     taken: it reads lines other writers appended, drops IDs whose folders are gone and reads the
@@ -71,7 +71,7 @@ class Catalog:
     ``entry.json`` and the cache line), so the catalog is the archive's truth under the lock.
     """
 
-    CACHE = "catalog.jsonl"
+    CACHE = "catalog-2.jsonl"  # 2: lookup keys folded by normalize.fold (þ -> th, œ -> oe, ı -> i)
 
     def __init__(self, store: st.Store | None = None) -> None:
         # id -> (citekey, snapshot keys, URL keys, metadata key); keys are 128-bit digests, so

@@ -70,9 +70,9 @@ def _literal(text: str) -> str:
 
 def _fold(text: str) -> str:
     """ASCII letters and digits, case kept."""
-    from .normalize import ascii_fold
+    from .normalize import fold
 
-    return re.sub(r"[^A-Za-z0-9]", "", ascii_fold(text))
+    return re.sub(r"[^A-Za-z0-9]", "", fold(text, keep_case=True))
 
 
 def _family(author: Mapping[str, Any]) -> str:

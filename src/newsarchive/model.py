@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Iterable, Mapping
 
 from .errors import InvalidEntry
+from .fields import bib_fields, of_kind, string_fields
 
 # --------------------------------------------------------------------------- dates
 
@@ -301,10 +302,6 @@ class Author:
         return " ".join(p for p in (self.given, self.dropping_particle, self.non_dropping_particle,
                                     self.family, self.suffix) if p)
 
-    @property
-    def sort_name(self) -> str:
-        return self.family_full
-
     def to_json(self) -> dict[str, str]:
         if self.literal is not None:
             return {"literal": self.literal}
@@ -480,11 +477,12 @@ KINDS = (
 )
 
 # user-settable simple fields (strings) in the order they are shown
-TEXT_FIELDS = ("title", "outlet", "kind", "url", "archived_url", "section", "pages", "language", "notes")
-# bibliographic fields: strings, in the public JSON only when set (so that older entries and
-# their index fingerprints are unchanged)
-BIB_FIELDS = ("container_title", "volume", "issue", "publisher", "doi", "issn", "isbn")
-DATE_FIELDS = ("published", "modified", "accessed")
+# from the field registry (fields.py): the one-string fields, the dates, and bibliographic
+# fields (strings, in the public JSON only when set, so that older entries and their index
+# fingerprints are unchanged)
+TEXT_FIELDS = string_fields()
+BIB_FIELDS = bib_fields()
+DATE_FIELDS = of_kind("date")
 ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 _ID_RE = re.compile(r"^[0-9a-z]{4,32}$")
 _CITEKEY_RE = re.compile(r"^[A-Za-z0-9_:.\-+/]{1,100}$")

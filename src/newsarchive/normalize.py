@@ -10,14 +10,14 @@ import re
 import unicodedata
 from typing import Any, Iterable, Mapping
 
+from . import fields as registry
 from .dates import parse_date
 from .errors import DateError, InvalidEntry, UsageError
 from .urls import is_http_url
-from .model import BIB_FIELDS, DATE_FIELDS, KINDS, TEXT_FIELDS, Author, PartialDate, normalise_tags, parse_name
+from .model import DATE_FIELDS, KINDS, Author, PartialDate, normalise_tags, parse_name
 
-SETTABLE = TEXT_FIELDS + DATE_FIELDS + ("authors", "tags", "designed_to_change") + BIB_FIELDS + ("editors",)
-FIELD_ALIASES = {"author": "authors", "tag": "tags", "lang": "language", "date": "published",
-                 "headline": "title", "link": "url", "source": "outlet", "editor": "editors"}
+SETTABLE = registry.settable()
+FIELD_ALIASES = registry.aliases()
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -103,15 +103,34 @@ def normalise_fields(raw: Mapping[str, Any], *, dayfirst: bool = False) -> dict[
 _STOP = frozenset("a an the of on in at to for and or but is are was were with by from as de la le el der die das".split())
 
 
-def ascii_fold(text: str) -> str:
-    text = text.replace("ß", "ss").replace("Æ", "AE").replace("æ", "ae").replace("Ø", "O").replace("ø", "o")
-    text = text.replace("Đ", "D").replace("đ", "d").replace("Ł", "L").replace("ł", "l")
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+_SPECIAL = {  # letters that Unicode does not decompose into a base letter and an accent
+    "đ": "d", "ð": "d", "ø": "o", "ł": "l", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i",
+    "ħ": "h", "ŧ": "t", "ŀ": "l", "’": "'",
+}
+_SPECIAL_FOLD = str.maketrans(_SPECIAL)
+_SPECIAL_KEEP_CASE = str.maketrans({
+    **_SPECIAL, "ß": "ss", "ẞ": "SS",
+    **{k.upper(): v.upper() for k, v in _SPECIAL.items() if k.upper() != k and k != "ı"},
+})
+
+
+def fold(text: str, *, keep_case: bool = False) -> str:
+    """Case and accent folding, the one used everywhere (search terms, citekeys, lookup keys):
+    "Vučić" -> "vucic", "Straße" -> "strasse", "Þórsson" -> "thorsson". Letters of other
+    scripts are kept ("Москва" -> "москва"). ``keep_case``: the same letters, case kept
+    ("Vučić" -> "Vucic", "Æ" -> "AE", "Þ" -> "TH"), for citekey formulas."""
+    w = text if keep_case else text.casefold()
+    if w.isascii():
+        return w
+    w = w.translate(_SPECIAL_KEEP_CASE if keep_case else _SPECIAL_FOLD)
+    if w.isascii():
+        return w
+    return "".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c))
 
 
 def fold_key(text: str) -> str:
     """Text folded for comparing and for keys: ASCII, lower case, letters and digits only."""
-    return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
+    return re.sub(r"[^a-z0-9]", "", fold(text))
 
 
 def citekey_base(fields: Mapping[str, Any]) -> str:

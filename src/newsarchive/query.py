@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass
 from typing import Union
 
+from . import fields as _registry
 from .errors import DateError, QueryError
 
 __all__ = [
@@ -101,17 +102,11 @@ Node = Union[Term, Phrase, Prefix, Fuzzy, DateRange, And, Or, Not, MatchAll]
 
 # --------------------------------------------------------------------------- fields
 
-#: canonical field names a user may write before a colon
-FIELDS = (
-    "title", "body", "author", "outlet", "section", "tag", "lang", "domain", "url", "id",
-    "citekey", "kind", "published",
-)
-FIELD_ALIASES = {
-    "authors": "author", "tags": "tag", "language": "lang", "date": "published",
-    "text": "body", "site": "domain",
-}
-#: fields whose value is taken whole (no wildcards inside, ``:`` and ``/`` allowed)
-EXACT_FIELDS = frozenset({"url", "id", "citekey", "domain", "lang", "kind", "tag"})
+#: canonical field names a user may write before a colon, other names for them, and the
+#: fields whose value is taken whole (no wildcards inside, ``:`` and ``/`` allowed): see fields.py
+FIELDS = tuple(s.name for s in _registry.search_fields())
+FIELD_ALIASES = _registry.search_aliases()
+EXACT_FIELDS = frozenset(s.name for s in _registry.search_fields() if s.exact)
 
 # --------------------------------------------------------------------------- limits
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -264,15 +263,7 @@ def status(root: Path, *, on_skip: OnSkip | None = None) -> Status:
     unreadable = sorted(catalog.unreadable)
     name = backend.name
     if not backend.exists():
-        state = "missing"
-        if backend.present():
-            state = "outdated"
-            meta = store.index_dir / "index.json"
-            try:
-                if meta.is_file():
-                    json.loads(meta.read_text("utf-8"))
-            except (OSError, ValueError):
-                state = "damaged"
+        state = backend.condition()
         return Status(str(root), len(ids), snapshots, None, state, [], [], pending, name, [], unreadable)
     try:
         if _has_stamps(backend):

@@ -10,7 +10,8 @@ from .. import store as st
 from ..catalog import Catalog, OnSkip, read_each, unreadable_reason
 from ..errors import AmbiguousID, EntryChanged, EntryNotFound, StoreError, UsageError
 from ..model import Entry, now_utc
-from ..normalize import FIELD_ALIASES, SETTABLE, normalise_fields
+from .. import fields as registry
+from ..normalize import SETTABLE, normalise_fields
 from .collection import Collection, as_collection
 from .indexing import IndexSession, body_text
 
@@ -36,7 +37,7 @@ def entry_paths(root: Path | Collection, entry: Entry) -> dict[str, str]:
     return {"folder": str(folder), **{s.path: str(folder / s.path) for s in entry.snapshots}}
 
 
-_SORTABLE = {"published", "title", "outlet", "citekey", "id", "accessed", "added"}
+_SORTABLE = set(registry.sortable())
 
 
 def list_entries(root: Path | Collection, *, sort: str = "published", where: Mapping[str, str] | None = None,
@@ -48,8 +49,8 @@ def list_entries(root: Path | Collection, *, sort: str = "published", where: Map
         raise UsageError(f"cannot sort by {sort!r} (one of: {', '.join(sorted(_SORTABLE))})")
     filters = dict(where or {})
     for f in filters:
-        if f not in ("tag", "outlet", "kind", "author", "language", "year", "section"):
-            raise UsageError(f"cannot filter by {f!r} (tag, outlet, kind, author, language, year, section)")
+        if f not in registry.filters():
+            raise UsageError(f"cannot filter by {f!r} ({', '.join(registry.filters())})")
     coll = as_collection(root)
     store = coll.store
     out = [e for e in read_each(store, on_skip=on_skip) if _matches(e, filters)]
@@ -118,7 +119,7 @@ def remove(root: Path | Collection, ref: str, *, lock_timeout: float | None = No
         return entry
 
 
-EDITABLE = tuple(k for k in SETTABLE) + ("citekey",)
+EDITABLE = registry.editable()
 
 
 def edit(root: Path | Collection, ref: str, *, set_fields: Mapping[str, Any] | None = None, unset: Iterable[str] = (),
@@ -157,9 +158,9 @@ def edit(root: Path | Collection, ref: str, *, set_fields: Mapping[str, Any] | N
             norm = normalise_fields({key: value}, dayfirst=dayfirst)
             new.update(norm)
         for key in unset:
-            name = FIELD_ALIASES.get(key, key)  # the names --set takes: `--unset date` as `--set date=`
-            if name not in SETTABLE:
-                raise UsageError(f"cannot unset {key!r} (fields: {', '.join(SETTABLE)})")
+            name = registry.entry_field(key)  # the names --set takes: `--unset date` as `--set date=`
+            if name not in registry.unsettable():
+                raise UsageError(f"cannot unset {key!r} (fields: {', '.join(registry.unsettable())})")
             new[name] = _empty(name)
         tags = list(new.get("tags") or [])
         for t in normalise_fields({"tags": list(add_tags)}).get("tags", []):

@@ -212,6 +212,8 @@ def sweep_derived(store: st.Store) -> None:
     ``.part`` files of killed exports (registered in ``index/exports/``). Under the lock."""
     with contextlib.suppress(OSError, NewsArchiveError):
         search_backend(store).sweep()
+    with contextlib.suppress(OSError):
+        (store.index_dir / "catalog.jsonl").unlink(missing_ok=True)  # the cache before catalog-2.jsonl
     folder = store.index_dir / EXPORTS_DIR
     try:
         regs = list(folder.iterdir())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .. import fields as registry
 from .. import store as st
 from ..catalog import Catalog, OnSkip, read_or_skip
 from ..errors import UsageError
@@ -13,8 +14,8 @@ from .collection import Collection, as_collection
 from .indexing import body_text, ensure_index
 from .versions import _as_of, version_text
 
-SORTS = ("relevance", "published", "-published")
-FACETS = ("outlet", "year", "author", "tag", "kind")
+SORTS = registry.search_sorts()
+FACETS = registry.facets()
 
 
 def search(root: Path | Collection, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance",

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from .. import fields as registry
 from .. import store as st
 from ..catalog import OnSkip, read_each, read_or_skip
 from ..errors import AmbiguousID, EntryNotFound, FileAccessError, StoreError, UsageError, os_error_message
@@ -95,9 +96,7 @@ def _exact_ref(store: st.Store, text: str) -> str | None:
 
 
 EXPORT_FORMATS = ("jsonl", "csv", "csl-json", "bibtex", "biblatex", "ris", "warc", "bagit")
-CSV_COLUMNS = ["id", "citekey", "title", "authors", "outlet", "kind", "published", "modified", "accessed",
-               "url", "archived_url", "section", "pages", "language", "tags", "notes", "designed_to_change",
-               "container_title", "volume", "issue", "publisher", "editors", "doi", "issn", "isbn"]
+CSV_COLUMNS = registry.csv_columns()
 
 
 def export(root: Path | Collection, *, to: str, out: Path | None, query: str | None = None, ids: Iterable[str] = (),

@@ -163,16 +163,16 @@ def entry_pairs(entry, paths: dict[str, str] | None = None, *, provenance: bool 
     data = entry.to_json()
     prov = data.get("provenance") or {}
     pairs: list[tuple[str, Any]] = []
-    for key in ("id", "citekey", "title", "authors", "outlet", "kind", "published", "modified", "accessed",
-                "url", "archived_url", "section", "pages", "language", "tags", "notes"):
+    from ..fields import show_always, show_when_set
+
+    for key in show_always():
         value = data[key]
         if provenance and flat(value) and key in prov:
             value = f"{flat(value)}   ({prov[key]})"
             if key == "url" and prov.get("url_given"):
                 value += f"; given as {prov['url_given']}"
         pairs.append((key, value))
-    for key in ("container_title", "volume", "issue", "publisher", "editors", "doi", "issn", "isbn",
-                "source_key", "extra"):
+    for key in show_when_set():
         if key in data:  # bibliographic fields: shown when set
             value = data[key]
             if provenance and flat(value) and key in prov:

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import ExtractError
+from ..fields import extracted as extracted_fields
 
 __all__ = ["Extraction", "extract", "extract_html", "extract_text", "ExtractError"]
 
-FIELD_ORDER = ("title", "authors", "outlet", "kind", "published", "modified", "url", "language", "section", "tags")
+FIELD_ORDER = extracted_fields()  # what extraction looks for, in the registry's order (fields.py)
 
 
 @dataclass(frozen=True)

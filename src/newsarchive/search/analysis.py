@@ -11,8 +11,9 @@ terms: bump :data:`ANALYSIS_VERSION` so that ``status`` asks for a reindex.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any, Iterator
+
+from ..normalize import fold
 
 __all__ = ["ANALYSIS_VERSION", "Analyzer", "TEXT", "NAMES", "fold", "stem", "normal_atom",
            "translit", "analyze", "within", "TOKEN_RE", "ATOM_RE"]
@@ -26,23 +27,8 @@ ANALYSIS_VERSION = 2  # 2: non-Latin words also indexed transliterated (anyascii
 _ATOM = r"(?:[^\W\d_](?:\.[^\W\d_])+\.?(?![^\W_])|[^\W_]+(?:(?<=\d)[.,]\d+|['’][^\W_]+)*)"
 TOKEN_RE = re.compile(rf"{_ATOM}(?:[-‐‑]{_ATOM})*")
 ATOM_RE = re.compile(_ATOM)
-_SPECIAL_FOLD = str.maketrans({
-    "đ": "d", "ð": "d", "ø": "o", "ł": "l", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i",
-    "ħ": "h", "ŧ": "t", "ŀ": "l", "’": "'",
-})
 _VOWELS = frozenset("aeiouy")
 _KEEP = frozenset("news series species always perhaps whereas".split())
-
-
-def fold(word: str) -> str:
-    """Case and accent folding: "Vučić" -> "vucic", "Straße" -> "strasse"."""
-    w = word.casefold()
-    if w.isascii():
-        return w
-    w = w.translate(_SPECIAL_FOLD)
-    if w.isascii():
-        return w
-    return "".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c))
 
 
 def _has_vowel(s: str) -> bool:

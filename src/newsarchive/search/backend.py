@@ -61,6 +61,9 @@ class SearchBackend(Protocol):
     def state(self) -> dict[str, Any]:
         """{"engine": name, "schema_version": N, "exists": bool, ...} for status."""
 
+    def condition(self) -> str:
+        """"ok", "missing", "outdated" (an older schema: reindex) or "damaged", for status."""
+
     def sweep(self) -> int:
         """Remove what a killed rebuild left behind (not while a rebuild runs); returns how many."""
 

@@ -72,6 +72,20 @@ def current(index_dir: Path, name: str, *, schema: int, complete: Callable[[Path
     return check_meta(index_dir, meta, schema=schema, complete=complete)
 
 
+def condition(index_dir: Path, name: str, *, usable: bool) -> str:
+    """For ``status``: "ok" (``usable``), "missing" (no metadata file), "damaged" (it cannot be
+    read) or "outdated" (an older schema, or a generation that is not there)."""
+    if usable:
+        return "ok"
+    if not (index_dir / name).exists():
+        return "missing"
+    try:
+        read_meta(index_dir, name)
+    except SearchIndexError:
+        return "damaged"
+    return "outdated"
+
+
 def write_meta(index_dir: Path, name: str, data: dict[str, Any]) -> None:
     """Replace the metadata file atomically (written, flushed to disk, then renamed)."""
     data = {**data, "built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}

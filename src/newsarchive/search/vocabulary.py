@@ -1,25 +1,26 @@
-"""The search field vocabulary every engine shares: which index fields a query field reads,
-their boosts, which are taken whole (exact), the facets and the sorts."""
+"""The search field vocabulary every engine shares, read from the field registry
+(:mod:`newsarchive.fields`): which index field a query field reads, the boosts of words without
+a field, which fields are taken whole (exact) or stemmed, the facets and the sorts."""
 
 from __future__ import annotations
 
-FACETS = ("outlet", "year", "author", "tag", "kind")
-SORTS = ("relevance", "published", "-published")
-TITLE_BOOST = 2.5
+from .. import fields as _registry
+
+_SEARCH = _registry.search_fields()
+
+FACETS = _registry.facets()
+SORTS = _registry.search_sorts()
 #: (index field, boost) searched by words without a field
-DEFAULT_FIELDS = (("title", TITLE_BOOST), ("body", 1.0), ("authors", 1.0))
-#: query field -> index field
-FIELD_MAP = {
-    "title": "title", "body": "body", "author": "authors", "outlet": "outlet",
-    "section": "section", "tag": "tags", "lang": "lang", "domain": "domain", "url": "url",
-    "id": "id", "citekey": "citekey", "kind": "kind",
-}
+DEFAULT_FIELDS = tuple((s.index, s.boost) for s in _SEARCH if s.default)
+TITLE_BOOST = dict(DEFAULT_FIELDS)["title"]
+#: query field -> index field (``published`` is searched as a date, not through this map)
+FIELD_MAP = {s.name: s.index for s in _SEARCH if not s.dates}
 #: analysed index fields (the others hold exact terms)
-TEXT_FIELDS = ("title", "body", "authors", "outlet", "section")
+TEXT_FIELDS = tuple(s.index for s in _SEARCH if not s.exact and not s.dates)
 #: analysed index fields that are stemmed (in English)
-STEMMED = frozenset({"title", "body"})
-#: index fields holding exact terms (besides ``id``)
-EXACT_FIELDS = ("citekey", "kind", "tags", "lang", "url", "domain")
+STEMMED = frozenset(s.index for s in _SEARCH if s.stemmed)
+#: index fields holding exact terms (``id`` apart: every engine stores it its own way)
+EXACT_FIELDS = tuple(s.index for s in _SEARCH if s.exact and s.index != "id")
 
 
 def check(sort: str, facets: tuple[str, ...]) -> None:

@@ -285,6 +285,10 @@ class TantivyBackend:
         finally:
             lock.release()
 
+    def condition(self) -> str:
+        """"ok", "missing", "outdated" or "damaged" (see :func:`..layout.condition`)."""
+        return layout.condition(self.index_dir, META_NAME, usable=self.exists())
+
     def remove(self) -> None:
         _forget(self.index_dir)
         (self.index_dir / META_NAME).unlink(missing_ok=True)

@@ -75,6 +75,10 @@ class WhooshBackend:
         """Remove what a killed rebuild left (generation folders other than the current one)."""
         return storage.sweep(self.index_dir)
 
+    def condition(self) -> str:
+        """"ok", "missing", "outdated" or "damaged" (see :func:`..layout.condition`)."""
+        return layout.condition(self.index_dir, META_NAME, usable=self.exists())
+
     def remove(self) -> None:
         reading.forget(self.index_dir)
         (self.index_dir / META_NAME).unlink(missing_ok=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..analysis import ANALYSIS_VERSION, Analyzer
 from ..documents import Document, Stored
-from ..vocabulary import TITLE_BOOST
+from ..vocabulary import EXACT_FIELDS, STEMMED, TEXT_FIELDS, TITLE_BOOST
 
 #: bump whenever the schema, the pickled classes or the analysis change
 SCHEMA_VERSION = ANALYSIS_VERSION + 1  # 3: the analyzer class moved from newsarchive.index
@@ -48,26 +48,22 @@ _SEP, _MULTI = "\x1f", "\x1e"
 
 
 def schema():
+    """The Whoosh schema, from the search vocabulary (exact fields as IDs, analysed ones as TEXT)."""
     from whoosh import columns, fields
 
-    return fields.Schema(
-        id=fields.ID(stored=True, unique=True),
-        citekey=fields.ID(),
-        meta=fields.STORED(),
-        title=fields.TEXT(analyzer=TEXT, field_boost=TITLE_BOOST),
-        body=fields.TEXT(analyzer=TEXT),
-        authors=fields.TEXT(analyzer=NAMES),
-        outlet=fields.TEXT(analyzer=NAMES),
-        section=fields.TEXT(analyzer=NAMES),
-        kind=fields.ID(),
-        tags=fields.ID(),
-        lang=fields.ID(),
-        url=fields.ID(),
-        domain=fields.ID(),
-        published=fields.ID(),
-        facets=fields.COLUMN(columns.VarBytesColumn()),
-        sortdate=fields.COLUMN(columns.VarBytesColumn()),
-    )
+    spec: dict[str, Any] = {
+        "id": fields.ID(stored=True, unique=True),
+        "meta": fields.STORED(),
+        "published": fields.ID(),
+        "facets": fields.COLUMN(columns.VarBytesColumn()),
+        "sortdate": fields.COLUMN(columns.VarBytesColumn()),
+    }
+    for name in EXACT_FIELDS:
+        spec[name] = fields.ID()
+    for name in TEXT_FIELDS:
+        boost = {"field_boost": TITLE_BOOST} if name == "title" else {}
+        spec[name] = fields.TEXT(analyzer=TEXT if name in STEMMED else NAMES, **boost)
+    return fields.Schema(**spec)
 
 
 def to_fields(doc: Document) -> dict[str, Any]:
@@ -89,7 +85,7 @@ def to_fields(doc: Document) -> dict[str, Any]:
         "sortdate": doc.sortdate.encode("ascii"),
     }
     for name, value in doc.text.items():
-        out[name] = value if doc.english or name not in ("title", "body") else Unstemmed(value)
+        out[name] = value if doc.english or name not in STEMMED else Unstemmed(value)
     for name, terms in doc.exact.items():
         out[name] = list(terms)
     return out

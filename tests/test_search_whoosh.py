@@ -1,4 +1,5 @@
-"""The search index: analysis, ranking, snippets, facets, sorting, dates, writers and locks."""
+"""The Whoosh backend (search/whoosh/): matching, ranking, snippets, facets, sorting, dates, writers
+and locks. The engine-neutral modules are tested in test_search_analysis.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import threading
 import pytest
 
 from newsarchive import query as Q
-from newsarchive.search import analysis, documents, snippets
+from newsarchive.search import documents
 from newsarchive.search import whoosh as index
 from newsarchive.search.whoosh import writing
 from newsarchive.errors import LockTimeout, QueryError, SearchIndexError
@@ -84,28 +85,7 @@ def found(ix, q, **kw):
     return [h.id for h in index.search(ix, q, snippets=False, **kw).hits]
 
 
-# --------------------------------------------------------------------------- analysis
-
-
-@pytest.mark.parametrize("text, terms", [
-    ("Vučić Đorđe Straße", ["vucic", "dorde", "strasse"]),
-    ("SANCTIONS sanctioned sanctioning", ["sanction", "sanction", "sanction"]),
-    ("Belgrade cities created", ["belgrade", "city", "create"]),
-    ("won't won’t", ["won't", "won't"]),
-    ("Vučić's", ["vucic"]),
-    ("U.S. e.g.", ["us", "eg"]),
-    ("1,000 2.5 1987.", ["1000", "2.5", "1987"]),
-    ("US-sanctioned", ["us", "sanction"]),
-])
-def test_query_analysis(text, terms):
-    assert analysis.analyze(text) == terms
-
-
-def test_index_analysis_adds_joined_and_apostrophe_parts():
-    assert analysis.analyze("US-sanctioned e-mail", query=False) == [
-        "ussanction", "us", "sanction", "email", "e", "mail"]
-    assert analysis.analyze("O'Brien INT'L", query=False) == ["o'brien", "brien", "int'l", "int"]
-    assert analysis.analyze("Sanctions", stemming=False) == ["sanctions"]
+# --------------------------------------------------------------------------- matching
 
 
 @pytest.mark.parametrize("query, ids", [
@@ -212,16 +192,6 @@ def test_snippets_mark_matches(ix):
     snippet = res.hits[0].snippet
     assert "<b>Vučić</b>" in snippet
     assert "<b>won't</b> <b>join</b>" in snippet
-
-
-def test_snippet_window_and_escaping():
-    hl = snippets.Highlight(Q.parse("needle"))
-    text = "<x> " + "filler " * 200 + "the needle & thread " + "tail " * 200
-    snippet = snippets.make_snippet(text, hl)
-    assert "<b>needle</b>" in snippet and "&amp;" in snippet
-    assert snippet.startswith("…") and snippet.endswith("…")
-    assert len(snippet.split()) <= snippets.SNIPPET_WORDS + 2
-    assert "&lt;x&gt;" in snippets.make_snippet(text, snippets.Highlight(Q.parse("zzz")))
 
 
 def test_snippets_do_not_highlight_negated_terms(ix):
