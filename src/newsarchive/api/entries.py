@@ -195,7 +195,8 @@ def edit(root: Path | Collection, ref: str, *, set_fields: Mapping[str, Any] | N
 
 def _empty(name: str) -> Any:
     """The value of a field that has none (what ``--unset`` leaves)."""
-    return [] if name in ("authors", "tags", "editors") else (False if name == "designed_to_change" else None)
+    kind = registry.BY_NAME[name].kind
+    return [] if kind in ("names", "tags") else (False if kind == "bool" else None)
 
 
 def entry_sha256(store: st.Store, entry_id: str) -> str:
