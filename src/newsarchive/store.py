@@ -33,11 +33,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import logging
 import os
-import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -48,17 +46,12 @@ from .errors import AmbiguousID, EntryChanged, EntryNotFound, InvalidEntry, Lock
 from .fsutil import atomic_write, wait_for, write_file
 from .fsutil import fsync_dir as _fsync_dir
 from .model import ID_ALPHABET, Entry, check_relative_path
+from .ondisk import (ARCHIVE, EMPTY_SHA256, ENTRY_FILE, ENV_ROOT, HISTORY_FILE, ID_LIKE, INDEX,  # noqa: F401
+                     MANIFEST_FILE, entry_bytes, find_root, history_bytes, init_collection, is_collection,
+                     manifest_bytes, parse_manifest, sha256_bytes, split_history)
 
-ARCHIVE = "archive"
-INDEX = "index"
-ENTRY_FILE = "entry.json"
-HISTORY_FILE = "history.jsonl"
-MANIFEST_FILE = "manifest-sha256.txt"
 COMMIT_PREFIX = ".commit-"
 ENV_CRASH = "NEWSARCHIVE_CRASH_AT"  # test hook: SIGKILL this process at a named point
-EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-ENV_ROOT = "NEWSARCHIVE_ROOT"
-_ID_LIKE = re.compile(r"^[0-9a-z]{1,32}$")
 log = logging.getLogger("newsarchive")
 
 
@@ -71,127 +64,8 @@ def crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-# --------------------------------------------------------------------------- finding a collection
-
-def is_collection(path: Path) -> bool:
-    """``archive/`` makes a collection (``index/`` is derived and may be missing): a folder whose
-    ``archive/`` has ``index/`` beside it, the lock file every writer (and ``init``) makes, or
-    entry folders. A stray folder that happens to be called ``archive`` is none of these."""
-    archive = path / ARCHIVE
-    if not archive.is_dir():
-        return False
-    if (path / INDEX).is_dir() or (archive / ".lock").is_file():
-        return True
-    try:
-        with os.scandir(archive) as it:
-            for n, d in enumerate(it):
-                if n >= 200:
-                    break
-                if _ID_LIKE.match(d.name) and os.path.isfile(os.path.join(d.path, ENTRY_FILE)):
-                    return True
-    except OSError:
-        return False
-    return False
-
-
-def find_root(explicit: str | os.PathLike[str] | None = None, *, cwd: Path | None = None,
-              environ: dict[str, str] | None = None) -> Path:
-    """``--root``, else ``$NEWSARCHIVE_ROOT``, else the current folder or its nearest parent that
-    is a collection."""
-    env = os.environ if environ is None else environ
-    if explicit is None and env.get(ENV_ROOT):
-        explicit = env[ENV_ROOT]
-    if explicit is not None:
-        root = Path(explicit).expanduser().resolve()
-        if not is_collection(root):
-            raise NotACollection(f"{root} is not a collection (no archive/); "
-                                 f"create one with `newsarchive init {root}`")
-        return root
-    here = (cwd or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if is_collection(candidate):
-            return candidate
-    raise NotACollection(f"no collection in {here} or its parents; "
-                         "create one with `newsarchive init`, or pass --root")
-
-
-def init_collection(path: str | os.PathLike[str]) -> Path:
-    root = Path(path).expanduser().resolve()
-    if root.exists() and not root.is_dir():
-        raise StoreError(f"{root} exists and is not a folder")
-    (root / ARCHIVE).mkdir(parents=True, exist_ok=True)
-    (root / INDEX).mkdir(parents=True, exist_ok=True)
-    (root / ARCHIVE / ".lock").touch()  # marks the collection even when index/ is removed
-    return root
-
-
-# --------------------------------------------------------------------------- low-level atomic io
-
-def entry_bytes(entry: Entry) -> bytes:
-    return (json.dumps(entry.to_json(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
 def new_id(length: int = 8) -> str:
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(length))
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def history_bytes(previous: bytes, events: Iterable[dict]) -> bytes:
-    """``previous`` (the history so far, complete lines) followed by ``events`` as chained lines:
-    each carries ``prev``, the SHA-256 of the line before it (of b"" for the first line)."""
-    lines = previous.splitlines()
-    prev = sha256_bytes(lines[-1]) if lines else EMPTY_SHA256
-    out = [previous] if previous else []
-    for event in events:
-        line = json.dumps({**{k: v for k, v in event.items() if k != "prev"}, "prev": prev},
-                          ensure_ascii=False).encode("utf-8")
-        out.append(line + b"\n")
-        prev = sha256_bytes(line)
-    return b"".join(out)
-
-
-def manifest_bytes(hashes: dict[str, str]) -> bytes:
-    """BagIt-style manifest lines ``<sha256>  <relpath>``, sorted by path."""
-    return "".join(f"{h}  {rel}\n" for rel, h in sorted(hashes.items())).encode("utf-8")
-
-
-def parse_manifest(data: bytes) -> tuple[dict[str, str], list[str]]:
-    """Manifest bytes -> ({relpath: sha256}, [problems with its lines])."""
-    hashes: dict[str, str] = {}
-    bad: list[str] = []
-    if data and not data.endswith(b"\n"):
-        bad.append("the last line is incomplete")
-    for n, raw in enumerate(data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n"), 1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            bad.append(f"line {n} is not UTF-8")
-            continue
-        m = re.fullmatch(r"([0-9a-f]{64})  (\S.*)", line)
-        if not m:
-            bad.append(f"line {n} is not '<sha256>  <path>'")
-            continue
-        try:
-            check_relative_path(m.group(2))
-        except InvalidEntry:
-            bad.append(f"line {n}: path {m.group(2)!r} leaves the folder")
-            continue
-        if m.group(2) in hashes or m.group(2) == MANIFEST_FILE:
-            bad.append(f"line {n}: {m.group(2)} listed twice")
-            continue
-        hashes[m.group(2)] = m.group(1)
-    return hashes, bad
-
-
-def split_history(data: bytes) -> tuple[bytes, bytes]:
-    """History bytes -> (complete lines, a torn last line cut short by an interrupted write)."""
-    if not data or data.endswith(b"\n"):
-        return data, b""
-    cut = data.rfind(b"\n") + 1
-    return data[:cut], data[cut:]
 
 
 # --------------------------------------------------------------------------- the store
@@ -259,7 +133,7 @@ class Store:
                 try:
                     journal = json.loads(Path(path).read_bytes())
                     entry_id = journal["id"]
-                    ok = bool(_ID_LIKE.match(entry_id)) and (self.archive / entry_id / ENTRY_FILE).is_file()
+                    ok = bool(ID_LIKE.match(entry_id)) and (self.archive / entry_id / ENTRY_FILE).is_file()
                 except (OSError, ValueError, KeyError, TypeError):
                     journal, ok = None, False
                 if name.startswith(COMMIT_PREFIX) and ok:
@@ -290,12 +164,12 @@ class Store:
     def ids(self) -> list[str]:
         try:
             with os.scandir(self.archive) as it:
-                return sorted(d.name for d in it if _ID_LIKE.match(d.name) and d.is_dir(follow_symlinks=False))
+                return sorted(d.name for d in it if ID_LIKE.match(d.name) and d.is_dir(follow_symlinks=False))
         except FileNotFoundError:
             raise NotACollection(f"{self.archive} does not exist") from None
 
     def entry_dir(self, entry_id: str) -> Path:
-        if not _ID_LIKE.match(entry_id or ""):
+        if not ID_LIKE.match(entry_id or ""):
             raise EntryNotFound(f"no entry {entry_id!r}")
         return self.archive / entry_id
 
@@ -344,7 +218,7 @@ class Store:
             raise EntryNotFound("empty entry ID")
         all_ids = self.ids()
         low = ref.lower()
-        if _ID_LIKE.match(low):
+        if ID_LIKE.match(low):
             if low in all_ids:
                 return low
             matches = [i for i in all_ids if i.startswith(low)]
