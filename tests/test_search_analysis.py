@@ -86,3 +86,19 @@ def test_non_english_titles_are_not_stemmed_in_whoosh():
     doc = documents.build(_sample_entry(title="Sankcije sanctions"), "")
     assert [t.text for t in whoosh_schema.TEXT(whoosh_schema.to_fields(doc)["title"], mode="index")] == [
         "sankcije", "sanction"]
+
+
+def test_every_search_field_and_facet_of_the_registry_gets_a_value():
+    """A field added to fields.py with a search description must be filled in by
+    documents.build (and every facet packed by the Whoosh backend), or the engines would
+    index nothing for it without a word."""
+    from newsarchive import fields
+    from newsarchive.search import vocabulary
+
+    doc = documents.build(_sample_entry(), "Body text.")
+    held = set(doc.text) | set(doc.exact) | {"id"}
+    for s in fields.search_fields():
+        assert s.index in held, s.name
+    assert set(doc.facets) == set(vocabulary.FACETS)
+    assert all(doc.facets[n] for n in vocabulary.FACETS)
+    assert set(whoosh_schema._SLOTS) == set(vocabulary.FACETS)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..errors import LockTimeout, SearchIndexError
+from ..fsutil import atomic_write, wait_for
 
 REPAIR = "run `newsarchive reindex`"
 
@@ -89,12 +90,7 @@ def condition(index_dir: Path, name: str, *, usable: bool) -> str:
 def write_meta(index_dir: Path, name: str, data: dict[str, Any]) -> None:
     """Replace the metadata file atomically (written, flushed to disk, then renamed)."""
     data = {**data, "built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-    tmp = index_dir / f".{name}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(data, indent=1) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, index_dir / name)
+    atomic_write(index_dir / name, (json.dumps(data, indent=1) + "\n").encode("utf-8"))
 
 
 def new_generation(index_dir: Path, prefix: str) -> Path:
@@ -143,13 +139,10 @@ class DirLock:
                 os.close(fd)
 
     def __enter__(self) -> "DirLock":
-        deadline = time.monotonic() + max(0.0, self.timeout)
-        while not self.try_acquire():
-            if time.monotonic() >= deadline:
-                raise LockTimeout(
-                    f"the search index is busy ({self.what}) and stayed locked for "
-                    f"{self.timeout:g} s; try again when the other command has finished")
-            time.sleep(0.05)
+        if not wait_for(self.try_acquire, timeout=self.timeout):
+            raise LockTimeout(
+                f"the search index is busy ({self.what}) and stayed locked for "
+                f"{self.timeout:g} s; try again when the other command has finished")
         return self
 
     def __exit__(self, *exc: Any) -> None:

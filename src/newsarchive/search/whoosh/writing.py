@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ...errors import LockTimeout, SearchIndexError
+from ...fsutil import wait_for
 from .. import documents, layout
 from . import storage
 from .reading import forget
@@ -182,12 +182,8 @@ def rebuild(index_dir: str | os.PathLike, docs: Iterable[tuple], *,
                 from whoosh.filedb.filestore import FileStorage
 
                 old_lock = FileStorage(str(index_dir / previous)).lock("WRITELOCK")
-                deadline = time.monotonic() + timeout
-                while not old_lock.acquire(blocking=False):
-                    if time.monotonic() >= deadline:
-                        raise LockTimeout(
-                            f"another process is writing the search index; waited {timeout:g} s")
-                    time.sleep(0.05)
+                if not wait_for(lambda: old_lock.acquire(blocking=False), timeout=timeout):
+                    raise LockTimeout(f"another process is writing the search index; waited {timeout:g} s")
             except LockError:  # pragma: no cover
                 raise LockTimeout("another process is writing the search index") from None
         gen = layout.new_generation(index_dir, storage.PREFIX)
