@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsarchive import cite
-from newsarchive.cite import bibtex, csljson, ris
+from newsarchive.formats import bibtex, csljson, ris
 from newsarchive.errors import CitationError, ImportFormatError
 from newsarchive.model import Author, Entry, PartialDate, Snapshot
 from citefixtures import E

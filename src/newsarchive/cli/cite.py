@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
+from .. import cite as cite_styles
 from .common import Skips, echo, echo_data, fail, handles_errors, note, root_of
 
 
@@ -16,8 +17,8 @@ def cite(
     ctx: typer.Context,
     refs: Annotated[list[str], typer.Argument(help="Entry IDs, unique prefixes or citekeys.")],
     style: Annotated[Optional[str], typer.Option(
-        "--style", "-s", help="apa, mla, chicago, bibtex, biblatex, csl-json, ris (default: the collection's "
-                              "cite.style setting, else apa).")] = None,
+        "--style", "-s", help=cite_styles.help_list() + " (default: the collection's cite.style setting, "
+                              "else apa).")] = None,
     markup: Annotated[str, typer.Option(help="text, html or markdown (italics for APA, MLA, Chicago).")] = "text",
     intext: Annotated[bool, typer.Option("--intext", help="The in-text form: (Associated Press, 2024).")] = False,
     at_version: Annotated[Optional[int], typer.Option("--at-version", min=1, help="Cite this archived version (1 = first capture).")] = None,

@@ -12,12 +12,14 @@ The citation key is ``entry.citekey``, unchanged. bibtexparser is imported insid
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..errors import CitationError, ImportFormatError, InvalidEntry
 from ..model import KINDS, Author, Entry, PartialDate, looks_like_organisation
 from ..names import split_particles_back
-from . import _common as c
+from ..cite import _common as c
+from .records import Record, read_citations
 from . import latex
 
 MONTH_MACROS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -760,3 +762,48 @@ def _resolve_crossref(raw: dict[str, str], evaluated: dict) -> dict[str, str]:
         target = {"title": "booktitle", "subtitle": "booksubtitle"}.get(key, key)
         out.setdefault(target, value)
     return out
+
+
+# --------------------------------------------------------------------------- files (the registry's entry points)
+
+def read(path: Path) -> Iterator[Record]:
+    """A .bib file (BibTeX or BibLaTeX): each entry a metadata-only record (@string macros,
+    crossref, months)."""
+    import logging
+
+    # bibtexparser logs each block it cannot parse; the failed record already carries the reason,
+    # and the log line would only repeat it on standard error (and clutter piped output)
+    log = logging.getLogger("bibtexparser")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield from read_citations(path, parse)
+    finally:
+        log.setLevel(level)
+
+
+def whole_bibtex(entries: Iterable[Entry], snapshots, ascii: bool) -> str:
+    return format_entries(entries, biblatex=False, snapshots=snapshots, ascii=ascii)
+
+
+def whole_biblatex(entries: Iterable[Entry], snapshots, ascii: bool) -> str:
+    return format_entries(entries, biblatex=True, snapshots=snapshots, ascii=ascii)
+
+
+def write_bibtex(entries: Iterable[Entry], sink, ctx) -> int:
+    return _write(entries, sink, ctx, biblatex=False)
+
+
+def write_biblatex(entries: Iterable[Entry], sink, ctx) -> int:
+    return _write(entries, sink, ctx, biblatex=True)
+
+
+def _write(entries: Iterable[Entry], sink, ctx, *, biblatex: bool) -> int:
+    """Stream a .bib file to ``sink`` in chunks (flat memory for big exports)."""
+    from . import chunks
+
+    count = 0
+    for chunk in chunks(entries, ctx):
+        sink(("" if count == 0 else "\n") + format_entries(chunk, biblatex=biblatex, ascii=ctx.ascii))
+        count += len(chunk)
+    return count
