@@ -9,7 +9,6 @@ All entries below are hand-written samples."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -21,7 +21,7 @@ A new format: its module (``read`` and/or a writer) and its tests, plus one line
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator

@@ -322,7 +322,7 @@ def record(data: Any) -> dict[str, Any]:
 
 def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
     """CSL-JSON text (an array of items, or one item) -> ("item N", record or error) per item."""
-    from .bibtex import check_record
+    from .records import check_record
 
     try:
         data = json.loads(text)

@@ -92,10 +92,22 @@ def read_citations(path: Path, parse) -> "Iterator[Record]":
             yield failed(ref, str(result))
         else:
             fields = dict(result)
-            notes = fields.pop("@notes", None)
+            notes = fields.pop(NOTES_KEY, None)
             yield Record(ref=ref, fields=fields, origin="imported", note="; ".join(notes) if notes else None)
 
 
 def failed(ref: str, message: str) -> Record:
     """A record that could not be read: reported as failed by the pipeline, never archived."""
     return Record(ref=ref, error=message)
+
+
+NOTES_KEY = "@notes"  # in a parsed record: what the import report should say about it
+
+
+def check_record(record: dict[str, Any]) -> dict[str, Any]:
+    """Validate a record dict against the entry model (raises InvalidEntry)."""
+    from ..model import Entry
+
+    data = {k: v for k, v in record.items() if k not in ("citekey", NOTES_KEY)}
+    Entry.from_json({"id": "0000", "citekey": "check", **data})
+    return record

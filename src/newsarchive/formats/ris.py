@@ -234,7 +234,7 @@ def _record(fields: list[tuple[str, str]]) -> dict[str, Any]:
 
 def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
     """RIS text -> ("record at line N", record dict or ImportFormatError) per record."""
-    from .bibtex import check_record
+    from .records import check_record
 
     text = text.lstrip("\ufeff")
     fields: list[tuple[str, str]] | None = None
