@@ -21,7 +21,6 @@ A new format: its module (``read`` and/or a writer) and its tests, plus one line
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -60,27 +59,32 @@ def _sniff_csv(head: bytes) -> bool:
 
 # --------------------------------------------------------------------------- importers
 
-@dataclass(frozen=True)
 class Importer:
     """An import format. ``suffixes`` name it outright; ``maybe_suffixes`` only when ``sniff``
     agrees (a ``.txt`` file is a URL list or nothing). ``sniff(first_bytes)`` tells it from
-    content; importers are tried in registry order, the ones that only ``guess`` last. ``takes``: the options of
-    :func:`newsarchive.api.open_source` its ``read`` accepts (``mapping``, ``fetcher``,
-    ``host_delay``); ``fixed``: keyword arguments always given (TSV's tab)."""
+    content; importers are tried in registry order, the ones that only ``guess`` last.
+    ``takes``: the options of :func:`newsarchive.api.open_source` its ``read`` accepts
+    (``mapping``, ``fetcher``, ``host_delay``); ``fixed``: keyword arguments always given (TSV's
+    tab). ``count_lines``: a line that starts a record, for a cheap count (the progress bar's
+    ETA), the first one a header when ``header_row``; ``folder``: it reads a folder.
 
-    name: str
-    description: str
-    module: str  # under newsarchive.formats
-    aliases: tuple[str, ...] = ()
-    suffixes: tuple[str, ...] = ()
-    maybe_suffixes: tuple[str, ...] = ()
-    sniff: Callable[[bytes], bool] | None = None
-    takes: frozenset[str] = frozenset()
-    fixed: tuple[tuple[str, Any], ...] = ()
-    count_lines: bytes | None = None  # a line that starts a record, for a cheap count (progress ETA)
-    header_row: bool = False  # the first counted line is a header, not a record
-    folder: bool = False  # reads a folder, not a file
-    guess: bool = False  # ``sniff`` only guesses: tried after every other importer's
+    (A plain class, not a dataclass: the registry is read at every start-up.)"""
+
+    __slots__ = ("name", "description", "module", "aliases", "suffixes", "maybe_suffixes", "sniff", "guess",
+                 "takes", "fixed", "count_lines", "header_row", "folder")
+
+    def __init__(self, name: str, description: str, module: str, *, aliases: tuple[str, ...] = (),
+                 suffixes: tuple[str, ...] = (), maybe_suffixes: tuple[str, ...] = (),
+                 sniff: Callable[[bytes], bool] | None = None, guess: bool = False,
+                 takes: frozenset[str] = frozenset(), fixed: tuple[tuple[str, Any], ...] = (),
+                 count_lines: bytes | None = None, header_row: bool = False, folder: bool = False):
+        self.name, self.description, self.module = name, description, module
+        self.aliases, self.suffixes, self.maybe_suffixes = aliases, suffixes, maybe_suffixes
+        self.sniff, self.guess, self.takes, self.fixed = sniff, guess, takes, fixed
+        self.count_lines, self.header_row, self.folder = count_lines, header_row, folder
+
+    def __repr__(self) -> str:
+        return f"Importer({self.name!r})"
 
     def load(self):
         return import_module(f"{__name__}.{self.module}")
@@ -182,40 +186,44 @@ def estimate(path: Path, imp: Importer) -> int | None:
 
 # --------------------------------------------------------------------------- exporters
 
-@dataclass
 class ExportContext:
     """What a writer may use besides the entries: the open store, the output file (None for
-    standard output), the user's options, and the callbacks that report."""
+    standard output), the user's options, and the callbacks that report.
 
-    store: Any
-    out: Path | None = None
-    part: Path | None = None  # collection writers: where to build the output before it is renamed
-    files_part: Path | None = None  # JSONL: where the entries' files are gathered before the rename
-    ascii: bool = False
-    csv_raw: bool = False
-    incomplete: Callable[[list], Any] | None = None  # hears each chunk of entries before it is written
-    notify: Callable[[str], Any] | None = None
+    ``part``: collection writers build the output there before it is renamed; ``files_part``:
+    JSONL gathers the entries' files there; ``incomplete`` hears each chunk of entries before a
+    citation file writes it; ``notify`` hears what the WARC export repaired."""
+
+    __slots__ = ("store", "out", "part", "files_part", "ascii", "csv_raw", "incomplete", "notify")
+
+    def __init__(self, store: Any, out: Path | None = None, *, part: Path | None = None,
+                 files_part: Path | None = None, ascii: bool = False, csv_raw: bool = False,
+                 incomplete: Callable[[list], Any] | None = None, notify: Callable[[str], Any] | None = None):
+        self.store, self.out, self.part, self.files_part = store, out, part, files_part
+        self.ascii, self.csv_raw, self.incomplete, self.notify = ascii, csv_raw, incomplete, notify
 
 
-@dataclass(frozen=True)
 class Exporter:
     """An export format. ``takes``: ``entries`` (a writer ``write(entries, sink, ctx) -> count``
     that streams text to ``sink``) or ``collection`` (``write(items, ctx) -> count`` over the
     checked (entry, damage) pairs, building ``ctx.out`` from the stored files; needs -o).
-    ``citation``: the name of a ``(entries, snapshots, ascii) -> str`` function that makes a
-    whole file, offered as a ``cite --style``; ``keyed``: ``--key`` chooses its citation key."""
+    ``writer``: the writer's name in the module. ``citation``: the name of a
+    ``(entries, snapshots, ascii) -> str`` function that makes a whole file, offered as a
+    ``cite --style``; ``keyed``: ``--key`` chooses its citation key; ``ascii``: ``--ascii``
+    changes its output."""
 
-    name: str
-    description: str
-    module: str
-    suffix: str
-    media_type: str
-    takes: str = "entries"
-    writer: str = "write"
-    aliases: tuple[str, ...] = ()
-    citation: str | None = None
-    keyed: bool = False
-    ascii: bool = False  # --ascii changes the output
+    __slots__ = ("name", "description", "module", "suffix", "media_type", "takes", "writer", "aliases",
+                 "citation", "keyed", "ascii")
+
+    def __init__(self, name: str, description: str, module: str, suffix: str, media_type: str, *,
+                 takes: str = "entries", writer: str = "write", aliases: tuple[str, ...] = (),
+                 citation: str | None = None, keyed: bool = False, ascii: bool = False):
+        self.name, self.description, self.module = name, description, module
+        self.suffix, self.media_type, self.takes, self.writer = suffix, media_type, takes, writer
+        self.aliases, self.citation, self.keyed, self.ascii = aliases, citation, keyed, ascii
+
+    def __repr__(self) -> str:
+        return f"Exporter({self.name!r})"
 
     def load(self):
         return import_module(f"{__name__}.{self.module}")
