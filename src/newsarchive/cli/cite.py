@@ -51,16 +51,17 @@ def cite(
                     on_damaged=lambda entry_id, why: note(f"cited {entry_id} marked as damaged: {why}"))
     if not text.strip():  # every entry was left out (named above)
         skips.exit_if_any()
-    from ..cite import STYLES, get_style
+    from .. import formats
 
     text = text.rstrip("\n")
-    kind = next(name for name, s in STYLES.items() if s is get_style(style))
-    if kind == "csl-json":  # JSON: written with \\uXXXX escapes for terminal controls, values exact
+    st = cite_styles.get_style(style)
+    if not st.whole_file:  # APA, MLA, Chicago: text for people to read and paste, always escaped
+        echo(text, multiline=True)
+    elif formats.exporter(st.name).media_type.endswith("json"):
         from ..render import JSON_UNSAFE_RE, json_escape
 
+        # JSON (CSL-JSON): written with \\uXXXX escapes for terminal controls, values exact
         echo_data(JSON_UNSAFE_RE.sub(json_escape, text))
-    elif kind in ("apa", "mla", "chicago"):  # text for people to read and paste: always escaped
-        echo(text, multiline=True)
     else:  # BibTeX, BibLaTeX, RIS: exact into a file or pipe (>> refs.bib), escaped on a terminal
         echo_data(text)
     for what in incomplete:
