@@ -422,7 +422,7 @@ def test_ris_round_trip_and_errors():
 
 def test_spanish_ligatures_survive_an_ascii_bibtex_round_trip():
     # found by the property test above: ASCII output types ¡ and ¿ as TeX's ligatures !` and ?`
-    from newsarchive.cite import latex
+    from newsarchive.formats import latex
 
     for title in ("¡Basta!", "¿Qué pasó?", "¡¿Cómo?!"):
         written = latex.escape(title, ascii=True)
