@@ -9,6 +9,7 @@ All entries below are hand-written samples."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -190,3 +191,53 @@ def test_registry_loads_no_format_module(tmp_path):
             "or m in ('bibtexparser', 'warcio', 'newsarchive.cite.apa', 'newsarchive.model')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# formats written that no import reads, and why
+NOT_READ = {"bagit": "a bag is a preservation package of stored files; import its JSONL export instead"}
+
+
+def test_import_accepts_every_name_export_writes():
+    for exp in formats.EXPORTERS:
+        if exp.name in NOT_READ:
+            with pytest.raises(Exception, match="unknown source format"):
+                formats.importer(exp.name)
+            continue
+        assert formats.importer(exp.name) is not None, exp.name
+        for alias in exp.aliases:
+            assert formats.importer(alias) is not None, alias
+
+
+def _help(cli, *args) -> str:
+    r = cli(*args, "--help")
+    assert r.exit_code == 0, r.output
+    # the help is wrapped at 80 columns, and a name may be broken after its hyphen ("csl-" "json")
+    return re.sub(r"(?<=\w)-\s+(?=\w)", "-", " ".join(r.stdout.split()))
+
+
+def test_cli_help_lists_every_registered_name(cli):
+    from newsarchive import cite
+
+    text = _help(cli, "import")
+    for name in formats.import_names(aliases=True):
+        assert name in text, f"import --help lacks {name}"
+    text = _help(cli, "export")
+    for name in formats.export_names(aliases=True):
+        assert name in text, f"export --help lacks {name}"
+    text = _help(cli, "cite")
+    for name in cite.style_names():
+        assert name in text, f"cite --help lacks {name}"
+
+
+def test_cli_import_from_biblatex(cli, tmp_path):
+    """`import x.bib --from biblatex` (the name export --to writes) reads the file."""
+    bib = tmp_path / "sample.bib"
+    bib.write_text("@online{sample2024,\n  author = {Gec, Jovana},\n  title = {A sample page},\n"
+                   "  date = {2024-09-04},\n  url = {https://news.example/sample},\n  organization = {Sample News},\n}\n",
+                   encoding="utf-8")
+    r = cli("import", bib, "--from", "biblatex", "--format", "jsonl")
+    assert r.exit_code == 0, r.output
+    lines = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+    assert [line["status"] for line in lines] == ["created"]
+    r = cli("import", bib, "--from", "docx")
+    assert r.exit_code == 2 and "unknown source format 'docx'" in r.output
