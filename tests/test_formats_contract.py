@@ -233,8 +233,8 @@ def test_cli_import_from_biblatex(cli, tmp_path):
     """`import x.bib --from biblatex` (the name export --to writes) reads the file."""
     bib = tmp_path / "sample.bib"
     bib.write_text("@online{sample2024,\n  author = {Gec, Jovana},\n  title = {A sample page},\n"
-                   "  date = {2024-09-04},\n  url = {https://news.example/sample},\n  organization = {Sample News},\n}\n",
-                   encoding="utf-8")
+                   "  date = {2024-09-04},\n  url = {https://news.example/sample},\n"
+                   "  organization = {Sample News},\n}\n", encoding="utf-8")
     r = cli("import", bib, "--from", "biblatex", "--format", "jsonl")
     assert r.exit_code == 0, r.output
     lines = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]

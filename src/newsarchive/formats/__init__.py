@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 __all__ = ["IMPORTERS", "EXPORTERS", "Importer", "Exporter", "ExportContext", "importer", "exporter",
-           "import_names", "export_names", "detect", "estimate", "chunks"]
+           "import_names", "export_names", "citation_exporters", "detect", "estimate", "chunks", "help_list",
+           "suffix_list"]
 
 
 # --------------------------------------------------------------------------- sniffing (cheap, on bytes)
@@ -115,7 +116,8 @@ IMPORTERS: tuple[Importer, ...] = (
     Importer("ris", "RIS (Zotero, EndNote, Mendeley)", "ris", suffixes=(".ris",), sniff=_starts("TY  -"),
              count_lines=rb"^TY  -"),
     Importer("folder", "a folder of saved pages (.html, .htm, .xhtml, .txt, .md)", "folder", folder=True),
-    Importer("warc", "WARC, WARC.gz or ARC captures", "warc", aliases=("arc",), suffixes=(".warc", ".warc.gz", ".arc", ".arc.gz"),
+    Importer("warc", "WARC, WARC.gz or ARC captures", "warc", aliases=("arc",),
+             suffixes=(".warc", ".warc.gz", ".arc", ".arc.gz"),
              sniff=_sniff_warc),
     Importer("urls", "a list of URLs, one per line, each fetched", "urls", maybe_suffixes=(".txt",),
              sniff=_sniff_urls, takes=frozenset({"fetcher", "host_delay"}), count_lines=rb"^\s*[^\s#]"),
