@@ -27,7 +27,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from newsarchive.cite import latex
+from newsarchive.formats import latex
 from newsarchive.model import parse_name
 from newsarchive.names import split_particles_back, split_particles_front
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from newsarchive import api, cite
-from newsarchive.cite import bibtex, csljson, ris
+from newsarchive.formats import bibtex, csljson, ris
 from newsarchive.model import Entry
 
 SAMPLE_BIB = r"""% SAMPLE entries for the newsarchive tests
@@ -231,7 +231,7 @@ def test_export_and_cite_write_everything_and_name_incomplete_entries(cli, tmp_p
 @pytest.mark.parametrize("title", ["Acculturative Stress Inventory (ASI)", "Survey (FRSS): Teacher's Use",
                                    "About “NATO” and [the UN]", "(Parenthesised) Start"])
 def test_title_protection_keeps_every_character(title):
-    from newsarchive.cite import latex
+    from newsarchive.formats import latex
 
     protected = latex.protect_title(title)
     assert protected.replace("{", "").replace("}", "") == title

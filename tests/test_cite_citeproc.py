@@ -23,7 +23,7 @@ import warnings
 import pytest
 
 from newsarchive import cite
-from newsarchive.cite import csljson
+from newsarchive.formats import csljson
 from newsarchive.model import Author, Entry, PartialDate
 from citefixtures import E
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsarchive import cite
-from newsarchive.cite import bibtex, csljson, ris
+from newsarchive.formats import bibtex, csljson, ris
 from newsarchive.errors import CitationError, ImportFormatError
 from newsarchive.model import Author, Entry, PartialDate, Snapshot
 from citefixtures import E
@@ -422,7 +422,7 @@ def test_ris_round_trip_and_errors():
 
 def test_spanish_ligatures_survive_an_ascii_bibtex_round_trip():
     # found by the property test above: ASCII output types ¡ and ¿ as TeX's ligatures !` and ?`
-    from newsarchive.cite import latex
+    from newsarchive.formats import latex
 
     for title in ("¡Basta!", "¿Qué pasó?", "¡¿Cómo?!"):
         written = latex.escape(title, ascii=True)

@@ -226,19 +226,19 @@ def test_help_for_every_command_is_in_readme():
 
 
 def test_failed_export_leaves_no_partial_file(cli, tmp_path, monkeypatch):
-    from newsarchive import cite
     from newsarchive.errors import CitationError
+    from newsarchive.formats import bibtex
 
     for n in range(3):
         cli("add", "--title", f"Entry {n}", "--author", "Jovana Gec", "--published", "2024")
     out = tmp_path / "refs.bib"
     calls = []
 
-    def failing(entries, style, **kw):
-        calls.append(style)
+    def failing(entries, **kw):
+        calls.append(kw)
         raise CitationError("cannot write this one")
 
-    monkeypatch.setattr(cite, "format_entries", failing)
+    monkeypatch.setattr(bibtex, "format_entries", failing)
     r = cli("export", "--to", "bibtex", "-o", out)
     assert r.exit_code == 1 and "cannot write this one" in r.stderr and calls
     assert list(tmp_path.glob("*refs.bib*")) == []

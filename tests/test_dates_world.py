@@ -6,7 +6,7 @@ import json
 import pytest
 
 from newsarchive import cite
-from newsarchive.cite import bibtex, csljson, ris
+from newsarchive.formats import bibtex, csljson, ris
 from newsarchive.dates import TZ_ABBREVIATIONS, parse_date
 from newsarchive.errors import DateError
 from newsarchive.model import Entry, PartialDate

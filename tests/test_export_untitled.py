@@ -1,7 +1,7 @@
 """One untitled citation (imported from BibTeX without a title) must not stop a whole export."""
 
 from newsarchive import api
-from newsarchive.cite import bibtex
+from newsarchive.formats import bibtex
 
 
 def test_bibtex_export_with_an_untitled_entry(root, tmp_path):

@@ -346,7 +346,7 @@ def test_unexpected_exception_is_one_line_not_a_traceback(root, monkeypatch):
 
 
 def test_jsonl_line_over_the_limit_is_skipped_and_the_next_lines_read(tmp_path):
-    from newsarchive.sources import jsonl
+    from newsarchive.formats import jsonl
 
     assert jsonl.MAX_LINE == 128 * 1024 * 1024
     src = tmp_path / "in.jsonl"

@@ -189,7 +189,7 @@ def test_a_fifo_is_refused_unread(root, tmp_path):
     import os
 
     from newsarchive.errors import UsageError
-    from newsarchive.sources import read_snapshot_file
+    from newsarchive.formats.records import read_snapshot_file
 
     fifo = tmp_path / "pipe.html"
     os.mkfifo(fifo)

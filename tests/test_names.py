@@ -12,7 +12,8 @@ import pytest
 
 from newsarchive import cite
 from newsarchive.cite import _common as c
-from newsarchive.cite import apa, bibtex, chicago, csljson, mla, ris
+from newsarchive.cite import apa, chicago, mla
+from newsarchive.formats import bibtex, csljson, ris
 from newsarchive.errors import InvalidEntry
 from newsarchive.extract.bylines import clean_byline, titlecase_name
 from newsarchive.model import Author, Entry, PartialDate, parse_name
@@ -303,7 +304,7 @@ QUOTES = [
 
 @pytest.mark.parametrize("title,expected", QUOTES)
 def test_straight_quotes_face_the_right_way_in_latex(title, expected):
-    from newsarchive.cite import latex
+    from newsarchive.formats import latex
 
     assert latex.protect_title(title) == expected
     assert latex.decode(expected) == title.replace("{", "").replace("}", "")

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsarchive import api
-from newsarchive.sources import Record
+from newsarchive.formats.records import Record
 
 
 def outcomes(root: Path, path: Path, **kw) -> list:

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsarchive import api, cite
-from newsarchive.cite import bibtex, csljson
+from newsarchive.formats import bibtex, csljson
 from newsarchive.model import Author, PartialDate
-from newsarchive.sources import Record
+from newsarchive.formats.records import Record
 from citefixtures import E
 
 LATEX_SPECIALS = "&%$#_{}~^\\"

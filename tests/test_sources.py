@@ -15,15 +15,16 @@ import pytest
 
 from newsarchive import api
 from newsarchive.errors import ImportFormatError, UsageError
-from newsarchive.sources import Record, detect
-from newsarchive.sources import bibtex as bib_source
-from newsarchive.sources import csljson as csl_source
-from newsarchive.sources import csv as csv_source
-from newsarchive.sources import folder as folder_source
-from newsarchive.sources import jsonl as jsonl_source
-from newsarchive.sources import ris as ris_source
-from newsarchive.sources import urls as urls_source
-from newsarchive.sources import warc as warc_source
+from newsarchive.formats import detect
+from newsarchive.formats.records import Record
+from newsarchive.formats import bibtex as bib_source
+from newsarchive.formats import csljson as csl_source
+from newsarchive.formats import csv as csv_source
+from newsarchive.formats import folder as folder_source
+from newsarchive.formats import jsonl as jsonl_source
+from newsarchive.formats import ris as ris_source
+from newsarchive.formats import urls as urls_source
+from newsarchive.formats import warc as warc_source
 
 
 def page(title: str, body: str = "The article body has a few sentences of text in it.") -> bytes:
@@ -54,11 +55,11 @@ def page(title: str, body: str = "The article body has a few sentences of text i
 def test_detect_by_extension_or_content(tmp_path, name, content, expected):
     p = tmp_path / name
     p.write_bytes(content)
-    assert detect(p) == expected
+    assert detect(p).name == expected
 
 
 def test_detect_folder_and_unknown(tmp_path):
-    assert detect(tmp_path) == "folder"
+    assert detect(tmp_path).name == "folder"
     p = tmp_path / "notes.txt"
     p.write_text("just some prose\nwith no urls\n")
     with pytest.raises(ImportFormatError, match="--from"):

@@ -303,7 +303,7 @@ def test_warc_export_passes_warcio_check(cli, root, site, sample_file, tmp_path)
 def test_jsonl_import_indexes_the_newest_version_even_when_it_has_no_text(tmp_path):
     """Found by the round-trip property test: a newest version without extracted text was
     indexed with the previous version's text, so verify called the imported entry stale."""
-    from newsarchive.sources import Record
+    from newsarchive.formats.records import Record
 
     src, dst = api.init(tmp_path / "src"), api.init(tmp_path / "dst")
     batch = [Record(ref="r0", fields={"title": "SAMPLE: t", "url": "https://news.example/a"},

@@ -33,7 +33,7 @@ def test_gzip_warc_cut_inside_the_last_trailer_is_reported(tmp_path):
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    from newsarchive.sources import warc as warc_source
+    from newsarchive.formats import warc as warc_source
 
     buf = io.BytesIO()
     w = WARCWriter(buf, gzip=True)

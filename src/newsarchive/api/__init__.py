@@ -28,7 +28,7 @@ from ..catalog import (JOURNAL, MATCH_MODES, Catalog, OnSkip, entry_stamp, meta_
 from ..fixity import Problem, check_entry, metadata_ok
 from ..fsutil import sync_filesystem
 from ..model import MAX_SNAPSHOT_BYTES
-from ..sources import Record, read_snapshot_file
+from ..formats.records import Record, read_snapshot_file
 from .capture import TEXT_TYPES, FetchedPage, extract_preview, fetch, guess_media_type
 from .citing import KEYS, cite, keyed
 from .collection import (DEFAULT_LOCK_TIMEOUT, Collection, Status, as_collection, init, open_store, search_backend,

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from ..catalog import MATCH_MODES
 from ..errors import IndexNotUpdated, UsageError
 from ..model import PartialDate
-from ..sources import Record
+from ..formats.records import Record
 from .capture import fetch
 from .collection import Collection, as_collection
 from .indexing import index_failure
@@ -94,32 +94,17 @@ def ingest_records(root: Path | Collection, records: Iterable[Record], *, dayfir
 
 def open_source(path: Path, *, source_format: str | None = None, mapping: Mapping[str, str] | None = None,
                 fetcher: Callable[[str], Any] | None = None, host_delay: float | None = None) -> Iterator[Record]:
-    """The record stream of an input file or folder, its format detected or given. ``host_delay``:
-    URL lists, seconds between two requests to one host (default: the source's own)."""
-    from .. import sources
+    """The record stream of an input file or folder, its format detected or given (a name or an
+    alias of :data:`newsarchive.formats.IMPORTERS`). ``host_delay``: URL lists, seconds between
+    two requests to one host (default: the source's own)."""
+    from .. import formats
 
     if str(path) != "-" and not path.exists():
         raise UsageError(f"no such file or folder: {path}")
-    fmt = source_format or sources.detect(path)
-    if fmt not in sources.FORMATS:
-        raise UsageError(f"unknown source format {fmt!r} (one of: {', '.join(sources.FORMATS)})")
-    if mapping and fmt not in ("csv", "tsv"):
+    imp = formats.importer(source_format) if source_format else formats.detect(path)
+    if mapping and "mapping" not in imp.takes:
         raise UsageError("--map applies to CSV/TSV sources")
-    if fmt == "jsonl":
-        from ..sources import jsonl
-
-        return jsonl.read(path)
-    from importlib import import_module
-
-    module = import_module(f"..sources.{'csv' if fmt == 'tsv' else fmt.replace('-', '')}", __package__)
-    kwargs: dict[str, Any] = {}
-    if fmt in ("csv", "tsv"):
-        kwargs = {"mapping": dict(mapping or {}), "delimiter": "\t" if fmt == "tsv" else None}
-    if fmt == "urls":
-        kwargs = {"fetcher": fetcher or fetch}
-        if host_delay is not None:
-            kwargs["host_delay"] = host_delay
-    return module.read(path, **kwargs)
+    return imp.read(path, mapping=dict(mapping or {}), fetcher=fetcher or fetch, host_delay=host_delay)
 
 
 def import_file(root: Path | Collection, path: Path, *, source_format: str | None = None,

@@ -22,7 +22,7 @@ from ..errors import (
 from ..fsutil import inside, sync_filesystem
 from ..model import MAX_SNAPSHOT_BYTES, Entry, Snapshot, now_utc
 from ..normalize import citekey_base, normalise_fields, unique_citekey
-from ..sources import Record, read_snapshot_file
+from ..formats.records import Record, read_snapshot_file
 from ..urls import choose_cited_url, cited_url
 from .capture import _extract, _text_body, _valid_extracted, guess_media_type
 from .collection import DEFAULT_LOCK_TIMEOUT

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .. import fields as registry
+from .. import formats
 from .. import store as st
 from ..catalog import OnSkip, read_each, read_or_skip
 from ..errors import AmbiguousID, EntryNotFound, FileAccessError, StoreError, UsageError, os_error_message
@@ -25,31 +24,11 @@ from .parts import files_part_path, partial_file
 
 def export_jsonl(root: Path | Collection, entries: Iterable[Entry], out: Path | None, *,
                  files_root: Path | None = None) -> Iterator[str]:
-    """Yield JSONL lines; when ``out`` is a file, copy each entry's files beside it under
-    ``<name>.files/<id>/`` (or ``files_root``) and point ``snapshot`` at that folder (import
-    restores them exactly). A file that is missing (a damaged entry exported on purpose) is left
-    out; the entry's notes say so."""
-    coll = as_collection(root)
-    store = coll.store
-    final_files = None
-    if out is not None:
-        final_files = out.with_name(out.name + ".files")
-        files_root = files_root or final_files
-    for entry in entries:
-        obj = entry.to_json()
-        if files_root is not None and entry.snapshots:
-            folder = files_root / entry.id
-            for s in entry.snapshots:
-                for rel in (s.path, s.text_path, s.warc_path):
-                    if rel:
-                        source = store.file_path(entry.id, rel)
-                        if not source.is_file():
-                            continue
-                        target = folder / rel
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        shutil.copyfile(source, target)
-            obj["snapshot"] = os.path.relpath(final_files / entry.id, out.parent)
-        yield json.dumps(obj, ensure_ascii=False)
+    """JSONL lines of ``entries``, their files copied beside ``out`` (see
+    :func:`newsarchive.formats.jsonl.lines`)."""
+    from ..formats import jsonl
+
+    return jsonl.lines(as_collection(root).store, entries, out, files_root=files_root)
 
 
 def select(root: Path | Collection, query: str | None, *, ids: Iterable[str] = (),
@@ -95,7 +74,7 @@ def _exact_ref(store: st.Store, text: str) -> str | None:
         return None
 
 
-EXPORT_FORMATS = ("jsonl", "csv", "csl-json", "bibtex", "biblatex", "ris", "warc", "bagit")
+EXPORT_FORMATS = tuple(formats.export_names())  # the registry's, for callers of the api
 CSV_COLUMNS = registry.csv_columns()
 
 
@@ -115,8 +94,7 @@ def export(root: Path | Collection, *, to: str, out: Path | None, query: str | N
     Every entry is checked with :func:`fixity.check_entry` first: a damaged one is left out and
     reported through ``on_skip``; with ``include_damaged`` it is exported and marked (its notes,
     or the bag's and WARC's own report). Unreadable entries are reported and left out too."""
-    if to not in EXPORT_FORMATS:
-        raise UsageError(f"unknown export format {to!r} (one of: {', '.join(EXPORT_FORMATS)})")
+    exp = formats.exporter(to)
     if out is not None and not out.parent.is_dir():  # a typo in the folder never creates folders
         raise FileAccessError(f"cannot write {out}: the folder {out.parent} does not exist",
                               path=str(out), errno=errno.ENOENT)
@@ -127,92 +105,25 @@ def export(root: Path | Collection, *, to: str, out: Path | None, query: str | N
     selected = store.ids() if not ids and not query else select(coll, query, ids=ids, on_skip=on_skip)
     checked = checked_entries(store, selected, include_damaged=include_damaged, on_skip=on_skip,
                               on_damaged=on_damaged)
-    if to in ("warc", "bagit"):
+    ctx = formats.ExportContext(store, out, ascii=ascii, csv_raw=csv_raw, notify=notify,
+                                incomplete=lambda chunk: _report_incomplete(chunk, on_incomplete))
+    if exp.takes == "collection":
         if out is None:
-            raise UsageError(f"--to {to} needs -o FILE")
-        from importlib import import_module
-
-        module = import_module(f"..export_{to}", __package__)
+            raise UsageError(f"--to {exp.name} needs -o FILE")
         try:
             with partial_file(store, out) as part:
-                if to == "warc":
-                    return module.write(store, checked, out, part=part, notify=notify)
-                return module.write(store, checked, out, part=part)
+                ctx.part = part
+                return exp.write(checked, ctx)
         except OSError as exc:
             raise FileAccessError(os_error_message(exc, action="write", path=out),
                                   path=str(out), errno=exc.errno) from None
     entries = _marked(checked)
-    count = 0
+    if exp.keyed:
+        entries = keyed(entries, key)
+    if out is not None:  # JSONL: the files go to FILE.files, made complete before it is renamed
+        ctx.files_part = files_part_path(out)
     with _output(out, write, store=store) as sink:
-        if to == "jsonl":
-            files_part = None
-            if out is not None:  # the files go to FILE.files, made complete before it is renamed
-                files_part = files_part_path(out)
-            try:
-                for line in export_jsonl(coll, entries, out, files_root=files_part):
-                    sink(line + "\n")
-                    count += 1
-                if files_part is not None and files_part.exists():
-                    final = out.with_name(out.name + ".files")
-                    if final.exists():
-                        shutil.rmtree(final)
-                    os.rename(files_part, final)
-            except BaseException:
-                if files_part is not None:
-                    shutil.rmtree(files_part, ignore_errors=True)
-                raise
-        elif to == "csv":
-            import csv
-            import io
-
-            from ..render import csv_cell, flat
-
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\n")
-            w.writerow(CSV_COLUMNS)
-            for e in entries:
-                obj = e.to_json()
-                w.writerow([csv_cell(flat(obj.get(c)), raw=csv_raw) for c in CSV_COLUMNS])
-                count += 1
-                sink(buf.getvalue())
-                buf.seek(0)
-                buf.truncate()
-            if count == 0:
-                sink(buf.getvalue())
-        else:
-            for chunk, n in _citation_chunks(keyed(entries, key), to, ascii=ascii, on_incomplete=on_incomplete):
-                sink(chunk)
-                count += n
-    return count
-
-
-def _citation_chunks(entries: Iterable[Entry], style: str, *, ascii: bool, size: int = 500,
-                     on_incomplete: Callable[[str], Any] | None = None) -> Iterator[tuple[str, int]]:
-    """Stream a citation file format in chunks of ``size`` entries (flat memory for big exports)."""
-    import itertools
-    import json as _json
-
-    from .. import cite
-
-    it = iter(entries)
-    first = True
-    if style == "csl-json":
-        yield "[\n", 0
-    while True:
-        chunk = list(itertools.islice(it, size))
-        if not chunk:
-            break
-        _report_incomplete(chunk, on_incomplete)
-        if style == "csl-json":
-            items = [_json.dumps(cite.csljson.item(e), ensure_ascii=ascii, indent=2) for e in chunk]
-            body = ",\n".join("  " + i.replace("\n", "\n  ") for i in items)
-            yield ("" if first else ",\n") + body, len(chunk)
-        else:
-            text = cite.format_entries(chunk, style, ascii=ascii)
-            yield ("" if first else "\n") + text, len(chunk)
-        first = False
-    if style == "csl-json":
-        yield "\n]\n", 0
+        return exp.write(entries, sink, ctx)
 
 
 @contextlib.contextmanager

@@ -8,8 +8,8 @@
     cite.format_entry(entry, "bibtex", ascii=True)       # classic BibTeX, LaTeX accents
     cite.format_entry(entry, "apa", snapshot=entry.snapshots[0])   # cite an older version
 
-Parsers for imports: ``cite.csljson.parse``, ``cite.ris.parse``, ``cite.bibtex.parse``, each
-yielding ``(source reference, record dict | ImportFormatError)``.
+The file formats (bibtex, biblatex, csl-json, ris) are the citation exporters of
+:mod:`newsarchive.formats`, where they are read and written; they are offered here as styles.
 
 No I/O and no configuration here; bibtexparser is imported only when BibTeX is written or read.
 """
@@ -17,14 +17,16 @@ No I/O and no configuration here; bibtexparser is imported only when BibTeX is w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
+from importlib import import_module
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
+from .. import formats
 from ..errors import CitationError
-from ..model import Entry, Snapshot
-from . import _common as c
-from . import apa, bibtex, chicago, csljson, mla, ris
 
-__all__ = ["STYLES", "Style", "format_entry", "format_entries", "style_names", "bibtex", "csljson", "ris"]
+if TYPE_CHECKING:
+    from ..model import Entry, Snapshot
+
+__all__ = ["STYLES", "Style", "format_entry", "format_entries", "style_names"]
 
 
 @dataclass(frozen=True)
@@ -39,35 +41,41 @@ class Style:
 
 
 def _text_sort(entry: Entry):
+    from . import _common as c
+
     return (c.author_key(entry), entry.published.sort_key() if entry.published else "", entry.citekey)
 
 
+def _prose(module: str, name: str, description: str) -> Style:
+    """A prose style whose module (``reference`` and ``intext``) is imported when first used,
+    so that reading the registry (the CLI's help) stays cheap."""
+    def load(attr: str) -> Callable:
+        return lambda *args: getattr(import_module(f"{__name__}.{module}"), attr)(*args)
+
+    return Style(name, description, False, load("reference"), load("intext"), sort_key=_text_sort)
+
+
 STYLES: dict[str, Style] = {
-    "apa": Style("apa", "APA 7th edition reference", False, apa.reference, apa.intext, sort_key=_text_sort),
-    "mla": Style("mla", "MLA 9th edition Works Cited entry", False, mla.reference, mla.intext, sort_key=_text_sort),
-    "chicago": Style("chicago", "Chicago 17th edition bibliography entry (notes-bibliography)", False,
-                     chicago.reference, chicago.intext, sort_key=_text_sort),
-    "bibtex": Style("bibtex", "BibTeX (.bib for bibtex/natbib)", True,
-                    file=lambda es, snaps, ascii: bibtex.format_entries(es, biblatex=False, snapshots=snaps, ascii=ascii)),
-    "biblatex": Style("biblatex", "BibLaTeX (.bib for biber)", True,
-                      file=lambda es, snaps, ascii: bibtex.format_entries(es, biblatex=True, snapshots=snaps, ascii=ascii)),
-    "csl-json": Style("csl-json", "CSL-JSON (pandoc --citeproc, Zotero)", True,
-                      file=lambda es, snaps, ascii: csljson.format_entries(es, snapshots=snaps, ascii=ascii)),
-    "ris": Style("ris", "RIS (Zotero, EndNote, Mendeley)", True,
-                 file=lambda es, snaps, ascii: _ris(es, snaps, ascii)),
+    "apa": _prose("apa", "apa", "APA 7th edition reference"),
+    "mla": _prose("mla", "mla", "MLA 9th edition Works Cited entry"),
+    "chicago": _prose("chicago", "chicago", "Chicago 17th edition bibliography entry (notes-bibliography)"),
 }
-_ALIASES = {"apa7": "apa", "mla9": "mla", "chicago17": "chicago", "cmos": "chicago", "csljson": "csl-json",
-            "csl": "csl-json", "json": "csl-json", "bib": "bibtex"}
-
-
-def _ris(entries, snapshots, ascii):
-    if ascii:
-        raise CitationError("ascii output is available for bibtex, biblatex, csl-json and html markup, not ris")
-    return ris.format_entries(entries, snapshots=snapshots)
+# the file formats: every exporter that can write a whole citation file, as the registry says
+STYLES.update({
+    exp.name: Style(exp.name, exp.description, True, file=exp.whole_file) for exp in formats.citation_exporters()
+})
+_ALIASES = {"apa7": "apa", "mla9": "mla", "chicago17": "chicago", "cmos": "chicago"} | {
+    alias: exp.name for exp in formats.citation_exporters() for alias in exp.aliases}
 
 
 def style_names() -> list[str]:
     return list(STYLES)
+
+
+def help_list() -> str:
+    """``apa (apa7), ...``: the styles and their aliases, for the CLI's help."""
+    return ", ".join(name + (f" ({', '.join(a for a, n in _ALIASES.items() if n == name)})"
+                             if name in _ALIASES.values() else "") for name in STYLES)
 
 
 def get_style(name: str) -> Style:
@@ -95,6 +103,8 @@ def format_entry(
     short note). ``ascii``: LaTeX commands instead of UTF-8 (bibtex/biblatex), \\u escapes
     (csl-json), character references (html markup). Raises CitationError.
     """
+    from . import _common as c
+
     st = get_style(style)
     snap = c.pick_snapshot(entry, snapshot)
     if st.whole_file:

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
+from .. import cite as cite_styles
 from .common import Skips, echo, echo_data, fail, handles_errors, note, root_of
 
 
@@ -16,8 +17,8 @@ def cite(
     ctx: typer.Context,
     refs: Annotated[list[str], typer.Argument(help="Entry IDs, unique prefixes or citekeys.")],
     style: Annotated[Optional[str], typer.Option(
-        "--style", "-s", help="apa, mla, chicago, bibtex, biblatex, csl-json, ris (default: the collection's "
-                              "cite.style setting, else apa).")] = None,
+        "--style", "-s", help=cite_styles.help_list() + " (default: the collection's cite.style setting, "
+                              "else apa).")] = None,
     markup: Annotated[str, typer.Option(help="text, html or markdown (italics for APA, MLA, Chicago).")] = "text",
     intext: Annotated[bool, typer.Option("--intext", help="The in-text form: (Associated Press, 2024).")] = False,
     at_version: Annotated[Optional[int], typer.Option("--at-version", min=1, help="Cite this archived version (1 = first capture).")] = None,
@@ -50,16 +51,17 @@ def cite(
                     on_damaged=lambda entry_id, why: note(f"cited {entry_id} marked as damaged: {why}"))
     if not text.strip():  # every entry was left out (named above)
         skips.exit_if_any()
-    from ..cite import STYLES, get_style
+    from .. import formats
 
     text = text.rstrip("\n")
-    kind = next(name for name, s in STYLES.items() if s is get_style(style))
-    if kind == "csl-json":  # JSON: written with \\uXXXX escapes for terminal controls, values exact
+    st = cite_styles.get_style(style)
+    if not st.whole_file:  # APA, MLA, Chicago: text for people to read and paste, always escaped
+        echo(text, multiline=True)
+    elif formats.exporter(st.name).media_type.endswith("json"):
         from ..render import JSON_UNSAFE_RE, json_escape
 
+        # JSON (CSL-JSON): written with \\uXXXX escapes for terminal controls, values exact
         echo_data(JSON_UNSAFE_RE.sub(json_escape, text))
-    elif kind in ("apa", "mla", "chicago"):  # text for people to read and paste: always escaped
-        echo(text, multiline=True)
     else:  # BibTeX, BibLaTeX, RIS: exact into a file or pipe (>> refs.bib), escaped on a terminal
         echo_data(text)
     for what in incomplete:

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
+from .. import formats
 from ..errors import NewsArchiveError
 from .common import (CsvRawOpt, Format, FormatOpt, LockTimeoutOpt, Skips, echo_json, fail, handles_errors,
                      is_terminal, note, parse_assignments, root_of)
@@ -18,10 +19,10 @@ from .common import (CsvRawOpt, Format, FormatOpt, LockTimeoutOpt, Skips, echo_j
 @handles_errors
 def import_(
     ctx: typer.Context,
-    source: Annotated[Path, typer.Argument(help="A file (.jsonl, .csv, .tsv, .json CSL-JSON, .bib, .ris, "
-                                                ".warc[.gz], .arc, URL list) or a folder of pages.")],
-    from_: Annotated[Optional[str], typer.Option("--from", help="Source format: jsonl, csv, tsv, csl-json, "
-                                                 "bibtex, ris, folder, warc, urls (default: detected).")] = None,
+    source: Annotated[Path, typer.Argument(help=f"A file ({formats.suffix_list(formats.IMPORTERS)}, "
+                                                "URL list) or a folder of pages.")],
+    from_: Annotated[Optional[str], typer.Option("--from", help=f"Source format: {formats.help_list(formats.IMPORTERS)} "
+                                                 "(default: detected from the name or the first bytes).")] = None,
     map_: Annotated[Optional[list[str]], typer.Option("--map", help="CSV: field=column, e.g. title=headline.")] = None,
     report: Annotated[Optional[Path], typer.Option(help="Write one JSON line per record to this file.")] = None,
     on_error: Annotated[str, typer.Option("--on-error", help="skip: go on past a bad record; stop: end there.")] = "skip",
@@ -130,10 +131,8 @@ def _progress():
 def _estimate(source: Path, from_: str | None) -> int | None:
     """The number of records, counted cheaply for the ETA; None when unknown (the bar then shows
     the count and rate only)."""
-    from .. import sources
-
     try:
-        return sources.estimate(source, from_ or sources.detect(source))
+        return formats.estimate(source, formats.importer(from_) if from_ else formats.detect(source))
     except (OSError, ValueError, NewsArchiveError):
         return None
 
@@ -143,7 +142,7 @@ def _estimate(source: Path, from_: str | None) -> int | None:
 def export(
     ctx: typer.Context,
     query: Annotated[Optional[str], typer.Argument(help="A search query selecting entries (default: all).")] = None,
-    to: Annotated[str, typer.Option("--to", help="jsonl, csv, csl-json, bibtex, biblatex, ris, warc, bagit.")] = "jsonl",
+    to: Annotated[str, typer.Option("--to", help=formats.help_list(formats.EXPORTERS) + ".")] = "jsonl",
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (- for standard output).")] = None,
     id_: Annotated[Optional[list[str]], typer.Option("--id", help="Export this entry (repeatable) instead of a query.")] = None,
     ascii_: Annotated[bool, typer.Option("--ascii", help="BibTeX: LaTeX escapes instead of UTF-8.")] = False,

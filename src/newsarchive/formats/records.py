@@ -1,5 +1,5 @@
-"""Importers as record streams. Every source yields :class:`Record` objects; the api's one
-ingest pipeline deduplicates, archives and indexes them in batches."""
+"""What importers yield: every source is a stream of :class:`Record` objects, which the api's
+one ingest pipeline deduplicates, archives and indexes in batches; and the helpers they share."""
 
 from __future__ import annotations
 
@@ -85,14 +85,14 @@ def read_snapshot_file(path: Path | str, *, name: str | None = None, limit: int 
 
 def read_citations(path: Path, parse) -> "Iterator[Record]":
     """A citation file (CSL-JSON, BibTeX, RIS) as metadata-only records; ``parse`` is the
-    matching ``newsarchive.cite`` parser, which names the place of each error itself."""
+    matching ``newsarchive.formats`` parser, which names the place of each error itself."""
     text = path.read_bytes().decode("utf-8-sig", errors="replace")
     for ref, result in parse(text):
         if isinstance(result, Exception):
             yield failed(ref, str(result))
         else:
             fields = dict(result)
-            notes = fields.pop("@notes", None)
+            notes = fields.pop(NOTES_KEY, None)
             yield Record(ref=ref, fields=fields, origin="imported", note="; ".join(notes) if notes else None)
 
 
@@ -101,75 +101,13 @@ def failed(ref: str, message: str) -> Record:
     return Record(ref=ref, error=message)
 
 
-FORMATS = ("jsonl", "csv", "tsv", "csl-json", "bibtex", "ris", "folder", "warc", "urls")
-_BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".bib": "bibtex",
-              ".bibtex": "bibtex", ".ris": "ris", ".warc": "warc", ".arc": "warc", ".json": "csl-json",
-              ".txt": "urls"}
+NOTES_KEY = "@notes"  # in a parsed record: what the import report should say about it
 
 
-def detect(path: Path) -> str:
-    """The source format from the path (folder, extension) or, failing that, the first bytes."""
-    if path.is_dir():
-        return "folder"
-    name = path.name.lower()
-    for suffix in (".gz",):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    suffix = Path(name).suffix
-    if suffix in _BY_SUFFIX and suffix != ".txt":
-        return _BY_SUFFIX[suffix]
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
-    if head[:2] == b"\x1f\x8b" or head.startswith((b"WARC/", b"filedesc://")):
-        return "warc"
-    text = head.decode("utf-8", "replace").lstrip("\ufeff \r\n\t")
-    if text.startswith("{"):
-        return "jsonl"
-    if text.startswith("["):
-        return "csl-json"
-    if text.startswith("@"):
-        return "bibtex"
-    if text.startswith("TY  -"):
-        return "ris"
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    if lines and all(ln.lower().startswith(("http://", "https://")) for ln in lines[:20]):
-        return "urls"
-    if suffix == ".txt":
-        raise_unknown(path)
-    if "," in (lines[0] if lines else ""):
-        return "csv"
-    raise_unknown(path)
-    return ""
+def check_record(record: dict[str, Any]) -> dict[str, Any]:
+    """Validate a record dict against the entry model (raises InvalidEntry)."""
+    from ..model import Entry
 
-
-def raise_unknown(path: Path) -> None:
-    from ..errors import ImportFormatError
-
-    raise ImportFormatError(f"cannot tell the format of {path}; pass --from ({', '.join(FORMATS)})")
-
-
-def estimate(path: Path, fmt: str) -> int | None:
-    """How many records a source holds, counted cheaply (a scan, no parsing) for the progress
-    bar's ETA; None when that cannot be told without reading the records (CSL-JSON, WARC)."""
-    import os
-    import re
-
-    if fmt == "folder":
-        from .folder import SUFFIXES
-
-        n = 0
-        for _dirpath, dirnames, filenames in os.walk(path, followlinks=False):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-            n += sum(1 for f in filenames if not f.startswith(".") and Path(f).suffix.lower() in SUFFIXES)
-        return n
-    patterns = {"jsonl": rb"^\s*\S", "urls": rb"^\s*[^\s#]", "csv": rb"^\s*\S", "tsv": rb"^\s*\S",
-                "ris": rb"^TY  -", "bibtex": rb"^\s*@(?!(?:string|comment|preamble)\b)"}
-    if fmt not in patterns or not path.is_file():
-        return None
-    line = re.compile(patterns[fmt], re.I)
-    n = 0
-    with open(path, "rb") as fh:
-        for raw in fh:
-            if line.match(raw):
-                n += 1
-    return max(n - 1, 0) if fmt in ("csv", "tsv") else n
+    data = {k: v for k, v in record.items() if k not in ("citekey", NOTES_KEY)}
+    Entry.from_json({"id": "0000", "citekey": "check", **data})
+    return record

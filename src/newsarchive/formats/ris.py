@@ -8,11 +8,13 @@ GEN (broadcast, press release); M3 carries the exact kind. ID is the citekey.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..errors import ImportFormatError, InvalidEntry
+from ..errors import CitationError, ImportFormatError, InvalidEntry
 from ..model import KINDS, Author, Entry, PartialDate, parse_name
-from . import _common as c
+from ..cite import _common as c
+from .records import Record, read_citations
 
 RIS_TYPES = {
     "newspaper": "NEWS",
@@ -232,7 +234,7 @@ def _record(fields: list[tuple[str, str]]) -> dict[str, Any]:
 
 def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
     """RIS text -> ("record at line N", record dict or ImportFormatError) per record."""
-    from .bibtex import check_record
+    from .records import check_record
 
     text = text.lstrip("\ufeff")
     fields: list[tuple[str, str]] | None = None
@@ -270,3 +272,32 @@ def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
                 yield f"line {n}", ImportFormatError(f"line {n}: not a RIS line: {stripped[:40]!r}")
     if fields is not None:
         yield f"record at line {start}", ImportFormatError(f"record at line {start}: no ER at the end of the file")
+
+
+# --------------------------------------------------------------------------- files (the registry's entry points)
+
+def read(path: Path) -> Iterator[Record]:
+    """A .ris file: each TY..ER record a metadata-only record."""
+    return read_citations(path, parse)
+
+
+def _no_ascii(ascii: bool) -> None:
+    if ascii:
+        raise CitationError("ascii output is available for bibtex, biblatex, csl-json and html markup, not ris")
+
+
+def whole_file(entries: Iterable[Entry], snapshots, ascii: bool) -> str:
+    _no_ascii(ascii)
+    return format_entries(entries, snapshots=snapshots)
+
+
+def write(entries: Iterable[Entry], sink, ctx) -> int:
+    """Stream a .ris file to ``sink`` in chunks (flat memory for big exports)."""
+    from . import chunks
+
+    _no_ascii(ctx.ascii)
+    count = 0
+    for chunk in chunks(entries, ctx):
+        sink(("" if count == 0 else "\n") + format_entries(chunk))
+        count += len(chunk)
+    return count

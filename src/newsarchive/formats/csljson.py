@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..errors import ImportFormatError, InvalidEntry
 from ..model import KINDS, Author, Entry, PartialDate
-from . import _common as c
+from ..cite import _common as c
+from .records import Record, read_citations
 
 CSL_TYPES = {
     "newspaper": "article-newspaper",
@@ -320,7 +322,7 @@ def record(data: Any) -> dict[str, Any]:
 
 def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
     """CSL-JSON text (an array of items, or one item) -> ("item N", record or error) per item."""
-    from .bibtex import check_record
+    from .records import check_record
 
     try:
         data = json.loads(text)
@@ -343,3 +345,30 @@ def parse(text: str) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
             yield where, check_record(record(raw))
         except (InvalidEntry, ValueError, TypeError) as exc:
             yield where, ImportFormatError(f"{where}: {exc}")
+
+
+# --------------------------------------------------------------------------- files (the registry's entry points)
+
+def read(path: Path) -> Iterator[Record]:
+    """A CSL-JSON file (Zotero, pandoc): an array of items, each a metadata-only record."""
+    return read_citations(path, parse)
+
+
+def whole_file(entries: Iterable[Entry], snapshots, ascii: bool) -> str:
+    return format_entries(entries, snapshots=snapshots, ascii=ascii)
+
+
+def write(entries: Iterable[Entry], sink, ctx) -> int:
+    """Stream a CSL-JSON array to ``sink``, item by item in chunks (flat memory for big exports);
+    the same text :func:`format_entries` makes."""
+    from . import chunks
+
+    sink("[\n")
+    count = 0
+    for chunk in chunks(entries, ctx):
+        items = [json.dumps(item(e), ensure_ascii=ctx.ascii, indent=2) for e in chunk]
+        body = ",\n".join("  " + i.replace("\n", "\n  ") for i in items)
+        sink(("" if count == 0 else ",\n") + body)
+        count += len(chunk)
+    sink("\n]\n")
+    return count

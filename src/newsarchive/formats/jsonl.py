@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from ..errors import InvalidEntry, NewsArchiveError
-from . import Record, failed, read_snapshot_file
+from ..model import Entry
+from .records import Record, failed, read_snapshot_file
 
 MAX_LINE = 128 * 1024 * 1024  # bytes; a longer line is reported and skipped, never held in memory
 
@@ -101,3 +104,53 @@ def _inside_manifest(base: Path, rel: str) -> Path:
     if base.resolve() not in resolved.parents and resolved != base.resolve():
         raise InvalidEntry(f"snapshot path {rel!r} leaves the manifest's folder")
     return resolved
+
+
+# --------------------------------------------------------------------------- export
+
+def lines(store, entries: Iterable[Entry], out: Path | None, *, files_root: Path | None = None) -> Iterator[str]:
+    """Yield JSONL lines; when ``out`` is a file, copy each entry's files beside it under
+    ``<name>.files/<id>/`` (or ``files_root``) and point ``snapshot`` at that folder (import
+    restores them exactly). A file that is missing (a damaged entry exported on purpose) is left
+    out; the entry's notes say so."""
+    final_files = None
+    if out is not None:
+        final_files = out.with_name(out.name + ".files")
+        files_root = files_root or final_files
+    for entry in entries:
+        obj = entry.to_json()
+        if files_root is not None and entry.snapshots:
+            folder = files_root / entry.id
+            for s in entry.snapshots:
+                for rel in (s.path, s.text_path, s.warc_path):
+                    if rel:
+                        source = store.file_path(entry.id, rel)
+                        if not source.is_file():
+                            continue
+                        target = folder / rel
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(source, target)
+            obj["snapshot"] = os.path.relpath(final_files / entry.id, out.parent)
+        yield json.dumps(obj, ensure_ascii=False)
+
+
+def write(entries: Iterable[Entry], sink, ctx) -> int:
+    """Stream the entries as JSONL to ``sink``. With an output file, their files are gathered in
+    ``ctx.files_part`` and that folder becomes ``FILE.files`` once every line is written (a
+    failed export leaves no half folder)."""
+    count = 0
+    files_part = ctx.files_part if ctx.out is not None else None
+    try:
+        for line in lines(ctx.store, entries, ctx.out, files_root=files_part):
+            sink(line + "\n")
+            count += 1
+        if files_part is not None and files_part.exists():
+            final = ctx.out.with_name(ctx.out.name + ".files")
+            if final.exists():
+                shutil.rmtree(final)
+            os.rename(files_part, final)
+    except BaseException:
+        if files_part is not None:
+            shutil.rmtree(files_part, ignore_errors=True)
+        raise
+    return count

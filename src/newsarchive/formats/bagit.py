@@ -19,11 +19,11 @@ import shutil
 from pathlib import Path
 from typing import Iterable
 
-from . import __version__
-from . import store as st
-from .fixity import hash_file
-from .errors import UsageError
-from .model import Entry
+from .. import __version__
+from .. import store as st
+from ..fixity import hash_file
+from ..errors import UsageError
+from ..model import Entry
 
 
 def _recorded(store: st.Store, entry: Entry) -> dict[str, str]:
@@ -144,3 +144,8 @@ def write(store: st.Store, items: Iterable[tuple[Entry, list[str]]], out: Path, 
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return count
+
+
+def export(items, ctx) -> int:
+    """The exporter registry's entry point: ``items`` are the checked (entry, damage) pairs."""
+    return write(ctx.store, items, ctx.out, part=ctx.part)

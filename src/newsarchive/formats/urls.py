@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 from ..urls import host as url_host
 
-from . import Record, failed
+from .records import Record, failed
 
 WORKERS = 4
 HOST_DELAY = 1.0  # seconds between two requests to the same host

@@ -1,4 +1,5 @@
-"""CSV/TSV: one row per record; columns mapped to fields by name (``--map field=column``).
+"""CSV/TSV: import one row per record, columns mapped to fields by name (``--map field=column``);
+export one row per entry in :data:`CSV_COLUMNS` (which the import reads back by the same names).
 
 Default mapping: a column whose header (case-insensitive) is a field name or a common alias
 is used for that field: title/headline, authors/author/byline, outlet/source/publication/
@@ -12,12 +13,14 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from ..errors import UsageError
+from ..fields import csv_columns
+from ..model import Entry
 from ..normalize import SETTABLE
-from ..render import csv_unguard
-from . import Record, failed
+from ..render import csv_cell, csv_unguard, flat
+from .records import Record, failed
 
 ALIASES = {
     "title": ("title", "headline", "heading"),
@@ -150,3 +153,29 @@ def _record(values: dict[str, str], *, ref: str, base: Path) -> Record:
         return record_from_json(obj, ref=ref, base=base)
     except Exception as exc:  # a bad row never stops the file
         return failed(ref, f"{ref}: {exc}")
+
+
+# --------------------------------------------------------------------------- export
+
+# the columns, in order: the field registry's (the import reads them back by the same names)
+CSV_COLUMNS = csv_columns()
+
+
+def write(entries: Iterable[Entry], sink, ctx) -> int:
+    """One header row, then one row per entry, streamed to ``sink``. Cells that a spreadsheet
+    would run as formulas get a leading apostrophe unless ``ctx.csv_raw`` (see
+    :func:`newsarchive.render.csv_cell`)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    count = 0
+    for e in entries:
+        obj = e.to_json()
+        w.writerow([csv_cell(flat(obj.get(c)), raw=ctx.csv_raw) for c in CSV_COLUMNS])
+        count += 1
+        sink(buf.getvalue())
+        buf.seek(0)
+        buf.truncate()
+    if count == 0:
+        sink(buf.getvalue())
+    return count
