@@ -123,3 +123,31 @@ def test_link_checker_finds_broken_links():
     assert "the-entry-json" in _anchors("## The entry JSON\n")
     assert _slug("Archived copies: where the archived URL, capture date and SHA-256 go") == \
         "archived-copies-where-the-archived-url-capture-date-and-sha-256-go"
+
+
+def test_readme_first_session_runs_as_written(tmp_path):
+    """The README's first session, run by bash in an empty home folder with the installed
+    `newsarchive` command; the output that the README shows in a comment is what `add` prints."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## A first session\n", 1)[1].split("\n## ", 1)[0]
+    script = re.search(r"^```sh\n(.*?)^```", section, flags=re.M | re.S).group(1)
+    bindir = Path(sys.executable).parent
+    assert (bindir / "newsarchive").exists() or shutil.which("newsarchive"), \
+        "the newsarchive command is not installed (pip install -e .)"
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
+    env.update(HOME=str(home), PATH=f"{bindir}{os.pathsep}{env.get('PATH', '')}", NO_COLOR="1")
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"README first session failed:\n{done.stdout}\n{done.stderr}"
+    promised = re.search(r"^# (Archived \S+ .*)$", script, flags=re.M).group(1)
+    pattern = re.escape(promised).replace(re.escape(promised.split()[1]), r"[0-9a-z]{8}", 1)
+    assert re.search(pattern, done.stdout), f"add did not print {promised!r}:\n{done.stdout}"
+    assert "1 entries checked, 0 problems" in done.stdout
+    assert (home / "news" / "all.csv").read_text(encoding="utf-8").count("associatedpress2024sample") == 1
