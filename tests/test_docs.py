@@ -151,3 +151,41 @@ def test_readme_first_session_runs_as_written(tmp_path):
     assert re.search(pattern, done.stdout), f"add did not print {promised!r}:\n{done.stdout}"
     assert "1 entries checked, 0 problems" in done.stdout
     assert (home / "news" / "all.csv").read_text(encoding="utf-8").count("associatedpress2024sample") == 1
+
+
+def _shell_commands(markdown: str) -> list[list[str]]:
+    """The `newsarchive ...` command lines of the ```sh blocks, split into words."""
+    import shlex
+
+    found = []
+    for block in re.findall(r"^```(?:sh|bash|console)\n(.*?)^```", markdown, flags=re.M | re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.strip()
+            if line.startswith("$ "):
+                line = line[2:]
+            if not line.startswith("newsarchive "):
+                continue
+            try:
+                words = shlex.split(line, comments=True)
+            except ValueError:  # an example with an unbalanced quote on purpose
+                words = line.split()
+            found.append(words)
+    return found
+
+
+@pytest.mark.parametrize("doc", [d for d in DOC_FILES if d.name != "cli.md"], ids=lambda p: str(p.relative_to(REPO)))
+def test_command_examples_name_existing_commands(doc):
+    commands = {path[0] for path in cli_reference.command_paths() if len(path) == 1}
+    unknown = []
+    for words in _shell_commands(doc.read_text(encoding="utf-8")):
+        rest = words[1:]
+        while rest and rest[0].startswith("-"):  # global options: --root DIR, -C DIR, --version
+            rest = rest[2:] if rest[0] in ("--root", "-C") else rest[1:]
+        if rest and rest[0] not in commands and rest[0] != "COMMAND":
+            unknown.append(" ".join(words))
+    assert not unknown, f"{doc.relative_to(REPO)}: examples of commands that do not exist: {unknown}"
+
+
+def test_command_example_check_sees_unknown_commands():
+    words = _shell_commands("```sh\nnewsarchive --root ~/news serch x   # typo\nnewsarchive add \\\n  f.txt\n```\n")
+    assert words == [["newsarchive", "--root", "~/news", "serch", "x"], ["newsarchive", "add", "f.txt"]]
