@@ -407,7 +407,7 @@ _person = st.builds(
                                                    non_dropping_particle=ndp, dropping_particle=dp, suffix=suffix),
     st.lists(_word, min_size=1, max_size=3), _word, st.sampled_from([None, "von der", "van", "de", "de la", "di"]),
     st.sampled_from([None, "von", "de"]), st.sampled_from([None, "Jr.", "Jr", "III", "Sr."]),
-)  # a person with no given name reads back as an organisation (README, known gaps)
+)  # a person with no given name reads back as an organisation (docs/citations.md, known gaps)
 _org = st.sampled_from(["World Health Organization", "Al Jazeera", "Smith & Jones Ltd", "Human Rights Watch"]).map(
     lambda s: Author(literal=s))
 

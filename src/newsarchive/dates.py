@@ -1,6 +1,6 @@
 """What people paste as a date -> ``PartialDate`` (python-dateutil behind one function).
 
-Rules (documented in README):
+Rules (documented in docs/capture.md, "Dates"):
 - ISO forms are read exactly: "2024", "2024-09", "2024-09-04", "2024-09-04T10:32:00Z".
 - Free text is read by python-dateutil: "Wednesday, Sept. 4, 2024", "4 September 2024 10:32 CEST",
   "Sept. 2024" (kept as a month), "2024" (kept as a year). A date without a year is an error.

@@ -1,6 +1,6 @@
 """The entry model: frozen dataclasses, serialised to and from the public JSON in one place.
 
-Public JSON (stable; documented in README, users script against it)::
+Public JSON (stable; documented in docs/formats-json.md, users script against it)::
 
     {"id", "citekey", "title", "authors": [{"family","given","non_dropping_particle",
      "dropping_particle","suffix"} | {"literal"}], "outlet", "kind",

@@ -45,7 +45,7 @@ def _table_snippet(snippet: str | None) -> str:
 def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help='Query, e.g. \'vucic sanctions\', \'outlet:"AP News" '
-                                              'published:2024-09 putin\'. See README for the language.')],
+                                              'published:2024-09 putin\'. The language: docs/search.md.')],
     sort: Annotated[str, typer.Option(help="relevance, published (oldest first) or -published.")] = "relevance",
     limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Hits to show.")] = 20,
     offset: Annotated[int, typer.Option(min=0, help="Hits to skip (paging).")] = 0,
