@@ -352,7 +352,8 @@ class Store:
                 return matches[0]
             if len(matches) > 1:
                 shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
-                raise AmbiguousID(f"ID prefix {ref!r} matches {len(matches)} entries ({shown}); give more characters")
+                raise AmbiguousID(f"ID prefix {ref!r} matches {len(matches)} entries ({shown}); give more characters",
+                                  matches=tuple(matches))
         for entry_id in all_ids:  # citekeys are unique; an exact one is a fine reference
             with contextlib.suppress(StoreError, EntryNotFound):
                 if self.read_json(entry_id).get("citekey") == ref:
