@@ -447,5 +447,7 @@ def create_app(root: str | Path, *, allowed_hosts: Iterable[str] = LOOPBACK_HOST
     ]
     hosts = list(allowed_hosts)
     middleware = [Middleware(SecurityHeaders), Middleware(TrustedHostMiddleware, allowed_hosts=hosts)]
-    return Starlette(routes=routes, middleware=middleware,
-                     exception_handlers={404: web.not_found, 405: web.not_found, 500: web.server_error})
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={404: web.not_found, 405: web.not_found, 500: web.server_error})
+    app.router.redirect_slashes = False  # "/entries/%2e%2e%2f" is a 404, not a redirect to "/entries/.."
+    return app
