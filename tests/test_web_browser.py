@@ -85,15 +85,21 @@ def site(root, serve):
 
 
 def _shot(driver, name: str) -> None:
+    """Screenshots of the page at 1280 and 390 px, one per screenful (NAME-WIDTH-N.png)."""
     folder = os.environ.get("NEWSARCHIVE_WEB_SHOTS")
     if not folder:
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
     for width in (1280, 390):
         driver.set_window_size(width, 900)
-        height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(width, min(max(int(height) + 100, 900), 6000))
-        driver.save_screenshot(str(Path(folder) / f"{name}-{width}.png"))
+        time.sleep(0.2)
+        height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+        view = int(driver.execute_script("return window.innerHeight"))
+        for n, top in enumerate(range(0, min(height, 8 * view), view), 1):
+            driver.execute_script("window.scrollTo(0, arguments[0])", top)
+            time.sleep(0.1)
+            driver.save_screenshot(str(Path(folder) / f"{name}-{width}-{n}.png"))
+        driver.execute_script("window.scrollTo(0, 0)")
     driver.set_window_size(1280, 900)
 
 
@@ -109,6 +115,13 @@ def _no_alert(driver) -> None:
     text = driver.switch_to.alert.text
     driver.switch_to.alert.dismiss()
     raise AssertionError(f"an alert fired: {text!r}")
+
+
+def _wait_url(driver, fragment: str) -> None:
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 10).until(EC.url_contains(fragment))
 
 
 def _fits(driver, width: int) -> None:
@@ -128,7 +141,7 @@ def test_search_form_hits_and_facets(driver, site):
     box = driver.find_element(By.ID, "q")
     box.send_keys("bridge")
     box.submit()  # a plain form: works without JavaScript
-    assert "/search?q=bridge" in driver.current_url
+    _wait_url(driver, "/search?q=bridge")
     titles = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "li.hit a.title")]
     assert "SAMPLE: Belgrade council approves bridge budget" in titles
     assert driver.find_elements(By.CSS_SELECTOR, "li.hit .snippet mark")
@@ -138,7 +151,7 @@ def test_search_form_hits_and_facets(driver, site):
         _fits(driver, width)
     driver.set_window_size(1280, 900)
     driver.find_element(By.CSS_SELECTOR, "#facet-outlet").find_element(By.LINK_TEXT, "Sample Courier").click()
-    assert 'outlet%3A%22Sample+Courier%22' in driver.current_url
+    _wait_url(driver, 'outlet%3A%22Sample+Courier%22')
     hits = driver.find_elements(By.CSS_SELECTOR, "li.hit a.title")
     # "bridge" in Sample Courier: the hostile-title entry and the river festival, nothing else
     assert sorted(h.get_attribute("href").rsplit("/", 1)[1] for h in hits) == sorted([sample.hostile,
@@ -173,6 +186,7 @@ def test_entry_page_citations_hashes_and_copy(driver, site):
     time.sleep(0.3)
     assert button.text in ("Copied", "Press Ctrl+C")
     driver.find_element(By.ID, "verify-link").click()
+    _wait_url(driver, "verify=1")
     assert driver.find_element(By.ID, "verify-result").text.startswith("Verified")
     driver.get(f"{base}/entries/{entry.id}")
     _shot(driver, "entry")
@@ -190,7 +204,7 @@ def test_diff_view(driver, site):
     Select(form.find_element(By.NAME, "old")).select_by_visible_text("1")
     Select(form.find_element(By.NAME, "new")).select_by_visible_text("2")
     form.find_element(By.TAG_NAME, "button").click()
-    assert "/diff?old=1&new=2" in driver.current_url
+    _wait_url(driver, "/diff?old=1&new=2")
     inserted = " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, "#diff ins"))
     deleted = " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, "#diff del"))
     assert "larger" in inserted and "2027" in inserted and "2026" in deleted
@@ -205,7 +219,7 @@ def test_archived_page_is_sandboxed(driver, site):
     base, sample = site
     driver.get(f"{base}/entries/{sample.bridge}")
     driver.find_element(By.PARTIAL_LINK_TEXT, "Archived page").click()
-    assert driver.current_url.endswith(f"/entries/{sample.bridge}/versions/1/archived")
+    _wait_url(driver, f"/entries/{sample.bridge}/versions/1/archived")
     assert "approved the budget" in driver.find_element(By.TAG_NAME, "body").text
     # the page's own script would have marked the document and renamed it: the sandbox stopped it
     assert driver.find_element(By.TAG_NAME, "html").get_attribute("data-replay-script") is None
