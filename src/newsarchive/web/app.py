@@ -373,8 +373,8 @@ class Web:
             n, s = self._version(entry, request)
             if not s.warc_path:
                 return self.error(404, "No WARC record", f"version {n} of {entry.id} was not fetched from the "
-                                  "web, so no WARC record was kept; `newsarchive export --to warc` writes one",
-                                  entry=entry)
+                                  f"web, so no WARC record was kept; `newsarchive export 'id:{entry.id}' --to warc "
+                                  "-o FILE` writes one", entry=entry)
             try:
                 data = self._stored(entry, s.warc_path, s.warc_sha256)
             except Damaged as exc:
