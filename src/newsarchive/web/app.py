@@ -305,8 +305,10 @@ class Web:
             history = api.history(self.root, entry.id)
             versions = []
             for n, s in enumerate(entry.snapshots, 1):
+                stamp = getattr(s, "timestamp", None)  # an RFC 3161 timestamp, in collections that have them
                 versions.append({"n": n, "snapshot": s, "captured": s.captured_at.iso(),
-                                 "inline": _served_type(s.media_type) in _INLINE_TYPES})
+                                 "inline": _served_type(s.media_type) in _INLINE_TYPES,
+                                 "timestamp": dict(stamp) if isinstance(stamp, Mapping) else None})
             return self.page("entry.html", entry=entry, fields=fields, citations=citations,
                              verification=verification, history=history, versions=versions,
                              paths=api.entry_paths(self.root, entry))
