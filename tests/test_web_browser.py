@@ -33,8 +33,7 @@ def _need_browser() -> None:
     pytest.skip(why)
 
 
-@pytest.fixture(scope="module")
-def driver():
+def _chrome(*, javascript: bool = True):
     _need_browser()
     os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium look for a driver online
     from selenium import webdriver
@@ -47,8 +46,16 @@ def driver():
         options.add_argument(arg)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         options.add_argument("--no-sandbox")  # chromium refuses to run as root with its sandbox
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     d = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     d.set_page_load_timeout(30)
+    return d
+
+
+@pytest.fixture(scope="module")
+def driver():
+    d = _chrome()
     yield d
     d.quit()
 
@@ -298,3 +305,35 @@ def test_serve_command_listens_on_loopback_only(driver, root, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_everything_works_without_javascript(site):
+    """Search, facets, the entry page, its citations and the version comparison are plain HTML."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    base, sample = site
+    d = _chrome(javascript=False)
+    try:
+        d.get(base + "/")
+        assert d.execute_script("return 1") == 1  # WebDriver's own scripts still run; the page's do not
+        box = d.find_element(By.ID, "q")
+        box.send_keys("council")
+        box.submit()
+        _wait_url(d, "/search?q=council")
+        d.find_element(By.CSS_SELECTOR, "#facet-outlet").find_element(By.LINK_TEXT, "Sample Herald").click()
+        _wait_url(d, "Sample+Herald")
+        d.find_element(By.CSS_SELECTOR, "li.hit a.title").click()
+        _wait_url(d, f"/entries/{sample.bridge}")
+        assert "@online{" in d.find_element(By.ID, "citation-biblatex").text
+        button = d.find_element(By.CSS_SELECTOR, 'button.copy[data-copy="citation-apa"]')
+        button.click()
+        time.sleep(0.5)
+        assert button.text == "Copy"  # the copy script did not run: JavaScript is off
+        form = d.find_element(By.CSS_SELECTOR, "#versions form.diff-form")
+        Select(form.find_element(By.NAME, "old")).select_by_visible_text("1")
+        form.find_element(By.TAG_NAME, "button").click()
+        _wait_url(d, "/diff?old=1&new=2")
+        assert d.find_elements(By.CSS_SELECTOR, "#diff ins")
+    finally:
+        d.quit()
