@@ -40,6 +40,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -342,8 +343,13 @@ class Store:
         ref = (ref or "").strip()
         if not ref:
             raise EntryNotFound("empty entry ID")
-        all_ids = self.ids()
         low = ref.lower()
+        if _ID_LIKE.match(low):
+            # an exact ID is one lstat, not a listing of the whole archive (100 ms at 19,000 entries)
+            with contextlib.suppress(OSError):
+                if stat.S_ISDIR(os.lstat(self.archive / low).st_mode):
+                    return low
+        all_ids = self.ids()
         if _ID_LIKE.match(low):
             if low in all_ids:
                 return low
