@@ -118,6 +118,7 @@ def test_verify_on_request_and_damage_shown(client, sample):
     path.write_bytes(path.read_bytes().replace(b"Belgrade", b"Zagreb!!"))
     bad = client.get(f"/entries/{sample.bridge}", params={"verify": "1"})
     assert "Damaged" in bad.text and "corrupt" in bad.text
+    assert bad.text.count("Left out:") == 7  # a damaged entry is not cited, as `cite` does
     served = client.get(f"/entries/{sample.bridge}/versions/1/archived")
     assert served.status_code == 409 and "Zagreb" not in served.text  # never served as the capture
     assert client.get(f"/entries/{sample.bridge}/versions/2/archived").status_code == 200

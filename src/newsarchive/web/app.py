@@ -206,8 +206,6 @@ class Web:
             return handler(entry)
         except AmbiguousID as exc:
             return self.ambiguous(ref, exc)
-        except QueryError as exc:
-            return self.failure(exc)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one line on a page
             return self.failure(exc)
 
