@@ -181,15 +181,20 @@ class Web:
                           "please report it")
 
     # ---------------------------------------------------------------- entries
-    def entry(self, ref: str):
+    def open(self):
+        """The collection, opened once per request (store, engine, settings read now)."""
+        return api.Collection.open(self.root)
+
+    @staticmethod
+    def entry(coll, ref: str):
         """The entry for a reference from a URL, resolved like the CLI (ID, unique ID prefix,
         citekey); a reference that could name a file is refused first."""
         if not _REF_OK.match(ref) or ".." in ref:
             raise UsageError("not an entry reference")
-        return api.get(self.root, ref)
+        return api.get(coll, ref)
 
     def ambiguous(self, ref: str, exc: AmbiguousID) -> HTMLResponse:
-        store = api.open_store(self.root)
+        store = self.open().store
         candidates = []
         for entry_id in getattr(exc, "matches", ()) or ():
             try:
@@ -202,8 +207,8 @@ class Web:
     def with_entry(self, request: Request, handler) -> Response:
         ref = request.path_params["ref"]
         try:
-            entry = self.entry(ref)
-            return handler(entry)
+            coll = self.open()
+            return handler(coll, self.entry(coll, ref))
         except AmbiguousID as exc:
             return self.ambiguous(ref, exc)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one line on a page
@@ -224,7 +229,7 @@ class Web:
             return self.error(400, "Cannot do that", "page is too far")
         skipped: list[tuple[str, str]] = []
         try:
-            result = api.search(self.root, q, limit=size, offset=(page - 1) * size, sort=sort,
+            result = api.search(self.open(), q, limit=size, offset=(page - 1) * size, sort=sort,
                                  facets=api.FACETS, snippets=True, all_versions=all_versions,
                                  on_skip=lambda entry_id, why: skipped.append((entry_id, why)))
         except QueryError as exc:
@@ -268,18 +273,18 @@ class Web:
     def entry_page(self, request: Request) -> Response:
         verify = request.query_params.get("verify") == "1"
 
-        def render(entry) -> Response:
+        def render(coll, entry) -> Response:
             citations = []
             for style in STYLE_LABELS:
                 skipped: list[str] = []
                 incomplete: list[str] = []
-                text = api.cite(self.root, [entry.id], style=style, on_incomplete=incomplete.append,
+                text = api.cite(coll, [entry.id], style=style, on_incomplete=incomplete.append,
                                 on_skip=lambda _id, why: skipped.append(why))
                 citations.append({"style": style, "label": STYLE_LABELS[style], "text": text.rstrip("\n"),
                                   "left_out": skipped, "incomplete": incomplete})
             verification = None
             if verify:
-                checked, problems, _ = api.verify(self.root, [entry.id])
+                checked, problems, _ = api.verify(coll, [entry.id])
                 damage = [p for p in problems if p.kind not in ("note", "stale-index", "not-indexed",
                                                                   "extra-in-index")]
                 verification = {"checked": checked, "damage": damage,
@@ -300,7 +305,7 @@ class Web:
                 fields.append({"key": key, "value": text,
                                "href": web_href(value) if key in ("url", "archived_url") else None,
                                "provenance": where})
-            history = api.history(self.root, entry.id)
+            history = api.history(coll, entry.id)
             versions = []
             for n, s in enumerate(entry.snapshots, 1):
                 stamp = getattr(s, "timestamp", None)  # an RFC 3161 timestamp, in collections that have them
@@ -309,7 +314,7 @@ class Web:
                                  "timestamp": dict(stamp) if isinstance(stamp, Mapping) else None})
             return self.page("entry.html", entry=entry, fields=fields, citations=citations,
                              verification=verification, history=history, versions=versions,
-                             paths=api.entry_paths(self.root, entry))
+                             paths=api.entry_paths(coll, entry))
 
         return self.with_entry(request, render)
 
@@ -322,9 +327,9 @@ class Web:
                 raise UsageError(f"{name} is a version number")
             return int(raw)
 
-        def render(entry) -> Response:
+        def render(coll, entry) -> Response:
             old, new = number("old"), number("new")
-            d = api.diff(self.root, entry.id, from_version=old, to_version=new)
+            d = api.diff(coll, entry.id, from_version=old, to_version=new)
             return self.page("diff.html", entry=entry, d=d, count=len(entry.snapshots))
 
         return self.with_entry(request, render)
@@ -335,13 +340,13 @@ class Web:
             raise EntryNotFound(f"entry {entry.id} has {len(entry.snapshots)} version(s); no version {n}")
         return n, entry.snapshots[n - 1]
 
-    def _stored(self, entry, relpath: str | None, sha256: str | None) -> bytes:
+    @staticmethod
+    def _stored(coll, entry, relpath: str | None, sha256: str | None) -> bytes:
         """The bytes of a file the entry records, checked against its recorded hash."""
         if not relpath:
             raise EntryNotFound("this version has no such file")
-        store = api.open_store(self.root)
         try:
-            data = store.read_file(entry.id, relpath)
+            data = coll.store.read_file(entry.id, relpath)
         except NewsArchiveError as exc:
             raise Damaged(str(exc)) from None
         if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
@@ -350,10 +355,10 @@ class Web:
 
     def archived(self, request: Request) -> Response:
         """The archived bytes of one version, in a sandbox."""
-        def render(entry) -> Response:
+        def render(coll, entry) -> Response:
             n, s = self._version(entry, request)
             try:
-                data = self._stored(entry, s.path, s.sha256)
+                data = self._stored(coll, entry, s.path, s.sha256)
             except Damaged as exc:
                 return self.error(409, "Damaged", f"{entry.id} version {n}: {exc}; run `newsarchive verify "
                                   f"{entry.id}`", entry=entry)
@@ -369,14 +374,14 @@ class Web:
         return self.with_entry(request, render)
 
     def warc(self, request: Request) -> Response:
-        def render(entry) -> Response:
+        def render(coll, entry) -> Response:
             n, s = self._version(entry, request)
             if not s.warc_path:
                 return self.error(404, "No WARC record", f"version {n} of {entry.id} was not fetched from the "
                                   f"web, so no WARC record was kept; `newsarchive export 'id:{entry.id}' --to warc "
                                   "-o FILE` writes one", entry=entry)
             try:
-                data = self._stored(entry, s.warc_path, s.warc_sha256)
+                data = self._stored(coll, entry, s.warc_path, s.warc_sha256)
             except Damaged as exc:
                 return self.error(409, "Damaged", f"{entry.id} version {n}: {exc}", entry=entry)
             name = f"{entry.id}-v{n}" + (".warc.gz" if s.warc_path.endswith(".gz") else ".warc")
@@ -387,15 +392,15 @@ class Web:
         return self.with_entry(request, render)
 
     def text(self, request: Request) -> Response:
-        def render(entry) -> Response:
+        def render(coll, entry) -> Response:
             n, s = self._version(entry, request)
             if s.text_path:
                 try:
-                    body = self._stored(entry, s.text_path, s.text_sha256).decode("utf-8", "replace")
+                    body = self._stored(coll, entry, s.text_path, s.text_sha256).decode("utf-8", "replace")
                 except Damaged as exc:
                     return self.error(409, "Damaged", f"{entry.id} version {n}: {exc}", entry=entry)
             else:
-                body = api.version_text(api.open_store(self.root), entry, n)
+                body = api.version_text(coll.store, entry, n)
             return self.page("text.html", entry=entry, n=n, snapshot=s, body=body)
 
         return self.with_entry(request, render)
@@ -433,6 +438,7 @@ def _attachment(name: str) -> str:
 def create_app(root: str | Path, *, allowed_hosts: Iterable[str] = LOOPBACK_HOSTS) -> Starlette:
     """The web app over the collection at ``root``. ``allowed_hosts``: the Host header values
     accepted (the loopback names by default; ``["*"]`` when served on another address)."""
+    api.open_store(root)  # not a collection: NotACollection now, not on the first request
     web = Web(Path(root))
     static = Path(__file__).resolve().parent / "static"
     routes = [
