@@ -321,3 +321,14 @@ def test_serve_command_binds_loopback_by_default_and_warns_otherwise(root, monke
     assert server.DEFAULT_HOST == "127.0.0.1"
     r = runner.invoke(app, ["--root", str(root), "serve", "--host", "no-such-host.invalid"])
     assert r.exit_code == 2 and "Error: --host" in r.stderr
+
+
+def test_other_commands_do_not_import_the_web_stack():
+    """The CLI registers `serve` without importing Starlette, Jinja2 or uvicorn (start-up)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from newsarchive.cli import app; "
+            "print(','.join(m for m in ('starlette', 'jinja2', 'uvicorn', 'newsarchive.web') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
