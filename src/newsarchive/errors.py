@@ -71,7 +71,11 @@ class EntryNotFound(NewsArchiveError):
 
 
 class AmbiguousID(NewsArchiveError):
-    """An ID prefix matches more than one entry."""
+    """An ID prefix matches more than one entry. ``matches`` lists them (the web app offers them)."""
+
+    def __init__(self, message: str, *, matches: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.matches = tuple(matches)
 
 
 class InvalidEntry(NewsArchiveError):

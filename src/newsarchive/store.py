@@ -38,6 +38,7 @@ import logging
 import os
 import secrets
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -216,8 +217,13 @@ class Store:
         ref = (ref or "").strip()
         if not ref:
             raise EntryNotFound("empty entry ID")
-        all_ids = self.ids()
         low = ref.lower()
+        if ID_LIKE.match(low):
+            # an exact ID is one lstat, not a listing of the whole archive (100 ms at 19,000 entries)
+            with contextlib.suppress(OSError):
+                if stat.S_ISDIR(os.lstat(self.archive / low).st_mode):
+                    return low
+        all_ids = self.ids()
         if ID_LIKE.match(low):
             if low in all_ids:
                 return low
@@ -226,7 +232,8 @@ class Store:
                 return matches[0]
             if len(matches) > 1:
                 shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
-                raise AmbiguousID(f"ID prefix {ref!r} matches {len(matches)} entries ({shown}); give more characters")
+                raise AmbiguousID(f"ID prefix {ref!r} matches {len(matches)} entries ({shown}); give more characters",
+                                  matches=tuple(matches))
         for entry_id in all_ids:  # citekeys are unique; an exact one is a fine reference
             with contextlib.suppress(StoreError, EntryNotFound):
                 if self.read_json(entry_id).get("citekey") == ref:
