@@ -1,7 +1,7 @@
 """The protocol every search engine implements (one object per collection index folder).
 
-``api.py`` reaches the index only through an object of this shape, obtained from
-:func:`newsarchive.search.engines.for_store`. Results are
+The use cases (:mod:`newsarchive.api`) reach the index only through an object of this shape,
+obtained from :func:`newsarchive.search.engines.for_store`. Results are
 :class:`newsarchive.search.result.SearchResult` whatever the engine.
 """
 

@@ -62,7 +62,7 @@ class WhooshBackend:
         return reading.stored_fingerprints(self.index_dir)
 
     def stored_stamps(self) -> dict[str, Any]:
-        """entry id -> the stamp of its entry.json when it was indexed (see api.entry_stamp)."""
+        """entry id -> the stamp of its entry.json when it was indexed (see catalog.entry_stamp)."""
         return reading.stored_stamps(self.index_dir)
 
     def fingerprint(self, entry: Any, body_text: str) -> str:
