@@ -241,7 +241,8 @@ class Web:
         except Exception as exc:  # noqa: BLE001
             return self.failure(exc)
         facets = []
-        for name, items in result.facets.items():
+        for name in sorted(result.facets, key=lambda n: api.FACETS.index(n) if n in api.FACETS else 99):
+            items = result.facets[name]
             field = FACET_FIELDS.get(name, name)
             links = []
             for value, count in items:
