@@ -111,13 +111,16 @@ def import_file(root: Path | Collection, path: Path, *, source_format: str | Non
                 mapping: Mapping[str, str] | None = None, dayfirst: bool = False, dry_run: bool = False,
                 on_error: str = "skip", lock_timeout: float | None = None,
                 batch_size: int = BATCH_SIZE, host_delay: float | None = None,
-                match: str = "strict") -> Iterator[Outcome]:
+                match: str = "strict", options: Any = None) -> Iterator[Outcome]:
     """Import a file or folder. ``match``: when a metadata-only record is an archived work:
     ``strict`` (the default: everything that tells works apart agrees), ``url`` (the same URL
-    or DOI is enough), ``none`` (every such record creates an entry)."""
+    or DOI is enough), ``none`` (every such record creates an entry). ``options``: an
+    :class:`newsarchive.import_options.ImportOptions` (``--set``, ``--tag``, folder filters)."""
     coll = as_collection(root)
     if match not in MATCH_MODES:
         raise UsageError(f"unknown --match {match!r} (one of: {', '.join(MATCH_MODES)})")
     records = open_source(path, source_format=source_format, mapping=mapping, host_delay=host_delay)
+    if options is not None:
+        records = options.apply(records, folder=str(path) != "-" and Path(path).is_dir())
     return ingest_records(coll, records, dayfirst=dayfirst, dry_run=dry_run, on_error=on_error,
                           lock_timeout=lock_timeout, batch_size=batch_size, match=match)

@@ -20,6 +20,7 @@ from ..errors import (
     os_error_message,
 )
 from ..fsutil import inside, sync_filesystem
+from ..import_options import apply_defaults
 from ..model import MAX_SNAPSHOT_BYTES, Entry, Snapshot, now_utc
 from ..normalize import citekey_base, normalise_fields, unique_citekey
 from ..formats.records import Record, read_snapshot_file
@@ -236,6 +237,8 @@ class Ingest:
         files: list[st.NewFile] = []
         snapshot: Snapshot | None = None
         note = None  # why nothing was extracted from a page over the extraction limits
+        if record.defaults and record.data is None:  # import --set: where the record has no value
+            note = apply_defaults(record, fields, provenance, dayfirst=self.dayfirst)
         if record.data is not None:
             if not record.data.strip():
                 raise UsageError(f"{record.source or record.ref}: empty snapshot; nothing to archive")
@@ -253,6 +256,9 @@ class Ingest:
                 text = _text_body(ext, given_title)
             else:
                 text = ""
+            if record.defaults:  # import --set: after extraction, where the page has no value either
+                said = apply_defaults(record, fields, provenance, dayfirst=self.dayfirst)
+                note = "; ".join(m for m in (note, said) if m) or None
             if fetched_url:  # a page from the web: its declared canonical URL, when sane
                 declared = fields.get("url") if provenance.get("url", "").startswith("extracted") else None
                 fields["url"], why = choose_cited_url(fetched_url, declared)
@@ -404,7 +410,8 @@ class Ingest:
         self.store.create(entry, files, history=history, durable=self.durable is True)
         self.catalog.add(entry)
         session.upsert(entry, text if entry.snapshots else (entry.notes or ""))  # as body_text() has it
-        return Outcome(record.ref, "created", entry.id, key_note, entry=entry)
+        return Outcome(record.ref, "created", entry.id, "; ".join(m for m in (key_note, record.note) if m) or None,
+                       entry=entry)
 
 
 def _read_inside(folder: Path, relpath: str) -> bytes:

@@ -8,6 +8,7 @@ import typer
 
 from . import app
 from .. import cite as cite_styles
+from .refs import complete, expand
 from .common import Skips, echo, echo_data, fail, handles_errors, note, root_of
 
 
@@ -15,7 +16,8 @@ from .common import Skips, echo, echo_data, fail, handles_errors, note, root_of
 @handles_errors
 def cite(
     ctx: typer.Context,
-    refs: Annotated[list[str], typer.Argument(help="Entry IDs, unique prefixes or citekeys.")],
+    refs: Annotated[list[str], typer.Argument(help="Entry IDs, unique prefixes or citekeys; - reads them from "
+                                                   "standard input, one per line.", autocompletion=complete)],
     style: Annotated[Optional[str], typer.Option(
         "--style", "-s", help=cite_styles.help_list() + " (default: the collection's cite.style setting, "
                               "else apa).")] = None,
@@ -40,6 +42,7 @@ def cite(
         raise fail("--at-version and --version (its old name) give different versions; give one", 2)
     version = at_version if at_version is not None else version
     root = root_of(ctx)
+    refs = expand(refs)
     if style is None:
         from .. import settings
 

@@ -11,6 +11,7 @@ import typer
 from . import app
 from .. import formats
 from ..errors import NewsArchiveError
+from .refs import complete, expand
 from .common import (CsvRawOpt, Format, FormatOpt, LockTimeoutOpt, Skips, echo_json, fail, handles_errors,
                      is_terminal, note, parse_assignments, root_of)
 
@@ -34,6 +35,20 @@ def import_(
                                        "an archived work: strict (everything that tells works apart agrees: "
                                        "title, authors, full date, outlet, volume, issue, pages, DOI, URL, "
                                        "key), url (the same URL or DOI is enough), none (never).")] = "strict",
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", help="FIELD=VALUE for every record, e.g. outlet=BBC or kind=news website (repeatable). A "
+                      "record's own value (in the file, or from its page) wins unless --override.")] = None,
+    tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Add this tag to every record (repeatable).")] = None,
+    override: Annotated[bool, typer.Option("--override", help="--set values replace the records' own values "
+                                                              "(each replacement is said in the record's line).")] = False,
+    tags_from_folders: Annotated[bool, typer.Option(
+        "--tags-from-folders", help="Folders: tag each file with the names of the subfolders it is in.")] = False,
+    include: Annotated[Optional[list[str]], typer.Option(
+        "--include", help="Folders: import only files matching this glob (path inside the folder, or file "
+                          "name); repeatable.")] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option(
+        "--exclude", help="Folders: skip files matching this glob; repeatable. README, LICENSE, CHANGES and "
+                          "similar files are skipped unless --include names them.")] = None,
     fmt: FormatOpt = Format.table,
     lock_timeout: LockTimeoutOpt = 30.0,
 ) -> None:
@@ -48,10 +63,15 @@ def import_(
     from .. import api
     from ..render import dumps_json
 
+    from ..import_options import ImportOptions
+
     root = root_of(ctx)
+    options = ImportOptions(set_fields=parse_assignments(set_, "--set", allow_empty=False), tags=tuple(tag or ()),
+                            override=override, include=tuple(include or ()), exclude=tuple(exclude or ()),
+                            tags_from_folders=tags_from_folders)
     outcomes = api.import_file(root, source, source_format=from_, mapping=parse_assignments(map_, "--map", shape="field=column", allow_empty=False), dayfirst=dayfirst,
                                dry_run=dry_run, on_error=on_error, lock_timeout=lock_timeout,
-                               host_delay=host_delay, match=match)
+                               host_delay=host_delay, match=match, options=options)
     try:
         # line-buffered: what was reported survives an interruption
         report_fh = open(report, "w", encoding="utf-8", buffering=1) if report else None
@@ -69,6 +89,16 @@ def import_(
     notes: list[str] = []
     index_failures: list[str] = []  # archived records whose batch could not reach the index
     done = 0
+    lines: list[dict] = []  # --format json: every record's line, printed with the summary
+    csv_out = None
+    if fmt is Format.csv:  # one row per record, as it is processed
+        import csv as _csv
+
+        from ..render import csv_cell, safe
+
+        shown = safe if is_terminal(sys.stdout) else (lambda text: text)  # as write_records does
+        csv_out = _csv.writer(sys.stdout, lineterminator="\n")
+        csv_out.writerow(["ref", "status", "id", "message"])
     try:
         if progress is not None:
             progress.start()
@@ -83,7 +113,13 @@ def import_(
                 report_fh.write(dumps_json(line) + "\n")
             if fmt is Format.jsonl:
                 echo_json(line)
-            elif o.status == "failed" and len(failures) < 20:
+            elif fmt is Format.json:
+                lines.append(line)
+            elif csv_out is not None:
+                csv_out.writerow([shown(csv_cell(str(v) if v is not None else "")) for v in
+                                  (o.ref, o.status, o.id, o.message)])
+                sys.stdout.flush()
+            if o.status == "failed" and len(failures) < 20:
                 failures.append(o.message if o.message and o.ref in o.message else f"{o.ref}: {o.message}")
             elif o.status in ("created", "would-create") and o.message and len(notes) < 20:
                 notes.append(f"{o.ref}: {o.message}")  # e.g. a page over the extraction limits
@@ -98,7 +134,7 @@ def import_(
     elapsed = time.monotonic() - started
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing"
     if fmt is Format.json:
-        echo_json({"records": done, "counts": counts, "seconds": round(elapsed, 2)}, indent=2)
+        echo_json({"records": done, "counts": counts, "seconds": round(elapsed, 2), "outcomes": lines}, indent=2)
     elif fmt is Format.table:
         for n in notes:
             note(f"note: {n}")
@@ -143,8 +179,11 @@ def export(
     ctx: typer.Context,
     query: Annotated[Optional[str], typer.Argument(help="A search query selecting entries (default: all).")] = None,
     to: Annotated[str, typer.Option("--to", help=formats.help_list(formats.EXPORTERS) + ".")] = "jsonl",
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (- for standard output).")] = None,
-    id_: Annotated[Optional[list[str]], typer.Option("--id", help="Export this entry (repeatable) instead of a query.")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (default or -: standard "
+                                                  "output; warc and bagit need a file or folder).")] = None,
+    id_: Annotated[Optional[list[str]], typer.Option("--id", help="Export this entry (repeatable) instead of a query; "
+                                                     "--id - reads IDs/citekeys from standard input.",
+                                                     autocompletion=complete)] = None,
     ascii_: Annotated[bool, typer.Option("--ascii", help="BibTeX: LaTeX escapes instead of UTF-8.")] = False,
     key: Annotated[str, typer.Option("--key", help="Citation key in BibTeX/BibLaTeX/CSL-JSON/RIS: citekey "
                                                    "(readable, the default) or id (the entry ID).")] = "citekey",
@@ -160,9 +199,11 @@ def export(
     from .. import api
 
     root = root_of(ctx)
-    if output is None:
-        raise fail("give -o FILE (or -o - for standard output)", 2)
-    out = None if output == "-" else Path(output)
+    if (output is None or output == "-") and to.strip().lower() in ("warc", "bagit"):
+        what, arg = ("a folder", "-o FOLDER") if to.strip().lower() == "bagit" else ("a file", "-o FILE")
+        raise fail(f"--to {to.strip().lower()} writes {what}, not text for standard output: give {arg}", 2)
+    out = None if output is None or output == "-" else Path(output)
+    id_ = expand(id_) if id_ else id_
     incomplete: list[str] = []
 
     def tell(what: str) -> None:
