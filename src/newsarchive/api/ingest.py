@@ -73,6 +73,18 @@ class Ingest:
         self._planned: dict[str, tuple] = {}  # dry run: catalog rows of the entries it would create
         self._planned_entries: dict[str, Entry] = {}  # dry run: those entries (not on disk)
         self._summaries: dict[str, tuple] = {}  # entry id -> work_summary, for one batch
+        self._key_pattern: str | None = None  # citekey.pattern from the settings, when first needed
+
+    def citekey_base(self, fields: Mapping[str, Any]) -> str:
+        """A new entry's citekey before it is made unique: the collection's ``citekey.pattern``
+        (newsarchive.toml), read once per run; the default pattern is ``citekey_base``."""
+        if self._key_pattern is None:
+            from ..settings import load
+
+            self._key_pattern = load(self.store.root).get("citekey.pattern")
+        from ..citekeys import base
+
+        return base(self._key_pattern, fields)
 
     # one batch: lock, refresh catalog, write entries, update index, unlock
     def run_batch(self, records: list[Record]) -> list[Outcome]:
@@ -300,7 +312,7 @@ class Ingest:
             if citekey != given_key:
                 key_note = f"citekey {given_key!r} is taken or reads as an entry's ID; stored as {citekey!r}"
         else:
-            citekey = unique_citekey(citekey_base(fields), self.catalog.unusable_citekeys())
+            citekey = unique_citekey(self.citekey_base(fields), self.catalog.unusable_citekeys())
         entry_id = self.catalog.new_id(avoid=citekey)
         if snapshot is not None:
             snapshot, files = _place_snapshot(snapshot, 1, record.data, text_bytes, record.warc)
