@@ -129,7 +129,7 @@ def _short(value: Any) -> str:
 @handles_errors
 def history(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="Entry ID, unique prefix or citekey.")],
+    ref: Annotated[str, typer.Argument(help="Entry ID, unique prefix or citekey.", autocompletion=complete)],
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Versions and metadata edits of an entry, oldest first."""
@@ -155,7 +155,7 @@ def history(
 @handles_errors
 def diff(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="Entry ID, unique prefix or citekey.")],
+    ref: Annotated[str, typer.Argument(help="Entry ID, unique prefix or citekey.", autocompletion=complete)],
     old: Annotated[Optional[int], typer.Option("--old", min=1, help="Older version (default: the one before --new).")] = None,
     new: Annotated[Optional[int], typer.Option("--new", min=1, help="Newer version (default: the newest).")] = None,
     from_: Annotated[Optional[int], typer.Option("--from", min=1, hidden=True, help="Old name of --old.")] = None,
