@@ -26,7 +26,7 @@ from pathlib import PurePosixPath
 from typing import Any, Iterable, Iterator, Mapping
 
 from .errors import UsageError
-from .sources import Record, skipped
+from .formats.records import Record, skipped
 
 #: file names (without their extension) that are a project's documents, not articles
 DOCUMENT_NAMES = frozenset({"readme", "license", "licence", "copying", "copyright", "changes", "changelog",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .. import media
 from .. import store as st
@@ -74,6 +74,11 @@ class Ingest:
         self._planned_entries: dict[str, Entry] = {}  # dry run: those entries (not on disk)
         self._summaries: dict[str, tuple] = {}  # entry id -> work_summary, for one batch
         self._key_pattern: str | None = None  # citekey.pattern from the settings, when first needed
+        self.on_record: Callable[[], Any] | None = None  # progress: once per record, at its slow step
+
+    def _tick(self) -> None:
+        if self.on_record is not None:
+            self.on_record()
 
     def citekey_base(self, fields: Mapping[str, Any]) -> str:
         """A new entry's citekey before it is made unique: the collection's ``citekey.pattern``
@@ -97,10 +102,12 @@ class Ingest:
             outcomes = []
             for r in records:
                 outcomes.append(self._safe(r, write=False))
+                self._tick()
                 if self.stop_on_error and outcomes[-1].status == "failed":
                     break
             return outcomes
         self._extract_ahead(records)  # the slow part, before the lock: other writers go on
+        ticked = set(self._ahead)  # records whose progress step was their extraction
         outcomes: list[Outcome] = []
         index_error: str | None = None
         try:
@@ -114,6 +121,8 @@ class Ingest:
                             self.fatal = exc
                             break
                         outcomes.append(o)
+                        if id(r) not in ticked:  # a record without a page: this was its work
+                            self._tick()
                         if self.stop_on_error and o.status == "failed":
                             break  # --on-error stop: nothing after the first failure is written
                     if self.durable == "batch" and any(o.status in ("created", "new-version") for o in outcomes):
@@ -154,6 +163,7 @@ class Ingest:
             except ExtractError as exc:
                 result = exc
             self._ahead[id(r)] = (media_type, url, result)
+            self._tick()
 
     def _extraction(self, record: Record, media_type: str, url: str | None):
         """The extraction of ``record``'s snapshot: done ahead of the lock, or now."""

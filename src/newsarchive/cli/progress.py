@@ -14,13 +14,13 @@ class Bar:
     """``with Bar("verifying", total=n) as bar: ... bar.advance()``. ``total`` None: a count and
     a rate without an end. Transient: the bar is removed when done, the command's own lines stay."""
 
-    def __init__(self, label: str, total: int | None = None, *, stream: Any = None):
+    def __init__(self, label: str, total: int | None = None, *, enabled: bool = True, stream: Any = None):
         self.label = label
         self.total = total
         self.count = 0
         self._progress = None
         self._task = None
-        self._shown = is_terminal(stream or sys.stderr)
+        self._shown = enabled and is_terminal(stream or sys.stderr)
 
     def __enter__(self) -> "Bar":
         if self._shown:
@@ -33,7 +33,8 @@ class Bar:
                 columns += [TaskProgressColumn(), TextColumn("ETA"), TimeRemainingColumn()]
             else:
                 columns += [TimeElapsedColumn()]
-            self._progress = Progress(*columns, transient=True, console=Console(stderr=True))
+            # standard output is never redirected: it carries the command's data (an export to a pipe)
+            self._progress = Progress(*columns, transient=True, console=Console(stderr=True), redirect_stdout=False)
             self._progress.start()
             self._task = self._progress.add_task(self.label, total=self.total)
         return self

@@ -69,9 +69,18 @@ def import_(
     options = ImportOptions(set_fields=parse_assignments(set_, "--set", allow_empty=False), tags=tuple(tag or ()),
                             override=override, include=tuple(include or ()), exclude=tuple(exclude or ()),
                             tags_from_folders=tags_from_folders)
+    ticks = {"done": 0}
+    bar: dict = {}
+
+    def tick() -> None:  # once per record as it is processed (outcomes come a batch at a time)
+        ticks["done"] += 1
+        if bar:
+            rate = ticks["done"] / max(time.monotonic() - started, 1e-6)
+            bar["progress"].update(bar["task"], completed=ticks["done"], rate=f"{rate:.0f}")
+
     outcomes = api.import_file(root, source, source_format=from_, mapping=parse_assignments(map_, "--map", shape="field=column", allow_empty=False), dayfirst=dayfirst,
                                dry_run=dry_run, on_error=on_error, lock_timeout=lock_timeout,
-                               host_delay=host_delay, match=match, options=options)
+                               host_delay=host_delay, match=match, options=options, on_record=tick)
     try:
         # line-buffered: what was reported survives an interruption
         report_fh = open(report, "w", encoding="utf-8", buffering=1) if report else None
@@ -103,6 +112,7 @@ def import_(
         if progress is not None:
             progress.start()
             task = progress.add_task("import", total=_estimate(source, from_), rate="0")
+            bar.update(progress=progress, task=task)
         for o in outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1
             done += 1
@@ -123,9 +133,6 @@ def import_(
                 failures.append(o.message if o.message and o.ref in o.message else f"{o.ref}: {o.message}")
             elif o.status in ("created", "would-create") and o.message and len(notes) < 20:
                 notes.append(f"{o.ref}: {o.message}")  # e.g. a page over the extraction limits
-            if progress is not None:
-                rate = done / max(time.monotonic() - started, 1e-6)
-                progress.update(task, advance=1, rate=f"{rate:.0f}")
     finally:
         if progress is not None:
             progress.stop()
@@ -161,7 +168,8 @@ def _progress():
 
     return Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[rate]}/s"), TimeElapsedColumn(), TextColumn("ETA"),
-                    TimeRemainingColumn(), transient=True, console=Console(stderr=True))
+                    TimeRemainingColumn(), transient=True, console=Console(stderr=True),
+                    redirect_stdout=False)  # standard output carries the report lines (-f jsonl > file)
 
 
 def _estimate(source: Path, from_: str | None) -> int | None:
@@ -211,10 +219,13 @@ def export(
         note(f"incomplete: {what}")
 
     skips = Skips()
-    n = api.export(root, to=to, out=out, query=query, ids=id_ or (),
-                   write=sys.stdout.write if out is None else None, ascii=ascii_, key=key, notify=note,
-                   on_incomplete=tell, csv_raw=csv_raw, include_damaged=include_damaged, on_skip=skips,
-                   on_damaged=lambda entry_id, why: note(f"exported {entry_id} marked as damaged: {why}"))
+    from .progress import Bar
+
+    total = len(id_) if id_ else (None if query else len(api.open_store(root).ids()))
+    # the bar is on standard error, and not while the export itself is shown on the terminal
+    bar = Bar("exporting", total=total, enabled=out is not None or not is_terminal(sys.stdout))
+    with bar:
+        n = _export(api, root, to, out, query, id_, ascii_, key, tell, csv_raw, include_damaged, skips, bar)
     also = f" ({len(incomplete)} incomplete, written with what they have)" if incomplete else ""
     if skips.count:
         also += f"; {skips.count} skipped"
@@ -223,3 +234,11 @@ def export(
     elif incomplete:
         note(f"{len(incomplete)} of {n} entries incomplete, written with what they have")
     skips.exit_if_any()
+
+
+def _export(api, root, to, out, query, id_, ascii_, key, tell, csv_raw, include_damaged, skips, bar) -> int:
+    return api.export(root, to=to, out=out, query=query, ids=id_ or (),
+                      write=sys.stdout.write if out is None else None, ascii=ascii_, key=key, notify=note,
+                      on_incomplete=tell, csv_raw=csv_raw, include_damaged=include_damaged, on_skip=skips,
+                      on_damaged=lambda entry_id, why: note(f"exported {entry_id} marked as damaged: {why}"),
+                      on_entry=bar.advance)

@@ -239,8 +239,13 @@ def verify(
     from .. import api
     from ..render import write_records
 
-    checked, problems, repaired = api.verify(root_of(ctx), expand(refs), repair_index=repair_index,
-                                             seal=seal, lock_timeout=lock_timeout)
+    from .progress import Bar
+
+    root = root_of(ctx)
+    refs = expand(refs)
+    with Bar("verifying", total=len(refs) if refs else len(api.open_store(root).ids())) as bar:
+        checked, problems, repaired = api.verify(root, refs, repair_index=repair_index, seal=seal,
+                                                 lock_timeout=lock_timeout, on_entry=bar.advance)
     notes = [p for p in problems if p.kind == "note"]
     damage = [p for p in problems if p.kind != "note"]
     if fmt is Format.table:
