@@ -186,7 +186,8 @@ def _estimate(source: Path, from_: str | None) -> int | None:
 def export(
     ctx: typer.Context,
     query: Annotated[Optional[str], typer.Argument(help="A search query selecting entries (default: all).")] = None,
-    to: Annotated[str, typer.Option("--to", help=formats.help_list(formats.EXPORTERS) + ".")] = "jsonl",
+    to: Annotated[str, typer.Option("--to", "--format", "-f", help=formats.help_list(formats.EXPORTERS)
+                                    + " (-f/--format: the same option, spelled as on every other command).")] = "jsonl",
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (default or -: standard "
                                                   "output; warc and bagit need a file or folder).")] = None,
     id_: Annotated[Optional[list[str]], typer.Option("--id", help="Export this entry (repeatable) instead of a query; "
