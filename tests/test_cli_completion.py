@@ -51,7 +51,7 @@ def test_zsh_and_fish_complete_with_descriptions(root, keyed):
 
 
 def test_no_cache_or_no_collection_completes_nothing_and_never_fails(root, keyed, tmp_path):
-    (root / "index" / "catalog.jsonl").unlink()
+    (root / "index" / api.Catalog.CACHE).unlink()
     out = _complete(root, {"_NEWSARCHIVE_COMPLETE": "complete_bash", "COMP_WORDS": "newsarchive cite g",
                            "COMP_CWORD": "2"})
     assert out.strip() == ""  # the archive itself is never read for a completion

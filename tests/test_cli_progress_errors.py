@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from newsarchive import api, settings
+from newsarchive import api
 from newsarchive.import_options import ImportOptions
 from newsarchive.cli.progress import Bar
 
@@ -115,11 +115,31 @@ class _FullDisk:
         raise OSError(errno.ENOSPC, "No space left on device")
 
 
+def _full_disk_under(monkeypatch, folder, *, exclude=None, only=None):
+    """Every file opened for writing under ``folder`` (not under ``exclude``; with ``only``, whose
+    name contains it) fails as on a full disk: wherever the writing code lives."""
+    import builtins
+    from pathlib import Path
+
+    real_open = builtins.open
+
+    def fake_open(file, mode="r", *a, **kw):
+        path = Path(file) if isinstance(file, (str, Path)) else None
+        writing = any(c in str(mode) for c in "wxa+")
+        if path is not None and writing and Path(folder) in path.parents \
+                and not (exclude is not None and Path(exclude) in path.parents) \
+                and (only is None or only in path.name):
+            return _FullDisk()
+        return real_open(file, mode, *a, **kw)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+
+
 @pytest.mark.parametrize("to", ["bibtex", "csv", "jsonl", "csl-json", "ris"])
 def test_a_full_disk_during_export_is_one_line_and_leaves_no_file(cli, root, tmp_path, monkeypatch, to):
     _add(root, 2)
-    monkeypatch.setattr(api, "open", _FullDisk, raising=False)
     out = tmp_path / f"out.{to}"
+    _full_disk_under(monkeypatch, tmp_path, exclude=root)
     r = cli("export", "--to", to, "-o", str(out))
     assert r.exit_code == 1, r.output
     lines = r.stderr.splitlines()
@@ -130,7 +150,7 @@ def test_a_full_disk_during_export_is_one_line_and_leaves_no_file(cli, root, tmp
 
 def test_a_full_disk_when_writing_the_settings_is_one_line(cli, root, monkeypatch):
     before = (root / "newsarchive.toml").read_bytes()
-    monkeypatch.setattr(settings, "open", _FullDisk, raising=False)
+    _full_disk_under(monkeypatch, root, only=".newsarchive.toml.")
     r = cli("config", "--set", "cite.style=mla")
     assert r.exit_code == 1 and len(r.stderr.splitlines()) == 1 and "No space left" in r.stderr
     assert (root / "newsarchive.toml").read_bytes() == before

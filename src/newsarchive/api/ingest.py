@@ -22,7 +22,7 @@ from ..errors import (
 from ..fsutil import inside, sync_filesystem
 from ..import_options import apply_defaults
 from ..model import MAX_SNAPSHOT_BYTES, Entry, Snapshot, now_utc
-from ..normalize import citekey_base, normalise_fields, unique_citekey
+from ..normalize import normalise_fields, unique_citekey
 from ..formats.records import Record, read_snapshot_file
 from ..urls import choose_cited_url, cited_url
 from .capture import _extract, _text_body, _valid_extracted, guess_media_type

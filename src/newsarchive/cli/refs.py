@@ -60,7 +60,9 @@ def _complete(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
         root = find_root(explicit)
     except Exception:  # noqa: BLE001
         return []
-    cache = Path(root) / "index" / "catalog.jsonl"  # api.Catalog.CACHE: one line per write, last wins
+    from ..catalog import Catalog
+
+    cache = Path(root) / "index" / Catalog.CACHE  # one line per write, the last line per ID wins
     if not cache.is_file() or cache.stat().st_size > 256 * 1024 * 1024:
         return []
     keys: dict[str, str | None] = {}

@@ -38,7 +38,7 @@ def edit(
     if ref == "-":
         if not (set_ or unset or add_tag or remove_tag):
             raise fail("edit - (references from standard input) needs --set/--unset/--add-tag/--remove-tag", 2)
-        _edit_many(root, expand([ref]), set_, unset, add_tag, remove_tag, dayfirst, fmt, lock_timeout)
+        _edit_many(coll, expand([ref]), set_, unset, add_tag, remove_tag, dayfirst, fmt)
         return
     if not (set_ or unset or add_tag or remove_tag):
         entry = api.get_for_change(coll, ref)
@@ -70,17 +70,17 @@ def edit(
         echo(f"{updated.id}: {c['field']}: {_short(c['old'])} -> {_short(c['new'])}")
 
 
-def _edit_many(root, refs, set_, unset, add_tag, remove_tag, dayfirst, fmt, lock_timeout) -> None:
+def _edit_many(coll, refs, set_, unset, add_tag, remove_tag, dayfirst, fmt) -> None:
     """The same change to several entries: every reference is resolved first (a typo changes
     nothing); then each entry is changed and gets its own lines."""
     from .. import api
 
-    ids = [api.get_for_change(root, r).id for r in refs]
+    ids = [api.get_for_change(coll, r).id for r in refs]
     fields = parse_assignments(set_, "--set", joined=("author", "authors", "tag", "tags"))
     rows = []
     for entry_id in dict.fromkeys(ids):  # an entry named twice is changed once
-        updated, changes = api.edit(root, entry_id, set_fields=fields, unset=unset or (), add_tags=add_tag or (),
-                                    remove_tags=remove_tag or (), dayfirst=dayfirst, lock_timeout=lock_timeout)
+        updated, changes = coll.edit(entry_id, set_fields=fields, unset=unset or (), add_tags=add_tag or (),
+                                     remove_tags=remove_tag or (), dayfirst=dayfirst)
         if fmt is not Format.table:
             rows.extend({"id": updated.id, **c} for c in changes)
             continue
