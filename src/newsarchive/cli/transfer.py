@@ -208,9 +208,10 @@ def export(
     from .. import api
 
     root = root_of(ctx)
-    if (output is None or output == "-") and to.strip().lower() in ("warc", "bagit"):
-        what, arg = ("a folder", "-o FOLDER") if to.strip().lower() == "bagit" else ("a file", "-o FILE")
-        raise fail(f"--to {to.strip().lower()} writes {what}, not text for standard output: give {arg}", 2)
+    exp = formats.exporter(to)
+    if (output is None or output == "-") and exp.takes == "collection":  # warc, bagit: a file or a folder
+        what, arg = ("a file", "-o FILE") if exp.suffix else ("a folder", "-o FOLDER")
+        raise fail(f"--to {exp.name} writes {what}, not text for standard output: give {arg}", 2)
     out = None if output is None or output == "-" else Path(output)
     id_ = expand(id_) if id_ else id_
     incomplete: list[str] = []
