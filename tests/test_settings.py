@@ -146,3 +146,8 @@ def test_config_set_writes_the_file_and_cite_uses_the_style(cli, root, sample_fi
     assert r.exit_code == 2 and "reindex --engine" in r.stderr
     r = cli("config", "--set", "cite.style=harvard")
     assert r.exit_code == 1 and "cite.style" in r.stderr and settings.load(root).get("cite.style") == "chicago"
+
+
+def test_a_byte_order_mark_from_a_windows_editor_is_accepted(root):
+    (root / "newsarchive.toml").write_bytes('\ufeff[cite]\nstyle = "mla"\n'.encode("utf-8"))
+    assert settings.load(root).get("cite.style") == "mla"

@@ -157,3 +157,13 @@ def _capitalised(name: str, fields: Mapping[str, Any]) -> str:
         [w for w in (_fold(x) for x in re.split(r"\s+", fields.get("title") or "")) if w]
     words = words[:3] if name == "shorttitle" else words
     return "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def base(pattern: str, fields: Mapping[str, Any]) -> str:
+    """The key for ``fields`` under ``pattern``; the default pattern is the key newsarchive has
+    always made (``normalize.citekey_base``), byte for byte."""
+    if pattern == DEFAULT_PATTERN:
+        from .normalize import citekey_base
+
+        return citekey_base(fields)
+    return make(pattern, fields)

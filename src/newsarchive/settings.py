@@ -179,7 +179,7 @@ def _read_toml(path: Path) -> dict[str, Any] | None:
 
         raise SettingsError(os_error_message(exc, action="read", path=path)) from None
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8-sig"))  # a BOM from a Windows editor is fine
     except UnicodeDecodeError:
         raise SettingsError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:

@@ -27,8 +27,10 @@ def keyed(entries: Iterable[Entry], key: str) -> Iterator[Entry]:
 def cite(root: Path | Collection, refs: Iterable[str], *, style: str, markup: str = "text", intext: bool = False,
          version: int | None = None, ascii: bool = False, key: str = "citekey",
          on_incomplete: Callable[[str], Any] | None = None, include_damaged: bool = False,
-         on_skip: OnSkip | None = None, on_damaged: OnSkip | None = None) -> str:
+         on_skip: OnSkip | None = None, on_damaged: OnSkip | None = None, order: str = "style") -> str:
     """Citations of the given entries in one style (a whole file for bibtex/biblatex/csl-json/ris).
+    ``order``: "style" sorts the references of apa/mla/chicago as a reference list of that style
+    (``cite.order``); "given" keeps the order of ``refs`` (files and in-text forms always do).
     ``version`` cites that capture of each entry: its capture date as the access date, its hash.
     An entry that lacks something a citation needs (a title) is cited with what exists, and
     ``on_incomplete`` hears "CITEKEY: no title" for it.
@@ -41,6 +43,9 @@ def cite(root: Path | Collection, refs: Iterable[str], *, style: str, markup: st
 
     if markup not in ("text", "html", "markdown"):
         raise UsageError(f"unknown markup {markup!r} (text, html or markdown)")
+    if order not in ("style", "given"):
+        raise UsageError(f"unknown order {order!r} (style or given)")
+    prose = not citing.get_style(style).whole_file and not intext
     coll = as_collection(root)
     store = coll.store
     ids = [store.resolve(r) for r in refs]
@@ -58,6 +63,10 @@ def cite(root: Path | Collection, refs: Iterable[str], *, style: str, markup: st
             snapshots[e.id] = e.snapshots[version - 1]
         entries = [_as_of(e, snapshots[e.id]) for e in entries]
     entries = list(keyed(entries, key))
+    if order == "style" and prose:
+        from ..cite.order import sort_references
+
+        entries = sort_references(entries, citing.get_style(style).name)
     _report_incomplete(entries, on_incomplete)
     return citing.format_entries(entries, style, markup=markup, intext=intext, snapshots=snapshots,
                                  ascii=ascii, sort=False)

@@ -43,9 +43,11 @@ def add(root: Path | Collection, *, data: bytes | None, source: str | None, fiel
 def ingest_records(root: Path | Collection, records: Iterable[Record], *, dayfirst: bool = False,
                    dry_run: bool = False, on_error: str = "skip", batch_size: int = BATCH_SIZE,
                    lock_timeout: float | None = None, durable: bool | str = "batch",
-                   new_entry: bool = False, match: str = "strict") -> Iterator[Outcome]:
+                   new_entry: bool = False, match: str = "strict",
+                   on_record: Callable[[], Any] | None = None) -> Iterator[Outcome]:
     """The one pipeline for every importer: a stream of records in, outcomes out, in batches.
-    ``durable="batch"`` syncs the archive once per batch (see :class:`Ingest`)."""
+    ``durable="batch"`` syncs the archive once per batch (see :class:`Ingest`). ``on_record``
+    is called once per record as it is processed (progress; outcomes come a batch at a time)."""
     if on_error not in ("skip", "stop"):
         raise UsageError("--on-error is skip or stop")
     coll = as_collection(root)
@@ -53,6 +55,7 @@ def ingest_records(root: Path | Collection, records: Iterable[Record], *, dayfir
     ingest = Ingest(store, dayfirst=dayfirst, dry_run=dry_run, lock_timeout=coll.timeout(lock_timeout),
                     durable=durable, new_entry=new_entry, match=match)
     ingest.stop_on_error = on_error == "stop"
+    ingest.on_record = on_record
     batch: list[Record] = []
 
     def flush() -> Iterator[Outcome]:
@@ -60,8 +63,10 @@ def ingest_records(root: Path | Collection, records: Iterable[Record], *, dayfir
         done = iter(ingest.run_batch(good)) if good else iter(())
         for r in batch:
             if r.error is not None:
+                ingest._tick()
                 yield Outcome(r.ref, "failed", message=r.error)
             elif r.skipped is not None:
+                ingest._tick()
                 yield Outcome(r.ref, "skipped", message=r.skipped)
             else:
                 o = next(done, None)
@@ -111,13 +116,17 @@ def import_file(root: Path | Collection, path: Path, *, source_format: str | Non
                 mapping: Mapping[str, str] | None = None, dayfirst: bool = False, dry_run: bool = False,
                 on_error: str = "skip", lock_timeout: float | None = None,
                 batch_size: int = BATCH_SIZE, host_delay: float | None = None,
-                match: str = "strict") -> Iterator[Outcome]:
+                match: str = "strict", options: Any = None,
+                on_record: Callable[[], Any] | None = None) -> Iterator[Outcome]:
     """Import a file or folder. ``match``: when a metadata-only record is an archived work:
     ``strict`` (the default: everything that tells works apart agrees), ``url`` (the same URL
-    or DOI is enough), ``none`` (every such record creates an entry)."""
+    or DOI is enough), ``none`` (every such record creates an entry). ``options``: an
+    :class:`newsarchive.import_options.ImportOptions` (``--set``, ``--tag``, folder filters)."""
     coll = as_collection(root)
     if match not in MATCH_MODES:
         raise UsageError(f"unknown --match {match!r} (one of: {', '.join(MATCH_MODES)})")
     records = open_source(path, source_format=source_format, mapping=mapping, host_delay=host_delay)
+    if options is not None:
+        records = options.apply(records, folder=str(path) != "-" and Path(path).is_dir())
     return ingest_records(coll, records, dayfirst=dayfirst, dry_run=dry_run, on_error=on_error,
-                          lock_timeout=lock_timeout, batch_size=batch_size, match=match)
+                          lock_timeout=lock_timeout, batch_size=batch_size, match=match, on_record=on_record)

@@ -6,7 +6,7 @@ import contextlib
 import re
 import shutil
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from .. import store as st
 from ..catalog import JOURNAL, Catalog, OnSkip, entry_stamp, report_skip, unreadable_reason
@@ -142,7 +142,8 @@ def body_text(store: st.Store, entry: Entry, *, version: int | None = None) -> s
     return ""
 
 
-def rebuild_index(store: st.Store, *, engine: str | None = None, on_skip: OnSkip | None = None) -> int:
+def rebuild_index(store: st.Store, *, engine: str | None = None, on_skip: OnSkip | None = None,
+                  on_entry: Callable[[], Any] | None = None) -> int:
     """Rebuild the index (and drop the catalog cache and journal) from ``archive/`` alone; works
     whatever state ``index/`` is in. Entries that cannot be read are reported and left out.
     With ``engine`` (another than the current one), build that engine's index beside the
@@ -157,6 +158,8 @@ def rebuild_index(store: st.Store, *, engine: str | None = None, on_skip: OnSkip
 
     def docs() -> Iterator[tuple[Entry, str, tuple | None]]:
         for entry_id in store.ids():
+            if on_entry is not None:  # progress: once per entry
+                on_entry()
             stamp = entry_stamp(store, entry_id)  # before reading: a later change shows as stale
             try:
                 entry = store.read(entry_id)
@@ -195,8 +198,9 @@ def _clear_index_dir(store: st.Store) -> None:
 
 
 def reindex(root: Path | Collection, *, lock_timeout: float | None = None, engine: str | None = None,
-            on_skip: OnSkip | None = None) -> int:
-    """Rebuild the search index; ``engine`` converts the collection to that engine."""
+            on_skip: OnSkip | None = None, on_entry: Callable[[], Any] | None = None) -> int:
+    """Rebuild the search index; ``engine`` converts the collection to that engine. ``on_entry``
+    is called once per entry read (progress)."""
     if engine:
         from ..search import engines
 
@@ -204,7 +208,7 @@ def reindex(root: Path | Collection, *, lock_timeout: float | None = None, engin
     coll = as_collection(root)
     store = coll.store
     with coll.lock(timeout=lock_timeout):
-        return rebuild_index(store, engine=engine, on_skip=on_skip)
+        return rebuild_index(store, engine=engine, on_skip=on_skip, on_entry=on_entry)
 
 
 def sweep_derived(store: st.Store) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .. import media
 from .. import store as st
@@ -20,8 +20,9 @@ from ..errors import (
     os_error_message,
 )
 from ..fsutil import inside, sync_filesystem
+from ..import_options import apply_defaults
 from ..model import MAX_SNAPSHOT_BYTES, Entry, Snapshot, now_utc
-from ..normalize import citekey_base, normalise_fields, unique_citekey
+from ..normalize import normalise_fields, unique_citekey
 from ..formats.records import Record, read_snapshot_file
 from ..urls import choose_cited_url, cited_url
 from .capture import _extract, _text_body, _valid_extracted, guess_media_type
@@ -72,6 +73,23 @@ class Ingest:
         self._planned: dict[str, tuple] = {}  # dry run: catalog rows of the entries it would create
         self._planned_entries: dict[str, Entry] = {}  # dry run: those entries (not on disk)
         self._summaries: dict[str, tuple] = {}  # entry id -> work_summary, for one batch
+        self._key_pattern: str | None = None  # citekey.pattern from the settings, when first needed
+        self.on_record: Callable[[], Any] | None = None  # progress: once per record, at its slow step
+
+    def _tick(self) -> None:
+        if self.on_record is not None:
+            self.on_record()
+
+    def citekey_base(self, fields: Mapping[str, Any]) -> str:
+        """A new entry's citekey before it is made unique: the collection's ``citekey.pattern``
+        (newsarchive.toml), read once per run; the default pattern is ``citekey_base``."""
+        if self._key_pattern is None:
+            from ..settings import load
+
+            self._key_pattern = load(self.store.root).get("citekey.pattern")
+        from ..citekeys import base
+
+        return base(self._key_pattern, fields)
 
     # one batch: lock, refresh catalog, write entries, update index, unlock
     def run_batch(self, records: list[Record]) -> list[Outcome]:
@@ -84,10 +102,12 @@ class Ingest:
             outcomes = []
             for r in records:
                 outcomes.append(self._safe(r, write=False))
+                self._tick()
                 if self.stop_on_error and outcomes[-1].status == "failed":
                     break
             return outcomes
         self._extract_ahead(records)  # the slow part, before the lock: other writers go on
+        ticked = set(self._ahead)  # records whose progress step was their extraction
         outcomes: list[Outcome] = []
         index_error: str | None = None
         try:
@@ -101,6 +121,8 @@ class Ingest:
                             self.fatal = exc
                             break
                         outcomes.append(o)
+                        if id(r) not in ticked:  # a record without a page: this was its work
+                            self._tick()
                         if self.stop_on_error and o.status == "failed":
                             break  # --on-error stop: nothing after the first failure is written
                     if self.durable == "batch" and any(o.status in ("created", "new-version") for o in outcomes):
@@ -141,6 +163,7 @@ class Ingest:
             except ExtractError as exc:
                 result = exc
             self._ahead[id(r)] = (media_type, url, result)
+            self._tick()
 
     def _extraction(self, record: Record, media_type: str, url: str | None):
         """The extraction of ``record``'s snapshot: done ahead of the lock, or now."""
@@ -236,6 +259,8 @@ class Ingest:
         files: list[st.NewFile] = []
         snapshot: Snapshot | None = None
         note = None  # why nothing was extracted from a page over the extraction limits
+        if record.defaults and record.data is None:  # import --set: where the record has no value
+            note = apply_defaults(record, fields, provenance, dayfirst=self.dayfirst)
         if record.data is not None:
             if not record.data.strip():
                 raise UsageError(f"{record.source or record.ref}: empty snapshot; nothing to archive")
@@ -253,6 +278,9 @@ class Ingest:
                 text = _text_body(ext, given_title)
             else:
                 text = ""
+            if record.defaults:  # import --set: after extraction, where the page has no value either
+                said = apply_defaults(record, fields, provenance, dayfirst=self.dayfirst)
+                note = "; ".join(m for m in (note, said) if m) or None
             if fetched_url:  # a page from the web: its declared canonical URL, when sane
                 declared = fields.get("url") if provenance.get("url", "").startswith("extracted") else None
                 fields["url"], why = choose_cited_url(fetched_url, declared)
@@ -294,7 +322,7 @@ class Ingest:
             if citekey != given_key:
                 key_note = f"citekey {given_key!r} is taken or reads as an entry's ID; stored as {citekey!r}"
         else:
-            citekey = unique_citekey(citekey_base(fields), self.catalog.unusable_citekeys())
+            citekey = unique_citekey(self.citekey_base(fields), self.catalog.unusable_citekeys())
         entry_id = self.catalog.new_id(avoid=citekey)
         if snapshot is not None:
             snapshot, files = _place_snapshot(snapshot, 1, record.data, text_bytes, record.warc)
@@ -404,7 +432,8 @@ class Ingest:
         self.store.create(entry, files, history=history, durable=self.durable is True)
         self.catalog.add(entry)
         session.upsert(entry, text if entry.snapshots else (entry.notes or ""))  # as body_text() has it
-        return Outcome(record.ref, "created", entry.id, key_note, entry=entry)
+        return Outcome(record.ref, "created", entry.id, "; ".join(m for m in (key_note, record.note) if m) or None,
+                       entry=entry)
 
 
 def _read_inside(folder: Path, relpath: str) -> bytes:

@@ -83,8 +83,9 @@ def export(root: Path | Collection, *, to: str, out: Path | None, query: str | N
            notify: Callable[[str], Any] | None = None,
            on_incomplete: Callable[[str], Any] | None = None, csv_raw: bool = False,
            include_damaged: bool = False, on_skip: OnSkip | None = None,
-           on_damaged: OnSkip | None = None) -> int:
+           on_damaged: OnSkip | None = None, on_entry: Callable[[], Any] | None = None) -> int:
     """Stream the selected entries to ``out`` (a file; None with ``write`` for stdout).
+    ``on_entry`` is called once per entry checked and passed on (progress).
     Returns the number of entries written. ``notify`` hears of each record the WARC export had
     to repair (a digest that did not match the stored bytes). Citation formats write every
     entry with what it has; ``on_incomplete`` hears "CITEKEY: no title" for each entry that
@@ -105,6 +106,8 @@ def export(root: Path | Collection, *, to: str, out: Path | None, query: str | N
     selected = store.ids() if not ids and not query else select(coll, query, ids=ids, on_skip=on_skip)
     checked = checked_entries(store, selected, include_damaged=include_damaged, on_skip=on_skip,
                               on_damaged=on_damaged)
+    if on_entry is not None:
+        checked = _counted(checked, on_entry)
     ctx = formats.ExportContext(store, out, ascii=ascii, csv_raw=csv_raw, notify=notify,
                                 incomplete=lambda chunk: _report_incomplete(chunk, on_incomplete))
     if exp.takes == "collection":
@@ -150,3 +153,9 @@ def _output(out: Path | None, write: Callable[[str], Any] | None, *,
                 raise FileAccessError(os_error_message(exc, action="write", path=out) + missing,
                                       path=str(out), errno=exc.errno) from None
             raise
+
+
+def _counted(items: Iterable[Any], tick: Callable[[], Any]) -> Iterator[Any]:
+    for item in items:
+        tick()
+        yield item

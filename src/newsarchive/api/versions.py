@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .. import store as st
 from ..catalog import JOURNAL
@@ -62,8 +62,10 @@ def diff(root: Path | Collection, ref: str, *, from_version: int | None = None, 
 
 
 def verify(root: Path | Collection, refs: Iterable[str] = (), *, repair_index: bool = False, seal: bool = False,
-           lock_timeout: float | None = None) -> tuple[int, list[Problem], bool]:
+           lock_timeout: float | None = None,
+           on_entry: Callable[[], Any] | None = None) -> tuple[int, list[Problem], bool]:
     """Re-hash every stored file, validate every entry, compare archive and index.
+    ``on_entry`` is called once per entry checked (progress).
     Returns (entries checked, problems, whether the index was repaired). Problems of kind
     ``note`` are not damage (an entry without a manifest, written by an older version).
     ``seal`` adds the manifest to such entries when they check out (nothing else wrong)."""
@@ -80,6 +82,8 @@ def verify(root: Path | Collection, refs: Iterable[str] = (), *, repair_index: b
     with coll.lock(timeout=lock_timeout) if seal else contextlib.nullcontext():
         for entry_id in ids:
             entry, found = check_entry(store, entry_id)
+            if on_entry is not None:
+                on_entry()
             if not sealed(store, entry_id) and not any(p.path and p.path.endswith(st.MANIFEST_FILE) for p in found):
                 if seal and entry is not None and _seal(store, entry_id):
                     entry, found = check_entry(store, entry_id)

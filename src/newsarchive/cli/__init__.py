@@ -13,7 +13,7 @@ app = typer.Typer(
     name="newsarchive",
     help="Archive news article snapshots with their metadata, search them as full text, cite them.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish); IDs and citekeys complete from the catalog cache
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -61,4 +61,4 @@ def _show_library_notes() -> None:
     logging.getLogger("newsarchive").setLevel(logging.INFO)
 
 
-from . import cite, config, entries, maintenance, search, serve, transfer, versions  # noqa: E402,F401  (registers commands)
+from . import cite, config, doctor, entries, maintenance, search, serve, transfer, versions  # noqa: E402,F401  (registers commands)

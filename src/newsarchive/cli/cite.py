@@ -8,6 +8,7 @@ import typer
 
 from . import app
 from .. import cite as cite_styles
+from .refs import complete, expand
 from .common import Skips, echo, echo_data, fail, handles_errors, note, root_of
 
 
@@ -15,12 +16,16 @@ from .common import Skips, echo, echo_data, fail, handles_errors, note, root_of
 @handles_errors
 def cite(
     ctx: typer.Context,
-    refs: Annotated[list[str], typer.Argument(help="Entry IDs, unique prefixes or citekeys.")],
+    refs: Annotated[list[str], typer.Argument(help="Entry IDs, unique prefixes or citekeys; - reads them from "
+                                                   "standard input, one per line.", autocompletion=complete)],
     style: Annotated[Optional[str], typer.Option(
         "--style", "-s", help=cite_styles.help_list() + " (default: the collection's cite.style setting, "
                               "else apa).")] = None,
     markup: Annotated[str, typer.Option(help="text, html or markdown (italics for APA, MLA, Chicago).")] = "text",
     intext: Annotated[bool, typer.Option("--intext", help="The in-text form: (Associated Press, 2024).")] = False,
+    order: Annotated[str, typer.Option(
+        "--order", help="style: apa, mla and chicago references sorted as the style's reference list "
+                        "prescribes (author, then year or title); given: in the order given.")] = "style",
     at_version: Annotated[Optional[int], typer.Option("--at-version", min=1, help="Cite this archived version (1 = first capture).")] = None,
     version: Annotated[Optional[int], typer.Option("--version", min=1, hidden=True, help="Old name of --at-version.")] = None,
     ascii_: Annotated[bool, typer.Option("--ascii", help="BibTeX: LaTeX escapes instead of UTF-8.")] = False,
@@ -40,6 +45,7 @@ def cite(
         raise fail("--at-version and --version (its old name) give different versions; give one", 2)
     version = at_version if at_version is not None else version
     root = root_of(ctx)
+    refs = expand(refs)
     if style is None:
         from .. import settings
 
@@ -47,7 +53,7 @@ def cite(
     incomplete: list[str] = []
     skips = Skips()
     text = api.cite(root, refs, style=style, markup=markup, intext=intext, version=version, ascii=ascii_,
-                    key=key, on_incomplete=incomplete.append, include_damaged=include_damaged, on_skip=skips,
+                    key=key, order=order, on_incomplete=incomplete.append, include_damaged=include_damaged, on_skip=skips,
                     on_damaged=lambda entry_id, why: note(f"cited {entry_id} marked as damaged: {why}"))
     if not text.strip():  # every entry was left out (named above)
         skips.exit_if_any()

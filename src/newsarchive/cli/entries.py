@@ -10,6 +10,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from . import app
+from .refs import complete, expand
 from .common import (CsvRawOpt, Format, FormatOpt, ListFormatOpt, LockTimeoutOpt, Skips, echo, echo_data, fail,
                      handles_errors, note, root_of)
 
@@ -194,7 +195,8 @@ def entry_pairs(entry, paths: dict[str, str] | None = None, *, provenance: bool 
 @handles_errors
 def show(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="Entry ID, unique ID prefix, or citekey.")],
+    ref: Annotated[str, typer.Argument(help="Entry ID, unique ID prefix, or citekey; - reads several from "
+                                            "standard input, one per line.", autocompletion=complete)],
     fmt: FormatOpt = Format.table,
     provenance: Annotated[bool, typer.Option("--provenance", help="Say where each field came from.")] = False,
 ) -> None:
@@ -203,6 +205,17 @@ def show(
     from ..render import key_values, write_records
 
     root = root_of(ctx)
+    if ref == "-":  # several entries: each resolved first, so that a typo shows nothing
+        entries = [api.get(root, r) for r in expand([ref])]
+        if fmt is Format.table:
+            for n, entry in enumerate(entries):
+                if n:
+                    echo("")
+                key_values(entry_pairs(entry, api.entry_paths(root, entry), provenance=provenance))
+        else:
+            rows = [e.to_json() for e in entries]
+            write_records(rows, fmt=fmt.value, columns=list(rows[0]))
+        return
     entry = api.get(root, ref)
     if fmt is Format.table:
         key_values(entry_pairs(entry, api.entry_paths(root, entry), provenance=provenance))
@@ -245,7 +258,8 @@ def list_(
 @handles_errors
 def rm(
     ctx: typer.Context,
-    refs: Annotated[list[str], typer.Argument(help="Entry IDs, unique prefixes or citekeys.")],
+    refs: Annotated[list[str], typer.Argument(help="Entry IDs, unique prefixes or citekeys; - reads them from "
+                                                   "standard input (then --yes is needed).", autocompletion=complete)],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
     lock_timeout: LockTimeoutOpt = 30.0,
 ) -> None:
@@ -256,7 +270,7 @@ def rm(
     # resolve all first: a typo removes nothing. An entry whose metadata cannot be read can be
     # removed by its exact folder ID
     catalog = coll.catalog()
-    targets = [api.removal_target(coll, r, catalog=catalog) for r in refs]
+    targets = [api.removal_target(coll, r, catalog=catalog) for r in expand(refs)]
     for entry_id, entry, why in targets:
         if not yes:
             if not sys.stdin.isatty():

@@ -20,9 +20,13 @@ def reindex(ctx: typer.Context, lock_timeout: LockTimeoutOpt = 30.0,
     """Rebuild the search index from the archive alone."""
     from .. import api
 
+    from .progress import Bar
+
     started = time.monotonic()
     skips = Skips()
-    n = api.reindex(root_of(ctx), lock_timeout=lock_timeout, engine=engine, on_skip=skips)
+    root = root_of(ctx)
+    with Bar("indexing", total=len(api.open_store(root).ids())) as bar:
+        n = api.reindex(root, lock_timeout=lock_timeout, engine=engine, on_skip=skips, on_entry=bar.advance)
     how = f" with {engine.strip().lower()}" if engine else ""
     echo(f"Indexed {n} entries{how} in {time.monotonic() - started:.1f} s"
          + (f"; {skips.count} skipped" if skips.count else ""))

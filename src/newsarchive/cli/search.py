@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
-from .common import CsvRawOpt, ListFormatOpt, Skips, echo_json, handles_errors, is_terminal, root_of
+from .common import CsvRawOpt, ListFormatOpt, Skips, echo_json, handles_errors, is_terminal, note, root_of
 
 HIT_COLUMNS = ["id", "citekey", "published", "outlet", "title", "score", "snippet"]
 
@@ -47,7 +47,8 @@ def search(
     query: Annotated[str, typer.Argument(help='Query, e.g. \'vucic sanctions\', \'outlet:"AP News" '
                                               'published:2024-09 putin\'. The language: docs/search.md.')],
     sort: Annotated[str, typer.Option(help="relevance, published (oldest first) or -published.")] = "relevance",
-    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Hits to show.")] = 20,
+    limit: Annotated[Optional[int], typer.Option(
+        "--limit", "-n", min=0, help="Hits to show (default 20; with -f ids every match).")] = None,
     offset: Annotated[int, typer.Option(min=0, help="Hits to skip (paging).")] = 0,
     facet: Annotated[Optional[list[str]], typer.Option(
         help="Count all matches by outlet, year, author, tag or kind; repeatable.")] = None,
@@ -62,9 +63,17 @@ def search(
     fmt_value = getattr(fmt, "value", fmt)
     want_snippets = snippets and fmt_value != "ids"
     skips = Skips()
-    result = api.search(root_of(ctx), query, limit=limit, offset=offset, sort=sort, facets=facet or (),
-                        snippets=want_snippets, all_versions=all_versions, on_skip=skips)
+    root = root_of(ctx)
+    if limit is None and fmt_value == "ids":  # a pipe wants every match: count them, then fetch all
+        limit = api.search(root, query, limit=0, offset=offset, sort=sort, all_versions=all_versions,
+                           snippets=False).total
+    result = api.search(root, query, limit=20 if limit is None else limit, offset=offset, sort=sort,
+                        facets=facet or (), snippets=want_snippets, all_versions=all_versions, on_skip=skips)
     _print_hits(result, query, fmt_value, offset, want_snippets, all_versions, csv_raw)
+    shown = offset + len(result.hits)
+    if result.total > shown and fmt_value != "table":  # the table's title says it already
+        note(f"showing {offset + 1 if result.hits else offset}-{shown} of {result.total} matches; "
+             f"--offset {shown} for the next page, --limit N for more, -f ids for every ID")
     skips.exit_if_any()
 
 

@@ -11,6 +11,7 @@ import typer
 from . import app
 from .. import formats
 from ..errors import NewsArchiveError
+from .refs import complete, expand
 from .common import (CsvRawOpt, Format, FormatOpt, LockTimeoutOpt, Skips, echo_json, fail, handles_errors,
                      is_terminal, note, parse_assignments, root_of)
 
@@ -34,6 +35,20 @@ def import_(
                                        "an archived work: strict (everything that tells works apart agrees: "
                                        "title, authors, full date, outlet, volume, issue, pages, DOI, URL, "
                                        "key), url (the same URL or DOI is enough), none (never).")] = "strict",
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", help="FIELD=VALUE for every record, e.g. outlet=BBC or kind=news website (repeatable). A "
+                      "record's own value (in the file, or from its page) wins unless --override.")] = None,
+    tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Add this tag to every record (repeatable).")] = None,
+    override: Annotated[bool, typer.Option("--override", help="--set values replace the records' own values "
+                                                              "(each replacement is said in the record's line).")] = False,
+    tags_from_folders: Annotated[bool, typer.Option(
+        "--tags-from-folders", help="Folders: tag each file with the names of the subfolders it is in.")] = False,
+    include: Annotated[Optional[list[str]], typer.Option(
+        "--include", help="Folders: import only files matching this glob (path inside the folder, or file "
+                          "name); repeatable.")] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option(
+        "--exclude", help="Folders: skip files matching this glob; repeatable. README, LICENSE, CHANGES and "
+                          "similar files are skipped unless --include names them.")] = None,
     fmt: FormatOpt = Format.table,
     lock_timeout: LockTimeoutOpt = 30.0,
 ) -> None:
@@ -48,10 +63,24 @@ def import_(
     from .. import api
     from ..render import dumps_json
 
+    from ..import_options import ImportOptions
+
     root = root_of(ctx)
+    options = ImportOptions(set_fields=parse_assignments(set_, "--set", allow_empty=False), tags=tuple(tag or ()),
+                            override=override, include=tuple(include or ()), exclude=tuple(exclude or ()),
+                            tags_from_folders=tags_from_folders)
+    ticks = {"done": 0}
+    bar: dict = {}
+
+    def tick() -> None:  # once per record as it is processed (outcomes come a batch at a time)
+        ticks["done"] += 1
+        if bar:
+            rate = ticks["done"] / max(time.monotonic() - started, 1e-6)
+            bar["progress"].update(bar["task"], completed=ticks["done"], rate=f"{rate:.0f}")
+
     outcomes = api.import_file(root, source, source_format=from_, mapping=parse_assignments(map_, "--map", shape="field=column", allow_empty=False), dayfirst=dayfirst,
                                dry_run=dry_run, on_error=on_error, lock_timeout=lock_timeout,
-                               host_delay=host_delay, match=match)
+                               host_delay=host_delay, match=match, options=options, on_record=tick)
     try:
         # line-buffered: what was reported survives an interruption
         report_fh = open(report, "w", encoding="utf-8", buffering=1) if report else None
@@ -69,10 +98,21 @@ def import_(
     notes: list[str] = []
     index_failures: list[str] = []  # archived records whose batch could not reach the index
     done = 0
+    lines: list[dict] = []  # --format json: every record's line, printed with the summary
+    csv_out = None
+    if fmt is Format.csv:  # one row per record, as it is processed
+        import csv as _csv
+
+        from ..render import csv_cell, safe
+
+        shown = safe if is_terminal(sys.stdout) else (lambda text: text)  # as write_records does
+        csv_out = _csv.writer(sys.stdout, lineterminator="\n")
+        csv_out.writerow(["ref", "status", "id", "message"])
     try:
         if progress is not None:
             progress.start()
             task = progress.add_task("import", total=_estimate(source, from_), rate="0")
+            bar.update(progress=progress, task=task)
         for o in outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1
             done += 1
@@ -83,13 +123,16 @@ def import_(
                 report_fh.write(dumps_json(line) + "\n")
             if fmt is Format.jsonl:
                 echo_json(line)
-            elif o.status == "failed" and len(failures) < 20:
+            elif fmt is Format.json:
+                lines.append(line)
+            elif csv_out is not None:
+                csv_out.writerow([shown(csv_cell(str(v) if v is not None else "")) for v in
+                                  (o.ref, o.status, o.id, o.message)])
+                sys.stdout.flush()
+            if o.status == "failed" and len(failures) < 20:
                 failures.append(o.message if o.message and o.ref in o.message else f"{o.ref}: {o.message}")
             elif o.status in ("created", "would-create") and o.message and len(notes) < 20:
                 notes.append(f"{o.ref}: {o.message}")  # e.g. a page over the extraction limits
-            if progress is not None:
-                rate = done / max(time.monotonic() - started, 1e-6)
-                progress.update(task, advance=1, rate=f"{rate:.0f}")
     finally:
         if progress is not None:
             progress.stop()
@@ -98,7 +141,7 @@ def import_(
     elapsed = time.monotonic() - started
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing"
     if fmt is Format.json:
-        echo_json({"records": done, "counts": counts, "seconds": round(elapsed, 2)}, indent=2)
+        echo_json({"records": done, "counts": counts, "seconds": round(elapsed, 2), "outcomes": lines}, indent=2)
     elif fmt is Format.table:
         for n in notes:
             note(f"note: {n}")
@@ -125,7 +168,8 @@ def _progress():
 
     return Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[rate]}/s"), TimeElapsedColumn(), TextColumn("ETA"),
-                    TimeRemainingColumn(), transient=True, console=Console(stderr=True))
+                    TimeRemainingColumn(), transient=True, console=Console(stderr=True),
+                    redirect_stdout=False)  # standard output carries the report lines (-f jsonl > file)
 
 
 def _estimate(source: Path, from_: str | None) -> int | None:
@@ -142,9 +186,13 @@ def _estimate(source: Path, from_: str | None) -> int | None:
 def export(
     ctx: typer.Context,
     query: Annotated[Optional[str], typer.Argument(help="A search query selecting entries (default: all).")] = None,
-    to: Annotated[str, typer.Option("--to", help=formats.help_list(formats.EXPORTERS) + ".")] = "jsonl",
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (- for standard output).")] = None,
-    id_: Annotated[Optional[list[str]], typer.Option("--id", help="Export this entry (repeatable) instead of a query.")] = None,
+    to: Annotated[str, typer.Option("--to", "--format", "-f", help=formats.help_list(formats.EXPORTERS)
+                                    + " (-f/--format: the same option, spelled as on every other command).")] = "jsonl",
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (default or -: standard "
+                                                  "output; warc and bagit need a file or folder).")] = None,
+    id_: Annotated[Optional[list[str]], typer.Option("--id", help="Export this entry (repeatable) instead of a query; "
+                                                     "--id - reads IDs/citekeys from standard input.",
+                                                     autocompletion=complete)] = None,
     ascii_: Annotated[bool, typer.Option("--ascii", help="BibTeX: LaTeX escapes instead of UTF-8.")] = False,
     key: Annotated[str, typer.Option("--key", help="Citation key in BibTeX/BibLaTeX/CSL-JSON/RIS: citekey "
                                                    "(readable, the default) or id (the entry ID).")] = "citekey",
@@ -160,9 +208,12 @@ def export(
     from .. import api
 
     root = root_of(ctx)
-    if output is None:
-        raise fail("give -o FILE (or -o - for standard output)", 2)
-    out = None if output == "-" else Path(output)
+    exp = formats.exporter(to)
+    if (output is None or output == "-") and exp.takes == "collection":  # warc, bagit: a file or a folder
+        what, arg = ("a file", "-o FILE") if exp.suffix else ("a folder", "-o FOLDER")
+        raise fail(f"--to {exp.name} writes {what}, not text for standard output: give {arg}", 2)
+    out = None if output is None or output == "-" else Path(output)
+    id_ = expand(id_) if id_ else id_
     incomplete: list[str] = []
 
     def tell(what: str) -> None:
@@ -170,10 +221,13 @@ def export(
         note(f"incomplete: {what}")
 
     skips = Skips()
-    n = api.export(root, to=to, out=out, query=query, ids=id_ or (),
-                   write=sys.stdout.write if out is None else None, ascii=ascii_, key=key, notify=note,
-                   on_incomplete=tell, csv_raw=csv_raw, include_damaged=include_damaged, on_skip=skips,
-                   on_damaged=lambda entry_id, why: note(f"exported {entry_id} marked as damaged: {why}"))
+    from .progress import Bar
+
+    total = len(id_) if id_ else (None if query else len(api.open_store(root).ids()))
+    # the bar is on standard error, and not while the export itself is shown on the terminal
+    bar = Bar("exporting", total=total, enabled=out is not None or not is_terminal(sys.stdout))
+    with bar:
+        n = _export(api, root, to, out, query, id_, ascii_, key, tell, csv_raw, include_damaged, skips, bar)
     also = f" ({len(incomplete)} incomplete, written with what they have)" if incomplete else ""
     if skips.count:
         also += f"; {skips.count} skipped"
@@ -182,3 +236,11 @@ def export(
     elif incomplete:
         note(f"{len(incomplete)} of {n} entries incomplete, written with what they have")
     skips.exit_if_any()
+
+
+def _export(api, root, to, out, query, id_, ascii_, key, tell, csv_raw, include_damaged, skips, bar) -> int:
+    return api.export(root, to=to, out=out, query=query, ids=id_ or (),
+                      write=sys.stdout.write if out is None else None, ascii=ascii_, key=key, notify=note,
+                      on_incomplete=tell, csv_raw=csv_raw, include_damaged=include_damaged, on_skip=skips,
+                      on_damaged=lambda entry_id, why: note(f"exported {entry_id} marked as damaged: {why}"),
+                      on_entry=bar.advance)

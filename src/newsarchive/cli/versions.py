@@ -9,6 +9,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from . import app
+from .refs import complete, expand
 from .common import (Format, FormatOpt, LockTimeoutOpt, echo, echo_json, fail, handles_errors, is_terminal,
                      note, parse_assignments, root_of)
 
@@ -17,7 +18,9 @@ from .common import (Format, FormatOpt, LockTimeoutOpt, echo, echo_json, fail, h
 @handles_errors
 def edit(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="Entry ID, unique prefix or citekey.")],
+    ref: Annotated[str, typer.Argument(help="Entry ID, unique prefix or citekey; - reads several from standard "
+                                            "input (one per line) and makes the same change to each.",
+                                       autocompletion=complete)],
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="field=value, e.g. section=World; repeatable.")] = None,
     unset: Annotated[Optional[list[str]], typer.Option(help="Remove a field's value; repeatable.")] = None,
     add_tag: Annotated[Optional[list[str]], typer.Option("--add-tag", help="Add a tag; repeatable.")] = None,
@@ -32,6 +35,11 @@ def edit(
     coll = api.Collection(root_of(ctx), lock_timeout=lock_timeout)
     replace_all = None
     expect_sha256 = None
+    if ref == "-":
+        if not (set_ or unset or add_tag or remove_tag):
+            raise fail("edit - (references from standard input) needs --set/--unset/--add-tag/--remove-tag", 2)
+        _edit_many(coll, expand([ref]), set_, unset, add_tag, remove_tag, dayfirst, fmt)
+        return
     if not (set_ or unset or add_tag or remove_tag):
         entry = api.get_for_change(coll, ref)
         ref = entry.id
@@ -60,6 +68,30 @@ def edit(
         echo(f"{updated.id}: no change")
     for c in changes:
         echo(f"{updated.id}: {c['field']}: {_short(c['old'])} -> {_short(c['new'])}")
+
+
+def _edit_many(coll, refs, set_, unset, add_tag, remove_tag, dayfirst, fmt) -> None:
+    """The same change to several entries: every reference is resolved first (a typo changes
+    nothing); then each entry is changed and gets its own lines."""
+    from .. import api
+
+    ids = [api.get_for_change(coll, r).id for r in refs]
+    fields = parse_assignments(set_, "--set", joined=("author", "authors", "tag", "tags"))
+    rows = []
+    for entry_id in dict.fromkeys(ids):  # an entry named twice is changed once
+        updated, changes = coll.edit(entry_id, set_fields=fields, unset=unset or (), add_tags=add_tag or (),
+                                     remove_tags=remove_tag or (), dayfirst=dayfirst)
+        if fmt is not Format.table:
+            rows.extend({"id": updated.id, **c} for c in changes)
+            continue
+        if not changes:
+            echo(f"{updated.id}: no change")
+        for c in changes:
+            echo(f"{updated.id}: {c['field']}: {_short(c['old'])} -> {_short(c['new'])}")
+    if fmt is not Format.table:
+        from ..render import write_records
+
+        write_records(rows, fmt=fmt.value, columns=["id", "at", "action", "field", "old", "new"])
 
 
 def _run_editor(text: str) -> str:
@@ -97,7 +129,7 @@ def _short(value: Any) -> str:
 @handles_errors
 def history(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="Entry ID, unique prefix or citekey.")],
+    ref: Annotated[str, typer.Argument(help="Entry ID, unique prefix or citekey.", autocompletion=complete)],
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Versions and metadata edits of an entry, oldest first."""
@@ -123,7 +155,7 @@ def history(
 @handles_errors
 def diff(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="Entry ID, unique prefix or citekey.")],
+    ref: Annotated[str, typer.Argument(help="Entry ID, unique prefix or citekey.", autocompletion=complete)],
     old: Annotated[Optional[int], typer.Option("--old", min=1, help="Older version (default: the one before --new).")] = None,
     new: Annotated[Optional[int], typer.Option("--new", min=1, help="Newer version (default: the newest).")] = None,
     from_: Annotated[Optional[int], typer.Option("--from", min=1, hidden=True, help="Old name of --old.")] = None,
@@ -194,7 +226,9 @@ def _one_of(value: Any, alias: Any, name: str, old_name: str) -> Any:
 @handles_errors
 def verify(
     ctx: typer.Context,
-    refs: Annotated[Optional[list[str]], typer.Argument(help="Entries to check (default: all).")] = None,
+    refs: Annotated[Optional[list[str]], typer.Argument(
+        help="Entries to check (default: all); - reads them from standard input, one per line.",
+        autocompletion=complete)] = None,
     repair_index: Annotated[bool, typer.Option("--repair-index", help="Rebuild the index when it is stale.")] = False,
     seal: Annotated[bool, typer.Option("--seal", help="Add a fixity manifest to entries written by an older "
                                                       "version, once they check out.")] = False,
@@ -205,8 +239,13 @@ def verify(
     from .. import api
     from ..render import write_records
 
-    checked, problems, repaired = api.verify(root_of(ctx), refs or (), repair_index=repair_index,
-                                             seal=seal, lock_timeout=lock_timeout)
+    from .progress import Bar
+
+    root = root_of(ctx)
+    refs = expand(refs)
+    with Bar("verifying", total=len(refs) if refs else len(api.open_store(root).ids())) as bar:
+        checked, problems, repaired = api.verify(root, refs, repair_index=repair_index, seal=seal,
+                                                 lock_timeout=lock_timeout, on_entry=bar.advance)
     notes = [p for p in problems if p.kind == "note"]
     damage = [p for p in problems if p.kind != "note"]
     if fmt is Format.table:

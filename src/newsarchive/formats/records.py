@@ -29,6 +29,7 @@ class Record:
     match_only: bool = False  # only report which entry it matches (a WARC revisit); never create
     skipped: str | None = None  # set when the source passes this record over, with the reason
     note: str | None = None  # what the source had to say about a record it read (e.g. a value kept aside)
+    defaults: dict[str, Any] = field(default_factory=dict)  # import --set: used where the record has no value
 
 
 def skipped(ref: str, reason: str) -> Record:
