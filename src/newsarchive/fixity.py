@@ -215,6 +215,14 @@ def check_entry(store: st.Store, entry_id: str) -> tuple[Entry | None, list[Prob
                         add("corrupt", rel, f"version {n}: SHA-256 {str(actual(rel))[:16]}… does not match recorded {sha[:16]}…")
                 if rel == s.path and (folder / rel).stat().st_size != s.size:
                     add("corrupt", rel, f"version {n}: {(folder / rel).stat().st_size} bytes, recorded {s.size}")
+        for n, s in enumerate(entry.snapshots, 1):
+            if s.timestamp:  # checked offline against its own manifest and the TSA's chain
+                from .evidence.timestamp import check_snapshot
+
+                expected.update(str(s.timestamp[k]) for k in ("token", "manifest", "chain") if s.timestamp.get(k))
+                for kind, rel, detail in check_snapshot(folder, n, s.timestamp):
+                    if not any(p.path == str(folder / rel) for p in problems):
+                        add(kind, rel, detail)
     if st.HISTORY_FILE in present:
         try:
             for detail in check_history(folder / st.HISTORY_FILE):

@@ -86,6 +86,11 @@ def add(
     new_entry: Annotated[bool, typer.Option(
         "--new-entry", help="Archive as a new entry even when the URL is already archived.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be stored; write nothing.")] = False,
+    timestamp: Annotated[bool, typer.Option(
+        "--timestamp", help="Then get an RFC 3161 trusted timestamp of the capture (needs --tsa and --tsa-ca).")] = False,
+    tsa: Annotated[Optional[str], typer.Option("--tsa", help="With --timestamp: the time-stamp authority's URL.")] = None,
+    tsa_ca: Annotated[Optional[Path], typer.Option(
+        "--tsa-ca", help="With --timestamp: PEM file of the TSA's CA certificates.", dir_okay=False)] = None,
     fmt: FormatOpt = Format.table,
     lock_timeout: LockTimeoutOpt = 30.0,
 ) -> None:
@@ -99,6 +104,10 @@ def add(
                      section=section, pages=pages, language=language, tags=tag or None, notes=notes,
                      designed_to_change=designed_to_change, citekey=citekey)
     data, name, warc, http, captured = None, None, None, None, None
+    if timestamp and not dry_run:  # refused before anything is fetched or written
+        from ..evidence.timestamp import check_options
+
+        check_options(tsa, tsa_ca)
     if source is None:
         if not fields.get("title"):
             raise fail("give a file, - or a URL to archive, or at least --title for a metadata-only entry", 2)
@@ -134,6 +143,13 @@ def add(
             note(f"Error: {index_failure}")
     if index_failure:
         raise typer.Exit(1)
+    if timestamp and not dry_run and outcome.id and outcome.status in ("created", "new-version", "duplicate",
+                                                                        "unchanged"):
+        from ..evidence.timestamp import stamp
+        from .evidence import print_stamps
+
+        if print_stamps(stamp(root, [outcome.id], tsa_url=tsa, ca_file=tsa_ca, lock_timeout=lock_timeout)):
+            raise typer.Exit(1)
 
 
 def _print_added(outcome, fmt, dry_run: bool) -> None:
