@@ -175,3 +175,25 @@ def test_verify_module_names_each_failure(tsa):
         ts.verify(token[:-10], data, chain)
     with pytest.raises(ts.TimestampError, match="no root"):
         ts.verify(token, data, (tsa.folder / "tsa.crt").read_bytes())
+
+
+@pytest.mark.parametrize("point", ["commit-staged", "commit-renamed", "commit-applying"])
+def test_a_kill_while_the_token_is_stored_leaves_a_recoverable_entry(root, tsa, entry, point):
+    import os
+    import sys
+
+    env = {**os.environ, "NEWSARCHIVE_CRASH_AT": point}
+    done = subprocess.run([sys.executable, "-m", "newsarchive", "--root", str(root), "timestamp", entry.id,
+                           "--tsa", tsa.url, "--tsa-ca", str(tsa.ca)], env=env, capture_output=True)
+    assert done.returncode != 0  # killed
+    env.pop("NEWSARCHIVE_CRASH_AT")
+    done = subprocess.run([sys.executable, "-m", "newsarchive", "--root", str(root), "reindex"], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert problems(root, entry.id) == []
+    stamped = api.get(root, entry.id).snapshots[0].timestamp
+    if point == "commit-staged":  # before the commit point: rolled back, as if never asked
+        assert stamped is None
+        assert not (root / "archive" / entry.id / "v1" / "timestamp.tsr").exists()
+    else:  # committed: finished by the next writer
+        assert stamped is not None and (root / "archive" / entry.id / stamped["token"]).is_file()
