@@ -43,7 +43,10 @@ def test_a_capture_is_stamped_and_openssl_verifies_what_is_stored(root, cli, tsa
     folder = root / "archive" / entry.id
     manifest = (folder / stamp["manifest"]).read_text()
     # every stored file of the capture, with its SHA-256, relative to the entry folder
-    assert manifest == "".join(f"{fixity.hash_file(folder / rel)}  {rel}\n" for rel in ("v1/original.txt", "v1/text.txt"))
+    assert manifest == "".join(f"{fixity.hash_file(folder / rel)}  {rel}\n"
+                               for rel in ("v1/original.txt", "v1/text.txt", "v1/timestamp-history.jsonl"))
+    # the custody log as it was when stamped: the live log still begins with it
+    assert (folder / "history.jsonl").read_bytes().startswith((folder / "v1/timestamp-history.jsonl").read_bytes())
     done = subprocess.run(["openssl", "ts", "-verify", "-data", stamp["manifest"], "-in", stamp["token"],
                            "-CAfile", stamp["chain"]], cwd=folder, capture_output=True, text=True)
     assert done.returncode == 0 and "Verification: OK" in done.stdout, done.stderr

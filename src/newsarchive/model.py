@@ -435,7 +435,7 @@ class Snapshot:
         if stamp is not None:
             if not isinstance(stamp, Mapping):
                 raise InvalidEntry("a snapshot's timestamp must be an object")
-            for key in ("token", "manifest", "chain"):
+            for key in ("token", "manifest", "chain", "history"):
                 if stamp.get(key) is not None:
                     check_relative_path(str(stamp[key]))
         return cls(

@@ -12,6 +12,12 @@ For a capture (version N of an entry) three files are written beside it, in ``vN
 ``timestamp-chain.pem``
     the certificates that lead from the TSA's signing certificate to its root (given by the
     user with ``--tsa-ca``, as every TSA publishes them), so the token can be checked offline.
+``timestamp-history.jsonl``
+    a copy of the entry's custody log (``history.jsonl``) as it was when the stamp was asked
+    for, listed in the manifest: the log is append-only, so it must still begin with these
+    bytes. This anchors the hash chain outside the archive: someone who rewrites the log and
+    every hash the archive records (which the chain alone cannot show for the last line) is
+    caught by the token.
 
 A recipient checks it with ``openssl ts -verify -data vN/timestamp-manifest.sha256 -in
 vN/timestamp.tsr -CAfile vN/timestamp-chain.pem`` (and should compare the root certificate
@@ -37,7 +43,8 @@ from ..errors import TimestampError
 TOKEN_NAME = "timestamp.tsr"
 MANIFEST_NAME = "timestamp-manifest.sha256"
 CHAIN_NAME = "timestamp-chain.pem"
-NAMES = (TOKEN_NAME, MANIFEST_NAME, CHAIN_NAME)
+HISTORY_NAME = "timestamp-history.jsonl"
+NAMES = (TOKEN_NAME, MANIFEST_NAME, CHAIN_NAME, HISTORY_NAME)
 MAX_RESPONSE = 1 << 20  # a TimeStampResp is a few KiB; anything near this is not one
 TIMEOUT = 30.0
 
@@ -214,6 +221,16 @@ def check_snapshot(folder: Path, version: int, stamp: Mapping[str, Any]) -> list
     out: list[tuple[str, str, str]] = []
     label = f"version {version} timestamp"
     rels = {key: str(stamp.get(key) or "") for key in ("token", "manifest", "chain")}
+    if stamp.get("history"):
+        try:
+            copy = (folder / str(stamp["history"])).read_bytes()
+            current = (folder / "history.jsonl").read_bytes()
+        except OSError:
+            copy = current = None  # reported below (a file the manifest lists) or by the fixity check
+        if copy is not None and not current.startswith(copy):
+            n = copy.count(b"\n")
+            out.append(("invalid", "history.jsonl", f"{label}: the custody log no longer begins with the {n} "
+                        f"line{'s' if n != 1 else ''} it had when stamped (a line was changed, removed or reordered)"))
     blobs: dict[str, bytes] = {}
     for key, rel in rels.items():
         if not rel:
@@ -336,6 +353,10 @@ def stamp(root: Path, refs: Iterable[str], *, tsa_url: str | None, ca_file: Path
                                     "version): run `newsarchive verify --seal` first"))
             continue
         before = api.entry_sha256(store, entry_id)
+        try:
+            history = st.split_history((store.entry_dir(entry_id) / st.HISTORY_FILE).read_bytes())[0]
+        except FileNotFoundError:
+            history = b""
         files: list[st.NewFile] = []
         stamps: dict[int, dict[str, Any]] = {}
         failed = False
@@ -349,6 +370,9 @@ def stamp(root: Path, refs: Iterable[str], *, tsa_url: str | None, ca_file: Path
             if not listed:
                 out.append(StampOutcome(ref, "failed", entry_id, n, f"no stored files under v{n}/"))
                 continue
+            folder = version_folder(n)
+            log_copy = f"{folder}/{HISTORY_NAME}"
+            listed[log_copy] = hashlib.sha256(history).hexdigest()
             manifest = manifest_bytes(listed)
             try:
                 token, info = request(tsa_url, manifest, transport=transport)
@@ -357,11 +381,10 @@ def stamp(root: Path, refs: Iterable[str], *, tsa_url: str | None, ca_file: Path
                 out.append(StampOutcome(ref, "failed", entry_id, n, str(exc)))
                 failed = True
                 break
-            folder = version_folder(n)
             paths = {"token": f"{folder}/{TOKEN_NAME}", "manifest": f"{folder}/{MANIFEST_NAME}",
-                     "chain": f"{folder}/{CHAIN_NAME}"}
+                     "chain": f"{folder}/{CHAIN_NAME}", "history": log_copy}
             files += [st.NewFile(paths["manifest"], manifest), st.NewFile(paths["token"], token),
-                      st.NewFile(paths["chain"], chain_pem)]
+                      st.NewFile(paths["chain"], chain_pem), st.NewFile(log_copy, history)]
             stamps[n] = {**paths, "tsa": tsa_url, "time": info.time, "serial": info.serial,
                          "policy": info.policy, "signer": info.signer,
                          "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
@@ -372,17 +395,19 @@ def stamp(root: Path, refs: Iterable[str], *, tsa_url: str | None, ca_file: Path
         for n, value in stamps.items():
             data["snapshots"][n - 1]["timestamp"] = value
         updated = Entry.from_json(data)
-        history = [{"at": api.now_utc().iso(), "action": "timestamp", "version": n, "tsa": s["tsa"],
+        events = [{"at": api.now_utc().iso(), "action": "timestamp", "version": n, "tsa": s["tsa"],
                     "time": s["time"], "serial": s["serial"], "manifest_sha256": s["manifest_sha256"],
                     "token_sha256": s["token_sha256"]} for n, s in stamps.items()]
         try:
             with store.lock(timeout=lock_timeout), api.IndexSession(store) as session:
                 session.touch(entry_id)
-                store.commit(updated, files=files, history=history, expect_sha256=before)
+                store.commit(updated, files=files, history=events, expect_sha256=before)
                 session.upsert(updated, api.body_text(store, updated))
         except EntryChanged as exc:
             out.append(StampOutcome(ref, "failed", entry_id, None, str(exc)))
             continue
+        also = (f"; the search index could not be updated ({session.error}): run `newsarchive reindex`"
+                if session.error else "")
         for n, s in stamps.items():
-            out.append(StampOutcome(ref, "stamped", entry_id, n, f"{s['time']} by {tsa_url}"))
+            out.append(StampOutcome(ref, "stamped", entry_id, n, f"{s['time']} by {tsa_url}{also}"))
     return out
