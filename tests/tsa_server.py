@@ -101,3 +101,20 @@ def start(folder: Path) -> LocalTSA:
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return LocalTSA(url=f"http://127.0.0.1:{httpd.server_address[1]}/tsa", ca=folder / "ca.crt",
                     folder=folder, requests=seen, server=httpd)
+
+
+def make_tls(folder: Path) -> Path:
+    """A throw-away CA (tls-ca.crt) and a certificate for 127.0.0.1 signed by it (server.pem:
+    certificate then CA; server.key), for serving https in tests."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "tls-ca.key", "-out", "tls-ca.crt", "-days", "3",
+         "-subj", "/CN=SAMPLE TLS CA", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign", cwd=folder)
+    _run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+         "-subj", "/CN=127.0.0.1", cwd=folder)
+    (folder / "server.ext").write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                                       "extendedKeyUsage=serverAuth\n")
+    _run("x509", "-req", "-in", "server.csr", "-CA", "tls-ca.crt", "-CAkey", "tls-ca.key", "-CAcreateserial",
+         "-out", "server.crt", "-days", "3", "-extfile", "server.ext", cwd=folder)
+    (folder / "server.pem").write_bytes((folder / "server.crt").read_bytes() + (folder / "tls-ca.crt").read_bytes())
+    return folder

@@ -21,14 +21,14 @@ def add(root: Path | Collection, *, data: bytes | None, source: str | None, fiel
         media_type: str | None = None, dayfirst: bool = False, new_entry: bool = False,
         dry_run: bool = False, lock_timeout: float | None = None,
         warc: bytes | None = None, http: Mapping[str, Any] | None = None,
-        captured_at: PartialDate | None = None) -> Outcome:
+        captured_at: PartialDate | None = None, tls_chain: bytes | None = None) -> Outcome:
     """Archive one snapshot (or a metadata-only entry when ``data`` is None)."""
     coll = as_collection(root)
     store = coll.store
     ingest = Ingest(store, dayfirst=dayfirst, new_entry=new_entry, dry_run=dry_run,
                     lock_timeout=coll.timeout(lock_timeout))
     record = Record(ref=source or "-", fields=dict(fields), data=data, media_type=media_type,
-                    source=source, warc=warc, http=http, captured_at=captured_at)
+                    source=source, warc=warc, http=http, captured_at=captured_at, tls_chain=tls_chain)
     outcome = ingest.run_batch([record])[0]
     if ingest.fatal is not None:  # written, but the index could not be (the journal recovers it)
         raise ingest.fatal

@@ -103,7 +103,7 @@ def add(
                      modified=modified, accessed=accessed, url=url, archived_url=archived_url,
                      section=section, pages=pages, language=language, tags=tag or None, notes=notes,
                      designed_to_change=designed_to_change, citekey=citekey)
-    data, name, warc, http, captured = None, None, None, None, None
+    data, name, warc, http, captured, tls_chain = None, None, None, None, None, None
     if timestamp and not dry_run:  # refused before anything is fetched or written
         from ..evidence.timestamp import check_options
 
@@ -118,6 +118,7 @@ def add(
         data, name, warc, http = capture.body, capture.final_url, capture.warc, capture.http
         media_type = media_type or capture.media_type
         captured = capture.captured_at
+        tls_chain = capture.tls_chain
     elif re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source):
         raise fail(f"only http and https URLs can be fetched, not {source.split(':', 1)[0]}://", 2)
     else:
@@ -131,7 +132,7 @@ def add(
     try:
         outcome = api.add(root, data=data, source=name, fields=fields, media_type=media_type, dayfirst=dayfirst,
                           new_entry=new_entry, dry_run=dry_run, lock_timeout=lock_timeout, warc=warc, http=http,
-                          captured_at=captured)
+                          captured_at=captured, tls_chain=tls_chain)
     except IndexNotUpdated as exc:  # archived all the same: say so, and how to repair the index
         if exc.outcome is None:
             raise
