@@ -200,3 +200,25 @@ def test_a_kill_while_the_token_is_stored_leaves_a_recoverable_entry(root, tsa, 
         assert not (root / "archive" / entry.id / "v1" / "timestamp.tsr").exists()
     else:  # committed: finished by the next writer
         assert stamped is not None and (root / "archive" / entry.id / stamped["token"]).is_file()
+
+
+def test_the_tsa_can_come_from_the_collection_settings(root, cli, tsa, entry):
+    import shutil
+
+    shutil.copy(tsa.ca, root / "tsa-ca.pem")
+    assert cli("config", "--set", f"evidence.tsa_url={tsa.url}", "--set", "evidence.tsa_ca=tsa-ca.pem").exit_code == 0
+    r = cli("timestamp", entry.id)
+    assert r.exit_code == 0, r.output
+    assert api.get(root, entry.id).snapshots[0].timestamp["tsa"] == tsa.url
+
+
+def test_the_operator_from_the_settings_goes_into_the_capture(root, cli, serve):
+    from warcio.archiveiterator import ArchiveIterator
+
+    base = serve(lambda path: (200, {"Content-Type": "text/plain"}, PAGE))
+    assert cli("config", "--set", "evidence.operator=SAMPLE Desk").exit_code == 0
+    assert cli("add", f"{base}/a.txt").exit_code == 0
+    entry = api.list_entries(root)[0]
+    with open(root / "archive" / entry.id / entry.snapshots[0].warc_path, "rb") as fh:
+        info = next(iter(ArchiveIterator(fh))).content_stream().read()
+    assert b"operator: SAMPLE Desk" in info

@@ -118,6 +118,12 @@ def import_file(root: Path | Collection, path: Path, *, source_format: str | Non
     coll = as_collection(root)
     if match not in MATCH_MODES:
         raise UsageError(f"unknown --match {match!r} (one of: {', '.join(MATCH_MODES)})")
-    records = open_source(path, source_format=source_format, mapping=mapping, host_delay=host_delay)
+    from functools import partial
+
+    from ..evidence import operator_of
+    from .capture import fetch
+
+    records = open_source(path, source_format=source_format, mapping=mapping, host_delay=host_delay,
+                          fetcher=partial(fetch, operator=operator_of(coll.root)))
     return ingest_records(coll, records, dayfirst=dayfirst, dry_run=dry_run, on_error=on_error,
                           lock_timeout=lock_timeout, batch_size=batch_size, match=match)

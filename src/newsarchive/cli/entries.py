@@ -87,7 +87,8 @@ def add(
         "--new-entry", help="Archive as a new entry even when the URL is already archived.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be stored; write nothing.")] = False,
     timestamp: Annotated[bool, typer.Option(
-        "--timestamp", help="Then get an RFC 3161 trusted timestamp of the capture (needs --tsa and --tsa-ca).")] = False,
+        "--timestamp", help="Then get an RFC 3161 trusted timestamp of the capture (from --tsa/--tsa-ca or "
+                               "the settings' evidence.tsa_url/evidence.tsa_ca).")] = False,
     tsa: Annotated[Optional[str], typer.Option("--tsa", help="With --timestamp: the time-stamp authority's URL.")] = None,
     tsa_ca: Annotated[Optional[Path], typer.Option(
         "--tsa-ca", help="With --timestamp: PEM file of the TSA's CA certificates.", dir_okay=False)] = None,
@@ -105,16 +106,19 @@ def add(
                      designed_to_change=designed_to_change, citekey=citekey)
     data, name, warc, http, captured, tls_chain = None, None, None, None, None, None
     if timestamp and not dry_run:  # refused before anything is fetched or written
+        from ..evidence import tsa_of
         from ..evidence.timestamp import check_options
 
-        check_options(tsa, tsa_ca)
+        check_options(*tsa_of(root, url=tsa, ca=tsa_ca))
     if source is None:
         if not fields.get("title"):
             raise fail("give a file, - or a URL to archive, or at least --title for a metadata-only entry", 2)
     elif source == "-":
         data, name = sys.stdin.buffer.read(api.MAX_SNAPSHOT_BYTES + 1), "-"  # over the limit: refused below
     elif source.lower().startswith(("http://", "https://")):
-        capture = api.fetch(source)
+        from ..evidence import operator_of
+
+        capture = api.fetch(source, operator=operator_of(root))
         data, name, warc, http = capture.body, capture.final_url, capture.warc, capture.http
         media_type = media_type or capture.media_type
         captured = capture.captured_at

@@ -11,11 +11,12 @@ from . import app
 from .common import Format, FormatOpt, LockTimeoutOpt, echo, handles_errors, root_of
 
 TsaOpt = Annotated[Optional[str], typer.Option(
-    "--tsa", help="URL of the RFC 3161 time-stamp authority (no default: nothing is sent to a third party "
-                  "unless you name one).")]
+    "--tsa", help="URL of the RFC 3161 time-stamp authority (default: evidence.tsa_url of the settings; "
+                  "nothing is sent to a third party unless you name one).")]
 TsaCaOpt = Annotated[Optional[Path], typer.Option(
     "--tsa-ca", help="PEM file with the TSA's CA certificates up to its root (the TSA publishes them); kept "
-                     "beside each token so that it can be checked offline.", dir_okay=False)]
+                     "beside each token so that it can be checked offline (default: evidence.tsa_ca).",
+    dir_okay=False)]
 
 
 def print_stamps(outcomes, fmt: Format = Format.table) -> int:

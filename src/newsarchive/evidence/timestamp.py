@@ -284,11 +284,13 @@ def check_options(tsa_url: str | None, ca_file: Path | None) -> tuple[bytes, lis
     from ..errors import UsageError
 
     if not tsa_url:
-        raise UsageError("no time-stamp authority configured: give --tsa URL (and --tsa-ca FILE, its CA "
-                         "certificates); nothing is sent to a third party by default")
+        raise UsageError("no time-stamp authority configured: give --tsa URL and --tsa-ca FILE, or set "
+                         "evidence.tsa_url and evidence.tsa_ca with `newsarchive config --set`; nothing is "
+                         "sent to a third party by default")
     if ca_file is None:
-        raise UsageError("give --tsa-ca FILE: the PEM certificates of the TSA's chain to its root (the TSA "
-                         "publishes them), kept beside each token so that it can be checked offline")
+        raise UsageError("no CA certificates for the TSA: give --tsa-ca FILE (or set evidence.tsa_ca), the PEM "
+                         "certificates of its chain to its root that the TSA publishes, kept beside each "
+                         "token so that it can be checked offline")
     try:
         chain_pem = Path(ca_file).read_bytes()
     except OSError as exc:
@@ -330,6 +332,9 @@ def stamp(root: Path, refs: Iterable[str], *, tsa_url: str | None, ca_file: Path
     from ..fixity import check_entry
     from ..model import Entry
 
+    from . import tsa_of
+
+    tsa_url, ca_file = tsa_of(root, url=tsa_url, ca=ca_file)
     chain_pem, chain = check_options(tsa_url, ca_file)
     store = api.open_store(root)
     wanted = set(versions) if versions is not None else None
