@@ -492,7 +492,7 @@ def _versions() -> str:
     return " ".join(parts)
 
 
-def _writer(out: io.BytesIO):
+def warc_writer(out: io.BytesIO):
     """A WARC 1.0 writer whose block and payload digests are SHA-256 (warcio's default is SHA-1)."""
     from warcio.utils import Digester
     from warcio.warcwriter import WARCWriter
@@ -513,7 +513,7 @@ def warc_bytes(capture: Capture, *, filename: str = "capture.warc.gz", operator:
     from warcio.statusandheaders import StatusAndHeaders
 
     out = io.BytesIO()
-    writer = _writer(out)
+    writer = warc_writer(out)
     user_agent = capture.options.get("user-agent", USER_AGENT)
     info_fields = {
         "software": f"newsarchive/{__version__}",
