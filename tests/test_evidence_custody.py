@@ -83,3 +83,23 @@ def test_a_timestamp_anchors_the_log_against_a_full_rewrite(root, cli, tsa, entr
     _rewrite_log(root, entry.id, lines)
     api.edit(root, entry.id, set_fields={"pages": "A2"})
     assert cli("verify", entry.id).exit_code == 0
+
+
+def test_verify_record_appends_a_verify_event_only_to_entries_that_check_out(root, cli, entry):
+    other = api.add(root, data=PAGE + b"Other sample.\n", source="o.txt", fields={"url": "https://custody.example/b"},
+                    new_entry=True).entry
+    before = _lines(root, entry.id)
+    assert cli("verify").exit_code == 0
+    assert _lines(root, entry.id) == before  # a plain check writes nothing
+    path = root / "archive" / other.id / "v1" / "original.txt"
+    path.write_bytes(path.read_bytes() + b"x")
+    other_log = _lines(root, other.id)
+    r = cli("verify", "--record")
+    assert r.exit_code == 1  # the damaged one is reported, not written to
+    assert _lines(root, other.id) == other_log
+    after = _lines(root, entry.id)
+    assert after[:-1] == before
+    event = json.loads(after[-1])
+    assert event["action"] == "verify" and event["result"] == "ok" and event["files"] == 4
+    assert fixity.check_history(root / "archive" / entry.id / st.HISTORY_FILE) == []
+    assert fixity.check_entry(st.Store(root), entry.id)[1] == []
