@@ -52,6 +52,7 @@ def test_a_capture_is_stamped_and_openssl_verifies_what_is_stored(root, cli, tsa
     assert done.returncode == 0 and "Verification: OK" in done.stdout, done.stderr
     assert problems(root, entry.id) == []
     assert cli("verify").exit_code == 0
+    assert f"timestamp: {stamp['time']} by {tsa.url}" in cli("show", entry.id).output
     events = [json.loads(line) for line in (folder / "history.jsonl").read_text().splitlines()]
     assert events[-1]["action"] == "timestamp" and events[-1]["version"] == 1
     assert events[-1]["manifest_sha256"] == hashlib.sha256(manifest.encode()).hexdigest()
@@ -222,3 +223,9 @@ def test_the_operator_from_the_settings_goes_into_the_capture(root, cli, serve):
     with open(root / "archive" / entry.id / entry.snapshots[0].warc_path, "rb") as fh:
         info = next(iter(ArchiveIterator(fh))).content_stream().read()
     assert b"operator: SAMPLE Desk" in info
+
+
+def test_a_metadata_only_entry_has_nothing_to_stamp(root, cli, tsa):
+    e = api.add(root, data=None, source=None, fields={"title": "SAMPLE metadata only"}).entry
+    r = cli("timestamp", e.id, "--tsa", tsa.url, "--tsa-ca", tsa.ca)
+    assert r.exit_code == 1 and r.output == f"failed: {e.id}: no capture to timestamp (a metadata-only entry)\n"

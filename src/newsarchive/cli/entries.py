@@ -208,6 +208,8 @@ def entry_pairs(entry, paths: dict[str, str] | None = None, *, provenance: bool 
         pairs.append(("sha256", s.sha256))
         if s.source:
             pairs.append(("source", s.source))
+        if s.timestamp:
+            pairs.append(("timestamp", f"{s.timestamp.get('time')} by {s.timestamp.get('tsa')}  ({s.timestamp.get('token')})"))
     return pairs
 
 

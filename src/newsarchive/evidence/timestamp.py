@@ -352,6 +352,9 @@ def stamp(root: Path, refs: Iterable[str], *, tsa_url: str | None, ca_file: Path
             why = f"{first.path}: {first.detail}" if first else "its metadata cannot be read"
             out.append(StampOutcome(ref, "failed", entry_id, message=f"damaged, not stamped: {why}"))
             continue
+        if not entry.snapshots:
+            out.append(StampOutcome(ref, "failed", entry_id, message="no capture to timestamp (a metadata-only entry)"))
+            continue
         recorded = store.manifest(entry_id)
         if recorded is None:
             out.append(StampOutcome(ref, "failed", entry_id, message="no fixity manifest (written by an older "
