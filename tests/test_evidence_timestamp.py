@@ -229,3 +229,15 @@ def test_a_metadata_only_entry_has_nothing_to_stamp(root, cli, tsa):
     e = api.add(root, data=None, source=None, fields={"title": "SAMPLE metadata only"}).entry
     r = cli("timestamp", e.id, "--tsa", tsa.url, "--tsa-ca", tsa.ca)
     assert r.exit_code == 1 and r.output == f"failed: {e.id}: no capture to timestamp (a metadata-only entry)\n"
+
+
+def test_a_chain_replaced_with_all_hashes_rewritten_is_caught(root, cli, tsa, entry, tmp_path):
+    assert stamp_cli(cli, tsa, entry.id).exit_code == 0
+    other = tsa_server.make_pki(tmp_path / "other", name="SAMPLE forger")
+    _forge(root, entry.id, "v1/timestamp-chain.pem", (other / "ca.crt").read_bytes())
+    found = problems(root, entry.id)
+    assert [(k, n) for k, n, _d in found] == [("corrupt", "timestamp.tsr")]
+    assert "does not verify" in found[0][2]
+    _forge(root, entry.id, "v1/timestamp-chain.pem", b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+    found = problems(root, entry.id)
+    assert [(k, n) for k, n, _d in found] == [("corrupt", "timestamp-chain.pem")]

@@ -245,7 +245,11 @@ def check_snapshot(folder: Path, version: int, stamp: Mapping[str, Any]) -> list
     if len(blobs) < 3:
         return out
     try:
-        info = verify(blobs["token"], blobs["manifest"], blobs["chain"])
+        chain = load_chain(blobs["chain"], source="the stored certificate chain")
+    except TimestampError as exc:
+        return [*out, ("corrupt", rels["chain"], f"{label}: {exc}")]
+    try:
+        info = verify(blobs["token"], blobs["manifest"], chain)
     except TimestampError as exc:
         return [*out, ("corrupt", rels["token"], f"{label}: {exc}")]
     if stamp.get("time") and stamp["time"] != info.time:
