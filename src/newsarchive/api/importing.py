@@ -121,7 +121,6 @@ def import_file(root: Path | Collection, path: Path, *, source_format: str | Non
     from functools import partial
 
     from ..evidence import operator_of
-    from .capture import fetch
 
     records = open_source(path, source_format=source_format, mapping=mapping, host_delay=host_delay,
                           fetcher=partial(fetch, operator=operator_of(coll.root)))

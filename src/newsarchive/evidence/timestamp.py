@@ -334,7 +334,7 @@ def stamp(root: Path, refs: Iterable[str], *, tsa_url: str | None, ca_file: Path
     from .. import store as st
     from ..errors import EntryChanged, NewsArchiveError
     from ..fixity import check_entry
-    from ..model import Entry
+    from ..model import Entry, now_utc
 
     from . import tsa_of
 
@@ -407,7 +407,7 @@ def stamp(root: Path, refs: Iterable[str], *, tsa_url: str | None, ca_file: Path
         for n, value in stamps.items():
             data["snapshots"][n - 1]["timestamp"] = value
         updated = Entry.from_json(data)
-        events = [{"at": api.now_utc().iso(), "action": "timestamp", "version": n, "tsa": s["tsa"],
+        events = [{"at": now_utc().iso(), "action": "timestamp", "version": n, "tsa": s["tsa"],
                     "time": s["time"], "serial": s["serial"], "manifest_sha256": s["manifest_sha256"],
                     "token_sha256": s["token_sha256"]} for n, s in stamps.items()]
         try:
