@@ -99,7 +99,7 @@ def index_lines(data: bytes, filename: str) -> list[str]:
 def _resource_warc(entry: Any, n: int, payload: bytes, filename: str, damage: list[str]) -> tuple[bytes, str]:
     """A WARC holding one snapshot that was not fetched (a file, a paste) as a ``resource``
     record; returns (bytes, the record's URI)."""
-    from ..export_warc import _warc_date
+    from ..formats.warc import _warc_date
     from ..extract.fetch import warc_writer
 
     snap = entry.snapshots[n - 1]
@@ -139,7 +139,7 @@ def write(store: Any, items: Iterable[tuple[Any, list[str]]], out: Path, *, part
     --include-damaged) carry their damage in their pages; files that cannot be read are left
     out. Returns the number of entries written."""
     from ..errors import StoreError, UsageError
-    from ..export_warc import _warc_date
+    from ..formats.warc import _warc_date
 
     tmp = part or out.with_name(f".{out.name}.part")
     resources: list[dict[str, Any]] = []
