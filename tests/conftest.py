@@ -78,3 +78,13 @@ def serve():
     for httpd in servers:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def tsa(tmp_path_factory):
+    """A real RFC 3161 TSA on 127.0.0.1 (``openssl ts -reply`` with a throw-away CA): .url, .ca."""
+    import tsa_server
+
+    local = tsa_server.start(tsa_server.make_pki(tmp_path_factory.mktemp("tsa")))
+    yield local
+    local.stop()

@@ -194,7 +194,9 @@ def test_registry_loads_no_format_module(tmp_path):
 
 
 # formats written that no import reads, and why
-NOT_READ = {"bagit": "a bag is a preservation package of stored files; import its JSONL export instead"}
+NOT_READ = {"bagit": "a bag is a preservation package of stored files; import its JSONL export instead",
+            "wacz": "a replay package; its archive/*.warc.gz are WARCs that `import` reads (no WACZ importer yet)",
+            "evidence": "a package to hand to a third party (a bag holding a WACZ and entry folders), not a source"}
 
 
 def test_import_accepts_every_name_export_writes():

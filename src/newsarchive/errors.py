@@ -111,6 +111,11 @@ class FetchError(NewsArchiveError):
     """A URL could not be fetched (HTTP error, timeout, wrong type, too large)."""
 
 
+class TimestampError(NewsArchiveError):
+    """A trusted timestamp could not be obtained from the time-stamp authority, or a stored one
+    does not verify."""
+
+
 class SearchIndexError(NewsArchiveError):
     """The search index is missing, stale or locked; the message says how to repair it."""
 

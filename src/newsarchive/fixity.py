@@ -123,6 +123,7 @@ def check_history(path: Path) -> list[str]:
                        "the next change to this entry removes it")
     chained = False
     previous = None
+    broken: list[tuple[int, str]] = []  # one problem for the chain, naming the first broken link
     for n, line in enumerate(lines, 1):
         try:
             event = json.loads(line)
@@ -136,10 +137,14 @@ def check_history(path: Path) -> list[str]:
             chained = True
             want = hashlib.sha256(previous).hexdigest() if previous is not None else st.EMPTY_SHA256
             if event["prev"] != want:
-                out.append(f"line {n}: hash chain broken (a line before it was changed, removed or reordered)")
+                broken.append((n, "a line before it was changed, removed or reordered"))
         elif chained:
-            out.append(f"line {n}: hash chain broken (line has no 'prev')")
+            broken.append((n, "line has no 'prev'"))
         previous = line
+    if broken:
+        (n, why), rest = broken[0], [str(b[0]) for b in broken[1:]]
+        more = f"; also at line{'s' if len(rest) > 1 else ''} {', '.join(rest)}" if rest else ""
+        out.append(f"line {n}: hash chain broken ({why}){more}")
     return out
 
 
@@ -215,6 +220,15 @@ def check_entry(store: st.Store, entry_id: str) -> tuple[Entry | None, list[Prob
                         add("corrupt", rel, f"version {n}: SHA-256 {str(actual(rel))[:16]}… does not match recorded {sha[:16]}…")
                 if rel == s.path and (folder / rel).stat().st_size != s.size:
                     add("corrupt", rel, f"version {n}: {(folder / rel).stat().st_size} bytes, recorded {s.size}")
+        for n, s in enumerate(entry.snapshots, 1):
+            if s.timestamp:  # checked offline against its own manifest and the TSA's chain
+                from .evidence.timestamp import check_snapshot
+
+                expected.update(str(s.timestamp[k]) for k in ("token", "manifest", "chain", "history")
+                                if s.timestamp.get(k))
+                for kind, rel, detail in check_snapshot(folder, n, s.timestamp):
+                    if not any(p.path == str(folder / rel) for p in problems):
+                        add(kind, rel, detail)
     if st.HISTORY_FILE in present:
         try:
             for detail in check_history(folder / st.HISTORY_FILE):

@@ -380,6 +380,9 @@ class Snapshot:
     http: Mapping[str, Any] | None = None
     meta: Mapping[str, Any] | None = None  # what this capture said: title, modified, authors
     warc_sha256: str | None = None  # recorded since the fixity manifest; None in older entries
+    # an RFC 3161 trusted timestamp of this capture (evidence/timestamp.py): {"token", "manifest",
+    # "chain", "tsa", "time", ...}, paths relative to the entry folder
+    timestamp: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -401,6 +404,8 @@ class Snapshot:
             out["http"] = dict(self.http)
         if self.meta:
             out["meta"] = dict(self.meta)
+        if self.timestamp:
+            out["timestamp"] = dict(self.timestamp)
         return out
 
     @classmethod
@@ -426,6 +431,13 @@ class Snapshot:
         for key in ("text_sha256", "warc_sha256"):
             if data.get(key) is not None and not re.fullmatch(r"[0-9a-f]{64}", str(data[key])):
                 raise InvalidEntry(f"snapshot {key} is not 64 hex digits: {data[key]!r}")
+        stamp = data.get("timestamp")
+        if stamp is not None:
+            if not isinstance(stamp, Mapping):
+                raise InvalidEntry("a snapshot's timestamp must be an object")
+            for key in ("token", "manifest", "chain", "history"):
+                if stamp.get(key) is not None:
+                    check_relative_path(str(stamp[key]))
         return cls(
             path=path,
             media_type=str(data.get("media_type") or "application/octet-stream"),
@@ -439,6 +451,7 @@ class Snapshot:
             warc_sha256=data.get("warc_sha256") if data.get("warc_path") else None,
             http=dict(data["http"]) if data.get("http") else None,
             meta=dict(data["meta"]) if data.get("meta") else None,
+            timestamp=dict(stamp) if stamp else None,
         )
 
 

@@ -99,6 +99,8 @@ def _keys() -> dict[str, Key]:
         Key("cite.style", "apa", "The citation style of `cite` when --style is not given.", _check_style),
         Key("evidence.operator", "", "Who captures and attests evidence (a name, an organisation).", _check_text),
         Key("evidence.tsa_url", "", "The RFC 3161 time-stamping authority to ask (http/https URL).", _check_url),
+        Key("evidence.tsa_ca", "", "PEM file of that TSA's CA certificates up to its root (a path, relative "
+            "to the collection folder or absolute), kept beside each token.", _check_text),
         Key("search.engine", "whoosh", "The search engine: whoosh or tantivy (`reindex --engine` switches).",
             _check_engine),
     ]

@@ -482,6 +482,17 @@ class Store:
             if (folder / name).exists() and not (folder / top).exists():
                 os.rename(folder / name, folder / top)
                 crash_point("commit-applying")
+            elif (folder / name).is_dir() and (folder / top).is_dir() and not (folder / top).is_symlink():
+                # files added to an existing folder (a timestamp beside its capture): moved in one by
+                # one, never over an existing file (commit refused those), then the staging removed
+                for path in sorted((folder / name).rglob("*")):
+                    if path.is_file() and not path.is_symlink():
+                        target = folder / top / path.relative_to(folder / name)
+                        if not target.exists():
+                            target.parent.mkdir(parents=True, exist_ok=True)
+                            os.rename(path, target)
+                            crash_point("commit-applying")
+                shutil.rmtree(folder / name, ignore_errors=True)
         replace = journal.get("replace", {})
         for name, key in ((ENTRY_FILE, "entry"), (HISTORY_FILE, "history"), (MANIFEST_FILE, "manifest")):
             if journal.get(key) is None:

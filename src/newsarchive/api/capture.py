@@ -91,15 +91,18 @@ class FetchedPage:
     captured_at: PartialDate
     warc: bytes
     http: dict[str, Any]
+    tls_chain: bytes | None = None
 
 
-def fetch(url: str, **options: Any) -> FetchedPage:
-    """Fetch a URL (the only network use) and record the exchange as a WARC."""
+def fetch(url: str, *, operator: str | None = None, **options: Any) -> FetchedPage:
+    """Fetch a URL (the only network use) and record the exchange as a WARC (``operator``, who
+    made the capture, goes into its warcinfo record when given)."""
     from ..extract import fetch as fetching
 
     capture = fetching.fetch(url, **options)
     return FetchedPage(
         url=url, final_url=capture.final_url, body=capture.body, media_type=capture.media_type,
         captured_at=PartialDate.from_datetime(capture.fetched_at.replace(microsecond=0)),
-        warc=fetching.warc_bytes(capture), http=capture.http_info(),
+        warc=fetching.warc_bytes(capture, operator=operator), http=capture.http_info(),
+        tls_chain=capture.tls_chain_pem(),
     )

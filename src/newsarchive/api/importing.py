@@ -21,14 +21,14 @@ def add(root: Path | Collection, *, data: bytes | None, source: str | None, fiel
         media_type: str | None = None, dayfirst: bool = False, new_entry: bool = False,
         dry_run: bool = False, lock_timeout: float | None = None,
         warc: bytes | None = None, http: Mapping[str, Any] | None = None,
-        captured_at: PartialDate | None = None) -> Outcome:
+        captured_at: PartialDate | None = None, tls_chain: bytes | None = None) -> Outcome:
     """Archive one snapshot (or a metadata-only entry when ``data`` is None)."""
     coll = as_collection(root)
     store = coll.store
     ingest = Ingest(store, dayfirst=dayfirst, new_entry=new_entry, dry_run=dry_run,
                     lock_timeout=coll.timeout(lock_timeout))
     record = Record(ref=source or "-", fields=dict(fields), data=data, media_type=media_type,
-                    source=source, warc=warc, http=http, captured_at=captured_at)
+                    source=source, warc=warc, http=http, captured_at=captured_at, tls_chain=tls_chain)
     outcome = ingest.run_batch([record])[0]
     if ingest.fatal is not None:  # written, but the index could not be (the journal recovers it)
         raise ingest.fatal
@@ -125,7 +125,12 @@ def import_file(root: Path | Collection, path: Path, *, source_format: str | Non
     coll = as_collection(root)
     if match not in MATCH_MODES:
         raise UsageError(f"unknown --match {match!r} (one of: {', '.join(MATCH_MODES)})")
-    records = open_source(path, source_format=source_format, mapping=mapping, host_delay=host_delay)
+    from functools import partial
+
+    from ..evidence import operator_of
+
+    records = open_source(path, source_format=source_format, mapping=mapping, host_delay=host_delay,
+                          fetcher=partial(fetch, operator=operator_of(coll.root)))
     if options is not None:
         records = options.apply(records, folder=str(path) != "-" and Path(path).is_dir())
     return ingest_records(coll, records, dayfirst=dayfirst, dry_run=dry_run, on_error=on_error,

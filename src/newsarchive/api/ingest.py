@@ -325,7 +325,7 @@ class Ingest:
             citekey = unique_citekey(self.citekey_base(fields), self.catalog.unusable_citekeys())
         entry_id = self.catalog.new_id(avoid=citekey)
         if snapshot is not None:
-            snapshot, files = _place_snapshot(snapshot, 1, record.data, text_bytes, record.warc)
+            snapshot, files = _place_snapshot(snapshot, 1, record.data, text_bytes, record.warc, record.tls_chain)
         data = {**fields, "id": entry_id, "citekey": citekey,
                 "snapshots": [snapshot.to_json()] if snapshot else [], "provenance": provenance}
         if extra:
@@ -358,7 +358,7 @@ class Ingest:
             when = last.captured_at.iso()[:10]
             return Outcome(record.ref, "unchanged", entry_id, f"unchanged since {when}", entry=entry)
         version = len(entry.snapshots) + 1
-        snapshot, files = _place_snapshot(snapshot, version, data, text_bytes, record.warc)
+        snapshot, files = _place_snapshot(snapshot, version, data, text_bytes, record.warc, record.tls_chain)
         data_json = entry.to_json()
         prov = dict(entry.provenance)
         changes = {}
@@ -450,7 +450,7 @@ def _read_inside(folder: Path, relpath: str) -> bytes:
 
 
 def _place_snapshot(snapshot: Snapshot, version: int, data: bytes, text_bytes: bytes,
-                    warc: bytes | None) -> tuple[Snapshot, list[st.NewFile]]:
+                    warc: bytes | None, tls_chain: bytes | None = None) -> tuple[Snapshot, list[st.NewFile]]:
     ext = media.extension(snapshot.media_type)
     folder = f"v{version}"
     files = [st.NewFile(f"{folder}/original{ext}", data)]
@@ -464,5 +464,9 @@ def _place_snapshot(snapshot: Snapshot, version: int, data: bytes, text_bytes: b
         files.append(st.NewFile(warc_path, warc))
     from dataclasses import replace
 
+    http = snapshot.http
+    if tls_chain and warc:  # the https origins' certificates, beside the WARC (see extract/fetch.py)
+        files.append(st.NewFile(f"{folder}/tls-chain.pem", tls_chain))
+        http = {**(http or {}), "tls_chain": f"{folder}/tls-chain.pem", "tls_chain_sha256": st.sha256_bytes(tls_chain)}
     return replace(snapshot, path=f"{folder}/original{ext}", text_path=text_path, warc_path=warc_path,
-                   warc_sha256=st.sha256_bytes(warc) if warc else None), files
+                   warc_sha256=st.sha256_bytes(warc) if warc else None, http=http), files

@@ -62,13 +62,15 @@ def diff(root: Path | Collection, ref: str, *, from_version: int | None = None, 
 
 
 def verify(root: Path | Collection, refs: Iterable[str] = (), *, repair_index: bool = False, seal: bool = False,
-           lock_timeout: float | None = None,
+           lock_timeout: float | None = None, record: bool = False,
            on_entry: Callable[[], Any] | None = None) -> tuple[int, list[Problem], bool]:
     """Re-hash every stored file, validate every entry, compare archive and index.
     ``on_entry`` is called once per entry checked (progress).
     Returns (entries checked, problems, whether the index was repaired). Problems of kind
     ``note`` are not damage (an entry without a manifest, written by an older version).
-    ``seal`` adds the manifest to such entries when they check out (nothing else wrong)."""
+    ``seal`` adds the manifest to such entries when they check out (nothing else wrong).
+    ``record`` appends a ``verify`` event to the custody log of every entry that checked out
+    (see ``evidence/custody.py``)."""
     from ..fixity import sealed
 
     coll = as_collection(root)
@@ -137,6 +139,15 @@ def verify(root: Path | Collection, refs: Iterable[str] = (), *, repair_index: b
         with coll.lock(timeout=lock_timeout), IndexSession(store) as session:
             pass  # replays what an interrupted writer journalled, as the next writer would
         repaired = session.error is None
+    if record:
+        from ..evidence.custody import record_verify
+
+        damaged = {p.id for p in problems if p.kind != "note"}
+        ok = [i for i in ids if i in good and i not in damaged]
+        files = {i: len(store.manifest(i) or {}) for i in ok}
+        for entry_id, why in record_verify(coll.root, ok, files=files, lock_timeout=coll.timeout(lock_timeout)):
+            problems.append(Problem("note", entry_id, str(store.entry_dir(entry_id)),
+                                    f"the check could not be recorded in the custody log: {why}"))
     return len(ids), problems + index_problems, repaired
 
 

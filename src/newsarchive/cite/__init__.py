@@ -68,6 +68,16 @@ _ALIASES = {"apa7": "apa", "mla9": "mla", "chicago17": "chicago", "cmos": "chica
     alias: exp.name for exp in formats.citation_exporters() for alias in exp.aliases}
 
 
+def _robust(entry: Entry, snapshot: Snapshot | None, markup: object = None) -> str:
+    """A Robust Link (evidence/robustlinks.py): the same anchor in running text and in a list."""
+    return import_module("newsarchive.evidence.robustlinks").reference(entry, snapshot)
+
+
+STYLES["robust-links"] = Style("robust-links", "Robust Links HTML anchor (the live URL with its archived copy "
+                               "and date)", False, _robust, _robust)
+_ALIASES |= {"robustlinks": "robust-links", "robust": "robust-links"}
+
+
 def style_names() -> list[str]:
     return list(STYLES)
 

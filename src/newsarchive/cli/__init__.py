@@ -61,4 +61,4 @@ def _show_library_notes() -> None:
     logging.getLogger("newsarchive").setLevel(logging.INFO)
 
 
-from . import cite, config, doctor, entries, maintenance, search, serve, transfer, versions  # noqa: E402,F401  (registers commands)
+from . import cite, config, doctor, entries, evidence, maintenance, search, serve, transfer, versions  # noqa: E402,F401  (registers commands)

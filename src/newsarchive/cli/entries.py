@@ -87,6 +87,12 @@ def add(
     new_entry: Annotated[bool, typer.Option(
         "--new-entry", help="Archive as a new entry even when the URL is already archived.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be stored; write nothing.")] = False,
+    timestamp: Annotated[bool, typer.Option(
+        "--timestamp", help="Then get an RFC 3161 trusted timestamp of the capture (from --tsa/--tsa-ca or "
+                               "the settings' evidence.tsa_url/evidence.tsa_ca).")] = False,
+    tsa: Annotated[Optional[str], typer.Option("--tsa", help="With --timestamp: the time-stamp authority's URL.")] = None,
+    tsa_ca: Annotated[Optional[Path], typer.Option(
+        "--tsa-ca", help="With --timestamp: PEM file of the TSA's CA certificates.", dir_okay=False)] = None,
     fmt: FormatOpt = Format.table,
     lock_timeout: LockTimeoutOpt = 30.0,
 ) -> None:
@@ -99,17 +105,25 @@ def add(
                      modified=modified, accessed=accessed, url=url, archived_url=archived_url,
                      section=section, pages=pages, language=language, tags=tag or None, notes=notes,
                      designed_to_change=designed_to_change, citekey=citekey)
-    data, name, warc, http, captured = None, None, None, None, None
+    data, name, warc, http, captured, tls_chain = None, None, None, None, None, None
+    if timestamp and not dry_run:  # refused before anything is fetched or written
+        from ..evidence import tsa_of
+        from ..evidence.timestamp import check_options
+
+        check_options(*tsa_of(root, url=tsa, ca=tsa_ca))
     if source is None:
         if not fields.get("title"):
             raise fail("give a file, - or a URL to archive, or at least --title for a metadata-only entry", 2)
     elif source == "-":
         data, name = sys.stdin.buffer.read(api.MAX_SNAPSHOT_BYTES + 1), "-"  # over the limit: refused below
     elif source.lower().startswith(("http://", "https://")):
-        capture = api.fetch(source)
+        from ..evidence import operator_of
+
+        capture = api.fetch(source, operator=operator_of(root))
         data, name, warc, http = capture.body, capture.final_url, capture.warc, capture.http
         media_type = media_type or capture.media_type
         captured = capture.captured_at
+        tls_chain = capture.tls_chain
     elif re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source):
         raise fail(f"only http and https URLs can be fetched, not {source.split(':', 1)[0]}://", 2)
     else:
@@ -123,7 +137,7 @@ def add(
     try:
         outcome = api.add(root, data=data, source=name, fields=fields, media_type=media_type, dayfirst=dayfirst,
                           new_entry=new_entry, dry_run=dry_run, lock_timeout=lock_timeout, warc=warc, http=http,
-                          captured_at=captured)
+                          captured_at=captured, tls_chain=tls_chain)
     except IndexNotUpdated as exc:  # archived all the same: say so, and how to repair the index
         if exc.outcome is None:
             raise
@@ -135,6 +149,13 @@ def add(
             note(f"Error: {index_failure}")
     if index_failure:
         raise typer.Exit(1)
+    if timestamp and not dry_run and outcome.id and outcome.status in ("created", "new-version", "duplicate",
+                                                                        "unchanged"):
+        from ..evidence.timestamp import stamp
+        from .evidence import print_stamps
+
+        if print_stamps(stamp(root, [outcome.id], tsa_url=tsa, ca_file=tsa_ca, lock_timeout=lock_timeout)):
+            raise typer.Exit(1)
 
 
 def _print_added(outcome, fmt, dry_run: bool) -> None:
@@ -188,6 +209,8 @@ def entry_pairs(entry, paths: dict[str, str] | None = None, *, provenance: bool 
         pairs.append(("sha256", s.sha256))
         if s.source:
             pairs.append(("source", s.source))
+        if s.timestamp:
+            pairs.append(("timestamp", f"{s.timestamp.get('time')} by {s.timestamp.get('tsa')}  ({s.timestamp.get('token')})"))
     return pairs
 
 

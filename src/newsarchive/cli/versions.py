@@ -232,6 +232,8 @@ def verify(
     repair_index: Annotated[bool, typer.Option("--repair-index", help="Rebuild the index when it is stale.")] = False,
     seal: Annotated[bool, typer.Option("--seal", help="Add a fixity manifest to entries written by an older "
                                                       "version, once they check out.")] = False,
+    record: Annotated[bool, typer.Option("--record", help="Append a verify event to the custody log of each "
+                                                          "entry that checks out.")] = False,
     fmt: FormatOpt = Format.table,
     lock_timeout: LockTimeoutOpt = 30.0,
 ) -> None:
@@ -245,7 +247,8 @@ def verify(
     refs = expand(refs)
     with Bar("verifying", total=len(refs) if refs else len(api.open_store(root).ids())) as bar:
         checked, problems, repaired = api.verify(root, refs, repair_index=repair_index, seal=seal,
-                                                 lock_timeout=lock_timeout, on_entry=bar.advance)
+                                                 lock_timeout=lock_timeout, record=record,
+                                                 on_entry=bar.advance)
     notes = [p for p in problems if p.kind == "note"]
     damage = [p for p in problems if p.kind != "note"]
     if fmt is Format.table:

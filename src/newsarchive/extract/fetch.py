@@ -50,6 +50,19 @@ class Exchange:
     response_headers: tuple[tuple[str, str], ...]
     payload: bytes  # the body as transferred (still gzip/deflate-encoded when it was), de-chunked
     fetched_at: _dt.datetime
+    ip: str | None = None  # the server's address the connection went to (WARC-IP-Address)
+    tls: "TLSInfo | None" = None  # for https: the protocol, cipher and certificate chain
+
+
+@dataclass(frozen=True)
+class TLSInfo:
+    """What the TLS handshake of an https exchange showed: the chain as the server presented it
+    (verified chain when the ssl module gives it), leaf first, as PEM."""
+
+    version: str | None
+    cipher: str | None
+    chain_pem: bytes
+    verified: bool
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,7 @@ class Capture:
     fetched_at: _dt.datetime
     redirects: tuple[tuple[str, int], ...] = ()
     exchanges: tuple[Exchange, ...] = field(default=(), repr=False)
+    options: dict[str, Any] = field(default_factory=dict, repr=False)  # what shaped it (for warcinfo)
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -83,9 +97,30 @@ class Capture:
         """The Content-Type header as sent ("text/html; charset=utf-8"); extract() reads it."""
         return self.header("content-type") or "text/html"
 
+    @property
+    def ip(self) -> str | None:
+        """The address of the server that sent the final response."""
+        return self.exchanges[-1].ip if self.exchanges else None
+
+    def tls_chain_pem(self) -> bytes | None:
+        """The certificate chains of the https origins of this capture (redirect hops
+        included), each after a ``#`` line naming the origin, or None for plain http."""
+        out, seen = [], set()
+        for ex in self.exchanges:
+            if ex.tls is None:
+                continue
+            origin = urlsplit(ex.url).netloc
+            if (origin, ex.tls.chain_pem) in seen:
+                continue
+            seen.add((origin, ex.tls.chain_pem))
+            note = "verified chain" if ex.tls.verified else "chain as presented (unverified)"
+            out.append(f"# https://{origin}/ {ex.tls.version or '?'} {ex.tls.cipher or '?'} ({note})\n".encode("ascii", "replace"))
+            out.append(ex.tls.chain_pem)
+        return b"".join(out) or None
+
     def http_info(self) -> dict[str, Any]:
         """A JSON-ready summary for ``Snapshot.http``."""
-        return {
+        info = {
             "requested_url": self.requested_url,
             "final_url": self.final_url,
             "status": self.status,
@@ -93,6 +128,12 @@ class Capture:
             "redirects": [[u, s] for u, s in self.redirects],
             "fetched_at": self.fetched_at.isoformat().replace("+00:00", "Z"),
         }
+        if self.ip:
+            info["ip"] = self.ip
+        final = self.exchanges[-1].tls if self.exchanges else None
+        if final is not None:
+            info["tls"] = {"version": final.version, "cipher": final.cipher}
+        return info
 
     def warc_bytes(self, *, filename: str = "capture.warc.gz") -> bytes:
         return warc_bytes(self, filename=filename)
@@ -219,10 +260,13 @@ def fetch(
     user_agent: str = USER_AGENT,
     accept_types: tuple[str, ...] = ACCEPTED_TYPES,
     transport: Any = None,
+    verify: Any = True,
 ) -> Capture:
     """GET ``url`` (following redirects) and return the capture. Raises ``FetchError``.
 
-    ``transport`` is an optional ``httpx`` transport (tests use one to simulate failures).
+    ``transport`` is an optional ``httpx`` transport (tests use one to simulate failures);
+    ``verify`` an ``ssl.SSLContext`` to trust instead of the system's certificates (tests
+    serve https on 127.0.0.1 with a throw-away CA). Certificates are always verified.
     """
     import httpx
 
@@ -234,7 +278,11 @@ def fetch(
     exchanges: list[Exchange] = []
     redirects: list[tuple[str, int]] = []
     current = url
-    client_kwargs: dict[str, Any] = {"follow_redirects": False, "headers": headers}
+    client_kwargs: dict[str, Any] = {"follow_redirects": False, "headers": headers, "verify": verify}
+    options = {"max-bytes": max_bytes, "max-redirects": max_redirects, "connect-timeout": connect_timeout,
+               "read-timeout": read_timeout, "total-timeout": total_timeout, "accept": _ACCEPT,
+               "accept-encoding": headers["Accept-Encoding"], "accepted-types": ", ".join(accept_types),
+               "tls-verify": "system trust store" if verify is True else "custom trust"}
     if transport is not None:
         client_kwargs["transport"] = transport
     try:
@@ -246,6 +294,7 @@ def fetch(
                 with client.stream("GET", current, timeout=timeout,
                                    extensions={"trace": deadline.trace}) as resp:
                     fetched_at = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+                    ip, tls = _peer(resp)  # before the body: the server may close the connection after it
                     status = resp.status_code
                     is_redirect = status in _REDIRECTS and "location" in resp.headers
                     limit = _HOP_BODY_LIMIT if is_redirect else max_bytes
@@ -270,6 +319,7 @@ def fetch(
                         url=current, status=status, reason=resp.reason_phrase or "",
                         http_version=resp.http_version or "HTTP/1.1", request_headers=req_headers,
                         response_headers=resp_headers, payload=payload, fetched_at=fetched_at,
+                        ip=ip, tls=tls,
                     ))
                     if is_redirect:
                         if len(redirects) >= max_redirects:
@@ -287,7 +337,7 @@ def fetch(
                     return Capture(
                         requested_url=url, final_url=current, status=status, headers=resp_headers,
                         body=body, fetched_at=fetched_at, redirects=tuple(redirects),
-                        exchanges=tuple(exchanges),
+                        exchanges=tuple(exchanges), options={**options, "user-agent": user_agent},
                     )
     except FetchError:
         raise
@@ -320,6 +370,63 @@ def _fetch_failed(exc: BaseException, *, url: str, current: str, connect_timeout
         raise FetchError(f"fetching {current} failed: {_short(exc)}") from None
     except OSError as exc:
         raise FetchError(f"fetching {current} failed: {exc.strerror or _short(exc)}") from None
+
+
+def _peer(resp) -> tuple[str | None, TLSInfo | None]:
+    """The server's IP address and, for https, the TLS details of the connection a response
+    came over (read from httpcore's network stream while it is open)."""
+    stream = resp.extensions.get("network_stream")
+    if stream is None:
+        return None, None
+    ip = None
+    try:
+        addr = stream.get_extra_info("server_addr")
+        if addr:
+            ip = str(addr[0])
+    except Exception:  # noqa: BLE001 - a transport that cannot say: the WARC just lacks the field
+        ip = None
+    ssl_object = None
+    try:
+        ssl_object = stream.get_extra_info("ssl_object")
+    except Exception:  # noqa: BLE001
+        ssl_object = None
+    if ssl_object is None:
+        return ip, None
+    return ip, _tls_info(ssl_object)
+
+
+def _tls_info(ssl_object: Any) -> TLSInfo | None:
+    import _ssl
+    import ssl
+
+    der = getattr(ssl, "ENCODING_DER", None) or _ssl.ENCODING_DER  # public from Python 3.13
+    chain: list[bytes] = []
+    verified = False
+    inner = getattr(ssl_object, "_sslobj", ssl_object)
+    for name, is_verified in (("get_verified_chain", True), ("get_unverified_chain", False)):
+        getter = getattr(ssl_object, name, None) or getattr(inner, name, None)
+        if getter is None:
+            continue
+        try:
+            certs = getter() or []
+            chain = [c.public_bytes(der) if hasattr(c, "public_bytes") else bytes(c) for c in certs]
+        except Exception:  # noqa: BLE001 - private in Python < 3.13; fall back below
+            chain = []
+        if chain:
+            verified = is_verified
+            break
+    if not chain:
+        try:
+            leaf = ssl_object.getpeercert(True)
+        except (ValueError, OSError):
+            leaf = None
+        chain = [leaf] if leaf else []
+    if not chain:
+        return None
+    pem = b"".join(ssl.DER_cert_to_PEM_cert(cert).encode("ascii") for cert in chain)
+    cipher = ssl_object.cipher()
+    return TLSInfo(version=ssl_object.version(), cipher=cipher[0] if cipher else None, chain_pem=pem,
+                   verified=verified)
 
 
 def _raw_headers(headers) -> tuple[tuple[str, str], ...]:
@@ -370,27 +477,67 @@ def _target_of(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-def warc_bytes(capture: Capture, *, filename: str = "capture.warc.gz") -> bytes:
-    """A gzip-compressed WARC 1.0 file: a ``warcinfo`` record, then a ``request`` and a
-    ``response`` record per HTTP exchange (redirects included), ready for pywb or
-    ReplayWeb.page. The response payload is the body as it was transferred."""
-    from warcio.statusandheaders import StatusAndHeaders
+def _versions() -> str:
+    """The software that shaped a capture, for the warcinfo record."""
+    import platform
+    import ssl
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [f"python/{platform.python_version()}", ssl.OPENSSL_VERSION.replace(" ", "/", 1).split(" ")[0]]
+    for dist in ("httpx", "httpcore", "h11", "h2", "certifi", "warcio"):
+        try:
+            parts.append(f"{dist}/{version(dist)}")
+        except PackageNotFoundError:
+            continue
+    return " ".join(parts)
+
+
+def warc_writer(out: io.BytesIO):
+    """A WARC 1.0 writer whose block and payload digests are SHA-256 (warcio's default is SHA-1)."""
+    from warcio.utils import Digester
     from warcio.warcwriter import WARCWriter
 
+    class _SHA256Writer(WARCWriter):
+        def _create_digester(self):
+            return Digester("sha256")
+
+    return _SHA256Writer(out, gzip=True, warc_version="1.0")
+
+
+def warc_bytes(capture: Capture, *, filename: str = "capture.warc.gz", operator: str | None = None) -> bytes:
+    """A gzip-compressed WARC 1.0 file: a ``warcinfo`` record (software and versions, the
+    libraries that shaped the capture, user agent, operator when known, the capture options),
+    then a ``request`` and a ``response`` record per HTTP exchange (redirect hops included),
+    each with ``WARC-IP-Address`` when known and SHA-256 block and payload digests, ready for
+    pywb or ReplayWeb.page. The response payload is the body as it was transferred."""
+    from warcio.statusandheaders import StatusAndHeaders
+
     out = io.BytesIO()
-    writer = WARCWriter(out, gzip=True, warc_version="1.0")
-    info = writer.create_warcinfo_record(filename, {
-        "software": f"newsarchive/{__version__} (warcio)",
+    writer = warc_writer(out)
+    user_agent = capture.options.get("user-agent", USER_AGENT)
+    info_fields = {
+        "software": f"newsarchive/{__version__}",
         "format": "WARC File Format 1.0",
-        "http-header-user-agent": USER_AGENT,
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.0/",
+        "dependencies": _versions(),
+        "http-header-user-agent": user_agent,
         "description": f"capture of {capture.requested_url}",
-    })
+    }
+    if operator:
+        info_fields["operator"] = operator
+    for key, value in sorted(capture.options.items()):
+        if key != "user-agent":
+            info_fields[f"capture-option-{key}"] = str(value)
+    if capture.redirects:
+        info_fields["redirect-chain"] = " -> ".join([*(u for u, _ in capture.redirects), capture.final_url])
+    info = writer.create_warcinfo_record(filename, info_fields)
     writer.write_record(info)
     exchanges = capture.exchanges or (Exchange(
         url=capture.final_url, status=capture.status, reason="OK", http_version="HTTP/1.1",
         request_headers=(("User-Agent", USER_AGENT),), response_headers=tuple(
             (k, v) for k, v in capture.headers if k.lower() not in ("content-encoding",)),
         payload=capture.body, fetched_at=capture.fetched_at),)
+    warcinfo_id = info.rec_headers.get_header("WARC-Record-ID")
     for ex in exchanges:
         date = ex.fetched_at.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         protocol = ex.http_version if ex.http_version.startswith("HTTP/") else "HTTP/1.1"
@@ -401,9 +548,12 @@ def warc_bytes(capture: Capture, *, filename: str = "capture.warc.gz") -> bytes:
         if not any(k.lower() == "content-length" for k, _ in resp_headers):
             resp_headers.append(("Content-Length", str(len(ex.payload))))
         http_resp = StatusAndHeaders(f"{ex.status} {ex.reason}".strip(), resp_headers, protocol=protocol)
+        common = {"WARC-Date": date, "WARC-Warcinfo-ID": warcinfo_id}
+        if ex.ip:
+            common["WARC-IP-Address"] = ex.ip
         response = writer.create_warc_record(
             ex.url, "response", payload=io.BytesIO(ex.payload),
-            http_headers=http_resp, warc_headers_dict={"WARC-Date": date},
+            http_headers=http_resp, warc_headers_dict=dict(common),
         )
         req_headers = list(ex.request_headers)
         if not any(k.lower() == "host" for k, _ in req_headers):
@@ -412,7 +562,7 @@ def warc_bytes(capture: Capture, *, filename: str = "capture.warc.gz") -> bytes:
                                     protocol=protocol, is_http_request=True)
         request = writer.create_warc_record(
             ex.url, "request", payload=io.BytesIO(b""), http_headers=http_req,
-            warc_headers_dict={"WARC-Date": date,
+            warc_headers_dict={**common,
                                "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")},
         )
         writer.write_record(request)

@@ -255,6 +255,11 @@ EXPORTERS: tuple[Exporter, ...] = (
              "application/warc", takes="collection", writer="export"),
     Exporter("bagit", "a BagIt bag (RFC 8493) of the stored files, a new folder", "bagit", "",
              "inode/directory", takes="collection", writer="export"),
+    Exporter("wacz", "a WACZ file of the captures (ReplayWeb.page, wacz validate)", "wacz", ".wacz",
+             "application/wacz", takes="collection", writer="export"),
+    Exporter("evidence", "an evidence package to hand over: a BagIt bag with the WACZ, timestamps, custody "
+             "logs and a report per entry, a new folder (docs/evidence.md)", "evidence", "",
+             "inode/directory", takes="collection", writer="export"),
 )
 
 

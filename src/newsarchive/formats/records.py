@@ -22,6 +22,7 @@ class Record:
     captured_at: PartialDate | None = None
     warc: bytes | None = None
     http: Mapping[str, Any] | None = None
+    tls_chain: bytes | None = None  # PEM certificate chain(s) of an https capture, kept beside it
     origin: str = "user"  # provenance label for given fields: "user" or "imported"
     exact: Mapping[str, Any] | None = None  # a whole exported entry (round trip)
     files_dir: Path | None = None  # where an exported entry's files are

@@ -76,4 +76,5 @@ def _result(ref: str, url: str, future: Future) -> Record:
     # page.http keeps the requested and final URLs
     return Record(ref=ref, fields={}, data=page.body, media_type=page.media_type,
                   source=page.final_url, captured_at=page.captured_at, warc=page.warc, http=page.http,
+                  tls_chain=getattr(page, "tls_chain", None),
                   origin="imported")
