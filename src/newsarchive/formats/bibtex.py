@@ -1,6 +1,6 @@
 """BibTeX and BibLaTeX: export here, import in :mod:`.bibtex_parse` (both through bibtexparser 2).
 
-Export mapping (see notes/cite.md for the full table)::
+Export mapping (docs/formats.md and docs/citations.md say what each field becomes)::
 
     kind newspaper/magazine   BibLaTeX @article  journaltitle, entrysubtype = {newspaper|magazine}
     web-only kinds            BibLaTeX @online   organization (the site)   (@misc without URL)
