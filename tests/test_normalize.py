@@ -46,3 +46,13 @@ def test_unique_citekey_suffixes():
     assert unique_citekey("new", taken) == "new"
     many = {"k"} | {"k" + chr(c) for c in range(ord("a"), ord("z") + 1)}
     assert unique_citekey("k", many) == "kaa"
+
+
+def test_compatibility_capitals_fold_to_lower_case():
+    # found by the citekey property test: "𝖠" casefolds to itself and only NFKD makes it "A"
+    from newsarchive.normalize import fold, fold_key
+
+    assert fold("𝖠𝖡𝖢") == "abc"
+    assert fold("𝖠𝖡𝖢", keep_case=True) == "ABC"
+    assert fold_key("𝖠") == "a"
+    assert fold("ＴＡＳＳ") == "tass"  # fullwidth letters, as some East Asian pages write acronyms

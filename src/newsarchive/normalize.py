@@ -125,7 +125,10 @@ def fold(text: str, *, keep_case: bool = False) -> str:
     w = w.translate(_SPECIAL_KEEP_CASE if keep_case else _SPECIAL_FOLD)
     if w.isascii():
         return w
-    return "".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c))
+    w = "".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c))
+    # compatibility forms have no case of their own: "𝖠" (mathematical sans-serif A) casefolds to
+    # itself and decomposes to "A", which must fold on to "a" like any other capital
+    return w if keep_case else w.casefold()
 
 
 def fold_key(text: str) -> str:
