@@ -332,3 +332,18 @@ def test_other_commands_do_not_import_the_web_stack():
             "print(','.join(m for m in ('starlette', 'jinja2', 'uvicorn', 'newsarchive.web') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_entry_page_shows_a_trusted_timestamp(root, cli, tsa):
+    """A capture stamped by an RFC 3161 TSA (the local one of tests/conftest.py): its time, the
+    TSA and the token file are on the entry page, and Verify checks the token."""
+    entry = api.add(root, data=b"SAMPLE: stamped\n\nA sample text about a stamped capture.\n", source="s.txt",
+                    fields={"url": "https://stamp.example/web"}).entry
+    r = cli("timestamp", entry.id, "--tsa", tsa.url, "--tsa-ca", tsa.ca)
+    assert r.exit_code == 0, r.output
+    stamp = dict(api.get(root, entry.id).snapshots[0].timestamp)
+    with TestClient(create_app(root), base_url="http://127.0.0.1") as c:
+        page = c.get(f"/entries/{entry.id}").text
+        row = re.search(r"<th scope=\"row\">trusted timestamp</th><td>(.*?)</td>", page, re.S).group(1)
+        assert stamp["time"] in row and stamp["token"] in row and tsa.url in row
+        assert "Verified" in c.get(f"/entries/{entry.id}", params={"verify": "1"}).text
