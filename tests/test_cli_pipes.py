@@ -197,3 +197,11 @@ def test_include_and_exclude_patterns(cli, tmp_path):
                       "README.txt": "would-create"}  # --include names it: imported
     r = cli("import", _jsonl(tmp_path), "--include", "*.txt")
     assert r.exit_code == 2 and "folder imports" in r.stderr
+
+
+def test_timestamp_reads_references_from_stdin(cli, root, tsa):
+    one = api.add(root, data=b"SAMPLE one\n\nA sample body about a harbour.\n", source="one.txt", fields={}).entry
+    two = api.add(root, data=b"SAMPLE two\n\nA sample body about a vote.\n", source="two.txt", fields={}).entry
+    r = cli("timestamp", "-", "--tsa", tsa.url, "--tsa-ca", tsa.ca, input=f"{one.id}\n{two.citekey}\n")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.count("stamped: ") == 2 and one.id in r.stdout and two.id in r.stdout

@@ -9,6 +9,7 @@ import typer
 
 from . import app
 from .common import Format, FormatOpt, LockTimeoutOpt, echo, handles_errors, root_of
+from .refs import complete, expand
 
 TsaOpt = Annotated[Optional[str], typer.Option(
     "--tsa", help="URL of the RFC 3161 time-stamp authority (default: evidence.tsa_url of the settings; "
@@ -37,7 +38,9 @@ def print_stamps(outcomes, fmt: Format = Format.table) -> int:
 @handles_errors
 def timestamp(
     ctx: typer.Context,
-    refs: Annotated[list[str], typer.Argument(help="Entries whose captures to timestamp (ID, prefix or citekey).")],
+    refs: Annotated[list[str], typer.Argument(help="Entries whose captures to timestamp (ID, prefix or citekey); "
+                                                   "- reads them from standard input, one per line.",
+                                              autocompletion=complete)],
     tsa: TsaOpt = None,
     tsa_ca: TsaCaOpt = None,
     fmt: FormatOpt = Format.table,
@@ -50,6 +53,6 @@ def timestamp(
     them offline; `openssl ts -verify` does too (see docs/evidence.md)."""
     from ..evidence.timestamp import stamp
 
-    outcomes = stamp(root_of(ctx), refs, tsa_url=tsa, ca_file=tsa_ca, lock_timeout=lock_timeout)
+    outcomes = stamp(root_of(ctx), expand(refs), tsa_url=tsa, ca_file=tsa_ca, lock_timeout=lock_timeout)
     if print_stamps(outcomes, fmt):
         raise typer.Exit(1)
