@@ -59,3 +59,19 @@ def test_citekey_edit_is_seen_by_the_next_writer(root):
     # taken (the next writer sees the edit): an explicit citekey is never silently changed
     with pytest.raises(UsageError, match=f"citekey 'mykey' is taken by entry {a.id}"):
         add(root, "Beta", "Beta body.", citekey="mykey")
+
+
+def test_new_ids_avoid_citekeys_as_they_come_and_go(monkeypatch):
+    from newsarchive import store as st
+    from newsarchive.model import Entry
+
+    catalog = api.Catalog()
+    catalog.add(Entry.from_json({"id": "aaaa1111", "citekey": "KX7m", "title": "Sample"}), stamp=(1, 1))
+    seq = iter(["kx7m2222", "q3333333", "kx7m4444"])
+    monkeypatch.setattr(st, "new_id", lambda length=8: next(seq))
+    assert catalog.new_id() == "q3333333"  # kx7m2222 would read as the citekey (any case)
+    catalog.add(Entry.from_json({"id": "aaaa1111", "citekey": "other2024", "title": "Sample"}), stamp=(1, 2))
+    assert catalog.new_id() == "kx7m4444"  # the citekey changed: the prefix is free again
+    seq2 = iter(["abc12345", "zz999999"])
+    monkeypatch.setattr(st, "new_id", lambda length=8: next(seq2))
+    assert catalog.new_id(avoid="ABC") == "zz999999"

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from newsarchive import ondisk
 from newsarchive import store as st
 from newsarchive.errors import AmbiguousID, EntryNotFound, LockTimeout, NotACollection, StoreError
 from newsarchive.model import Entry
@@ -137,3 +138,36 @@ def test_files_are_never_overwritten(store):
         with pytest.raises(StoreError, match="never overwritten"):
             store.add_files("abcd1234", [st.NewFile("v1/original.txt", b"b")])
     assert store.read_file("abcd1234", "v1/original.txt") == b"a"
+
+
+# --- the fast writers of a bulk import give the same bytes as the standard library
+
+from hypothesis import given, settings, strategies as hs  # noqa: E402
+
+_json_leaf = hs.one_of(hs.none(), hs.booleans(), hs.integers(), hs.text(),
+                       hs.floats(allow_nan=False, allow_infinity=False))
+_json_value = hs.recursive(_json_leaf, lambda inner: hs.one_of(hs.lists(inner, max_size=4),
+                                                              hs.dictionaries(hs.text(max_size=8), inner, max_size=4)),
+                           max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_value)
+def test_pretty_json_gives_the_characters_of_json_dumps(value):
+    import json
+
+    assert ondisk.pretty_json(value) == json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def test_pretty_json_hands_what_is_not_plain_json_to_the_standard_encoder():
+    import json
+
+    odd = {"t": (1, 2), "n": float("nan"), "k": {1: "int key"}}
+    assert ondisk.pretty_json(odd) == json.dumps(odd, ensure_ascii=False, indent=2)
+
+
+def test_entry_bytes_are_json_dumps_indent_2(store):
+    import json
+
+    entry = make_entry("abcdefgh", title="Sample «quoted» \u2028 line", tags=["a", "b"])
+    assert ondisk.entry_bytes(entry) == (json.dumps(entry.to_json(), ensure_ascii=False, indent=2) + "\n").encode()

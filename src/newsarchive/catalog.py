@@ -81,6 +81,7 @@ class Catalog:
         self.by_url: dict[bytes, str] = {}
         self.by_meta: dict[bytes, str | tuple[str, ...]] = {}  # one ID, or several that share it
         self.citekeys: set[str] = set()
+        self._folded_keys: dict[str, int] = {}  # citekey.lower() -> how many citekeys fold to it
         self._sorted_ids: list[str] = []  # for prefix lookups (a citekey must not read as an ID)
         self.stamps: dict[str, tuple | None] = {}
         self.store = store
@@ -89,6 +90,7 @@ class Catalog:
         self._offset = 0
         self._persist = False
         self._validated = False
+        self._held: list[dict[str, Any]] | None = None
 
     def refresh(self, store: st.Store, *, locked: bool = False, on_skip: OnSkip | None = None) -> None:
         """Bring the catalog up to date; ``locked``: the caller holds the collection lock, so
@@ -157,13 +159,34 @@ class Catalog:
     def _append(self, row: dict[str, Any]) -> None:
         if not self._persist:
             return
+        if self._held is not None:  # a batch: written together when it ends (see hold_lines)
+            self._held.append(row)
+            return
+        self._write_lines([row])
+
+    @contextlib.contextmanager
+    def hold_lines(self) -> Iterator[None]:
+        """Cache lines learnt inside this block are written once, when it ends (an import
+        batch writes hundreds). A writer killed before that leaves the cache behind the
+        archive, which the next refresh notices (it reads the folders it does not know, and an
+        entry.json whose stamp differs from its line)."""
+        self._held = []
+        try:
+            yield
+        finally:
+            rows, self._held = self._held, None
+            if rows and self._persist:
+                with contextlib.suppress(OSError):  # derived: the next refresh reads what is missing
+                    self._write_lines(rows)
+
+    def _write_lines(self, rows: list[dict[str, Any]]) -> None:
         with open(self.path, "ab") as fh:
             if fh.tell() and self._offset < fh.tell():
                 with open(self.path, "rb") as rh:
                     rh.seek(fh.tell() - 1)
                     if rh.read(1) != b"\n":
                         fh.write(b"\n")
-            fh.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
+            fh.write(b"".join(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n" for row in rows))
             self._offset = fh.tell()
 
     def _forget(self, entry_id: str) -> None:
@@ -180,7 +203,13 @@ class Catalog:
         elif isinstance(held, tuple) and entry_id in held:
             rest = tuple(i for i in held if i != entry_id)
             self.by_meta[mkey] = rest[0] if len(rest) == 1 else rest
-        self.citekeys.discard(citekey)
+        if citekey in self.citekeys:
+            self.citekeys.discard(citekey)
+            low = citekey.lower()
+            if self._folded_keys.get(low, 0) > 1:
+                self._folded_keys[low] -= 1
+            else:
+                self._folded_keys.pop(low, None)
         for key in shas:
             if self.by_sha.get(key) == entry_id:
                 del self.by_sha[key]
@@ -202,7 +231,10 @@ class Catalog:
             elif held != entry_id and not (isinstance(held, tuple) and entry_id in held):
                 # distinct works may share title, year and first author (a column, a notice)
                 self.by_meta[mkey] = (held if isinstance(held, tuple) else (held,)) + (entry_id,)
-        self.citekeys.add(citekey)
+        if citekey not in self.citekeys:
+            self.citekeys.add(citekey)
+            low = citekey.lower()
+            self._folded_keys[low] = self._folded_keys.get(low, 0) + 1
         for s in shas:
             self.by_sha.setdefault(s, entry_id)
         for key in urls:
@@ -251,12 +283,12 @@ class Catalog:
     def new_id(self, *, avoid: str | None = None) -> str:
         """A fresh ID that no citekey (nor ``avoid``) is a prefix of: a reference can then
         never mean both an ID and a citekey."""
-        keys = {k.lower() for k in self.citekeys if k}
-        if avoid:
-            keys.add(avoid.lower())
+        keys = self._folded_keys  # kept up to date by _remember/_forget (no pass over every key)
+        avoid_low = avoid.lower() if avoid else None
         while True:
             candidate = st.new_id()
-            if candidate in self.entries or any(candidate[:n] in keys for n in range(1, len(candidate) + 1)):
+            if candidate in self.entries or any(
+                    (p := candidate[:n]) in keys or p == avoid_low for n in range(1, len(candidate) + 1)):
                 continue
             return candidate
 

@@ -10,7 +10,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from .errors import InvalidEntry, NotACollection, StoreError
 from .model import Entry, check_relative_path
@@ -82,7 +82,77 @@ def init_collection(path: str | os.PathLike[str]) -> Path:
 # --------------------------------------------------------------------------- the files of an entry
 
 def entry_bytes(entry: Entry) -> bytes:
-    return (json.dumps(entry.to_json(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return (pretty_json(entry.to_json()) + "\n").encode("utf-8")
+
+
+def pretty_json(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False, indent=2)``, the same characters, about three
+    times faster (the standard library's C encoder does not indent; its pure-Python one was a
+    large part of writing an entry in a bulk import). Anything but plain JSON data (dicts with
+    str keys, lists, str, int, finite float, bool, None) goes to ``json.dumps``."""
+    try:
+        out: list[str] = []
+        _pretty(value, "\n", out)
+        return "".join(out)
+    except _NotPlain:
+        return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+class _NotPlain(Exception):
+    pass
+
+
+_INF = float("inf")
+
+
+def _pretty(value: Any, nl: str, out: list[str]) -> None:
+    from json.encoder import encode_basestring
+
+    cls = value.__class__
+    if cls is str:
+        out.append(encode_basestring(value))
+    elif cls is dict:
+        if not value:
+            out.append("{}")
+            return
+        inner = nl + "  "
+        sep = "," + inner
+        out.append("{")
+        first = True
+        for k, v in value.items():
+            if k.__class__ is not str:
+                raise _NotPlain
+            out.append(inner if first else sep)
+            first = False
+            out.append(encode_basestring(k))
+            out.append(": ")
+            _pretty(v, inner, out)
+        out.append(nl + "}")
+    elif cls is list:
+        if not value:
+            out.append("[]")
+            return
+        inner = nl + "  "
+        sep = "," + inner
+        out.append("[")
+        first = True
+        for v in value:
+            out.append(inner if first else sep)
+            first = False
+            _pretty(v, inner, out)
+        out.append(nl + "]")
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif cls is int:
+        out.append(int.__repr__(value))
+    elif cls is float and value == value and value not in (_INF, -_INF):
+        out.append(float.__repr__(value))
+    else:  # tuples, subclasses, NaN, anything else: the standard encoder decides
+        raise _NotPlain
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -312,27 +312,39 @@ class Store:
         """Write a whole new entry folder atomically (temp folder + rename), with its chained
         history and its manifest."""
         final = self.entry_dir(entry.id)
-        if final.exists():
+        final_s = os.fspath(final)
+        if os.path.lexists(final_s):
             raise StoreError(f"entry folder {final} already exists")
-        tmp = self.archive / f".tmp-{entry.id}-{secrets.token_hex(4)}"
+        tmp = os.path.join(os.fspath(self.archive), f".tmp-{entry.id}-{secrets.token_hex(4)}")
         try:
-            tmp.mkdir()
+            os.mkdir(tmp)
+            made = {tmp}  # folders made so far: one mkdir each (a snapshot's v1/ holds 2-3 files)
             hashes: dict[str, str] = {}
             for f in files:
-                self._write_new(tmp, f, durable=durable)
+                check_relative_path(f.path)
+                target = os.path.join(tmp, f.path)
+                parent = os.path.dirname(target)
+                if parent not in made:
+                    os.makedirs(parent, exist_ok=True)
+                    made.add(parent)
+                write_file(target, f.data, durable=durable)
                 hashes[f.path] = sha256_bytes(f.data)
+            if durable:
+                for folder in sorted(made, key=len, reverse=True):
+                    if folder != tmp:
+                        _fsync_dir(Path(folder))
             lines = history_bytes(b"", history)
             if lines:
-                write_file(tmp / HISTORY_FILE, lines, durable=durable)
+                write_file(os.path.join(tmp, HISTORY_FILE), lines, durable=durable)
                 hashes[HISTORY_FILE] = sha256_bytes(lines)
             meta = entry_bytes(entry)
-            write_file(tmp / ENTRY_FILE, meta, durable=durable)
+            write_file(os.path.join(tmp, ENTRY_FILE), meta, durable=durable)
             hashes[ENTRY_FILE] = sha256_bytes(meta)
-            write_file(tmp / MANIFEST_FILE, manifest_bytes(hashes), durable=durable)
+            write_file(os.path.join(tmp, MANIFEST_FILE), manifest_bytes(hashes), durable=durable)
             if durable:
-                _fsync_dir(tmp)
+                _fsync_dir(Path(tmp))
             crash_point("create-staged")
-            os.rename(tmp, final)
+            os.rename(tmp, final_s)
         except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             if isinstance(exc, OSError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 from pathlib import Path
@@ -33,6 +34,7 @@ class IndexSession:
         self._touched: list[str] = []
         self.error: str | None = None
         self._stamps = False
+        self._journal_fd: int | None = None
 
     def __enter__(self) -> "IndexSession":
         sweep_derived(self.store)
@@ -82,9 +84,10 @@ class IndexSession:
 
     def touch(self, entry_id: str) -> None:
         try:
-            self.journal.parent.mkdir(exist_ok=True)
-            with open(self.journal, "a", encoding="utf-8") as fh:
-                fh.write(entry_id + "\n")
+            if self._journal_fd is None:  # opened once per batch; each ID is written at once
+                self.journal.parent.mkdir(exist_ok=True)
+                self._journal_fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            os.write(self._journal_fd, (entry_id + "\n").encode("utf-8"))
         except OSError as exc:
             if self._writer is not None:
                 raise  # the journal is what makes an interrupted batch recoverable
@@ -105,6 +108,10 @@ class IndexSession:
             self._writer.delete(entry_id)
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        if self._journal_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._journal_fd)
+            self._journal_fd = None
         if self._writer_cm is not None:
             try:
                 self._writer_cm.__exit__(exc_type, exc, tb)

@@ -113,7 +113,7 @@ class Ingest:
         try:
             with self.store.lock(timeout=self.lock_timeout):
                 self.catalog.refresh(self.store, locked=True)
-                with IndexSession(self.store) as session:
+                with IndexSession(self.store) as session, self.catalog.hold_lines():
                     for r in records:
                         try:
                             o = self._safe(r, write=True, session=session)
