@@ -135,7 +135,7 @@ class TantivyWriter:
     def __init__(self, index_dir: Path, *, timeout: float = 30.0):
         self.index_dir = Path(index_dir)
         self.timeout = timeout
-        self._pending: dict[str, tuple["Entry", str, str | None] | None] = {}
+        self._pending: dict[str, tuple["Entry", str, str | None, Any] | None] = {}
         self._lock: layout.DirLock | None = None
 
     def __enter__(self) -> "TantivyWriter":
@@ -152,8 +152,10 @@ class TantivyWriter:
             raise
         return self
 
-    def upsert(self, entry: "Entry", body_text: str = "", *, fingerprint: str | None = None) -> None:
-        self._pending[entry.id] = (entry, body_text or "", fingerprint)
+    def upsert(self, entry: "Entry", body_text: str = "", *, fingerprint: str | None = None,
+               stamp: Any = None) -> None:
+        """``stamp``: how its entry.json looked on disk (see ``stored_stamps``)."""
+        self._pending[entry.id] = (entry, body_text or "", fingerprint, stamp)
 
     def delete(self, entry_id: str) -> None:
         self._pending[entry_id] = None
@@ -173,8 +175,8 @@ class TantivyWriter:
                             w.delete_documents_by_term("id", eid)
                     for item in self._pending.values():
                         if item is not None:
-                            entry, body, fp = item
-                            w.add_document(to_document(documents.build(entry, body, fp)))
+                            entry, body, fp, stamp = item
+                            w.add_document(to_document(documents.build(entry, body, fp, stamp)))
                     w.commit()
                 except BaseException:
                     w.rollback()
@@ -224,11 +226,13 @@ class TantivyBackend:
                 w = index.writer(_WRITER_HEAP * threads, threads)
                 try:
                     seen: set[str] = set()
-                    for entry, body in docs:
+                    for doc in docs:
+                        entry, body = doc[0], doc[1]
+                        stamp = doc[2] if len(doc) > 2 else None
                         if entry.id in seen:
                             continue  # first one wins; an archive has unique ids anyway
                         seen.add(entry.id)
-                        w.add_document(to_document(documents.build(entry, body or "", None)))
+                        w.add_document(to_document(documents.build(entry, body or "", None, stamp)))
                         n += 1
                     w.commit()
                 except BaseException:
@@ -260,6 +264,16 @@ class TantivyBackend:
             for _sc, a in _all_hits(s, _tv().Query.all_query()):
                 entry_id, st, _facets = stored(s, a)
                 out[entry_id] = st.fingerprint
+            return out
+
+    def stored_stamps(self) -> dict[str, Any]:
+        """entry id -> the stamp of its entry.json when it was indexed (None: not recorded)."""
+        with _cache_lock:
+            _index, s = _searcher(self.index_dir)
+            out = {}
+            for _sc, a in _all_hits(s, _tv().Query.all_query()):
+                entry_id, st, _facets = stored(s, a)
+                out[entry_id] = st.stamp
             return out
 
     def fingerprint(self, entry: "Entry", body_text: str) -> str:

@@ -14,8 +14,8 @@ from ..analysis import ANALYSIS_VERSION, NAMES, TEXT, TOKEN_RE
 from ..documents import Document, Stored
 from ..vocabulary import EXACT_FIELDS, STEMMED, TEXT_FIELDS
 
-#: tantivy layout 2 (stored facets as JSON) + the analysis version
-SCHEMA_VERSION = 2000 + ANALYSIS_VERSION
+#: tantivy layout 3 (stored facets as JSON, entry.json stamps) + the analysis version
+SCHEMA_VERSION = 3000 + ANALYSIS_VERSION
 FACET_FIELDS = {"outlet": "f_outlet", "year": "f_year", "kind": "f_kind", "author": "f_author", "tag": "f_tag"}
 
 
@@ -182,8 +182,8 @@ def to_document(d: Document):
         for v in values:
             doc.add_text(FACET_FIELDS[name], v)
     st = d.stored
-    doc.add_text("meta", json.dumps([st.citekey, st.title, st.outlet, st.published, st.fingerprint],
-                                    ensure_ascii=False))
+    doc.add_text("meta", json.dumps([st.citekey, st.title, st.outlet, st.published, st.fingerprint,
+                                     list(st.stamp) if st.stamp else None], ensure_ascii=False))
     doc.add_text("facets", json.dumps(d.facets, ensure_ascii=False))
     return doc
 
@@ -191,4 +191,6 @@ def to_document(d: Document):
 def stored(searcher, addr) -> tuple[str, Stored, dict[str, list[str]]]:
     """(entry id, stored values, facet values) of the document at ``addr``."""
     d = searcher.doc(addr)
-    return d["id"][0], Stored(*json.loads(d["meta"][0])), json.loads(d["facets"][0])
+    meta = json.loads(d["meta"][0])
+    stamp = tuple(meta[5]) if len(meta) > 5 and meta[5] else None  # (mtime_ns, size) of entry.json
+    return d["id"][0], Stored(*meta[:5], stamp), json.loads(d["facets"][0])
