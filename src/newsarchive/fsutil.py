@@ -24,18 +24,13 @@ def fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def write_file(path: Path | str, data: bytes, *, durable: bool = True) -> None:
-    """Write a new file completely (never over an existing one). Plain file descriptors, no
-    Python file object: a bulk import writes five files per entry."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+def write_file(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write a new file completely (never over an existing one)."""
+    with open(path, "xb") as fh:
+        fh.write(data)
         if durable:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+            fh.flush()
+            os.fsync(fh.fileno())
 
 
 def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import AmbiguousID, EntryChanged, EntryNotFound, InvalidEntry, LockTimeout, NotACollection, StoreError
-from .fsutil import atomic_write, wait_for, write_file
+from .fsutil import atomic_write, wait_for
 from .fsutil import fsync_dir as _fsync_dir
 from .model import ID_ALPHABET, Entry, check_relative_path
 from .ondisk import (ARCHIVE, EMPTY_SHA256, ENTRY_FILE, ENV_ROOT, HISTORY_FILE, ID_LIKE, INDEX,  # noqa: F401
@@ -54,6 +54,21 @@ from .ondisk import (ARCHIVE, EMPTY_SHA256, ENTRY_FILE, ENV_ROOT, HISTORY_FILE, 
 COMMIT_PREFIX = ".commit-"
 ENV_CRASH = "NEWSARCHIVE_CRASH_AT"  # test hook: SIGKILL this process at a named point
 log = logging.getLogger("newsarchive")
+
+
+def write_file(path: Path | str, data: bytes, *, durable: bool = True) -> None:
+    """Write a new file of an entry completely (never over an existing one), as
+    :func:`newsarchive.fsutil.write_file` does, with plain file descriptors and no Python file
+    object: a bulk import writes five files per entry."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def crash_point(name: str) -> None:
