@@ -43,17 +43,33 @@ PY = [sys.executable, "-m", "newsarchive"]
 
 
 def run(cmd: list[str], **kw) -> tuple[float, float, int, subprocess.CompletedProcess | None]:
-    """(wall s, CPU s, peak RSS bytes) of one child process."""
+    """(wall s, CPU s, peak RSS bytes) of one child process. The command runs under GNU
+    ``time`` when there is one: a child spawned straight from this (large) process reports
+    this process's peak RSS as its own when that is higher (the high-water mark survives exec)."""
+    gnu_time = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
+    rss_file = None
+    if gnu_time:
+        fd, rss_file = tempfile.mkstemp(suffix=".rss")
+        os.close(fd)
+        cmd = [gnu_time, "-o", rss_file, "-f", "%M", *cmd]
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
     _pid, status, ru = os.wait4(proc.pid, 0)
+    if rss_file:
+        try:
+            ru_rss = int(Path(rss_file).read_text().split()[-1]) * 1024
+        except (OSError, ValueError, IndexError):
+            ru_rss = ru.ru_maxrss * 1024
+        os.unlink(rss_file)
+    else:
+        ru_rss = ru.ru_maxrss * 1024
     wall = time.perf_counter() - t
     err = proc.stderr.read() if proc.stderr else b""
     proc.stderr.close()
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)} failed ({code}): {err[-1500:].decode('utf-8', 'replace')}")
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024, None
+    return wall, ru.ru_utime + ru.ru_stime, ru_rss, None
 
 
 def median_run(cmd: list[str], n: int) -> float:
