@@ -13,7 +13,6 @@ Pure data: importing this module imports nothing else of the package.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable
 
 __all__ = ["Field", "Search", "FIELDS", "BY_NAME", "entry_field", "of_kind", "string_fields", "bib_fields",
@@ -22,38 +21,65 @@ __all__ = ["Field", "Search", "FIELDS", "BY_NAME", "entry_field", "of_kind", "st
            "search_field", "search_aliases", "facets", "search_sorts"]
 
 
-@dataclass(frozen=True)
-class Search:
+class _Record:
+    """A read-only record with keyword defaults. Plain classes, not dataclasses: this registry is
+    read at every start-up, and building two dataclasses costs more than the whole table."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def _set(self, **values) -> None:
+        for k, v in values.items():
+            object.__setattr__(self, k, v)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self.__slots__)})"
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, k) for k in self.__slots__))
+
+
+class Search(_Record):
     """How a field is searched (``field:value`` in a query) and indexed."""
 
-    name: str                    # the query field name users write: author:gec
-    index: str                   # the index field holding it: authors
-    aliases: tuple[str, ...] = ()  # other names accepted in a query: authors:gec
-    exact: bool = False          # the value is taken whole (no analysis): tag, url, lang, ...
-    stemmed: bool = False        # analysed with English stemming (title, body; English entries only)
-    boost: float = 1.0           # weight when searched by words without a field
-    default: bool = False        # searched by words without a field
-    facet: str | None = None     # the facet it gives (``search --facet``)
-    sortable: bool = False       # ``search --sort name`` / ``-name``
-    dates: bool = False          # a date: ``published:2024``, ranges
+    __slots__ = ("name", "index", "aliases", "exact", "stemmed", "boost", "default", "facet", "sortable", "dates")
+
+    def __init__(self, name: str, index: str, aliases: tuple[str, ...] = (), *, exact: bool = False,
+                 stemmed: bool = False, boost: float = 1.0, default: bool = False, facet: str | None = None,
+                 sortable: bool = False, dates: bool = False) -> None:
+        # name: the query field name users write (author:gec); index: the index field holding it
+        # (authors); aliases: other names accepted in a query (authors:gec); exact: the value is
+        # taken whole, no analysis (tag, url, lang, ...); stemmed: English stemming (title, body;
+        # English entries only); boost: weight when searched by words without a field; default:
+        # searched by words without a field; facet: the facet it gives (search --facet);
+        # sortable: search --sort name / -name; dates: a date (published:2024, ranges)
+        self._set(name=name, index=index, aliases=aliases, exact=exact, stemmed=stemmed, boost=boost,
+                  default=default, facet=facet, sortable=sortable, dates=dates)
 
 
-@dataclass(frozen=True)
-class Field:
-    name: str                    # the key in entry.json ("" for what only search knows)
-    #: id, key, text, code, enum, url, date, names, tags, bool, derived (not stored in entry.json)
-    kind: str
-    aliases: tuple[str, ...] = ()  # other names users may give it (add, edit --set/--unset, imports)
-    settable: bool = False       # add, edit --set, import
-    unsettable: bool = False     # edit --unset
-    editable: bool = False       # edit (besides the settable fields: citekey)
-    sortable: bool = False       # list --sort
-    filter: str | None = None    # the name of its list --where filter
-    csv: bool = False            # a column of the CSV export
-    show: str = "always"         # "always", "set" (only when set), "" (never) in ``show``
-    extracted: bool = False      # found in an article page by extraction
-    bib: bool = False            # bibliographic detail (in entry.json only when set)
-    search: Search | None = None
+class Field(_Record):
+    __slots__ = ("name", "kind", "aliases", "settable", "unsettable", "editable", "sortable", "filter", "csv",
+                 "show", "extracted", "bib", "search")
+
+    def __init__(self, name: str, kind: str, aliases: tuple[str, ...] = (), *, settable: bool = False,
+                 unsettable: bool = False, editable: bool = False, sortable: bool = False,
+                 filter: str | None = None, csv: bool = False, show: str = "always", extracted: bool = False,
+                 bib: bool = False, search: Search | None = None) -> None:
+        # name: the key in entry.json ("" for what only search knows); kind: id, key, text, code,
+        # enum, url, date, names, tags, bool, derived (not stored in entry.json); aliases: other
+        # names users may give it (add, edit --set/--unset, imports); settable: add, edit --set,
+        # import; unsettable: edit --unset; editable: edit (besides the settable fields: citekey);
+        # sortable: list --sort; filter: the name of its list --where filter; csv: a column of the
+        # CSV export; show: "always", "set" (only when set), "" (never) in show; extracted: found
+        # in an article page by extraction; bib: bibliographic detail (in entry.json only when set)
+        self._set(name=name, kind=kind, aliases=aliases, settable=settable, unsettable=unsettable,
+                  editable=editable, sortable=sortable, filter=filter, csv=csv, show=show, extracted=extracted,
+                  bib=bib, search=search)
 
 
 FIELDS: tuple[Field, ...] = (

@@ -21,25 +21,65 @@ keyword-only options; none prints or exits. Errors are the typed ones from
 The catalog (deduplication state) is :mod:`newsarchive.catalog`, below this package.
 """
 
-# ruff: noqa: F401  (re-exports: `from newsarchive import api; api.X` is the library's surface)
+# The public names, each with the module that defines it. They are loaded when first used
+# (PEP 562), so a command imports only the use cases it runs: `newsarchive show` does not load
+# the import pipeline, and start-up stays as fast as before the package split.
+_WHERE: dict[str, str] = {
+    **dict.fromkeys(('JOURNAL', 'MATCH_MODES', 'Catalog', 'OnSkip', 'entry_stamp', 'meta_key', 'read_each', 'same_work', 'work_summary'), '..catalog'),
+    **dict.fromkeys(('Problem', 'check_entry', 'metadata_ok'), '..fixity'),
+    **dict.fromkeys(('sync_filesystem',), '..fsutil'),
+    **dict.fromkeys(('MAX_SNAPSHOT_BYTES',), '..model'),
+    **dict.fromkeys(('Record', 'read_snapshot_file'), '..formats.records'),
+    **dict.fromkeys(('TEXT_TYPES', 'FetchedPage', 'extract_preview', 'fetch', 'guess_media_type'), '.capture'),
+    **dict.fromkeys(('KEYS', 'cite', 'keyed'), '.citing'),
+    **dict.fromkeys(('DEFAULT_LOCK_TIMEOUT', 'Collection', 'Status', 'as_collection', 'init', 'open_store', 'search_backend', 'status'), '.collection'),
+    **dict.fromkeys(('checked_entries', 'damage_mark', 'damage_of'), '.damage'),
+    **dict.fromkeys(('EDITABLE', 'edit', 'edit_document', 'entry_paths', 'entry_sha256', 'get', 'get_for_change', 'list_entries', 'parse_edit_document', 'removal_target', 'remove'), '.entries'),
+    **dict.fromkeys(('BATCH_SIZE', 'add', 'import_file', 'ingest_records', 'open_source'), '.importing'),
+    **dict.fromkeys(('IndexSession', 'body_text', 'ensure_index', 'index_failure', 'rebuild_index', 'reindex', 'sweep_derived'), '.indexing'),
+    **dict.fromkeys(('Ingest', 'Outcome'), '.ingest'),
+    **dict.fromkeys(('EXPORTS_DIR', 'files_part_path', 'glob_escape', 'part_path', 'partial_file', 'sweep_parts'), '.parts'),
+    **dict.fromkeys(('FACETS', 'SORTS', 'search'), '.searching'),
+    **dict.fromkeys(('CSV_COLUMNS', 'EXPORT_FORMATS', 'export', 'export_jsonl', 'select'), '.transfer'),
+    **dict.fromkeys(('diff', 'history', 'verify', 'version_text'), '.versions'),
+}
 
-from ..catalog import (JOURNAL, MATCH_MODES, Catalog, OnSkip, entry_stamp, meta_key, read_each, same_work,
-                       work_summary)
-from ..fixity import Problem, check_entry, metadata_ok
-from ..fsutil import sync_filesystem
-from ..model import MAX_SNAPSHOT_BYTES
-from ..formats.records import Record, read_snapshot_file
-from .capture import TEXT_TYPES, FetchedPage, extract_preview, fetch, guess_media_type
-from .citing import KEYS, cite, keyed
-from .collection import (DEFAULT_LOCK_TIMEOUT, Collection, Status, as_collection, init, open_store, search_backend,
-                         status)
-from .damage import checked_entries, damage_mark, damage_of
-from .entries import (EDITABLE, edit, edit_document, entry_paths, entry_sha256, get, get_for_change, list_entries,
-                      parse_edit_document, removal_target, remove)
-from .importing import BATCH_SIZE, add, import_file, ingest_records, open_source
-from .indexing import IndexSession, body_text, ensure_index, index_failure, rebuild_index, reindex, sweep_derived
-from .ingest import Ingest, Outcome
-from .parts import EXPORTS_DIR, files_part_path, glob_escape, part_path, partial_file, sweep_parts
-from .searching import FACETS, SORTS, search
-from .transfer import CSV_COLUMNS, EXPORT_FORMATS, export, export_jsonl, select
-from .versions import diff, history, verify, version_text
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(where, __name__), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
+
+if False:  # pragma: no cover  (for type checkers and readers: the names as plain imports)
+    from ..catalog import (JOURNAL, MATCH_MODES, Catalog, OnSkip, entry_stamp, meta_key, read_each, same_work,
+                           work_summary)
+    from ..fixity import Problem, check_entry, metadata_ok
+    from ..fsutil import sync_filesystem
+    from ..model import MAX_SNAPSHOT_BYTES
+    from ..formats.records import Record, read_snapshot_file
+    from .capture import TEXT_TYPES, FetchedPage, extract_preview, fetch, guess_media_type
+    from .citing import KEYS, cite, keyed
+    from .collection import (DEFAULT_LOCK_TIMEOUT, Collection, Status, as_collection, init, open_store, search_backend,
+                             status)
+    from .damage import checked_entries, damage_mark, damage_of
+    from .entries import (EDITABLE, edit, edit_document, entry_paths, entry_sha256, get, get_for_change, list_entries,
+                          parse_edit_document, removal_target, remove)
+    from .importing import BATCH_SIZE, add, import_file, ingest_records, open_source
+    from .indexing import IndexSession, body_text, ensure_index, index_failure, rebuild_index, reindex, sweep_derived
+    from .ingest import Ingest, Outcome
+    from .parts import EXPORTS_DIR, files_part_path, glob_escape, part_path, partial_file, sweep_parts
+    from .searching import FACETS, SORTS, search
+    from .transfer import CSV_COLUMNS, EXPORT_FORMATS, export, export_jsonl, select
+    from .versions import diff, history, verify, version_text

@@ -16,7 +16,6 @@ No I/O and no configuration here; bibtexparser is imported only when BibTeX is w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
@@ -29,15 +28,25 @@ if TYPE_CHECKING:
 __all__ = ["STYLES", "Style", "format_entry", "format_entries", "style_names"]
 
 
-@dataclass(frozen=True)
 class Style:
-    name: str
-    description: str
-    whole_file: bool  # True: output is a file format (bibtex, csl-json, ris), not prose
-    reference: Callable | None = None  # (entry, snapshot, markup) -> str, prose styles
-    intext: Callable | None = None
-    file: Callable | None = None  # (entries, snapshots, ascii) -> str, file formats
-    sort_key: Callable | None = None
+    """One citation style of the registry. A plain class, not a dataclass: the registry is read
+    at start-up for the CLI's help."""
+
+    __slots__ = ("name", "description", "whole_file", "reference", "intext", "file", "sort_key")
+
+    def __init__(self, name: str, description: str, whole_file: bool, reference: Callable | None = None,
+                 intext: Callable | None = None, file: Callable | None = None,
+                 sort_key: Callable | None = None) -> None:
+        self.name = name
+        self.description = description
+        self.whole_file = whole_file  # True: output is a file format (bibtex, csl-json, ris), not prose
+        self.reference = reference  # (entry, snapshot, markup) -> str, prose styles
+        self.intext = intext
+        self.file = file  # (entries, snapshots, ascii) -> str, file formats
+        self.sort_key = sort_key
+
+    def __repr__(self) -> str:
+        return f"Style({self.name!r})"
 
 
 def _text_sort(entry: Entry):
