@@ -159,6 +159,69 @@ def test_warc_download_is_the_recorded_bytes(client, sample):
     assert client.get(f"/entries/{sample.hostile}/versions/1/warc").status_code == 404  # not fetched: no WARC
 
 
+def test_wacz_download_is_the_exporters_wacz_of_every_version(client, sample, tmp_path, monkeypatch):
+    import hashlib
+    import io
+    import tempfile
+    import zipfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the app builds the download
+
+    page = client.get(f"/entries/{sample.bridge}")
+    assert f'href="/entries/{sample.bridge}/wacz"' in page.text
+    assert "/wacz" not in client.get(f"/entries/{sample.hostile}").text  # not fetched: no link
+    r = client.get(f"/entries/{sample.bridge}/wacz")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/wacz"
+    assert r.headers["content-disposition"] == f'attachment; filename="{sample.bridge}.wacz"'
+    with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+        assert zf.testzip() is None
+        names = set(zf.namelist())
+        package = json.loads(zf.read("datapackage.json"))
+        listed = {res["path"]: res for res in package["resources"]}
+        assert listed and set(listed) <= names
+        for path, res in listed.items():
+            data = zf.read(path)
+            assert res["hash"] == "sha256:" + hashlib.sha256(data).hexdigest() and res["bytes"] == len(data)
+        digest = json.loads(zf.read("datapackage-digest.json"))
+        assert digest["hash"] == "sha256:" + hashlib.sha256(zf.read("datapackage.json")).hexdigest()
+        pages = [json.loads(line) for line in zf.read("pages/pages.jsonl").decode().splitlines()[1:]]
+        assert [p["newsarchive_version"] for p in pages] == [1, 2]
+        entry = api.get(sample.root, sample.bridge)
+        store = api.open_store(sample.root)
+        for n, snap in enumerate(entry.snapshots, 1):  # the WARCs exactly as stored
+            assert zf.read(f"archive/{entry.id}-v{n}.warc.gz") == store.read_file(entry.id, snap.warc_path)
+    # the same bytes as `export --to wacz --id ID`, apart from the creation times
+    out = tmp_path / "cli.wacz"
+    assert api.export(sample.root, to="wacz", out=out, ids=[sample.bridge]) == 1
+    with zipfile.ZipFile(out) as cli_zip, zipfile.ZipFile(io.BytesIO(r.content)) as web_zip:
+        assert cli_zip.namelist() == web_zip.namelist()
+        for name in cli_zip.namelist():
+            if name not in ("datapackage.json", "datapackage-digest.json"):
+                assert cli_zip.read(name) == web_zip.read(name), name
+    assert client.get(f"/entries/{sample.hostile}/wacz").status_code == 404
+    assert client.get("/entries/nosuchentry/wacz").status_code == 404
+    assert list(scratch.iterdir()) == []  # the temporary WACZ is removed once sent
+
+
+def test_wacz_download_of_a_damaged_entry_is_refused_naming_the_damage(client, sample, tmp_path, monkeypatch):
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    entry = api.get(sample.root, sample.bridge)
+    path = api.open_store(sample.root).file_path(entry.id, entry.snapshots[1].warc_path)
+    path.write_bytes(path.read_bytes()[:-10])
+    r = client.get(f"/entries/{sample.bridge}/wacz")
+    assert r.status_code == 409
+    assert "Damaged" in r.text and entry.snapshots[1].warc_path.split("/")[-1] in r.text
+    assert r.headers["content-type"].startswith("text/html") and "content-disposition" not in r.headers
+    assert list(scratch.iterdir()) == []
+
+
 def test_text_view_is_escaped(client, sample):
     r = client.get(f"/entries/{sample.bridge}/versions/1/text")
     assert r.status_code == 200 and "city council of Belgrade" in r.text

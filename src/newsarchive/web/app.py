@@ -16,7 +16,9 @@ Safety rules (each one has a test in tests/test_web.py):
 - Every response gets a strict CSP of its own (scripts and styles only from /static), and the
   Host header must name the address the server was started on (DNS rebinding).
 - Files served are re-hashed first: one that no longer matches its recorded SHA-256 is not
-  served as if it were the archived capture (409, naming the damage).
+  served as if it were the archived capture (409, naming the damage). The WACZ download is
+  made by the exporter itself (``export --to wacz --id ID``), which checks the whole entry
+  first and leaves a damaged one out: that, too, is a 409 naming the damage.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import shutil
+import tempfile
 import urllib.parse
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -35,7 +39,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -392,6 +397,43 @@ class Web:
 
         return self.with_entry(request, render)
 
+    def wacz(self, request: Request) -> Response:
+        """A WACZ of every captured version of the entry, written by the same exporter and the
+        same library call as ``newsarchive export --to wacz --id ID`` into a temporary folder
+        that is removed once the file has been sent."""
+        def render(coll, entry) -> Response:
+            if not any(s.warc_path for s in entry.snapshots):
+                return self.error(404, "No web capture", f"{entry.id} has no version fetched from the web, so "
+                                  f"there is nothing to replay; `newsarchive export --to wacz --id {entry.id} "
+                                  "-o FILE.wacz` packs its snapshots as resource records", entry=entry)
+            from ..formats import exporter
+
+            folder = Path(tempfile.mkdtemp(prefix="newsarchive-wacz-"))
+            out = folder / f"{entry.id}.wacz"
+            left_out: list[str] = []
+            try:
+                try:
+                    api.export(coll, to="wacz", out=out, ids=[entry.id],
+                               on_skip=lambda _id, why: left_out.append(why))
+                except UsageError:
+                    if not left_out:
+                        raise
+                if left_out:  # the exporter checked the entry and left it out: it is damaged
+                    return self.error(409, "Damaged", f"{entry.id}: " + "; ".join(left_out) +
+                                      f"; run `newsarchive verify {entry.id}`", entry=entry)
+                return FileResponse(out, media_type=exporter("wacz").media_type,
+                                    headers={"Content-Disposition": _attachment(f"{entry.id}.wacz"),
+                                             "Cache-Control": "no-store"},
+                                    background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            finally:
+                if left_out:
+                    shutil.rmtree(folder, ignore_errors=True)
+
+        return self.with_entry(request, render)
+
     def text(self, request: Request) -> Response:
         def render(coll, entry) -> Response:
             n, s = self._version(entry, request)
@@ -450,6 +492,7 @@ def create_app(root: str | Path, *, allowed_hosts: Iterable[str] = LOOPBACK_HOST
         Route("/entries/{ref}/versions/{n:int}/archived", web.archived, methods=["GET", "HEAD"]),
         Route("/entries/{ref}/versions/{n:int}/text", web.text, methods=["GET", "HEAD"]),
         Route("/entries/{ref}/versions/{n:int}/warc", web.warc, methods=["GET", "HEAD"]),
+        Route("/entries/{ref}/wacz", web.wacz, methods=["GET", "HEAD"]),
         Mount("/static", app=StaticFiles(directory=static), name="static"),
     ]
     hosts = list(allowed_hosts)
