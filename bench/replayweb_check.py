@@ -25,7 +25,8 @@ What it does, all on 127.0.0.1:
    first sentence.
 
 Prints PASS or FAIL with what the browser showed, saves a screenshot, exits 0 on PASS, 1 on FAIL.
-``--control`` asks the player for a URL that was never captured (the captured one with
+``--files`` archives the two versions as saved files (``add FILE --url URL``) instead, so
+the WACZ carries them as ``resource`` records written at export time. ``--control`` asks the player for a URL that was never captured (the captured one with
 ``?never-captured``): the marker cannot appear, so that run must FAIL; it shows the check can.
 """
 
@@ -231,6 +232,9 @@ def main() -> int:
     ap.add_argument("--keep", type=Path, help="build everything in this folder and keep it")
     ap.add_argument("--via-web", action="store_true",
                     help="take the WACZ from the web app's entry page link instead of `export --to wacz`")
+    ap.add_argument("--files", action="store_true",
+                    help="archive the two versions as saved files with --url (no fetch, no WARC of our own): "
+                         "checks the WACZ's resource records")
     ap.add_argument("--first", action="store_true",
                     help="ask for the first capture (its time from pages.jsonl) and expect version 1's text")
     ap.add_argument("--control", action="store_true",
@@ -250,9 +254,15 @@ def main() -> int:
             if (coll / "archive").is_dir():
                 shutil.rmtree(coll)
             _run(na + ["init", str(coll)])
-            _run(na + ["-C", str(coll), "add", url])
-            state["marker"] = MARKER
-            _run(na + ["-C", str(coll), "add", url])
+            if args.files:  # saved files, not fetches: the WACZ gets `resource` records at the --url
+                for marker in (MARKER_V1, MARKER):
+                    saved = work / "harbour-ferry.html"
+                    saved.write_text(SAMPLE_PAGE.format(marker=marker), "utf-8")
+                    _run(na + ["-C", str(coll), "add", str(saved), "--url", url])
+            else:
+                _run(na + ["-C", str(coll), "add", url])
+                state["marker"] = MARKER
+                _run(na + ["-C", str(coll), "add", url])
             (site / "archive.wacz").unlink(missing_ok=True)
             if args.via_web:
                 _download_from_web_app(coll, site / "archive.wacz")
