@@ -40,7 +40,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.background import BackgroundTask
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -421,16 +421,18 @@ class Web:
                 if left_out:  # the exporter checked the entry and left it out: it is damaged
                     return self.error(409, "Damaged", f"{entry.id}: " + "; ".join(left_out) +
                                       f"; run `newsarchive verify {entry.id}`", entry=entry)
-                return FileResponse(out, media_type=exporter("wacz").media_type,
-                                    headers={"Content-Disposition": _attachment(f"{entry.id}.wacz"),
-                                             "Cache-Control": "no-store"},
-                                    background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
-            except BaseException:
-                shutil.rmtree(folder, ignore_errors=True)
-                raise
+                size = out.stat().st_size
+                handle = open(out, "rb")  # noqa: SIM115 - closed by the body's generator
             finally:
-                if left_out:
-                    shutil.rmtree(folder, ignore_errors=True)
+                # removed now (the open handle keeps the bytes readable), so that a download
+                # the browser abandons leaves nothing behind; where an open file cannot be
+                # removed, once the response is done
+                shutil.rmtree(folder, ignore_errors=True)
+            return StreamingResponse(
+                _chunks(handle), media_type=exporter("wacz").media_type,
+                headers={"Content-Disposition": _attachment(f"{entry.id}.wacz"), "Content-Length": str(size),
+                         "Cache-Control": "no-store"},
+                background=(BackgroundTask(shutil.rmtree, folder, ignore_errors=True) if folder.exists() else None))
 
         return self.with_entry(request, render)
 
@@ -453,6 +455,13 @@ class Web:
 
     def server_error(self, request: Request, exc: Exception) -> Response:
         return self.failure(exc)
+
+
+def _chunks(handle, size: int = 1 << 16):
+    """The bytes of an open file, then the file closed."""
+    with handle:
+        while chunk := handle.read(size):
+            yield chunk
 
 
 def _served_type(media_type: str | None) -> str:
