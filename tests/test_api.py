@@ -200,3 +200,10 @@ def test_import_file_reports_one_outcome_per_record(coll, tmp_path):
     outcomes = list(coll.import_file(src))
     assert [o.status for o in outcomes] == ["created", "failed", "created"]
     assert len(api.list_entries(coll.root)) == 2
+
+
+def test_verify_of_a_new_empty_collection_finds_nothing_to_fix(tmp_path):
+    # before: "stale-index: the index is missing or outdated" and exit 1 right after `init`
+    root = api.init(tmp_path / "empty")
+    checked, problems, repaired = api.verify(root)
+    assert (checked, problems, repaired) == (0, [], False)

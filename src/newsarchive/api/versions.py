@@ -109,7 +109,9 @@ def verify(root: Path | Collection, refs: Iterable[str] = (), *, repair_index: b
     index_problems: list[Problem] = []
     stored = None
     if not backend.exists():
-        index_problems.append(Problem("stale-index", None, str(store.index_dir), "the index is missing or outdated"))
+        if ids:  # an empty collection has nothing to index: its missing index is not drift
+            index_problems.append(Problem("stale-index", None, str(store.index_dir),
+                                          "the index is missing or outdated"))
     else:
         try:
             stored = backend.stored_fingerprints()
