@@ -83,6 +83,18 @@ def test_list_formats(cli, sample_file):
     assert "Metadata only" in r.stdout
 
 
+def test_list_csv_has_the_export_csv_shape(cli, sample_file, tmp_path):
+    add_sample(cli, sample_file)
+    cli("add", "--title", "SAMPLE: metadata only", "--published", "2023-01", "--notes", "a note")
+    listed = cli("list", "--format", "csv").stdout.splitlines()
+    out = tmp_path / "export.csv"
+    assert cli("export", "--to", "csv", "-o", out).exit_code == 0
+    exported = out.read_text(encoding="utf-8").splitlines()
+    assert listed[0] == exported[0]
+    assert "notes" in listed[0].split(",") and "doi" in listed[0].split(",")
+    assert sorted(listed[1:]) == sorted(exported[1:]) and len(listed) == 3
+
+
 def test_rm_asks_and_yes(cli, root, sample_file):
     entry = add_sample(cli, sample_file)["entry"]
     r = cli("rm", entry["id"], input="n\n")

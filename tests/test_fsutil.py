@@ -53,6 +53,36 @@ def test_inside_refuses_what_leaves_the_folder(tmp_path):
         assert fsutil.inside(folder, bad) is None, bad
 
 
+def test_inside_allow_self_accepts_the_folder_but_nothing_outside(tmp_path):
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (tmp_path / "secret.txt").write_text("outside")
+    assert fsutil.inside(folder, ".", allow_self=True) == folder.resolve()
+    assert fsutil.inside(folder, "sub/..", allow_self=True) == folder.resolve()
+    for bad in ("..", "../secret.txt", str(tmp_path)):
+        assert fsutil.inside(folder, bad, allow_self=True) is None, bad
+
+
+def test_jsonl_snapshot_folder_may_be_the_manifest_folder_but_not_leave_it(tmp_path):
+    from newsarchive.errors import InvalidEntry
+    from newsarchive.formats.jsonl import record_from_json
+
+    base = tmp_path / "export"
+    base.mkdir()
+    record = record_from_json({"id": "abcd1234", "snapshot": "."}, ref="line 1", base=base)
+    assert record.files_dir == base.resolve()
+    with pytest.raises(InvalidEntry, match="leaves the manifest's folder"):
+        record_from_json({"id": "abcd1234", "snapshot": ".."}, ref="line 1", base=base)
+
+
+def test_folder_import_and_warc_import_share_the_media_tables():
+    from newsarchive.formats import folder, warc
+
+    assert folder.SUFFIXES is media.PAGE_SUFFIXES
+    assert warc.EXTRACTABLE is media.TEXT_TYPES
+    assert set(media.PAGE_SUFFIXES.values()) == set(media.TEXT_TYPES)
+
+
 def test_wait_for_polls_until_success_or_timeout():
     tries = []
 

@@ -67,12 +67,16 @@ def sync_filesystem(path: Path) -> None:
     os.sync()
 
 
-def inside(folder: str | os.PathLike[str], relpath: str | os.PathLike[str]) -> Path | None:
+def inside(folder: str | os.PathLike[str], relpath: str | os.PathLike[str], *,
+           allow_self: bool = False) -> Path | None:
     """``folder/relpath`` resolved (symbolic links followed), or None when it resolves outside
-    ``folder`` (``..``, an absolute path, a link that leads away) or is ``folder`` itself."""
+    ``folder`` (``..``, an absolute path, a link that leads away) or is ``folder`` itself
+    (unless ``allow_self``: a manifest may name its own folder as an entry's files)."""
     base = Path(folder).resolve()
     target = (base / relpath).resolve()
-    return target if base in target.parents else None
+    if base in target.parents or (allow_self and target == base):
+        return target
+    return None
 
 
 def wait_for(attempt: Callable[[], bool], *, timeout: float, delay: float = 0.01,

@@ -9,6 +9,9 @@ EXTENSIONS = {"text/html": ".html", "application/xhtml+xml": ".html", "text/plai
               "text/markdown": ".md", "application/pdf": ".pdf", "application/json": ".json"}
 #: the types text is extracted from
 TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "text/markdown")
+#: file suffix -> media type of the saved pages a folder import takes (other files are left)
+PAGE_SUFFIXES = {".html": "text/html", ".htm": "text/html", ".xhtml": "application/xhtml+xml",
+                 ".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown"}
 #: the types read as HTML (XML is HTML's kind of markup for extraction)
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
 

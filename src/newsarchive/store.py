@@ -50,25 +50,11 @@ from .model import ID_ALPHABET, Entry, check_relative_path
 from .ondisk import (ARCHIVE, EMPTY_SHA256, ENTRY_FILE, ENV_ROOT, HISTORY_FILE, ID_LIKE, INDEX,  # noqa: F401
                      MANIFEST_FILE, entry_bytes, find_root, history_bytes, init_collection, is_collection,
                      manifest_bytes, parse_manifest, sha256_bytes, split_history)
+from .store_io import _b64, _rewrite_in_place, _unb64, write_file
 
 COMMIT_PREFIX = ".commit-"
 ENV_CRASH = "NEWSARCHIVE_CRASH_AT"  # test hook: SIGKILL this process at a named point
 log = logging.getLogger("newsarchive")
-
-
-def write_file(path: Path | str, data: bytes, *, durable: bool = True) -> None:
-    """Write a new file of an entry completely (never over an existing one), as
-    :func:`newsarchive.fsutil.write_file` does, with plain file descriptors and no Python file
-    object: a bulk import writes five files per entry."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        if durable:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def crash_point(name: str) -> None:
@@ -571,40 +557,3 @@ class Store:
         _fsync_dir(self.archive)
         crash_point("remove-renamed")
         shutil.rmtree(trash, ignore_errors=True)
-
-
-def _b64(data: bytes) -> str:
-    import base64
-
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    import base64
-
-    return base64.b64decode(text)
-
-
-def _rewrite_in_place(path: Path, data: bytes, *, durable: bool) -> None:
-    """Make ``path`` hold ``data``, writing only from the first byte that differs (an appended
-    history line costs one small write). Not atomic: used only while a committed change is
-    applied, which recovery repeats until it is complete."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        with os.fdopen(fd, "r+b", closefd=False) as fh:
-            old = fh.read()
-            same = 0
-            limit = min(len(old), len(data))
-            if old[:limit] == data[:limit]:
-                same = limit
-            else:
-                while same < limit and old[same] == data[same]:
-                    same += 1
-            fh.seek(same)
-            fh.write(data[same:])
-            fh.truncate(len(data))
-            fh.flush()
-            if durable:
-                os.fsync(fh.fileno())
-    finally:
-        os.close(fd)

@@ -231,12 +231,19 @@ class Status:
     unreadable: list[str] = ()  # type: ignore[assignment]  # entry folders that cannot be read
     detail: str | None = None  # why the index is damaged
 
+    @property
+    def suggestion(self) -> str | None:
+        """Advice about the engine (tantivy for a large collection on whoosh), or None."""
+        from ..search.advice import engine_suggestion
+
+        return engine_suggestion(engine=self.engine, entries=self.entries)
+
     def to_json(self) -> dict[str, Any]:
         return {"root": self.root, "entries": self.entries, "snapshots": self.snapshots,
                 "indexed": self.indexed, "index": self.index_state,
                 "missing_from_index": self.missing_from_index, "extra_in_index": self.extra_in_index,
                 "stale_in_index": list(self.stale), "unreadable": list(self.unreadable),
-                "interrupted_writes": self.pending, "engine": self.engine}
+                "interrupted_writes": self.pending, "engine": self.engine, "suggestion": self.suggestion}
 
 
 def _has_stamps(backend: Any) -> bool:

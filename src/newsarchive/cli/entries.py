@@ -264,6 +264,7 @@ def list_(
 ) -> None:
     """List entries, sorted and filtered by simple fields."""
     from .. import api
+    from ..fields import csv_columns
     from ..render import write_records
 
     where = {k: str(v) for k, v in dict(tag=tag, outlet=outlet, kind=kind, author=author, year=year,
@@ -271,8 +272,9 @@ def list_(
     skips = Skips()
     entries = api.list_entries(root_of(ctx), sort=sort, where=where, limit=limit, on_skip=skips)
     fmt_value = getattr(fmt, "value", fmt)
-    cols = ENTRY_COLUMNS if fmt_value in ("table", "ids") else [
-        "id", "citekey", "title", "authors", "outlet", "kind", "published", "url", "tags"]
+    # list -f csv has the columns of export --to csv (the field registry's): one CSV shape,
+    # which import reads back by the same names
+    cols = ENTRY_COLUMNS if fmt_value in ("table", "ids") else csv_columns()
     write_records((e.to_json() for e in entries), fmt=fmt_value, columns=cols, csv_raw=csv_raw)
     skips.exit_if_any()
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
-from .common import Format, FormatOpt, LockTimeoutOpt, Skips, echo, echo_json, handles_errors, root_of
+from .common import Format, FormatOpt, LockTimeoutOpt, Skips, echo, echo_json, handles_errors, note, root_of
 
 
 @app.command()
@@ -73,6 +73,8 @@ def status(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
     if s.pending:
         pairs.append(("interrupted writes", ", ".join(s.pending[:10])))
     key_values(pairs)
+    if s.suggestion:
+        note(f"note: {s.suggestion}")
     if s.index_state != "ok":
         raise typer.Exit(1)
     skips.exit_if_any()

@@ -152,6 +152,12 @@ def import_(
             note(f"failed: ... and {more} more" + (f" (all in {report})" if report else " (--report FILE lists all)"))
         note(f"{done} records in {elapsed:.1f} s ({done / max(elapsed, 1e-6):.0f}/s): {summary}"
              + (" (dry run)" if dry_run else ""))
+        if counts.get("created") and not dry_run:
+            from ..search.advice import suggestion_for
+
+            hint = suggestion_for(root)
+            if hint:
+                note(f"note: {hint}")
     if index_failures:
         from ..api import index_failure
 

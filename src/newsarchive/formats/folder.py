@@ -10,12 +10,13 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from ..model import MAX_SNAPSHOT_BYTES
 from ..errors import NewsArchiveError
+from ..fsutil import inside
+from ..media import PAGE_SUFFIXES
+from ..model import MAX_SNAPSHOT_BYTES
 from .records import Record, failed, read_snapshot_file, skipped
 
-SUFFIXES = {".html": "text/html", ".htm": "text/html", ".xhtml": "application/xhtml+xml",
-            ".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown"}
+SUFFIXES = PAGE_SUFFIXES
 MAX_BYTES = MAX_SNAPSHOT_BYTES
 
 
@@ -32,11 +33,11 @@ def read(path: Path) -> Iterator[Record]:
             full = Path(dirpath) / name
             rel = full.relative_to(root).as_posix()
             try:
-                real = full.resolve()
+                real = inside(root, rel)
             except (OSError, RuntimeError):  # a symbolic link loop
                 yield failed(rel, f"{rel}: a link that leads nowhere (a loop); not followed")
                 continue
-            if real != full and root not in real.parents:
+            if real is None:
                 yield failed(rel, f"{rel}: a link that leaves the folder; not followed")
                 continue
             if not real.is_file():  # a folder or a device named like a page

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from ..errors import InvalidEntry, NewsArchiveError
+from ..fsutil import inside
 from ..model import Entry
 from .records import Record, failed, read_snapshot_file
 
@@ -100,8 +101,8 @@ def _inside_manifest(base: Path, rel: str) -> Path:
     p = Path(rel)
     if p.is_absolute():
         return p  # the user named an absolute file: allowed, it is only read
-    resolved = (base / p).resolve()
-    if base.resolve() not in resolved.parents and resolved != base.resolve():
+    resolved = inside(base, p, allow_self=True)
+    if resolved is None:
         raise InvalidEntry(f"snapshot path {rel!r} leaves the manifest's folder")
     return resolved
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .. import __version__
+from ..media import TEXT_TYPES, base_type
 from ..model import MAX_SNAPSHOT_BYTES, Entry, PartialDate
 from ..store import Store
 from .records import Record, failed, skipped
@@ -46,7 +47,7 @@ from .records import Record, failed, skipped
 MAX_BYTES = MAX_SNAPSHOT_BYTES
 WARC_TYPES = {"warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion",
               "continuation"}
-EXTRACTABLE = ("text/html", "application/xhtml+xml", "text/plain", "text/markdown")
+EXTRACTABLE = TEXT_TYPES  # the payloads that become entries: those text is extracted from
 
 
 def _read_capped(stream, limit: int) -> bytes | None:
@@ -162,7 +163,7 @@ def _one(record, it, raw, path: Path, offset: int, *, max_bytes: int, is_arc: bo
         http = record.http_headers
         kind = (http.get_header("Content-Type") if http is not None else "") or ""
         record.content_stream().read()
-        if kind and kind.split(";")[0].strip().lower() not in EXTRACTABLE:
+        if kind and base_type(kind) not in EXTRACTABLE:
             yield skipped(ref, f"revisit of {refers}: not an article ({kind.split(';')[0].strip()[:60]})")
             return
         yield Record(ref=ref, fields={"url": refers}, origin="imported", match_only=True,
@@ -185,7 +186,7 @@ def _one(record, it, raw, path: Path, offset: int, *, max_bytes: int, is_arc: bo
         media_type = http.get_header("Content-Type") or ""
     else:
         media_type = headers.get_header("Content-Type") or ""
-    base = media_type.split(";")[0].strip().lower()
+    base = base_type(media_type)
     if base and base not in EXTRACTABLE:
         record.content_stream().read()
         yield skipped(ref, f"{uri}: not an article ({base[:60]})")
