@@ -282,8 +282,11 @@ def status(root: Path, *, on_skip: OnSkip | None = None) -> Status:
                       str(exc))
     good = [i for i in ids if i in catalog.entries]
     missing = sorted(i for i in good if i not in stamps)
+    # the catalog's refresh has just compared every entry's stamp with the disk: its stamps are
+    # the disk's (one stat per entry, not two); an entry it could not read is stat-ed here
+    known = catalog.stamps
     stale = sorted(i for i in ids if i in stamps and stamps[i] != "unknown"
-                   and (stamps[i] is None or stamps[i] != entry_stamp(store, i)))
+                   and (stamps[i] is None or stamps[i] != (known[i] if i in known else entry_stamp(store, i))))
     extra = sorted(set(stamps) - set(ids))
     # an entry.json that fails its recorded hash is damage, never indexed (see rebuild_index):
     # hashed only for the few entries that look missing or stale, so status stays cheap
