@@ -160,3 +160,17 @@ def test_an_evidence_package_leaves_damaged_entries_out_and_needs_a_new_folder(r
     assert r.exit_code == 0, r.output
     assert (out2 / "data" / "reports" / f"{note.id}.md").read_text().startswith("> **DAMAGED**")
     assert (root / "archive" / note.id / "history.jsonl").read_bytes() == log
+
+
+def test_recording_custody_keeps_the_index_in_step(root, cli, captured, tmp_path):
+    # found trying the tool as a new user: the custody event of an evidence export rewrote
+    # entry.json without telling the index, so `status` said "out of step" right after
+    web, note, _base = captured
+    assert list(api.status(root).stale) == []
+    assert cli("export", "--to", "evidence", "-o", tmp_path / "package", "--id", web.id).exit_code == 0
+    st = api.status(root)
+    assert list(st.stale) == [] and st.missing_from_index == [], (st.stale, st.missing_from_index)
+    assert cli("verify", "--record").exit_code == 0
+    st = api.status(root)
+    assert list(st.stale) == [] and st.missing_from_index == [], (st.stale, st.missing_from_index)
+    assert [h["action"] for h in api.history(root, web.id)][-2:] == ["export", "verify"]

@@ -21,6 +21,7 @@ from typing import Any, Iterable
 def record(store: Any, entry_ids: Iterable[str], event: dict[str, Any], *, lock_timeout: float = 30.0) -> list[tuple[str, str]]:
     """Append ``event`` (with ``at``) to the log of each entry, one commit per entry, under the
     lock. Returns [(entry ID, why it could not be recorded)] for those that failed."""
+    from .. import api
     from ..errors import NewsArchiveError
     from ..model import now_utc
 
@@ -28,11 +29,15 @@ def record(store: Any, entry_ids: Iterable[str], event: dict[str, Any], *, lock_
     ids = list(entry_ids)
     if not ids:
         return failed
-    with store.lock(timeout=lock_timeout):
+    # the commit rewrites entry.json: the index learns its new stamp in the same session, as
+    # after an edit, so recording custody never leaves the index looking stale
+    with store.lock(timeout=lock_timeout), api.IndexSession(store) as session:
         for entry_id in ids:
             try:
                 entry = store.read(entry_id)
+                session.touch(entry_id)
                 store.commit(entry, history=[{"at": now_utc().iso(), **event}])
+                session.upsert(entry, api.body_text(store, entry))
             except NewsArchiveError as exc:
                 failed.append((entry_id, str(exc)))
     return failed
