@@ -229,3 +229,19 @@ def test_citation_files_one_line_per_record(tmp_path_factory, kinds, fmt):
     assert [o.status == "failed" for o in outs] == [k == "bad" for k in kinds]
     again = list(api.import_file(root, src))
     assert len(again) == len(kinds) and not [o for o in again if o.status == "created"]
+
+
+def test_a_duplicate_names_the_given_values_it_did_not_apply(tmp_path):
+    # found trying the tool as a new user: `add FILE --outlet Other` of archived bytes said only
+    # "duplicate", and the outlet given was dropped without a word
+    from newsarchive import api
+
+    root = api.init(tmp_path / "c")
+    data = b"SAMPLE: a title\n\nSample body text.\n"
+    first = api.add(root, data=data, source="a.txt", fields={"outlet": "AP News"})
+    again = api.add(root, data=data, source="a.txt", fields={"outlet": "Other", "title": "Piped"})
+    assert again.status == "duplicate" and again.id == first.entry.id
+    assert "the title, outlet given here were not applied" in again.message, again.message
+    assert f"newsarchive edit {first.entry.id}" in again.message
+    same = api.add(root, data=data, source="a.txt", fields={"outlet": "AP News"})
+    assert same.message == f"same snapshot bytes as entry {first.entry.id}"  # nothing dropped: nothing said

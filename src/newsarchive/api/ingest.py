@@ -297,7 +297,8 @@ class Ingest:
                                 meta={k: fields[k] for k in ("title", "modified", "authors") if k in fields} or None)
             existing = self.catalog.find_sha(sha)
             if existing:
-                return Outcome(record.ref, "duplicate", existing, f"same snapshot bytes as entry {existing}")
+                return Outcome(record.ref, "duplicate", existing,
+                               f"same snapshot bytes as entry {existing}{self._not_applied(record, existing)}")
             existing = None if self.new_entry else self.catalog.find_url(fields.get("url"))
             if existing:
                 done = self._new_version(record, existing, snapshot, record.data, text_bytes, fields,
@@ -387,6 +388,27 @@ class Ingest:
         session.upsert(new_entry, text_bytes.decode("utf-8"))
         return Outcome(record.ref, "new-version", entry_id,
                        f"changed since {since}: new version {version}", entry=new_entry)
+
+    def _not_applied(self, record: Record, existing: str) -> str:
+        """For a duplicate: the values given with the record that the archived entry does not
+        have, named, so that nothing given is dropped without a word."""
+        from ..fields import entry_field, settable
+
+        names = set(settable())
+        given = {entry_field(k): v for k, v in (record.fields or {}).items()
+                 if entry_field(k) in names and v not in (None, "", [], ())}
+        if not given:
+            return ""
+        try:
+            norm = normalise_fields(given)
+            stored = self.store.read(existing).to_json()
+        except NewsArchiveError:
+            return ""
+        differ = [k for k in settable() if norm.get(k) not in (None, "", []) and stored.get(k) != norm[k]]
+        if not differ:
+            return ""
+        return (f"; the {', '.join(differ)} given here {'was' if len(differ) == 1 else 'were'} not applied "
+                f"(`newsarchive edit {existing} --set FIELD=VALUE` changes the entry)")
 
     def _one_exact(self, record: Record, *, write: bool, session) -> Outcome:
         """An entry exported by ``export --to jsonl`` with its files: restored exactly."""
