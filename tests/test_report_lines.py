@@ -245,3 +245,17 @@ def test_a_duplicate_names_the_given_values_it_did_not_apply(tmp_path):
     assert f"newsarchive edit {first.entry.id}" in again.message
     same = api.add(root, data=data, source="a.txt", fields={"outlet": "AP News"})
     assert same.message == f"same snapshot bytes as entry {first.entry.id}"  # nothing dropped: nothing said
+
+
+def test_a_plain_text_file_that_is_not_utf8_says_its_encoding_was_guessed(tmp_path):
+    # found trying the tool as a new user on the BBC texts: a file in windows-1252 was reported
+    # as plainly "created" although its text was decoded by a guess
+    from newsarchive import api
+
+    root = api.init(tmp_path / "c")
+    latin = "SAMPLE: Price rises\n\nTickets now cost \u00a345 at the door.\n".encode("cp1252")
+    out = api.add(root, data=latin, source="sample.txt", fields={})
+    assert out.status == "created" and "not UTF-8: the text was read as windows-125" in (out.message or ""), out.message
+    assert "a guess" in out.message
+    utf8 = api.add(root, data="SAMPLE: Fine\n\nCosts \u00a345.\n".encode("utf-8"), source="b.txt", fields={})
+    assert not (utf8.message or "").startswith("not UTF-8")

@@ -269,6 +269,10 @@ class Ingest:
             media_type = record.media_type or guess_media_type(record.source, record.data)
             ext = self._extraction(record, media_type, fields.get("url") or fetched_url)
             note = ext.note if ext is not None else None
+            if ext is not None and _guessed_encoding(ext.encoding, media_type, record.media_type):
+                guess = (f"not UTF-8: the text was read as {ext.encoding}, a guess (the archived bytes are "
+                         "kept as they are)")
+                note = "; ".join(m for m in (note, guess) if m)
             if ext is not None:
                 given_title = fields.get("title")
                 for key, value in _valid_extracted(ext.fields, dayfirst=self.dayfirst).items():
@@ -492,3 +496,11 @@ def _place_snapshot(snapshot: Snapshot, version: int, data: bytes, text_bytes: b
         http = {**(http or {}), "tls_chain": f"{folder}/tls-chain.pem", "tls_chain_sha256": st.sha256_bytes(tls_chain)}
     return replace(snapshot, path=f"{folder}/original{ext}", text_path=text_path, warc_path=warc_path,
                    warc_sha256=st.sha256_bytes(warc) if warc else None, http=http), files
+
+
+def _guessed_encoding(encoding: str | None, media_type: str, declared: str | None) -> bool:
+    """A plain-text snapshot that is not UTF-8 and declared no charset: its encoding was guessed,
+    which the record's report line says (a page that declares its charset is not guessed)."""
+    if not encoding or media.base_type(media_type) != "text/plain" or "charset=" in (declared or "").lower():
+        return False
+    return encoding.lower().replace("_", "-") not in ("utf-8", "utf-8-sig", "ascii", "us-ascii")
