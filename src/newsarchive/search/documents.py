@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..urls import domains, search_form
 from .analysis import fold
@@ -159,3 +159,15 @@ def count_facets(counts: dict[str, dict[str, int]], values: dict[str, list[str]]
 def sorted_facets(counts: dict[str, dict[str, int]]) -> dict[str, list[tuple[str, int]]]:
     """Facet counts as shown: most documents first, then by value."""
     return {n: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for n, c in counts.items()}
+
+
+def first_of_each(docs: Iterable[tuple]) -> Iterator[Document]:
+    """The documents of a rebuild's ``(entry, body[, stamp])`` tuples, the first of each ID only
+    (an archive has unique IDs anyway): what every engine's ``rebuild`` indexes."""
+    seen: set[str] = set()
+    for doc in docs:
+        entry, body = doc[0], doc[1]
+        if entry.id in seen:
+            continue
+        seen.add(entry.id)
+        yield build(entry, body or "", None, doc[2] if len(doc) > 2 else None)

@@ -225,14 +225,8 @@ class TantivyBackend:
                 index = tv.Index(_schema(), path=str(gen), reuse=False)
                 w = index.writer(_WRITER_HEAP * threads, threads)
                 try:
-                    seen: set[str] = set()
-                    for doc in docs:
-                        entry, body = doc[0], doc[1]
-                        stamp = doc[2] if len(doc) > 2 else None
-                        if entry.id in seen:
-                            continue  # first one wins; an archive has unique ids anyway
-                        seen.add(entry.id)
-                        w.add_document(to_document(documents.build(entry, body or "", None, stamp)))
+                    for document in documents.first_of_each(docs):
+                        w.add_document(to_document(document))
                         n += 1
                     w.commit()
                 except BaseException:

@@ -195,14 +195,8 @@ def rebuild(index_dir: str | os.PathLike, docs: Iterable[tuple], *,
                 kw.update(procs=procs, multisegment=True)
             w = ix.writer(**kw)
             try:
-                seen: set[str] = set()
-                for doc in docs:
-                    entry, body = doc[0], doc[1]
-                    stamp = doc[2] if len(doc) > 2 else None
-                    if entry.id in seen:
-                        continue  # first one wins; an archive has unique ids anyway
-                    seen.add(entry.id)
-                    w.add_document(**to_fields(documents.build(entry, body or "", None, stamp)))
+                for document in documents.first_of_each(docs):
+                    w.add_document(**to_fields(document))
                     n += 1
                 w.commit()
             except BaseException:
