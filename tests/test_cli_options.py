@@ -89,3 +89,19 @@ def test_cite_at_version_and_the_old_name(cli, two_versions):
     assert r.exit_code == 2 and "no version 3" in r.stderr
     help_text = cli("cite", "--help").stdout
     assert "--at-version" in help_text and "--version" not in help_text.replace("--at-version", "")
+
+
+def test_an_unknown_citation_style_is_bad_usage(tmp_path):
+    # found trying the tool as a new user: `cite X --style harvard` exited 1 while `export -f xml` exits 2
+    from typer.testing import CliRunner
+
+    from newsarchive.cli import app
+
+    root = tmp_path / "c"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(root)]).exit_code == 0
+    f = tmp_path / "a.txt"
+    f.write_text("SAMPLE: a title\n\nSample body.\n")
+    assert runner.invoke(app, ["--root", str(root), "add", str(f)]).exit_code == 0
+    r = runner.invoke(app, ["--root", str(root), "cite", "anonnd", "--style", "harvard"])
+    assert r.exit_code == 2 and "unknown citation style 'harvard'" in r.output, r.output

@@ -8,6 +8,7 @@ import typer
 
 from . import app
 from .. import cite as cite_styles
+from ..errors import CitationError
 from .refs import complete, expand
 from .common import Skips, echo, echo_data, fail, handles_errors, note, root_of
 
@@ -50,6 +51,10 @@ def cite(
         from .. import settings
 
         style = settings.load(root).get("cite.style")
+    try:  # an unknown style name is bad usage (exit 2), found before any entry is read
+        cite_styles.get_style(style)
+    except CitationError as exc:
+        raise fail(str(exc), 2) from None
     incomplete: list[str] = []
     skips = Skips()
     text = api.cite(root, refs, style=style, markup=markup, intext=intext, version=version, ascii=ascii_,
