@@ -37,3 +37,17 @@ def fields_for(field: str | None) -> list[tuple[str, float]]:
     if field is None:
         return list(DEFAULT_FIELDS)
     return [(FIELD_MAP[field], 1.0)]
+
+
+def term_variants(fname: str, words: list[str]) -> list[list[str]]:
+    """The term lists a query's words give in an index field, as every engine searches them: the
+    stemmed analysis and the unstemmed one in a stemmed field (so an exact form still matches),
+    the unstemmed one elsewhere; empty and repeated lists left out."""
+    from .analysis import NAMES, TEXT
+
+    variants: list[list[str]] = []
+    for stemming in ((True, False) if fname in STEMMED else (False,)):
+        terms = [t.text for t in (TEXT if stemming else NAMES)(" ".join(words), mode="query")]
+        if terms and terms not in variants:
+            variants.append(terms)
+    return variants

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from ... import query as Q
-from ..analysis import NAMES, TEXT, fold, normal_atom, within
+from ..analysis import fold, normal_atom, within
 from ..documents import exact_term
-from ..vocabulary import FIELD_MAP, STEMMED, fields_for
+from ..vocabulary import FIELD_MAP, fields_for, term_variants
 from .schema import _tv
 
 _REGEX_META = set("\\.+*?()|[]{}^$#&-~")
@@ -63,13 +63,8 @@ class _Translator:
 
     def _text_query(self, fname: str, words: list[str], slop: int, boost: float):
         tv = self.tv
-        variants: list[list[str]] = []
-        for stemming in ((True, False) if fname in STEMMED else (False,)):
-            terms = [t.text for t in (TEXT if stemming else NAMES)(" ".join(words), mode="query")]
-            if terms and terms not in variants:
-                variants.append(terms)
         qs = []
-        for terms in variants:
+        for terms in term_variants(fname, words):
             if len(terms) == 1:
                 qs.append(self._boost(tv.Query.term_query(self.schema, fname, terms[0]), boost))
             else:
