@@ -251,24 +251,22 @@ class TantivyBackend:
         with _cache_lock:
             return _searcher(self.index_dir)[1].num_docs
 
-    def stored_fingerprints(self) -> dict[str, str]:
+    def _stored_of_every_entry(self, attr: str) -> dict[str, Any]:
+        """entry id -> one attribute of what the index stored for it, for every document."""
         with _cache_lock:
             _index, s = _searcher(self.index_dir)
             out = {}
             for _sc, a in _all_hits(s, _tv().Query.all_query()):
                 entry_id, st, _facets = stored(s, a)
-                out[entry_id] = st.fingerprint
+                out[entry_id] = getattr(st, attr)
             return out
+
+    def stored_fingerprints(self) -> dict[str, str]:
+        return self._stored_of_every_entry("fingerprint")
 
     def stored_stamps(self) -> dict[str, Any]:
         """entry id -> the stamp of its entry.json when it was indexed (None: not recorded)."""
-        with _cache_lock:
-            _index, s = _searcher(self.index_dir)
-            out = {}
-            for _sc, a in _all_hits(s, _tv().Query.all_query()):
-                entry_id, st, _facets = stored(s, a)
-                out[entry_id] = st.stamp
-            return out
+        return self._stored_of_every_entry("stamp")
 
     def fingerprint(self, entry: "Entry", body_text: str) -> str:
         return documents.fingerprint(entry, body_text)
