@@ -128,15 +128,20 @@ def import_names(*, aliases: bool = False) -> list[str]:
     return names + [a for i in IMPORTERS for a in i.aliases] if aliases else names
 
 
-def importer(name: str) -> Importer:
-    """The importer called ``name`` or one of its aliases; raises UsageError."""
+def _named(table: tuple, name: str, what: str):
+    """The entry of a registry called ``name`` or one of its aliases; raises UsageError."""
     key = (name or "").strip().lower()
-    for imp in IMPORTERS:
-        if key == imp.name or key in imp.aliases:
-            return imp
+    for item in table:
+        if key == item.name or key in item.aliases:
+            return item
     from ..errors import UsageError
 
-    raise UsageError(f"unknown source format {name!r} (one of: {', '.join(import_names())})")
+    raise UsageError(f"unknown {what} {name!r} (one of: {', '.join(i.name for i in table)})")
+
+
+def importer(name: str) -> Importer:
+    """The importer called ``name`` or one of its aliases; raises UsageError."""
+    return _named(IMPORTERS, name, "source format")
 
 
 def _unknown(path: Path) -> None:
@@ -270,13 +275,7 @@ def export_names(*, aliases: bool = False) -> list[str]:
 
 def exporter(name: str) -> Exporter:
     """The exporter called ``name`` or one of its aliases; raises UsageError."""
-    key = (name or "").strip().lower()
-    for exp in EXPORTERS:
-        if key == exp.name or key in exp.aliases:
-            return exp
-    from ..errors import UsageError
-
-    raise UsageError(f"unknown export format {name!r} (one of: {', '.join(export_names())})")
+    return _named(EXPORTERS, name, "export format")
 
 
 def citation_exporters() -> list[Exporter]:
