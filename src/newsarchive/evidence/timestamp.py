@@ -218,6 +218,8 @@ def check_snapshot(folder: Path, version: int, stamp: Mapping[str, Any]) -> list
     """Problems with a stored timestamp of one capture, as (kind, relpath, detail): a missing
     file, a token that does not verify against its manifest and chain, a file the manifest
     lists that no longer has the stamped hash. Offline; never raises for bad data."""
+    from ..fixity import hash_file
+
     out: list[tuple[str, str, str]] = []
     label = f"version {version} timestamp"
     rels = {key: str(stamp.get(key) or "") for key in ("token", "manifest", "chain")}
@@ -260,7 +262,7 @@ def check_snapshot(folder: Path, version: int, stamp: Mapping[str, Any]) -> list
         return [*out, ("corrupt", rels["manifest"], f"{label}: {exc}")]
     for rel, want in sorted(listed.items()):
         try:
-            got = _hash_file(folder / rel)
+            got = hash_file(folder / rel)
         except FileNotFoundError:
             out.append(("missing", rel, f"{label}: a file it stamps is missing"))
             continue
@@ -270,14 +272,6 @@ def check_snapshot(folder: Path, version: int, stamp: Mapping[str, Any]) -> list
         if got != want:
             out.append(("corrupt", rel, f"{label}: SHA-256 {got[:16]}… is not the stamped {want[:16]}…"))
     return out
-
-
-def _hash_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- the use case
