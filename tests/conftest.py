@@ -1,7 +1,6 @@
 """Shared fixtures: a fresh collection and a CLI runner bound to it."""
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -55,21 +54,10 @@ def serve():
     (status, headers, body). Servers stop at the end of the test."""
     servers = []
 
+    import tsa_server
+
     def start(respond):
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                status, headers, body = respond(self.path)
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        httpd = tsa_server.page_server(respond)
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         servers.append(httpd)
         return f"http://127.0.0.1:{httpd.server_address[1]}"

@@ -10,7 +10,6 @@ import io
 import json
 import ssl
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
@@ -79,20 +78,7 @@ def test_a_capture_with_redirects_is_complete_and_passes_warcio_check(root, cli,
 def https_site(tmp_path_factory):
     pki = tsa_server.make_tls(tmp_path_factory.mktemp("tls"))
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            status, headers, body = respond(self.path)
-            self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd = tsa_server.page_server(respond)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(pki / "server.pem", pki / "server.key")
     httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)

@@ -1,4 +1,5 @@
-"""A real RFC 3161 time-stamp authority on 127.0.0.1 for the tests (SAMPLE keys, thrown away).
+"""Local servers for the tests: a real RFC 3161 time-stamp authority on 127.0.0.1 (SAMPLE keys,
+thrown away) and a page server (HTTP, or HTTPS with the throw-away TLS certificates).
 
 A throw-away CA and a TSA certificate are made with the openssl command line; the HTTP server
 answers each ``application/timestamp-query`` POST by running ``openssl ts -reply``. Nothing
@@ -118,3 +119,23 @@ def make_tls(folder: Path) -> Path:
          "-out", "server.crt", "-days", "3", "-extfile", "server.ext", cwd=folder)
     (folder / "server.pem").write_bytes((folder / "server.crt").read_bytes() + (folder / "tls-ca.crt").read_bytes())
     return folder
+
+
+def page_server(respond) -> ThreadingHTTPServer:
+    """An HTTP server on 127.0.0.1 (not started yet: the caller may wrap its socket in TLS) that
+    answers each GET with ``respond(path) -> (status, headers, body)``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            status, headers, body = respond(self.path)
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
