@@ -125,26 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5, help="runs of each cold command")
     args = ap.parse_args(argv)
 
-    data = HERE / "data"
-    data.mkdir(exist_ok=True)
-    if args.synthetic:
-        jsonl = data / f"synthetic-{args.synthetic}.jsonl"
-        if not jsonl.exists():
-            import synthetic
+    from types import SimpleNamespace
 
-            with open(jsonl, "w", encoding="utf-8") as fh:
-                for doc in synthetic.generate(args.synthetic):
-                    fh.write(json.dumps(doc, ensure_ascii=False) + "\n")
-        name = f"{args.synthetic:,} synthetic 600-word articles"
-    else:
-        jsonl = data / "reuters.jsonl"
-        if not jsonl.exists():
-            import reuters
+    from engines import corpus  # the same corpus files (made once in bench/data) as bench/engines.py
 
-            with open(jsonl, "w", encoding="utf-8") as fh:
-                for doc in reuters.convert(reuters.DEFAULT_SRC):
-                    fh.write(json.dumps(doc, ensure_ascii=False) + "\n")
-        name = "Reuters-21578"
+    _label, jsonl = corpus(SimpleNamespace(synthetic=args.synthetic, jsonl=None, reuters=None))
+    name = f"{args.synthetic:,} synthetic 600-word articles" if args.synthetic else "Reuters-21578"
     docs = [json.loads(line) for line in jsonl.open(encoding="utf-8")]
     queries = [q for _i, q in make_queries(docs, args.queries, 7)]
     work = Path(tempfile.mkdtemp(prefix="bench-targets-"))
