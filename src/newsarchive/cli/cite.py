@@ -52,7 +52,7 @@ def cite(
 
         style = settings.load(root).get("cite.style")
     try:  # an unknown style name is bad usage (exit 2), found before any entry is read
-        cite_styles.get_style(style)
+        st = cite_styles.get_style(style)
     except CitationError as exc:
         raise fail(str(exc), 2) from None
     incomplete: list[str] = []
@@ -65,7 +65,6 @@ def cite(
     from .. import formats
 
     text = text.rstrip("\n")
-    st = cite_styles.get_style(style)
     if not st.whole_file:  # APA, MLA, Chicago: text for people to read and paste, always escaped
         echo(text, multiline=True)
     elif formats.exporter(st.name).media_type.endswith("json"):
