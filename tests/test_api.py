@@ -207,3 +207,13 @@ def test_verify_of_a_new_empty_collection_finds_nothing_to_fix(tmp_path):
     root = api.init(tmp_path / "empty")
     checked, problems, repaired = api.verify(root)
     assert (checked, problems, repaired) == (0, [], False)
+
+
+def test_every_public_name_resolves_from_its_module():
+    # the package loads its names on first use (PEP 562): each entry of the table must be real
+    import importlib
+
+    for name, where in api._WHERE.items():
+        assert getattr(api, name) is getattr(importlib.import_module(where, "newsarchive.api"), name), name
+    with pytest.raises(AttributeError):
+        api.no_such_name  # noqa: B018
