@@ -1,10 +1,13 @@
-"""The catalog cache (index/catalog.jsonl): derived, incremental, and never trusted over the archive."""
+"""The catalog (index/catalog.sqlite): derived, incremental, kept in step with the archive
+without reading every entry.json, and never trusted over the archive."""
 
 import json
+import os
+import sqlite3
 
 import pytest
 
-from newsarchive import api
+from newsarchive import api, catalog as catalog_mod
 from newsarchive.errors import UsageError
 from newsarchive.store import Store
 
@@ -14,42 +17,55 @@ def add(root, title, text=None, **fields):
     return api.add(root, data=data, source="t.txt" if text else None, fields={"title": title, **fields}).entry
 
 
-def test_cache_is_written_and_used(root):
-    e = add(root, "First", "First body.")
-    cache = root / "index" / api.Catalog.CACHE
-    rows = [json.loads(l) for l in cache.read_text().splitlines()]
-    assert [r["id"] for r in rows] == [e.id]
+def rows(root):
+    db = sqlite3.connect(root / "index" / api.Catalog.CACHE)
+    try:
+        return {r[0]: r[1] for r in db.execute("SELECT id, citekey FROM entries")}
+    finally:
+        db.close()
+
+
+def fresh(root, **kw):
     c = api.Catalog(Store(root))
-    c.refresh(Store(root))
+    c.refresh(Store(root), **kw)
+    return c
+
+
+def test_catalog_is_written_and_used(root):
+    e = add(root, "First", "First body.")
+    assert rows(root) == {e.id: e.citekey}
+    c = fresh(root)
     assert c.find_sha(e.snapshots[0].sha256) == e.id
+    assert e.id in c.entries and e.citekey in c.citekeys and len(c.entries) == 1
 
 
 def test_removed_entry_is_forgotten_and_can_come_back(root):
     e = add(root, "First", "Body to remove.")
     api.remove(root, e.id)
+    assert rows(root) == {}
     again = api.add(root, data=b"Body to remove.", source="t.txt", fields={"title": "First"})
     assert again.status == "created" and again.id != e.id
 
 
-def test_missing_or_damaged_cache_is_rebuilt_from_the_archive(root):
+def test_missing_or_damaged_catalog_is_rebuilt_from_the_archive(root):
     e = add(root, "First", "Body one.")
     cache = root / "index" / api.Catalog.CACHE
-    cache.write_text('{"id": "broken\n')  # damaged
+    for suffix in ("-wal", "-shm"):
+        (root / "index" / (api.Catalog.CACHE + suffix)).unlink(missing_ok=True)
+    cache.write_bytes(b"\x00\xff this is not a database \x9c" * 100)  # damaged
     dup = api.add(root, data=b"Body one.", source="t.txt", fields={})
     assert dup.status == "duplicate" and dup.id == e.id
     cache.unlink()
     dup = api.add(root, data=b"Body one.", source="t.txt", fields={})
     assert dup.status == "duplicate" and dup.id == e.id
-    assert e.id in cache.read_text()
+    assert e.id in rows(root)
 
 
-def test_cache_never_hides_an_entry_written_behind_its_back(root, tmp_path):
+def test_catalog_never_hides_an_entry_written_behind_its_back(root):
     add(root, "First", "Body one.")
-    other = Store(root)
-    # a second, independent catalog (another process) adds an entry
+    c = fresh(root)  # a catalog opened before another process writes
     e2 = add(root, "Second", "Body two.")
-    c = api.Catalog(other)
-    c.refresh(other)
+    c.refresh(Store(root))
     assert e2.id in c.entries and e2.citekey in c.citekeys
 
 
@@ -75,3 +91,104 @@ def test_new_ids_avoid_citekeys_as_they_come_and_go(monkeypatch):
     seq2 = iter(["abc12345", "zz999999"])
     monkeypatch.setattr(st, "new_id", lambda length=8: next(seq2))
     assert catalog.new_id(avoid="ABC") == "zz999999"
+
+
+def test_a_hand_edit_is_seen_within_the_rolling_check(root, monkeypatch):
+    """A collection larger than the check budget: each refresh compares a slice of the stamps
+    and goes on where the last stopped, so a hand edit is seen within entries/budget refreshes;
+    ``full`` sees it at once."""
+    entries = [add(root, f"Sample {n}", f"Sample body {n}.") for n in range(6)]
+    monkeypatch.setattr(catalog_mod, "CHECK_BUDGET", 2)
+    victim = sorted(entries, key=lambda e: e.id)[-1]
+    path = root / "archive" / victim.id / "entry.json"
+    data = json.loads(path.read_text())
+    data["citekey"] = "handedited"
+    path.write_text(json.dumps(data, indent=2))
+    seen = []
+    for _ in range(3):
+        c = fresh(root)
+        seen.append("handedited" in c.citekeys)
+        c.close()
+    assert seen == [False, False, True]  # the third slice holds the last ID
+    path.write_text(json.dumps({**data, "citekey": "again"}, indent=2))
+    c = fresh(root, full=True)
+    assert "again" in c.citekeys
+
+
+def test_the_archive_is_listed_only_when_its_folder_changed(root, monkeypatch):
+    add(root, "First", "Body one.")
+    fresh(root).close()
+    calls = []
+    real = Store.ids
+
+    def counted(self):
+        calls.append(1)
+        return real(self)
+
+    monkeypatch.setattr(Store, "ids", counted)
+    fresh(root).close()
+    assert calls == []  # nothing came or went: no listing
+    os.mkdir(root / "archive" / "zz000000")  # a folder made by hand (no entry.json)
+    c = fresh(root)
+    assert calls and "zz000000" in c.unreadable
+
+
+def test_a_reader_never_undoes_a_writer(root):
+    """A reader that learnt an entry.json before a writer changed it writes its row only where
+    the row is still as the reader found it."""
+    from newsarchive import catalog_db
+
+    a = add(root, "Alpha", "Alpha body.")
+    reader = fresh(root)
+    old = reader.stamp_of(a.id)
+    api.edit(root, a.id, set_fields={"citekey": "newer"})  # the writer: entry.json and row
+    stale_entry = a  # what the reader had read before the edit
+    catalog_db._apply(reader, learnt=[(old, stale_entry, old)], failed=[], forgotten=[], sig=None,
+                      stored_sig=None, cursor=("", ""), locked=False)
+    assert rows(root)[a.id] == "newer"
+
+
+def test_a_dry_run_never_writes_the_catalog(root):
+    from newsarchive.formats.records import Record
+
+    add(root, "First", "Body one.")
+    before = rows(root)
+    out = api.ingest_records(root, [Record(ref="r1", fields={"title": "Planned sample"}, data=None)], dry_run=True)
+    assert [o.status for o in out] == ["would-create"]
+    assert rows(root) == before
+
+
+def test_reindex_rebuilds_the_catalog_in_the_same_pass(root):
+    a = add(root, "Alpha", "Alpha body.")
+    (root / "index" / api.Catalog.CACHE).unlink()
+    api.reindex(root)
+    assert rows(root) == {a.id: a.citekey}
+    assert api.status(root).index_state == "ok"
+
+
+def test_a_reader_that_cannot_write_works_on_a_private_copy(root):
+    """While another process holds the catalog file for writing (a writer's batch), a reader
+    that has something to learn works on a copy in memory and still answers from the truth."""
+    a = add(root, "Alpha", "Alpha body.")
+    path = root / "archive" / a.id / "entry.json"
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "citekey": "byhand"}, indent=2))
+    holder = sqlite3.connect(root / "index" / api.Catalog.CACHE, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert api.get(root, "byhand").id == a.id
+        assert [e.citekey for e in api.list_entries(root)] == ["byhand"]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert rows(root)[a.id] == data["citekey"]  # the file was left to its holder ...
+    fresh(root).close()
+    assert rows(root)[a.id] == "byhand"  # ... and is brought in step by the next refresh
+
+
+def test_older_caches_are_removed(root):
+    add(root, "Alpha", "Alpha body.")
+    old = root / "index" / "catalog-2.jsonl"
+    old.write_text('{"id": "x"}\n')
+    add(root, "Beta", "Beta body.")
+    assert not old.exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import store as st
-from ..catalog import JOURNAL, Catalog, OnSkip, entry_stamp, report_skip
+from ..catalog import JOURNAL, Catalog, OnSkip, report_skip
 from ..errors import FileAccessError, SearchIndexError, os_error_message
 from ..fixity import metadata_ok
 
@@ -107,11 +107,11 @@ class Collection:
         """A use case's ``lock_timeout``: the one given, else the collection's."""
         return self.lock_timeout if given is None else given
 
-    def catalog(self, *, locked: bool = False, on_skip: OnSkip | None = None) -> Catalog:
-        """A catalog brought up to date now; ``locked``: the caller holds the lock (what is
-        learnt is written to the cache)."""
+    def catalog(self, *, locked: bool = False, on_skip: OnSkip | None = None, full: bool = False) -> Catalog:
+        """A catalog brought up to date now (see :class:`~newsarchive.catalog.Catalog`);
+        ``locked``: the caller holds the lock; ``full``: compare every entry.json's stamp."""
         catalog = Catalog(self.store)
-        catalog.refresh(self.store, locked=locked, on_skip=on_skip)
+        catalog.refresh(self.store, locked=locked, on_skip=on_skip, full=full)
         return catalog
 
     # ------------------------------------------------------------------ use cases (see each function)
@@ -251,43 +251,59 @@ def _has_stamps(backend: Any) -> bool:
     return callable(getattr(backend, "stored_stamps", None))
 
 
-def status(root: Path, *, on_skip: OnSkip | None = None) -> Status:
-    """Counts, and whether the index is in step with the archive: each entry.json's stamp (one
-    stat each) against the stamp the index recorded when it indexed it (engines that record
-    stamps; others are compared by IDs). Entries that cannot be read are reported through
-    ``on_skip``."""
+def status(root: Path, *, on_skip: OnSkip | None = None, full: bool = False) -> Status:
+    """Counts, and whether the index is in step with the archive, from the catalog: each
+    entry's entry.json stamp against the one the index recorded when it indexed it. The catalog
+    keeps what the index holds of each entry as writers commit to it; when that record does not
+    fit the index as it is (another process rebuilt it, an older version wrote it), the index's
+    own record is read (engines that record stamps; others are compared by IDs). ``full``:
+    compare every entry.json's stamp with the disk first (see ``Catalog.refresh``). Entries that
+    cannot be read are reported through ``on_skip``."""
     coll = as_collection(root)
     store, backend = coll.store, coll.backend
-    catalog = coll.catalog(on_skip=on_skip)  # the cached catalog, checked against the disk by its stamps
+    catalog = coll.catalog(on_skip=on_skip, full=full)
+    try:
+        return _status(coll, store, backend, catalog, on_skip)
+    finally:
+        catalog.close()
+
+
+def _status(coll: Collection, store: st.Store, backend: Any, catalog: Catalog, on_skip: OnSkip | None) -> Status:
+    from .indexing import commit_token
+
     root = coll.root
-    ids = store.ids()  # every entry folder, readable or not
-    snapshots = sum(len(shas) for _key, shas, *_rest in catalog.entries.values())
+    readable = len(catalog.entries)
+    unreadable = sorted(catalog.unreadable)
+    total = readable + len(unreadable)
+    snapshots = catalog.snapshot_count()
     journal = store.index_dir / JOURNAL
     try:
         pending = sorted(set(journal.read_bytes().decode("utf-8", "replace").split())) if journal.exists() else []
     except OSError:
         pending = ["(unreadable journal)"]
-    unreadable = sorted(catalog.unreadable)
     name = backend.name
     if not backend.exists():
         state = backend.condition()
-        return Status(str(root), len(ids), snapshots, None, state, [], [], pending, name, [], unreadable)
+        return Status(str(root), total, snapshots, None, state, [], [], pending, name, [], unreadable)
     try:
-        if _has_stamps(backend):
-            stamps = backend.stored_stamps()
-        else:
-            stamps = {i: "unknown" for i in backend.ids()}
+        token = commit_token(backend)
+        view = catalog.index_view(token) if _has_stamps(backend) else None
+        if view is not None and view["count"] == backend.count():
+            indexed, missing, stale, extra = view["count"], view["missing"], view["stale"], []
+        else:  # the index's own record, read whole (and kept in the catalog for the next time)
+            stamps = backend.stored_stamps() if _has_stamps(backend) else {i: "unknown" for i in backend.ids()}
+            known = catalog.stamps()
+            missing = sorted(i for i in known if i not in stamps)
+            stale = sorted(i for i in known if i in stamps and stamps[i] != "unknown"
+                           and (stamps[i] is None or tuple(stamps[i]) != known[i]))
+            extra = sorted(i for i in stamps if i not in known and i not in catalog.unreadable)
+            stale = sorted([*stale, *(i for i in catalog.unreadable if i in stamps)])  # indexed as it was
+            indexed = len(stamps)
+            if _has_stamps(backend) and token is not None and token == commit_token(backend):
+                catalog.record_index(stamps, token)
     except SearchIndexError as exc:
-        return Status(str(root), len(ids), snapshots, None, "damaged", [], [], pending, name, [], unreadable,
+        return Status(str(root), total, snapshots, None, "damaged", [], [], pending, name, [], unreadable,
                       str(exc))
-    good = [i for i in ids if i in catalog.entries]
-    missing = sorted(i for i in good if i not in stamps)
-    # the catalog's refresh has just compared every entry's stamp with the disk: its stamps are
-    # the disk's (one stat per entry, not two); an entry it could not read is stat-ed here
-    known = catalog.stamps
-    stale = sorted(i for i in ids if i in stamps and stamps[i] != "unknown"
-                   and (stamps[i] is None or stamps[i] != (known[i] if i in known else entry_stamp(store, i))))
-    extra = sorted(set(stamps) - set(ids))
     # an entry.json that fails its recorded hash is damage, never indexed (see rebuild_index):
     # hashed only for the few entries that look missing or stale, so status stays cheap
     for entry_id in [*missing, *stale]:
@@ -299,5 +315,5 @@ def status(root: Path, *, on_skip: OnSkip | None = None) -> Status:
                 missing.remove(entry_id)  # rightly not in the index
     unreadable.sort()
     state = "ok" if not (missing or extra or pending or stale) else "drift"
-    return Status(str(root), len(ids), snapshots, len(stamps), state, missing, extra, pending, name, stale,
+    return Status(str(root), total, snapshots, indexed, state, missing, extra, pending, name, stale,
                   unreadable)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .. import store as st
-from ..catalog import Catalog, OnSkip, read_each, unreadable_reason
+from ..catalog import Catalog, OnSkip, entry_stamp, matches, unreadable_reason
 from ..errors import AmbiguousID, EntryChanged, EntryNotFound, StoreError, UsageError
 from ..model import Entry, now_utc
 from .. import fields as registry
@@ -18,15 +19,51 @@ from .indexing import IndexSession, body_text
 
 def get(root: Path | Collection, ref: str) -> Entry:
     coll = as_collection(root)
+    return coll.store.read(resolve(coll, ref))
+
+
+def resolve(root: Path | Collection, ref: str) -> str:
+    """An ID, a unique ID prefix (like git) or an exact citekey -> the entry's ID, through the
+    catalog (an exact ID is one ``lstat``); what the catalog says is checked on the disk."""
+    coll = as_collection(root)
     store = coll.store
-    return store.read(store.resolve(ref))
+    text = (ref or "").strip()
+    low = text.lower()
+    if st.ID_LIKE.match(low) and (store.archive / low).is_dir():
+        return low
+    if not text:
+        return store.resolve(text)  # the one message for an empty reference
+    catalog = coll.catalog()
+    try:
+        if st.ID_LIKE.match(low):
+            found = catalog.ids_with_prefix(low)
+            if len(found) > 1:
+                return store.resolve(text)  # ambiguous: the store names the candidates
+            if found and (store.archive / found[0]).is_dir():
+                return found[0]
+        entry_id = catalog.find_citekey(text)
+        if entry_id is not None:
+            try:
+                if store.read_json(entry_id).get("citekey") == text:
+                    return entry_id
+            except (StoreError, EntryNotFound):
+                pass
+        if not catalog.unreadable:  # the catalog knows every readable entry: no such reference
+            raise EntryNotFound(f"no entry matches {ref!r}")
+    finally:
+        catalog.close()
+    return store.resolve(text)  # an unreadable entry among them: the store's own search
 
 
 def get_for_change(root: Path | Collection, ref: str) -> Entry:
     """Like :func:`get`, for a command that changes or deletes: a reference that could mean
     two entries (an ID prefix of one, the citekey of another) is refused."""
     coll = as_collection(root)
-    return coll.store.read(_resolve_for_change(coll.store, coll.catalog(), ref))
+    catalog = coll.catalog()
+    try:
+        return coll.store.read(_resolve_for_change(coll, catalog, ref))
+    finally:
+        catalog.close()
 
 
 def entry_paths(root: Path | Collection, entry: Entry) -> dict[str, str]:
@@ -53,35 +90,34 @@ def list_entries(root: Path | Collection, *, sort: str = "published", where: Map
             raise UsageError(f"cannot filter by {f!r} ({', '.join(registry.filters())})")
     coll = as_collection(root)
     store = coll.store
-    out = [e for e in read_each(store, on_skip=on_skip) if _matches(e, filters)]
-
-    def sort_key(e: Entry) -> tuple:
-        if key in ("published", "accessed"):
-            d = getattr(e, key)
-            return (d is None, d.sort_key() if d else "")
-        if key == "added":
-            return (False, e.snapshots[0].captured_at.sort_key() if e.snapshots else "")
-        v = getattr(e, key)
-        return (v is None, (v or "").lower())
-
-    out.sort(key=sort_key, reverse=sort.startswith("-"))
-    if sort.startswith("-"):  # keep missing values last either way
-        out.sort(key=lambda e: sort_key(e)[0])
-    return out[:limit] if limit else out
-
-
-def _matches(e: Entry, filters: Mapping[str, str]) -> bool:
-    for k, v in filters.items():
-        v = v.lower()
-        if k == "tag" and v not in e.tags:
-            return False
-        if k == "author" and not any(v in a.display.lower() for a in e.authors):
-            return False
-        if k == "year" and str(e.year or "") != v:
-            return False
-        if k in ("outlet", "kind", "language", "section") and (getattr(e, k) or "").lower() != v:
-            return False
-    return True
+    catalog = coll.catalog(on_skip=on_skip)
+    try:
+        for _attempt in range(3):
+            out: list[Entry] = []
+            stale = False
+            for entry_id in catalog.list_ids(sort=sort, where=filters):
+                if limit and len(out) >= limit:
+                    break
+                # what is listed is read from the archive; a row the catalog holds from another
+                # entry.json than the one on disk (a hand edit it has not seen yet) is learnt
+                # again and the list made again
+                stamp = entry_stamp(store, entry_id)
+                try:
+                    entry = store.read(entry_id)
+                except (StoreError, EntryNotFound):
+                    stale = True
+                    break
+                if stamp is None or catalog.stamp_of(entry_id) != stamp:
+                    stale = True
+                    break
+                if matches(entry, filters):
+                    out.append(entry)
+            if not stale:
+                return out
+            catalog.refresh(store, on_skip=None, full=True)
+        return out
+    finally:
+        catalog.close()
 
 
 def removal_target(root: Path | Collection, ref: str, *,
@@ -93,7 +129,7 @@ def removal_target(root: Path | Collection, ref: str, *,
     store = coll.store
     if catalog is None:
         catalog = coll.catalog()
-    entry_id = _resolve_for_change(store, catalog, ref)
+    entry_id = _resolve_for_change(coll, catalog, ref)
     try:
         return entry_id, store.read(entry_id), None
     except (StoreError, EntryNotFound) as exc:
@@ -109,12 +145,15 @@ def remove(root: Path | Collection, ref: str, *, lock_timeout: float | None = No
     coll = as_collection(root)
     store = coll.store
     with coll.lock(timeout=lock_timeout):
-        entry_id, entry, _why = removal_target(coll, ref, catalog=coll.catalog(locked=True))
-        with IndexSession(store) as session:
+        catalog = coll.catalog(locked=True)
+        entry_id, entry, _why = removal_target(coll, ref, catalog=catalog)
+        with IndexSession(store, catalog=catalog) as session:
             session.touch(entry_id)
             store.remove(entry_id)
             session.delete(entry_id)
-        Catalog.record_removal(store, entry_id)
+        with contextlib.suppress(Exception):  # derived: the next refresh sees the folder is gone
+            catalog.note_archive(store)
+        catalog.close()
         session.check(f"removed {entry_id}")
         return entry
 
@@ -134,7 +173,7 @@ def edit(root: Path | Collection, ref: str, *, set_fields: Mapping[str, Any] | N
     store = coll.store
     with coll.lock(timeout=lock_timeout):
         catalog = coll.catalog(locked=True)
-        entry_id = _resolve_for_change(store, catalog, ref)
+        entry_id = _resolve_for_change(coll, catalog, ref)
         entry = store.read(entry_id)
         if expect_sha256 is not None and entry_sha256(store, entry_id) != expect_sha256:
             raise EntryChanged(f"entry {entry_id} was changed by another command while you were editing it; "
@@ -184,11 +223,10 @@ def edit(root: Path | Collection, ref: str, *, set_fields: Mapping[str, Any] | N
                 prov.pop(c["field"], None)
         new["provenance"] = prov
         updated = Entry.from_json(new)
-        with IndexSession(store) as session:
+        with IndexSession(store, catalog=catalog) as session:  # the catalog learns it there
             session.touch(entry_id)
             store.commit(updated, history=changes, expect_sha256=expect_sha256)
             session.upsert(updated, body_text(store, updated))
-        catalog.add(updated)
         session.check(f"edited {entry_id}")
         return updated, changes
 
@@ -207,16 +245,16 @@ def entry_sha256(store: st.Store, entry_id: str) -> str:
         raise EntryNotFound(f"no entry {entry_id!r}") from None
 
 
-def _resolve_for_change(store: st.Store, catalog: Catalog, ref: str) -> str:
+def _resolve_for_change(coll: Collection, catalog: Catalog, ref: str) -> str:
     """Resolve a reference for a command that changes or deletes: refused when it could mean
     two entries (an ID prefix of one and the citekey of another)."""
-    entry_id = store.resolve(ref)
+    entry_id = resolve(coll, ref)
     text = (ref or "").strip()
     if text != entry_id:
-        for other, (key, *_rest) in catalog.entries.items():
-            if key == text and other != entry_id:
-                raise AmbiguousID(f"{text!r} is a prefix of entry {entry_id}'s ID and the citekey of entry "
-                                  f"{other}; give the full ID of the one you mean")
+        other = catalog.find_citekey(text)
+        if other is not None and other != entry_id:
+            raise AmbiguousID(f"{text!r} is a prefix of entry {entry_id}'s ID and the citekey of entry "
+                              f"{other}; give the full ID of the one you mean")
     return entry_id
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .. import store as st
-from ..catalog import JOURNAL, Catalog, OnSkip, entry_stamp, report_skip, unreadable_reason
+from ..catalog import (JOURNAL, OLD_CACHES, Catalog, OnSkip, archive_signature, entry_stamp, report_skip,
+                       unreadable_reason)
 from ..errors import EntryNotFound, IndexNotUpdated, LockTimeout, NewsArchiveError, SearchIndexError, StoreError
 from ..fixity import metadata_ok
 from ..model import Entry
@@ -26,7 +27,7 @@ class IndexSession:
     ahead all the same, the journal keeps their IDs, and ``error`` says why; the caller reports
     "archived, but the index could not be updated: run `newsarchive reindex`"."""
 
-    def __init__(self, store: st.Store):
+    def __init__(self, store: st.Store, *, catalog: Catalog | None = None):
         self.store = store
         self.journal = store.index_dir / JOURNAL
         self._writer_cm = None
@@ -35,14 +36,21 @@ class IndexSession:
         self.error: str | None = None
         self._stamps = False
         self._journal_fd: int | None = None
+        # the catalog learns every entry written through the session before the journal is
+        # removed (so a kill in between leaves the journal naming it); ``catalog``: the caller's
+        self._catalog = catalog
+        self._learnt: dict[str, tuple[Entry | None, tuple | None]] = {}  # id -> (entry or None: deleted, stamp)
+        self._backend = None
+        self._token_before: str | None = None
 
     def __enter__(self) -> "IndexSession":
         sweep_derived(self.store)
         try:
-            backend = search_backend(self.store)
+            backend = self._backend = search_backend(self.store)
             self._stamps = _has_stamps(backend)
             if not backend.exists():
                 rebuild_index(self.store)  # missing or old schema: derived data, rebuild it
+            self._token_before = commit_token(backend)
             self._writer_cm = backend.writer()
             self._writer = self._writer_cm.__enter__()
         except LockTimeout:
@@ -78,8 +86,9 @@ class IndexSession:
             if not metadata_ok(self.store, entry_id):
                 raise StoreError(f"{entry_id}: entry.json fails its recorded hash")
         except (EntryNotFound, StoreError):
-            self._writer.delete(entry_id)
+            self.delete(entry_id)
             return
+        self._learnt[entry.id] = (entry, stamp)
         self._upsert(entry, body_text(self.store, entry), stamp)
 
     def touch(self, entry_id: str) -> None:
@@ -94,8 +103,10 @@ class IndexSession:
             self.error = self.error or f"cannot write {self.journal}: {exc.strerror or exc}"
 
     def upsert(self, entry: Entry, body: str) -> None:
+        stamp = entry_stamp(self.store, entry.id)
+        self._learnt[entry.id] = (entry, stamp)
         if self._writer is not None:
-            self._upsert(entry, body, entry_stamp(self.store, entry.id))
+            self._upsert(entry, body, stamp)
 
     def _upsert(self, entry: Entry, body: str, stamp: tuple | None) -> None:
         if getattr(self, "_stamps", False):
@@ -104,6 +115,7 @@ class IndexSession:
             self._writer.upsert(entry, body)
 
     def delete(self, entry_id: str) -> None:
+        self._learnt[entry_id] = (None, None)
         if self._writer is not None:
             self._writer.delete(entry_id)
 
@@ -119,14 +131,42 @@ class IndexSession:
                 if exc_type is not None:
                     raise
                 self.error = _reason(err)
-        if exc_type is None and self.error is None:
+        told = exc_type is None and (not self._learnt or self._tell_catalog(indexed=self.error is None))
+        if told and self.error is None:
             with contextlib.suppress(FileNotFoundError):
                 self.journal.unlink()
+
+    def _tell_catalog(self, *, indexed: bool) -> bool:
+        """The catalog learns what was written (and, when the index took it, what the index now
+        holds of each entry: ``status`` compares that instead of reading the whole index).
+        False when it could not: the journal then stays, and the next refresh reads them."""
+        catalog = self._catalog if self._catalog is not None else Catalog(self.store)
+        token = commit_token(self._backend) if indexed and self._backend is not None else None
+        try:
+            catalog.record_written(self._learnt, indexed=indexed, token_before=self._token_before,
+                                   token_after=token)
+            return True
+        except Exception:  # noqa: BLE001 - derived data, recovered through the journal
+            return False
+        finally:
+            if self._catalog is None:
+                catalog.close()
 
     def check(self, done: str) -> None:
         """Raise ``IndexNotUpdated`` when the index could not follow ``done`` ("edited X")."""
         if self.error is not None:
             raise IndexNotUpdated(index_failure(done, self.error))
+
+
+def commit_token(backend: Any) -> str | None:
+    """What changes each time the engine commits (None: it cannot say)."""
+    token = getattr(backend, "commit_token", None)
+    if token is None:
+        return None
+    try:
+        return token()
+    except (SearchIndexError, OSError):
+        return None
 
 
 def _reason(exc: BaseException) -> str:
@@ -162,6 +202,10 @@ def rebuild_index(store: st.Store, *, engine: str | None = None, on_skip: OnSkip
     target = engines.check_name(engine) if engine else current
     backend = engines.backend(target, store.index_dir)
     stamped = _has_stamps(backend)
+    # the catalog is rebuilt in the same pass (each entry.json read once), in one transaction
+    catalog = Catalog(store)
+    indexed: dict[str, tuple | None] = {}
+    signature = archive_signature(store)  # before the listing: a folder added after it changes it
 
     def docs() -> Iterator[tuple[Entry, str, tuple | None]]:
         for entry_id in store.ids():
@@ -174,20 +218,30 @@ def rebuild_index(store: st.Store, *, engine: str | None = None, on_skip: OnSkip
                 reason = unreadable_reason(store, entry_id, exc)
                 if reason is not None:
                     report_skip(on_skip, entry_id, reason)  # verify tells more; the index leaves it out
+                    catalog.mark_unreadable(entry_id, reason, stamp)
                 continue
+            catalog.add(entry, stamp=stamp)
             if not metadata_ok(store, entry_id):  # damaged metadata is never indexed
                 report_skip(on_skip, entry_id, f"{store.entry_dir(entry_id) / st.ENTRY_FILE}: does not match "
                                          "its recorded SHA-256 (see `newsarchive verify`)")
                 continue
+            indexed[entry_id] = stamp
             yield (entry, body_text(store, entry), stamp) if stamped else (entry, body_text(store, entry))
 
-    n = backend.rebuild(docs())
+    try:
+        catalog.check_file()
+        with catalog.hold_lines():
+            catalog.clear()
+            n = backend.rebuild(docs())
+            catalog.finish_building(signature=signature, indexed=indexed if stamped else None,
+                                    token=commit_token(backend))
+    finally:
+        catalog.close()
     if target != current:
         engines.record(store.root, target)
         engines.backend(current, store.index_dir).remove()
-    for derived in (JOURNAL, Catalog.CACHE):  # the catalog cache is rebuilt from the archive too
-        with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
-            (store.index_dir / derived).unlink()
+    with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+        (store.index_dir / JOURNAL).unlink()
     sweep_derived(store)
     return n
 
@@ -198,7 +252,7 @@ def _clear_index_dir(store: st.Store) -> None:
     if d.is_symlink() or (d.exists() and not d.is_dir()):
         d.unlink()
     d.mkdir(exist_ok=True)
-    for name in (JOURNAL, Catalog.CACHE, "index.json"):
+    for name in (JOURNAL, Catalog.CACHE, "index.json", *OLD_CACHES):  # folders in their place
         p = d / name
         if p.is_dir() and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
@@ -223,8 +277,9 @@ def sweep_derived(store: st.Store) -> None:
     ``.part`` files of killed exports (registered in ``index/exports/``). Under the lock."""
     with contextlib.suppress(OSError, NewsArchiveError):
         search_backend(store).sweep()
-    with contextlib.suppress(OSError):
-        (store.index_dir / "catalog.jsonl").unlink(missing_ok=True)  # the cache before catalog-2.jsonl
+    for old in OLD_CACHES:  # the caches of older versions (the catalog is catalog.sqlite now)
+        with contextlib.suppress(OSError):
+            (store.index_dir / old).unlink(missing_ok=True)
     folder = store.index_dir / EXPORTS_DIR
     try:
         regs = list(folder.iterdir())

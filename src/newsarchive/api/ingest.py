@@ -8,7 +8,8 @@ from typing import Any, Callable, Mapping
 
 from .. import media
 from .. import store as st
-from ..catalog import MATCH_MODES, Catalog, _entry_summary, _same, meta_key, work_summary
+from ..catalog import Catalog
+from ..works import MATCH_MODES, _entry_summary, _same, meta_key, work_summary
 from ..errors import (
     EntryNotFound,
     ExtractError,
@@ -70,8 +71,7 @@ class Ingest:
         self.catalog = Catalog(store)
         self.fatal: FileAccessError | None = None  # the collection refused a write: the run ends
         self._ahead: dict[int, tuple] = {}  # id(record) -> (media type, url, extraction or error)
-        self._planned: dict[str, tuple] = {}  # dry run: catalog rows of the entries it would create
-        self._planned_entries: dict[str, Entry] = {}  # dry run: those entries (not on disk)
+        self._planned_entries: dict[str, Entry] = {}  # dry run: the entries it would create (not on disk)
         self._summaries: dict[str, tuple] = {}  # entry id -> work_summary, for one batch
         self._key_pattern: str | None = None  # citekey.pattern from the settings, when first needed
         self.on_record: Callable[[], Any] | None = None  # progress: once per record, at its slow step
@@ -94,11 +94,12 @@ class Ingest:
     # one batch: lock, refresh catalog, write entries, update index, unlock
     def run_batch(self, records: list[Record]) -> list[Outcome]:
         self._summaries.clear()  # another writer may have edited entries between batches
-        if self.dry_run:
+        if self.dry_run:  # on a private copy of the catalog: what it plans never reaches the file
             self.catalog.refresh(self.store)
-            for entry_id, row in self._planned.items():  # refresh forgets what is not on disk
-                if entry_id not in self.catalog.entries:
-                    self.catalog._remember(entry_id, row)
+            self.catalog.go_private()
+            for entry in self._planned_entries.values():  # refresh forgets what is not on disk
+                if entry.id not in self.catalog.entries:
+                    self.catalog.add(entry, stamp=(0, 0))
             outcomes = []
             for r in records:
                 outcomes.append(self._safe(r, write=False))
@@ -127,6 +128,8 @@ class Ingest:
                             break  # --on-error stop: nothing after the first failure is written
                     if self.durable == "batch" and any(o.status in ("created", "new-version") for o in outcomes):
                         sync_filesystem(self.store.archive)
+                    if any(o.status == "created" for o in outcomes):
+                        self.catalog.note_archive(self.store)  # the new folders are learnt
                 index_error = session.error
         except OSError as exc:  # the index commit or the sync, on a full disk: the journal recovers
             if self.fatal is None:
@@ -177,8 +180,7 @@ class Ingest:
     def _plan(self, entry: Entry) -> None:
         """A dry run remembers what it would create, so that later records see it as the real
         import would (``duplicate`` instead of a second ``would-create``)."""
-        self.catalog.add(entry)  # not persisted: a dry run refreshes without the lock
-        self._planned[entry.id] = self.catalog.entries[entry.id]
+        self.catalog.add(entry, stamp=(0, 0))  # a private copy (see run_batch)
         self._planned_entries[entry.id] = entry
 
     def find_work(self, fields: Mapping[str, Any], key: str | None) -> tuple[str, str] | None:

@@ -50,9 +50,9 @@ def _older_versions(store: st.Store, on_skip: OnSkip | None = None) -> Iterator[
     """Every version but the newest of every entry that has several, as that version showed it."""
     catalog = Catalog(store)
     catalog.refresh(store, on_skip=on_skip)
-    for entry_id, (_key, shas, *_rest) in catalog.entries.items():
-        if len(shas) < 2:
-            continue
+    ids = catalog.ids_with_versions()
+    catalog.close()
+    for entry_id in ids:
         entry = read_or_skip(store, entry_id, on_skip)
         if entry is None:
             continue

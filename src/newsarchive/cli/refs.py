@@ -44,7 +44,6 @@ def complete(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
 
 
 def _complete(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
-    import json
     from pathlib import Path
 
     from ..store import find_root
@@ -60,27 +59,20 @@ def _complete(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
         root = find_root(explicit)
     except Exception:  # noqa: BLE001
         return []
+    import sqlite3
+
     from ..catalog import Catalog
 
-    cache = Path(root) / "index" / Catalog.CACHE  # one line per write, the last line per ID wins
-    if not cache.is_file() or cache.stat().st_size > 256 * 1024 * 1024:
+    cache = Path(root) / "index" / Catalog.CACHE  # read only, never written or made here
+    if not cache.is_file():
         return []
-    keys: dict[str, str | None] = {}
-    with open(cache, "rb") as fh:
-        for line in fh:
-            try:
-                row = json.loads(line)
-                keys[row["id"]] = None if row.get("removed") else str(row.get("k") or "")
-            except (ValueError, KeyError, TypeError):
-                continue
-    low = incomplete.lower()
-    out: list[tuple[str, str]] = []
-    for entry_id, key in keys.items():
-        if key is None:
-            continue
-        if entry_id.lower().startswith(low):
-            out.append((entry_id, key))
-        if key and key.lower().startswith(low):
-            out.append((key, entry_id))
-    out.sort()
-    return out[:500]
+    db = sqlite3.connect(f"{cache.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
+    try:
+        low = incomplete.lower()
+        top = low + "\U0010ffff"
+        rows = db.execute("SELECT id, citekey FROM entries WHERE id >= ? AND id < ? "
+                          "UNION ALL SELECT citekey, id FROM entries WHERE citekey_low >= ? AND citekey_low < ? "
+                          "ORDER BY 1 LIMIT 500", (low, top, low, top)).fetchall()
+    finally:
+        db.close()
+    return [(str(a), str(b)) for a, b in rows]

@@ -147,3 +147,14 @@ class DirLock:
 
     def __exit__(self, *exc: Any) -> None:
         self.release()
+
+
+def file_token(gen: Path, names: Callable[[Path], Iterable[str]]) -> str:
+    """What changes each time an engine commits to the generation folder ``gen``: the folder's
+    name and the names, sizes, times and inodes of the files ``names`` picks (the files a
+    commit replaces, like tantivy's meta.json or Whoosh's TOC)."""
+    parts = [gen.name]
+    for name in sorted(names(gen)):
+        s = os.stat(gen / name)
+        parts.append(f"{name}:{s.st_size}:{s.st_mtime_ns}:{s.st_ino}")
+    return "|".join(parts)

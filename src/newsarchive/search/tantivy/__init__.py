@@ -264,6 +264,10 @@ class TantivyBackend:
     def stored_fingerprints(self) -> dict[str, str]:
         return self._stored_of_every_entry("fingerprint")
 
+    def commit_token(self) -> str:
+        """What changes at each commit (tantivy replaces the generation's meta.json)."""
+        return layout.file_token(_current(self.index_dir), lambda gen: ["meta.json"])
+
     def stored_stamps(self) -> dict[str, Any]:
         """entry id -> the stamp of its entry.json when it was indexed (None: not recorded)."""
         return self._stored_of_every_entry("stamp")

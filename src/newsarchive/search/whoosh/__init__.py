@@ -11,6 +11,7 @@ Whoosh is imported inside functions only, so importing this package stays cheap.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -60,6 +61,11 @@ class WhooshBackend:
 
     def stored_fingerprints(self) -> dict[str, str]:
         return reading.stored_fingerprints(self.index_dir)
+
+    def commit_token(self) -> str:
+        """What changes at each commit (Whoosh writes a new TOC file per generation)."""
+        return layout.file_token(storage.current(self.index_dir),
+                                 lambda gen: [n for n in os.listdir(gen) if n.endswith(".toc")])
 
     def stored_stamps(self) -> dict[str, Any]:
         """entry id -> the stamp of its entry.json when it was indexed (see catalog.entry_stamp)."""

@@ -1,0 +1,429 @@
+"""The catalog's SQLite file: schema, connection, and keeping it in step with the archive (the
+policy is described on :class:`newsarchive.catalog.Catalog`; this module is its machinery)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from . import fields as registry
+from . import store as st
+from .errors import EntryNotFound, StoreError, UsageError
+from .works import _url_keys, meta_key
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .catalog import Catalog, OnSkip
+    from .model import Entry
+
+#: bumped when what a row holds changes; the registry's sortable and filter fields are part of it
+LAYOUT = 1
+
+
+class Damaged(Exception):
+    """The catalog file failed under use (not a database, malformed): it is rebuilt."""
+
+
+def _sort_columns() -> tuple[str, ...]:
+    return registry.sortable()
+
+
+def _filter_columns() -> tuple[str, ...]:
+    return registry.filters()
+
+
+def _schema_id() -> str:
+    return f"{LAYOUT}:" + ",".join(_sort_columns()) + ";" + ",".join(_filter_columns())
+
+
+def _create(db: sqlite3.Connection) -> None:
+    sorts = "".join(f", s_{c} TEXT" for c in _sort_columns())
+    filters = "".join(f", f_{c} TEXT" for c in _filter_columns())
+    script = f"""
+        DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS keys;
+        DROP TABLE IF EXISTS unreadable;
+        CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT);
+        CREATE TABLE entries(id TEXT NOT NULL UNIQUE, citekey TEXT NOT NULL, citekey_low TEXT NOT NULL,
+            mtime_ns INTEGER, size INTEGER, mkey BLOB, snaps INTEGER NOT NULL DEFAULT 0,
+            ix_mtime INTEGER, ix_size INTEGER, ix INTEGER NOT NULL DEFAULT 0{sorts}{filters});
+        CREATE INDEX entries_citekey ON entries(citekey);
+        CREATE INDEX entries_citekey_low ON entries(citekey_low);
+        CREATE INDEX entries_mkey ON entries(mkey);
+        CREATE TABLE keys(k BLOB NOT NULL, kind INTEGER NOT NULL, id TEXT NOT NULL);
+        CREATE INDEX keys_k ON keys(k);
+        CREATE INDEX keys_id ON keys(id);
+        CREATE TABLE unreadable(id TEXT PRIMARY KEY, reason TEXT NOT NULL, mtime_ns INTEGER, size INTEGER);
+    """
+    for statement in script.split(";"):  # not executescript: it would commit the caller's transaction
+        if statement.strip():
+            db.execute(statement)
+    db.execute("INSERT INTO meta VALUES ('schema', ?)", (_schema_id(),))
+
+
+def _memory() -> sqlite3.Connection:
+    db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    _create(db)
+    return db
+
+
+def _schema_ok(db: sqlite3.Connection) -> bool:
+    try:
+        row = db.execute("SELECT v FROM meta WHERE k = 'schema'").fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return bool(row) and row[0] == _schema_id()
+
+
+def connect(path: Path | None) -> tuple[sqlite3.Connection, bool]:
+    """(connection, private): the catalog file, made when missing and rebuilt when damaged or of
+    another layout; a private catalog in memory when the file cannot be opened or written (a
+    read-only copy of a collection): a copy of what the file holds when it can be read."""
+    if path is None:
+        return _memory(), True
+    for attempt in (1, 2):
+        db = None
+        try:
+            db = sqlite3.connect(os.fspath(path), timeout=10.0, isolation_level=None, check_same_thread=False)
+            # a rollback journal, not WAL: a WAL file outlives a catalog file deleted or replaced
+            # under it (by reindex, or by hand) and would be read into the new one
+            db.execute("PRAGMA journal_mode=DELETE")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA cache_size=-131072")  # up to 128 MB: a writer's batch never spills
+            if not _schema_ok(db):
+                with transaction(db, nested=False):
+                    if not _schema_ok(db):  # another process may have made it meanwhile
+                        _create(db)
+            return db, False
+        except sqlite3.DatabaseError as exc:
+            if db is not None:
+                with contextlib.suppress(Exception):
+                    db.close()
+            if _is_damage(exc) and attempt == 1:
+                discard(path)
+                continue
+            return _readonly_copy(path), True
+    return _memory(), True  # pragma: no cover
+
+
+class Busy(Exception):
+    """Another process holds the catalog file (a rebuild swapping it, a long write)."""
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """Whether an SQLite error means a damaged file (rather than a busy or read-only one)."""
+    text = str(exc).lower()
+    if any(w in text for w in ("malformed", "not a database", "encrypted", "corrupt")):
+        return True
+    return not isinstance(exc, sqlite3.OperationalError)
+
+
+def _readonly_copy(path: Path) -> sqlite3.Connection:
+    """The catalog file as it stands, copied into memory (or an empty one)."""
+    try:
+        src = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1", uri=True,
+                              isolation_level=None, check_same_thread=False)
+        try:
+            if _schema_ok(src):
+                return copy_to_memory(src)
+        finally:
+            src.close()
+    except sqlite3.Error:
+        pass
+    return _memory()
+
+
+def copy_to_memory(db: sqlite3.Connection) -> sqlite3.Connection:
+    mem = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    db.backup(mem)
+    return mem
+
+
+def discard(path: Path | None) -> None:
+    """Delete a catalog file and its SQLite companions (derived: rebuilt from the archive)."""
+    if path is None:
+        return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            Path(f"{os.fspath(path)}{suffix}").unlink()
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection, *, nested: bool) -> Iterator[None]:
+    """One write transaction (inside an open one: a savepoint); rolled back on an error."""
+    if nested:
+        db.execute("SAVEPOINT learn")
+        try:
+            yield
+        except BaseException:
+            db.execute("ROLLBACK TO learn")
+            db.execute("RELEASE learn")
+            raise
+        db.execute("RELEASE learn")
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def get_meta(db: sqlite3.Connection, key: str) -> str | None:
+    row = db.execute("SELECT v FROM meta WHERE k = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(db: sqlite3.Connection, key: str, value: Any) -> None:
+    db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
+               (key, None if value is None else str(value)))
+
+
+# ---------------------------------------------------------------------------------- rows
+
+def _row(entry: "Entry", stamp: tuple | None) -> tuple:
+    from .catalog import _digest, filter_value, sort_value
+
+    mkey = meta_key(entry.to_json(), entry.source_key or entry.citekey)
+    return (entry.id, entry.citekey, entry.citekey.lower(), stamp[0] if stamp else None,
+            stamp[1] if stamp else None, _digest(mkey) if mkey else None, len(entry.snapshots),
+            *(sort_value(entry, c) for c in _sort_columns()),
+            *(filter_value(entry, c) for c in _filter_columns()))
+
+
+def learn(db: sqlite3.Connection, entry: "Entry", stamp: tuple | None) -> None:
+    """Write an entry's row and lookup keys (what the index recorded of it is kept)."""
+    from .catalog import _digest
+
+    cols = ["id", "citekey", "citekey_low", "mtime_ns", "size", "mkey", "snaps",
+            *(f"s_{c}" for c in _sort_columns()), *(f"f_{c}" for c in _filter_columns())]
+    row = _row(entry, stamp)
+    db.execute(f"INSERT INTO entries({','.join(cols)}) VALUES ({','.join('?' * len(cols))}) "
+               f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in cols[1:])}", row)
+    db.execute("DELETE FROM keys WHERE id = ?", (entry.id,))
+    keys = [(_digest(s.sha256), 0, entry.id) for s in entry.snapshots]
+    keys += [(_digest(k), 1, entry.id) for k in _url_keys(entry.url)]
+    db.executemany("INSERT INTO keys VALUES (?, ?, ?)", keys)
+    db.execute("DELETE FROM unreadable WHERE id = ?", (entry.id,))
+
+
+def forget(db: sqlite3.Connection, entry_id: str) -> None:
+    db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+    db.execute("DELETE FROM keys WHERE id = ?", (entry_id,))
+    db.execute("DELETE FROM unreadable WHERE id = ?", (entry_id,))
+
+
+def _stamp_of(db: sqlite3.Connection, entry_id: str) -> tuple | str | None:
+    """The stamp a row records: a tuple, None (no stamp), or "absent" / "unreadable"."""
+    row = db.execute("SELECT mtime_ns, size FROM entries WHERE id = ?", (entry_id,)).fetchone()
+    if row is not None:
+        return (row[0], row[1]) if row[0] is not None else None
+    row = db.execute("SELECT mtime_ns, size FROM unreadable WHERE id = ?", (entry_id,)).fetchone()
+    if row is not None:
+        return "unreadable"
+    return "absent"
+
+
+# ---------------------------------------------------------------------------------- refresh
+
+def refresh(cat: "Catalog", store: st.Store, *, locked: bool, on_skip: "OnSkip | None", full: bool) -> None:
+    from .catalog import CHECK_BUDGET, JOURNAL, archive_signature, entry_stamp, report_skip, unreadable_reason
+
+    if locked and cat.path is not None and not cat.path.parent.is_dir():
+        with contextlib.suppress(OSError):
+            cat.path.parent.mkdir()  # index/ removed: derived, recreated
+    db = cat.db
+    try:
+        sig = archive_signature(store)  # before the listing: a folder added after it changes it again
+        stored_sig = get_meta(db, "archive")
+        rows = {}  # id -> stamp the catalog holds, for the entries compared with the disk
+        new: list[str] = []
+        gone: list[str] = []
+        if full or sig is None or sig != stored_sig:
+            disk = store.ids()
+            known = {i: ((m, s) if m is not None else None)
+                     for i, m, s in db.execute("SELECT id, mtime_ns, size FROM entries")}
+            unread = {r[0] for r in db.execute("SELECT id FROM unreadable")}
+            disk_set = set(disk)
+            new = [i for i in disk if i not in known and i not in unread]
+            gone = [i for i in (*known, *unread) if i not in disk_set]
+            if full:
+                rows = {i: known[i] for i in disk if i in known}
+        cursor = get_meta(db, "cursor") or ""
+        next_cursor = cursor
+        if not full:
+            part = db.execute("SELECT id, mtime_ns, size FROM entries WHERE id > ? ORDER BY id LIMIT ?",
+                              (cursor, CHECK_BUDGET)).fetchall()
+            if len(part) < CHECK_BUDGET:  # the end: go on from the start
+                part += db.execute("SELECT id, mtime_ns, size FROM entries WHERE id <= ? ORDER BY id LIMIT ?",
+                                   (cursor, CHECK_BUDGET - len(part))).fetchall()
+                next_cursor = ""
+            else:
+                next_cursor = part[-1][0]
+            rows.update((i, (m, s) if m is not None else None) for i, m, s in part)
+        journal = store.index_dir / JOURNAL
+        if journal.exists():  # a writer was interrupted (or is at work): what it touched
+            with contextlib.suppress(OSError):
+                for word in journal.read_bytes().decode("utf-8", "replace").split():
+                    if st.ID_LIKE.match(word) and word not in rows:
+                        rows[word] = _stamp_of(db, word)
+        unread_rows = db.execute("SELECT id FROM unreadable").fetchall()
+        for (i,) in unread_rows:
+            rows.setdefault(i, "unreadable")
+        for i in new:
+            rows[i] = "absent"
+        gone_set = set(gone)
+    except sqlite3.DatabaseError as exc:
+        raise (Damaged if _is_damage(exc) else Busy)(str(exc)) from None
+
+    learnt: list[tuple[Any, "Entry", tuple | None]] = []  # (expected stamp, entry, its stamp)
+    failed: list[tuple[Any, str, str, tuple | None]] = []  # (expected, id, reason, stamp)
+    forgotten: list[tuple[Any, str]] = [(None, i) for i in gone]
+    cat.unreadable = {}
+    for entry_id in sorted(rows):
+        if entry_id in gone_set:
+            continue
+        expected = rows[entry_id]
+        stamp = entry_stamp(store, entry_id)
+        if stamp is not None and isinstance(expected, tuple) and expected == stamp:
+            continue
+        try:
+            entry = store.read(entry_id)
+        except (StoreError, EntryNotFound) as exc:
+            reason = unreadable_reason(store, entry_id, exc)
+            if reason is None:  # gone
+                if expected != "absent":
+                    forgotten.append((expected, entry_id))
+                continue
+            cat.unreadable[entry_id] = reason
+            report_skip(on_skip, entry_id, reason)
+            failed.append((expected, entry_id, reason, stamp))
+            continue
+        learnt.append((expected, entry, stamp))
+
+    changed = learnt or failed or forgotten or sig != stored_sig or next_cursor != cursor
+    if not changed:
+        return
+    try:
+        _apply(cat, learnt=learnt, failed=failed, forgotten=forgotten, sig=sig, stored_sig=stored_sig,
+               cursor=(cursor, next_cursor), locked=locked)
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and not _is_damage(exc):
+            # busy (another process writes) or read-only: this command works on a private copy
+            cat.go_private()
+            _apply(cat, learnt=learnt, failed=failed, forgotten=forgotten, sig=sig, stored_sig=stored_sig,
+                   cursor=(cursor, next_cursor), locked=True)
+            return
+        raise Damaged(str(exc)) from None
+
+
+def _apply(cat: "Catalog", *, learnt, failed, forgotten, sig, stored_sig, cursor, locked: bool) -> None:
+    """Write what a refresh learnt. A reader (``locked`` False) writes a row only where it is
+    still as the reader found it: a writer that changed it meanwhile knew better."""
+    db = cat.db
+    if not locked and not cat._private:
+        db.execute("PRAGMA busy_timeout = 500")  # a writer's batch holds the file: go private instead
+    try:
+        with transaction(db, nested=cat._in_batch):
+            for expected, entry, stamp in learnt:
+                if locked or _stamp_of(db, entry.id) == expected:
+                    learn(db, entry, stamp)
+            for expected, entry_id, reason, stamp in failed:
+                if locked or _stamp_of(db, entry_id) in (expected, "unreadable"):
+                    forget(db, entry_id)
+                    db.execute("INSERT INTO unreadable VALUES (?, ?, ?, ?)",
+                               (entry_id, reason, stamp[0] if stamp else None, stamp[1] if stamp else None))
+            for _expected, entry_id in forgotten:
+                forget(db, entry_id)
+            if locked or get_meta(db, "archive") == stored_sig:
+                set_meta(db, "archive", sig)
+            if locked or get_meta(db, "cursor") in (cursor[0], None):
+                set_meta(db, "cursor", cursor[1])
+    finally:
+        if not locked and not cat._private:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("PRAGMA busy_timeout = 10000")
+
+
+# ---------------------------------------------------------------------------------- list
+
+def list_ids(db: sqlite3.Connection, *, sort: str, where: dict[str, str]) -> Iterator[str]:
+    key = sort.lstrip("-")
+    if key not in _sort_columns():
+        raise UsageError(f"cannot sort by {sort!r} (one of: {', '.join(sorted(_sort_columns()))})")
+    clauses, params = [], []
+    from .catalog import SEP
+
+    for name, value in where.items():
+        if name not in _filter_columns():
+            raise UsageError(f"cannot filter by {name!r} ({', '.join(_filter_columns())})")
+        v = str(value).lower()
+        if name == "tag":
+            clauses.append("instr(f_tag, ?) > 0")
+            params.append(SEP + v + SEP)
+        elif name == "author":
+            clauses.append("instr(f_author, ?) > 0" if SEP not in v else "0")
+            params.extend([v] if SEP not in v else [])
+        else:
+            clauses.append(f"f_{name} = ?")
+            params.append(v)
+    sql = "SELECT id FROM entries"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    sql += f" ORDER BY s_{key} IS NULL, s_{key} {'DESC' if sort.startswith('-') else 'ASC'}, id"
+    for (entry_id,) in db.execute(sql, params).fetchall():
+        yield entry_id
+
+
+# ---------------------------------------------------------------------------------- the index's record
+
+def record_written(db: sqlite3.Connection, written, *, indexed: bool, token_before: str | None,
+                   token_after: str | None) -> None:
+    in_step = token_before is not None and get_meta(db, "index") == token_before
+    for entry_id, (entry, stamp) in written.items():
+        if entry is None:
+            forget(db, entry_id)
+            continue
+        if _stamp_of(db, entry_id) != stamp:
+            learn(db, entry, stamp)
+        if indexed:
+            db.execute("UPDATE entries SET ix = 1, ix_mtime = ?, ix_size = ? WHERE id = ?",
+                       (stamp[0] if stamp else None, stamp[1] if stamp else None, entry_id))
+    if indexed:
+        set_meta(db, "index", token_after if in_step and token_after else None)
+
+
+def index_view(db: sqlite3.Connection, token: str | None) -> dict[str, Any] | None:
+    if token is None or get_meta(db, "index") != token:
+        return None
+    count = db.execute("SELECT count(*) FROM entries WHERE ix = 1").fetchone()[0]
+    missing = [r[0] for r in db.execute("SELECT id FROM entries WHERE ix = 0 ORDER BY id")]
+    stale = [r[0] for r in db.execute("SELECT id FROM entries WHERE ix = 1 AND "
+                                      "(ix_mtime IS NULL OR ix_mtime IS NOT mtime_ns OR ix_size IS NOT size) "
+                                      "ORDER BY id")]
+    return {"count": count, "missing": missing, "stale": stale}
+
+
+def record_index(db: sqlite3.Connection, stamps, token: str) -> None:
+    db.execute("UPDATE entries SET ix = 0, ix_mtime = NULL, ix_size = NULL")
+    rows = []
+    for entry_id, stamp in stamps.items():
+        ok = isinstance(stamp, (tuple, list)) and len(stamp) == 2
+        rows.append((stamp[0] if ok else None, stamp[1] if ok else None, entry_id))
+    db.executemany("UPDATE entries SET ix = 1, ix_mtime = ?, ix_size = ? WHERE id = ?", rows)
+    set_meta(db, "index", token)
+
+
+def mark_unreadable(db: sqlite3.Connection, entry_id: str, reason: str, stamp: tuple | None) -> None:
+    forget(db, entry_id)
+    db.execute("INSERT INTO unreadable VALUES (?, ?, ?, ?)",
+               (entry_id, reason, stamp[0] if stamp else None, stamp[1] if stamp else None))
+
+
+def clear(db: sqlite3.Connection) -> None:
+    for table in ("entries", "keys", "unreadable"):
+        db.execute(f"DELETE FROM {table}")
+    db.execute("DELETE FROM meta WHERE k != 'schema'")
