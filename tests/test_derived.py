@@ -2,6 +2,7 @@
 damage is never exported silently. All entries here are samples written for these tests."""
 
 import json
+import sqlite3
 import os
 import subprocess
 import sys
@@ -158,15 +159,17 @@ def test_hand_edited_entry_json_is_seen_by_the_next_writer(cli, root):
 def test_a_kill_between_entry_json_and_the_cache_line_leaves_no_way_to_duplicate(root, monkeypatch):
     a, b, _ = three(root)
 
-    def killed(self, row):
-        raise KeyboardInterrupt  # the process dies after entry.json, before the cache line
+    def killed(self, *args, **kwargs):
+        raise KeyboardInterrupt  # the process dies after entry.json, before the catalog row
 
     with monkeypatch.context() as m:
-        m.setattr(api.Catalog, "_append", killed)
+        m.setattr(api.Catalog, "record_written", killed)
         with pytest.raises(KeyboardInterrupt):
             api.edit(root, a.id, set_fields={"citekey": "renamed", "url": "https://example.org/renamed"})
-    assert api.get(root, a.id).citekey == "renamed"  # entry.json has it; the cache does not
-    assert '"renamed"' not in (root / "index" / api.Catalog.CACHE).read_text()
+    assert json.loads((root / "archive" / a.id / "entry.json").read_text())["citekey"] == "renamed"
+    db = sqlite3.connect(root / "index" / api.Catalog.CACHE)
+    assert db.execute("SELECT citekey FROM entries WHERE id = ?", (a.id,)).fetchone()[0] != "renamed"
+    db.close()  # entry.json has it; the catalog does not (the writer's journal names the entry)
     with pytest.raises(Exception, match="taken"):
         api.edit(root, b.id, set_fields={"citekey": "renamed"})
     again = api.add(root, data=b"A later sample capture at the renamed URL.\n", source="t.txt",
@@ -181,9 +184,11 @@ def test_catalog_validates_stamps_cheaply(root):
     store = Store(root)
     c = api.Catalog(store)
     c.refresh(store)
-    assert set(c.stamps) == {e.id for e in entries} and all(c.stamps.values())
-    rows = [json.loads(line) for line in (root / "index" / api.Catalog.CACHE).read_text().splitlines()]
-    assert all(r["st"] for r in rows)
+    stamps = c.stamps()
+    assert set(stamps) == {e.id for e in entries} and all(stamps.values())
+    db = sqlite3.connect(root / "index" / api.Catalog.CACHE)
+    assert all(m and n for m, n in db.execute("SELECT mtime_ns, size FROM entries"))
+    db.close()
 
 
 # --------------------------------------------------------------------------- status

@@ -206,11 +206,19 @@ class Catalog:
     def __del__(self) -> None:  # pragma: no cover - best effort
         self.close()
 
-    def _write(self):
-        """A transaction for a change; under the lock (or in memory) it simply writes."""
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        """A transaction for a change (inside a batch: a savepoint). An SQLite failure to write
+        (a full disk, a read-only file) is a :class:`~newsarchive.errors.FileAccessError`."""
+        import sqlite3
+
         from . import catalog_db
 
-        return catalog_db.transaction(self.db, nested=self._in_batch)
+        try:
+            with catalog_db.transaction(self.db, nested=self._in_batch):
+                yield
+        except sqlite3.OperationalError as exc:
+            raise catalog_db.write_error(self.path, exc) from None
 
     # ------------------------------------------------------------------ keeping in step
 
@@ -248,15 +256,20 @@ class Catalog:
         which the next refresh notices through the writer's journal."""
         from . import catalog_db
 
+        import sqlite3
+
         if self._in_batch:
             yield
             return
-        with catalog_db.transaction(self.db, nested=False):
-            self._in_batch = True
-            try:
-                yield
-            finally:
-                self._in_batch = False
+        try:
+            with catalog_db.transaction(self.db, nested=False):
+                self._in_batch = True
+                try:
+                    yield
+                finally:
+                    self._in_batch = False
+        except sqlite3.OperationalError as exc:
+            raise catalog_db.write_error(self.path, exc) from None
 
     def add(self, entry: Entry, *, stamp: tuple | None = None) -> None:
         """Learn an entry as written; ``stamp`` defaults to its entry.json on disk now."""
@@ -422,7 +435,14 @@ class Catalog:
         return tuple(r[0] for r in rows)
 
     def snapshot_count(self) -> int:
-        return int(self.db.execute("SELECT coalesce(sum(snaps), 0) FROM entries").fetchone()[0])
+        return self.overview()["snapshots"]
+
+    def overview(self) -> dict[str, int]:
+        """{"entries", "snapshots", "indexed", "missing", "stale"}: counts in one pass (the index
+        counts are valid only with :meth:`index_view`)."""
+        from . import catalog_db
+
+        return catalog_db.overview(self.db)
 
     def ids_with_versions(self) -> list[str]:
         """The entries that have more than one version."""

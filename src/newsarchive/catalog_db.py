@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import Entry
 
 #: bumped when what a row holds changes; the registry's sortable and filter fields are part of it
-LAYOUT = 1
+LAYOUT = 3
 
 
 class Damaged(Exception):
@@ -47,7 +47,10 @@ def _create(db: sqlite3.Connection) -> None:
         CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT);
         CREATE TABLE entries(id TEXT NOT NULL UNIQUE, citekey TEXT NOT NULL, citekey_low TEXT NOT NULL,
             mtime_ns INTEGER, size INTEGER, mkey BLOB, snaps INTEGER NOT NULL DEFAULT 0,
-            ix_mtime INTEGER, ix_size INTEGER, ix INTEGER NOT NULL DEFAULT 0{sorts}{filters});
+            ix_mtime INTEGER, ix_size INTEGER, ix INTEGER NOT NULL DEFAULT 0{sorts}{filters},
+            ix_state INTEGER GENERATED ALWAYS AS (CASE WHEN ix = 0 THEN 0 WHEN ix_mtime IS mtime_ns AND
+                ix_size IS size AND ix_mtime IS NOT NULL THEN 1 ELSE 2 END) VIRTUAL);
+        CREATE INDEX entries_state ON entries(ix_state, snaps);
         CREATE INDEX entries_citekey ON entries(citekey);
         CREATE INDEX entries_citekey_low ON entries(citekey_low);
         CREATE INDEX entries_mkey ON entries(mkey);
@@ -59,6 +62,10 @@ def _create(db: sqlite3.Connection) -> None:
     for statement in script.split(";"):  # not executescript: it would commit the caller's transaction
         if statement.strip():
             db.execute(statement)
+    for c in _sort_columns():  # list --sort: read in order from an index, either way, missing last
+        if c != "id":
+            for way in ("ASC", "DESC"):
+                db.execute(f"CREATE INDEX entries_s_{c}_{way.lower()} ON entries(s_{c} IS NULL, s_{c} {way}, id)")
     db.execute("INSERT INTO meta VALUES ('schema', ?)", (_schema_id(),))
 
 
@@ -157,8 +164,9 @@ def transaction(db: sqlite3.Connection, *, nested: bool) -> Iterator[None]:
         try:
             yield
         except BaseException:
-            db.execute("ROLLBACK TO learn")
-            db.execute("RELEASE learn")
+            with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back the whole transaction
+                db.execute("ROLLBACK TO learn")
+                db.execute("RELEASE learn")
             raise
         db.execute("RELEASE learn")
         return
@@ -169,7 +177,24 @@ def transaction(db: sqlite3.Connection, *, nested: bool) -> Iterator[None]:
         with contextlib.suppress(sqlite3.Error):
             db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
+    if db.in_transaction:  # else SQLite rolled it back on a failed write, which was raised then
+        db.execute("COMMIT")
+
+
+def write_error(path: Path | None, exc: sqlite3.OperationalError) -> Exception:
+    """A failed catalog write as the one-line error the CLI prints."""
+    import errno
+
+    from .errors import FileAccessError
+
+    text = str(exc)
+    if "full" in text.lower():
+        return FileAccessError(f"cannot write {path}: {os.strerror(errno.ENOSPC)}", path=str(path),
+                               errno=errno.ENOSPC)
+    if "readonly" in text.lower() or "read-only" in text.lower():
+        return FileAccessError(f"cannot write {path}: {os.strerror(errno.EROFS)}", path=str(path),
+                               errno=errno.EROFS)
+    return FileAccessError(f"cannot write {path}: {text}", path=str(path))
 
 
 def get_meta(db: sqlite3.Connection, key: str) -> str | None:
@@ -283,6 +308,29 @@ def refresh(cat: "Catalog", store: st.Store, *, locked: bool, on_skip: "OnSkip |
     failed: list[tuple[Any, str, str, tuple | None]] = []  # (expected, id, reason, stamp)
     forgotten: list[tuple[Any, str]] = [(None, i) for i in gone]
     cat.unreadable = {}
+
+    def flush(final: bool) -> None:
+        """Write what was learnt so far (in parts: a catalog built from 100,000 entries would
+        hold them all in memory otherwise); the archive's stamp and the cursor at the end."""
+        if not final and len(learnt) < CHUNK:
+            return
+        if not (learnt or failed or forgotten) and not (final and (sig != stored_sig or next_cursor != cursor)):
+            return
+        kw = dict(learnt=list(learnt), failed=list(failed), forgotten=list(forgotten), sig=sig,
+                  stored_sig=stored_sig, cursor=(cursor, next_cursor), meta=final)
+        learnt.clear()
+        failed.clear()
+        forgotten.clear()
+        try:
+            _apply(cat, locked=locked, **kw)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and not _is_damage(exc):
+                # busy (another process writes) or read-only: this command works on a private copy
+                cat.go_private()
+                _apply(cat, locked=True, **kw)
+                return
+            raise Damaged(str(exc)) from None
+
     for entry_id in sorted(rows):
         if entry_id in gone_set:
             continue
@@ -303,24 +351,15 @@ def refresh(cat: "Catalog", store: st.Store, *, locked: bool, on_skip: "OnSkip |
             failed.append((expected, entry_id, reason, stamp))
             continue
         learnt.append((expected, entry, stamp))
-
-    changed = learnt or failed or forgotten or sig != stored_sig or next_cursor != cursor
-    if not changed:
-        return
-    try:
-        _apply(cat, learnt=learnt, failed=failed, forgotten=forgotten, sig=sig, stored_sig=stored_sig,
-               cursor=(cursor, next_cursor), locked=locked)
-    except sqlite3.DatabaseError as exc:
-        if isinstance(exc, sqlite3.OperationalError) and not _is_damage(exc):
-            # busy (another process writes) or read-only: this command works on a private copy
-            cat.go_private()
-            _apply(cat, learnt=learnt, failed=failed, forgotten=forgotten, sig=sig, stored_sig=stored_sig,
-                   cursor=(cursor, next_cursor), locked=True)
-            return
-        raise Damaged(str(exc)) from None
+        flush(False)
+    flush(True)
 
 
-def _apply(cat: "Catalog", *, learnt, failed, forgotten, sig, stored_sig, cursor, locked: bool) -> None:
+CHUNK = 1000  # entries learnt per write while a refresh reads many
+
+
+def _apply(cat: "Catalog", *, learnt, failed, forgotten, sig, stored_sig, cursor, locked: bool,
+           meta: bool = True) -> None:
     """Write what a refresh learnt. A reader (``locked`` False) writes a row only where it is
     still as the reader found it: a writer that changed it meanwhile knew better."""
     db = cat.db
@@ -338,6 +377,8 @@ def _apply(cat: "Catalog", *, learnt, failed, forgotten, sig, stored_sig, cursor
                                (entry_id, reason, stamp[0] if stamp else None, stamp[1] if stamp else None))
             for _expected, entry_id in forgotten:
                 forget(db, entry_id)
+            if not meta:
+                return
             if locked or get_meta(db, "archive") == stored_sig:
                 set_meta(db, "archive", sig)
             if locked or get_meta(db, "cursor") in (cursor[0], None):
@@ -374,8 +415,16 @@ def list_ids(db: sqlite3.Connection, *, sort: str, where: dict[str, str]) -> Ite
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
     sql += f" ORDER BY s_{key} IS NULL, s_{key} {'DESC' if sort.startswith('-') else 'ASC'}, id"
-    for (entry_id,) in db.execute(sql, params).fetchall():
-        yield entry_id
+    cursor = db.execute(sql, params)
+    try:
+        while True:
+            page = cursor.fetchmany(200)  # read as the caller goes (list --limit 20 reads one page)
+            if not page:
+                return
+            for (entry_id,) in page:
+                yield entry_id
+    finally:
+        cursor.close()
 
 
 # ---------------------------------------------------------------------------------- the index's record
@@ -396,15 +445,32 @@ def record_written(db: sqlite3.Connection, written, *, indexed: bool, token_befo
         set_meta(db, "index", token_after if in_step and token_after else None)
 
 
+def overview(db: sqlite3.Connection) -> dict[str, int]:
+    """Counts in one pass over a narrow index: entries, snapshots, indexed, not indexed (state 0),
+    indexed from another entry.json than the catalog's (state 2)."""
+    out = {"entries": 0, "snapshots": 0, "indexed": 0, "missing": 0, "stale": 0}
+    for state, n, snaps in db.execute("SELECT ix_state, count(*), coalesce(sum(snaps), 0) FROM entries "
+                                      "GROUP BY ix_state"):
+        out["entries"] += n
+        out["snapshots"] += snaps
+        if state == 0:
+            out["missing"] += n
+        else:
+            out["indexed"] += n
+            if state == 2:
+                out["stale"] += n
+    return out
+
+
 def index_view(db: sqlite3.Connection, token: str | None) -> dict[str, Any] | None:
     if token is None or get_meta(db, "index") != token:
         return None
-    count = db.execute("SELECT count(*) FROM entries WHERE ix = 1").fetchone()[0]
-    missing = [r[0] for r in db.execute("SELECT id FROM entries WHERE ix = 0 ORDER BY id")]
-    stale = [r[0] for r in db.execute("SELECT id FROM entries WHERE ix = 1 AND "
-                                      "(ix_mtime IS NULL OR ix_mtime IS NOT mtime_ns OR ix_size IS NOT size) "
-                                      "ORDER BY id")]
-    return {"count": count, "missing": missing, "stale": stale}
+    counts = overview(db)
+    missing = [r[0] for r in db.execute("SELECT id FROM entries WHERE ix_state = 0 ORDER BY id")] \
+        if counts["missing"] else []
+    stale = [r[0] for r in db.execute("SELECT id FROM entries WHERE ix_state = 2 ORDER BY id")] \
+        if counts["stale"] else []
+    return {"count": counts["indexed"], "missing": missing, "stale": stale, "counts": counts}
 
 
 def record_index(db: sqlite3.Connection, stamps, token: str) -> None:

@@ -100,7 +100,7 @@ def diagnose(root: str | os.PathLike, *, on_entry: Callable[[], Any] | None = No
             named = ", ".join(f"{i} [{k}]" for i, k in sorted(pairs))
             yield Finding("duplicate-citekey", pairs[0][0], f"one citekey for {len(pairs)} entries: {named}",
                           f"newsarchive edit {sorted(pairs)[1][0]} --set citekey=NEWKEY")
-    s = api.status(root)
+    s = api.status(root, full=True)  # every entry.json's stamp compared with the disk
     if s.index_state not in ("ok", "missing"):  # missing: built by the first search, nothing to fix
         what = {"outdated": "built by another version", "damaged": f"damaged ({s.detail or 'cannot be read'})",
                 "drift": "out of step with the archive"}.get(s.index_state, s.index_state)

@@ -48,7 +48,9 @@ def cite(root: Path | Collection, refs: Iterable[str], *, style: str, markup: st
     prose = not citing.get_style(style).whole_file and not intext
     coll = as_collection(root)
     store = coll.store
-    ids = [store.resolve(r) for r in refs]
+    from .entries import resolve_all
+
+    ids = resolve_all(coll, refs)
     if not ids:
         raise UsageError("give at least one entry ID (or pipe `search --format ids` into xargs)")
     entries = list(_marked(checked_entries(store, ids, include_damaged=include_damaged, on_skip=on_skip,

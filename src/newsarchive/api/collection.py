@@ -272,10 +272,10 @@ def _status(coll: Collection, store: st.Store, backend: Any, catalog: Catalog, o
     from .indexing import commit_token
 
     root = coll.root
-    readable = len(catalog.entries)
+    counts = catalog.overview()
     unreadable = sorted(catalog.unreadable)
-    total = readable + len(unreadable)
-    snapshots = catalog.snapshot_count()
+    total = counts["entries"] + len(unreadable)
+    snapshots = counts["snapshots"]
     journal = store.index_dir / JOURNAL
     try:
         pending = sorted(set(journal.read_bytes().decode("utf-8", "replace").split())) if journal.exists() else []

@@ -22,36 +22,53 @@ def get(root: Path | Collection, ref: str) -> Entry:
     return coll.store.read(resolve(coll, ref))
 
 
-def resolve(root: Path | Collection, ref: str) -> str:
+def resolve(root: Path | Collection, ref: str, *, catalog: Catalog | None = None) -> str:
     """An ID, a unique ID prefix (like git) or an exact citekey -> the entry's ID, through the
     catalog (an exact ID is one ``lstat``); what the catalog says is checked on the disk."""
+    return resolve_all(root, [ref], catalog=catalog)[0]
+
+
+def resolve_all(root: Path | Collection, refs: Iterable[str], *, catalog: Catalog | None = None) -> list[str]:
+    """:func:`resolve` for each reference, with one catalog."""
     coll = as_collection(root)
     store = coll.store
-    text = (ref or "").strip()
-    low = text.lower()
-    if st.ID_LIKE.match(low) and (store.archive / low).is_dir():
-        return low
-    if not text:
-        return store.resolve(text)  # the one message for an empty reference
-    catalog = coll.catalog()
+    own = None
+    out = []
     try:
-        if st.ID_LIKE.match(low):
-            found = catalog.ids_with_prefix(low)
-            if len(found) > 1:
-                return store.resolve(text)  # ambiguous: the store names the candidates
-            if found and (store.archive / found[0]).is_dir():
-                return found[0]
-        entry_id = catalog.find_citekey(text)
-        if entry_id is not None:
-            try:
-                if store.read_json(entry_id).get("citekey") == text:
-                    return entry_id
-            except (StoreError, EntryNotFound):
-                pass
-        if not catalog.unreadable:  # the catalog knows every readable entry: no such reference
-            raise EntryNotFound(f"no entry matches {ref!r}")
+        for ref in refs:
+            text = (ref or "").strip()
+            low = text.lower()
+            if st.ID_LIKE.match(low) and (store.archive / low).is_dir():
+                out.append(low)
+                continue
+            if not text:
+                out.append(store.resolve(text))  # the one message for an empty reference
+                continue
+            if catalog is None:
+                catalog = own = coll.catalog()
+            out.append(_resolve_in(store, catalog, ref, text, low))
     finally:
-        catalog.close()
+        if own is not None:
+            own.close()
+    return out
+
+
+def _resolve_in(store: st.Store, catalog: Catalog, ref: str, text: str, low: str) -> str:
+    if st.ID_LIKE.match(low):
+        found = catalog.ids_with_prefix(low)
+        if len(found) > 1:
+            return store.resolve(text)  # ambiguous: the store names the candidates
+        if found and (store.archive / found[0]).is_dir():
+            return found[0]
+    entry_id = catalog.find_citekey(text)
+    if entry_id is not None:
+        try:
+            if store.read_json(entry_id).get("citekey") == text:
+                return entry_id
+        except (StoreError, EntryNotFound):
+            pass
+    if not catalog.unreadable:  # the catalog knows every readable entry: no such reference
+        raise EntryNotFound(f"no entry matches {ref!r}")
     return store.resolve(text)  # an unreadable entry among them: the store's own search
 
 
@@ -95,7 +112,8 @@ def list_entries(root: Path | Collection, *, sort: str = "published", where: Map
         for _attempt in range(3):
             out: list[Entry] = []
             stale = False
-            for entry_id in catalog.list_ids(sort=sort, where=filters):
+            ids = catalog.list_ids(sort=sort, where=filters)
+            for entry_id in ids:
                 if limit and len(out) >= limit:
                     break
                 # what is listed is read from the archive; a row the catalog holds from another
@@ -112,6 +130,7 @@ def list_entries(root: Path | Collection, *, sort: str = "published", where: Map
                     break
                 if matches(entry, filters):
                     out.append(entry)
+            ids.close()  # the query ends here (before a refresh writes)
             if not stale:
                 return out
             catalog.refresh(store, on_skip=None, full=True)

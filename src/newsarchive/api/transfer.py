@@ -39,7 +39,9 @@ def select(root: Path | Collection, query: str | None, *, ids: Iterable[str] = (
     store = coll.store
     refs = list(ids)
     if refs:
-        for entry_id in [store.resolve(ref) for ref in refs]:  # a typo stops before any output
+        from .entries import resolve_all
+
+        for entry_id in resolve_all(coll, refs):  # a typo stops before any output
             entry = read_or_skip(store, entry_id, on_skip)
             if entry is not None:
                 yield entry
@@ -47,7 +49,7 @@ def select(root: Path | Collection, query: str | None, *, ids: Iterable[str] = (
     if not query:
         yield from read_each(store, on_skip=on_skip)
         return
-    single = _exact_ref(store, query)
+    single = _exact_ref(coll, query)
     if single is not None:  # `export 7h2kq9xa --to bagit`: a whole ID or a citekey names one entry
         entry = read_or_skip(store, single, on_skip)
         if entry is not None:
@@ -61,14 +63,17 @@ def select(root: Path | Collection, query: str | None, *, ids: Iterable[str] = (
             yield entry
 
 
-def _exact_ref(store: st.Store, text: str) -> str | None:
+def _exact_ref(coll: Collection, text: str) -> str | None:
+    from .entries import resolve
+
+    store = coll.store
     text = text.strip()
     if not re.fullmatch(r"[A-Za-z0-9_:.\-+/]+", text):
         return None
-    if text in store.ids():
+    if st.ID_LIKE.match(text) and (store.archive / text).is_dir():
         return text
     try:
-        found = store.resolve(text)
+        found = resolve(coll, text)
         return found if store.read_json(found).get("citekey") == text else None
     except (EntryNotFound, AmbiguousID, StoreError):
         return None

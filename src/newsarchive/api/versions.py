@@ -20,7 +20,9 @@ from .indexing import IndexSession, _reason, body_text, rebuild_index
 def history(root: Path | Collection, ref: str) -> list[dict[str, Any]]:
     coll = as_collection(root)
     store = coll.store
-    entry_id = store.resolve(ref)
+    from .entries import resolve
+
+    entry_id = resolve(coll, ref)
     return store.read_history(entry_id)
 
 
@@ -36,7 +38,9 @@ def diff(root: Path | Collection, ref: str, *, from_version: int | None = None, 
 
     coll = as_collection(root)
     store = coll.store
-    entry = store.read(store.resolve(ref))
+    from .entries import resolve
+
+    entry = store.read(resolve(coll, ref))
     n = len(entry.snapshots)
     if n < 2 and (from_version is None or to_version is None):
         raise UsageError(f"entry {entry.id} has {n} version(s); nothing to compare")
@@ -77,7 +81,13 @@ def verify(root: Path | Collection, refs: Iterable[str] = (), *, repair_index: b
     store = coll.store
     backend = coll.backend
     refs = list(refs)
-    ids = [store.resolve(r) for r in refs] if refs else store.ids()
+    from .entries import resolve_all
+
+    if refs:
+        ids = resolve_all(coll, refs)
+    else:  # the whole collection: the catalog compares every entry.json's stamp too
+        coll.catalog(full=True).close()
+        ids = store.ids()
     problems: list[Problem] = []
     good: dict[str, Entry] = {}
     unsealed: list[str] = []

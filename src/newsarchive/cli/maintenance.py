@@ -35,13 +35,19 @@ def reindex(ctx: typer.Context, lock_timeout: LockTimeoutOpt = 30.0,
 
 @app.command()
 @handles_errors
-def status(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
+def status(
+    ctx: typer.Context,
+    fmt: FormatOpt = Format.table,
+    full: Annotated[bool, typer.Option("--full", help="Compare every entry.json with the catalog first (one "
+                                                      "stat each; by default a slice of them per command, "
+                                                      "see docs/search-engines.md).")] = False,
+) -> None:
     """Entry and index counts, and any drift between archive and index."""
     from .. import api
     from ..render import key_values
 
     skips = Skips()
-    s = api.status(root_of(ctx), on_skip=skips)
+    s = api.status(root_of(ctx), on_skip=skips, full=full)
     if fmt is not Format.table:
         if fmt is Format.json:
             echo_json(s.to_json(), indent=2)
