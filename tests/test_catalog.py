@@ -192,3 +192,76 @@ def test_older_caches_are_removed(root):
     old.write_text('{"id": "x"}\n')
     add(root, "Beta", "Beta body.")
     assert not old.exists()
+
+
+def test_list_through_the_catalog_orders_and_filters_as_the_fields_say(root):
+    """``list`` answered by SQL gives what sorting and filtering the entries in Python gives:
+    no value last either way, ties by ID, filters as ``catalog.matches``."""
+    import random
+
+    from newsarchive.catalog import matches, sort_value
+    from newsarchive.fields import filters, sortable
+
+    rng = random.Random(12)
+    outlets = [None, "Sample Times", "sample times", "Ünïcode Daily", "Zeta Wire"]
+    people = [[], [{"family": "Gec", "given": "Jovana"}], [{"family": "Ørsted", "given": "Ida"},
+                                                           {"family": "Smith", "given": "Al"}]]
+    for n in range(30):
+        fields = {"title": rng.choice([f"Sample {n}", f"sample {n}b", f"Éclair sample {n}", f"Zed {n}"]),
+                  "outlet": rng.choice(outlets), "kind": rng.choice([None, "news website", "newspaper"]),
+                  "published": rng.choice([None, "2024", "2024-09", "2024-09-04", "2023-01-02T10:00:00Z"]),
+                  "language": rng.choice([None, "en", "sr"]), "tags": rng.sample(["a", "b", "c"], rng.randint(0, 2)),
+                  "authors": rng.choice(people), "section": rng.choice([None, "World"])}
+        api.add(root, data=None, source=None, fields={k: v for k, v in fields.items() if v is not None})
+    entries = api.list_entries(root)
+    assert len(entries) == 30
+
+    def reference(sort, where):
+        key, down = sort.lstrip("-"), sort.startswith("-")
+        kept = sorted((e for e in entries if matches(e, where)), key=lambda e: e.id)
+        have = [e for e in kept if sort_value(e, key) is not None]
+        have.sort(key=lambda e: sort_value(e, key), reverse=down)  # stable: ties stay in ID order
+        return [e.id for e in have + [e for e in kept if sort_value(e, key) is None]]
+
+    wheres = [{}, {"tag": "a"}, {"author": "ørs"}, {"year": "2024"}, {"outlet": "SAMPLE TIMES"},
+              {"kind": "newspaper", "language": "sr"}, {"section": "world"}, {"tag": "A"}, {"author": "gec"}]
+    assert {k for w in wheres for k in w} == set(filters())
+    for key in sortable():
+        for sort in (key, "-" + key):
+            for where in wheres:
+                got = [e.id for e in api.list_entries(root, sort=sort, where=where)]
+                assert got == reference(sort, where), (sort, where)
+                assert [e.id for e in api.list_entries(root, sort=sort, where=where, limit=3)] == got[:3]
+
+
+@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
+def test_status_reads_the_index_only_when_the_catalog_record_of_it_does_not_fit(tmp_path, monkeypatch, engine):
+    from newsarchive.search import engines
+
+    root = api.init(tmp_path / "c", engine=engine)
+    a = add(root, "Alpha", "Alpha body.")
+    add(root, "Beta", "Beta body.")
+    cls = type(engines.backend(engine, root / "index"))
+    reads = []
+    real = cls.stored_stamps
+    monkeypatch.setattr(cls, "stored_stamps", lambda self: reads.append(1) or real(self))
+    s = api.status(root)
+    assert (s.index_state, s.entries, s.indexed, reads) == ("ok", 2, 2, [])  # from the catalog alone
+    # a hand edit: the catalog sees the new entry.json, the index holds the old one
+    path = root / "archive" / a.id / "entry.json"
+    (root / "archive" / a.id / "manifest-sha256.txt").unlink()  # written before manifests
+    path.write_text(path.read_text().replace('"Alpha"', '"Alpha by hand"'))
+    s = api.status(root)
+    assert (s.index_state, s.stale, reads) == ("drift", [a.id], [])
+    # the index changed behind the catalog (another version of newsarchive wrote to it): read once
+    db = sqlite3.connect(root / "index" / api.Catalog.CACHE)
+    db.execute("UPDATE meta SET v = 'elsewhere' WHERE k = 'index'")
+    db.commit()
+    db.close()
+    s = api.status(root)
+    assert (s.index_state, s.stale, len(reads)) == ("drift", [a.id], 1)
+    s = api.status(root)
+    assert (s.index_state, s.stale, len(reads)) == ("drift", [a.id], 1)  # kept for the next time
+    api.reindex(root)
+    s = api.status(root)
+    assert (s.index_state, s.stale, len(reads)) == ("ok", [], 1)
