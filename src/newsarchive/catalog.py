@@ -177,6 +177,7 @@ class Catalog:
         self._private = store is None  # in memory only: nothing reaches the file
         self._locked = False
         self._in_batch = False
+        self._checked = False  # the rolling stamp check ran (once per catalog, see refresh)
 
     # ------------------------------------------------------------------ the connection
 
@@ -359,6 +360,14 @@ class Catalog:
         if not ok:
             self.close()
             catalog_db.discard(self.path)
+
+    def prepare_rebuild(self) -> None:
+        """A larger page cache: a rebuild's one transaction then stays off the file until it
+        commits, so that readers are not held up meanwhile."""
+        import sqlite3
+
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("PRAGMA cache_size=-524288")
 
     def clear(self) -> None:
         """Forget everything (``reindex`` fills the catalog again in the same transaction, so

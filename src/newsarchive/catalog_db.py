@@ -97,7 +97,7 @@ def connect(path: Path | None) -> tuple[sqlite3.Connection, bool]:
             # under it (by reindex, or by hand) and would be read into the new one
             db.execute("PRAGMA journal_mode=DELETE")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA cache_size=-131072")  # up to 128 MB: a writer's batch never spills
+            db.execute("PRAGMA cache_size=-32768")  # up to 32 MB: an import batch's changes never spill
             if not _schema_ok(db):
                 with transaction(db, nested=False):
                     if not _schema_ok(db):  # another process may have made it meanwhile
@@ -261,6 +261,7 @@ def refresh(cat: "Catalog", store: st.Store, *, locked: bool, on_skip: "OnSkip |
         with contextlib.suppress(OSError):
             cat.path.parent.mkdir()  # index/ removed: derived, recreated
     db = cat.db
+    cursor = next_cursor = None
     try:
         sig = archive_signature(store)  # before the listing: a folder added after it changes it again
         stored_sig = get_meta(db, "archive")
@@ -278,8 +279,8 @@ def refresh(cat: "Catalog", store: st.Store, *, locked: bool, on_skip: "OnSkip |
             if full:
                 rows = {i: known[i] for i in disk if i in known}
         cursor = get_meta(db, "cursor") or ""
-        next_cursor = cursor
-        if not full:
+        next_cursor = "" if full else cursor
+        if not full and not cat._checked:  # the stamps slice: once per catalog (not per import batch)
             part = db.execute("SELECT id, mtime_ns, size FROM entries WHERE id > ? ORDER BY id LIMIT ?",
                               (cursor, CHECK_BUDGET)).fetchall()
             if len(part) < CHECK_BUDGET:  # the end: go on from the start
@@ -331,6 +332,7 @@ def refresh(cat: "Catalog", store: st.Store, *, locked: bool, on_skip: "OnSkip |
                 return
             raise Damaged(str(exc)) from None
 
+    cat._checked = True
     for entry_id in sorted(rows):
         if entry_id in gone_set:
             continue
@@ -432,16 +434,21 @@ def list_ids(db: sqlite3.Connection, *, sort: str, where: dict[str, str]) -> Ite
 def record_written(db: sqlite3.Connection, written, *, indexed: bool, token_before: str | None,
                    token_after: str | None) -> None:
     in_step = token_before is not None and get_meta(db, "index") == token_before
-    for entry_id, (entry, stamp) in written.items():
+    kept = [(i, e, st) for i, (e, st) in written.items() if e is not None]
+    for entry_id, (entry, _stamp) in written.items():
         if entry is None:
             forget(db, entry_id)
-            continue
-        if _stamp_of(db, entry_id) != stamp:
+    held: dict[str, tuple | None] = {}
+    for at in range(0, len(kept), 500):  # what the catalog holds of them, 500 at a time
+        part = [i for i, _e, _s in kept[at:at + 500]]
+        rows = db.execute(f"SELECT id, mtime_ns, size FROM entries WHERE id IN ({','.join('?' * len(part))})", part)
+        held.update((i, (m, n) if m is not None else None) for i, m, n in rows)
+    for entry_id, entry, stamp in kept:
+        if entry_id not in held or held[entry_id] != stamp:
             learn(db, entry, stamp)
-        if indexed:
-            db.execute("UPDATE entries SET ix = 1, ix_mtime = ?, ix_size = ? WHERE id = ?",
-                       (stamp[0] if stamp else None, stamp[1] if stamp else None, entry_id))
     if indexed:
+        db.executemany("UPDATE entries SET ix = 1, ix_mtime = ?, ix_size = ? WHERE id = ?",
+                       [(st[0] if st else None, st[1] if st else None, i) for i, _e, st in kept])
         set_meta(db, "index", token_after if in_step and token_after else None)
 
 

@@ -230,6 +230,7 @@ def rebuild_index(store: st.Store, *, engine: str | None = None, on_skip: OnSkip
 
     try:
         catalog.check_file()
+        catalog.prepare_rebuild()
         with catalog.hold_lines():
             catalog.clear()
             n = backend.rebuild(docs())
