@@ -257,9 +257,9 @@ def _stamp_of(db: sqlite3.Connection, entry_id: str) -> tuple | str | None:
 def refresh(cat: "Catalog", store: st.Store, *, locked: bool, on_skip: "OnSkip | None", full: bool) -> None:
     from .catalog import CHECK_BUDGET, JOURNAL, archive_signature, entry_stamp, report_skip, unreadable_reason
 
-    if locked and cat.path is not None and not cat.path.parent.is_dir():
+    if cat._db is None and cat.path is not None and not cat.path.parent.is_dir():
         with contextlib.suppress(OSError):
-            cat.path.parent.mkdir()  # index/ removed: derived, recreated
+            cat.path.parent.mkdir()  # index/ removed (or a fresh clone): derived, recreated
     db = cat.db
     cursor = next_cursor = None
     try:
