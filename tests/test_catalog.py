@@ -265,3 +265,14 @@ def test_status_reads_the_index_only_when_the_catalog_record_of_it_does_not_fit(
     api.reindex(root)
     s = api.status(root)
     assert (s.index_state, s.stale, len(reads)) == ("ok", [], 1)
+
+
+def test_a_damaged_catalog_is_said_once_and_rebuilt(cli, root):
+    a = add(root, "Alpha", "Alpha body.")
+    (root / "index" / api.Catalog.CACHE).write_bytes(b"\x00\xff this is not a database \x9c" * 200)
+    r = cli("list", "-f", "ids")
+    assert r.exit_code == 0 and r.stdout.split() == [a.id]
+    assert "catalog" in r.stderr and "rebuilding it from the archive" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = cli("list", "-f", "ids")
+    assert r.exit_code == 0 and r.stderr == ""

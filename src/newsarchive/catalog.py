@@ -241,7 +241,8 @@ class Catalog:
                     (store.index_dir / old).unlink(missing_ok=True)
         try:
             catalog_db.refresh(self, store, locked=locked, on_skip=on_skip, full=full)
-        except catalog_db.Damaged:  # a catalog file that fails under use: rebuilt from the archive
+        except catalog_db.Damaged as exc:  # a catalog file that fails under use: rebuilt from the archive
+            catalog_db._note_damage(self.path, exc)
             self.close()
             catalog_db.discard(self.path)
             catalog_db.refresh(self, store, locked=locked, on_skip=on_skip, full=True)
@@ -358,6 +359,7 @@ class Catalog:
         except sqlite3.DatabaseError:
             ok = False
         if not ok:
+            catalog_db._note_damage(self.path, RuntimeError("it fails SQLite's integrity check"))
             self.close()
             catalog_db.discard(self.path)
 

@@ -108,6 +108,7 @@ def connect(path: Path | None) -> tuple[sqlite3.Connection, bool]:
                 with contextlib.suppress(Exception):
                     db.close()
             if _is_damage(exc) and attempt == 1:
+                _note_damage(path, exc)
                 discard(path)
                 continue
             return _readonly_copy(path), True
@@ -124,6 +125,14 @@ def _is_damage(exc: sqlite3.DatabaseError) -> bool:
     if any(w in text for w in ("malformed", "not a database", "encrypted", "corrupt")):
         return True
     return not isinstance(exc, sqlite3.OperationalError)
+
+
+def _note_damage(path: Path | None, exc: BaseException) -> None:
+    """Say that the catalog file was damaged and is rebuilt (derived data: nothing is lost)."""
+    import logging
+
+    logging.getLogger("newsarchive").warning("the catalog %s was damaged (%s); rebuilding it from the archive",
+                                             path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
 def _readonly_copy(path: Path) -> sqlite3.Connection:
