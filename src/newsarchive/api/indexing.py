@@ -14,7 +14,7 @@ from ..catalog import (JOURNAL, OLD_CACHES, Catalog, OnSkip, archive_signature, 
                        unreadable_reason)
 from ..errors import EntryNotFound, IndexNotUpdated, LockTimeout, NewsArchiveError, SearchIndexError, StoreError
 from ..fixity import metadata_ok
-from ..model import Entry
+from ..model import Entry, Snapshot
 from .collection import DEFAULT_LOCK_TIMEOUT, Collection, _has_stamps, as_collection, search_backend
 from .parts import EXPORTS_DIR, _pid_alive, _remove_part
 
@@ -109,10 +109,13 @@ class IndexSession:
             self._upsert(entry, body, stamp)
 
     def _upsert(self, entry: Entry, body: str, stamp: tuple | None) -> None:
+        # an entry's versions only ever grow (rm removes them all): one with a single version
+        # has none in the older-versions index, which is then not opened at all
+        older = older_versions(self.store, entry) if len(entry.snapshots) > 1 else None
         if getattr(self, "_stamps", False):
-            self._writer.upsert(entry, body, stamp=stamp)
+            self._writer.upsert(entry, body, stamp=stamp, older=older)
         else:  # an engine that records no stamps (status then compares IDs only)
-            self._writer.upsert(entry, body)
+            self._writer.upsert(entry, body, older=older)
 
     def delete(self, entry_id: str) -> None:
         self._learnt[entry_id] = (None, None)
@@ -189,6 +192,61 @@ def body_text(store: st.Store, entry: Entry, *, version: int | None = None) -> s
     return ""
 
 
+def as_of(entry: Entry, snap: Snapshot) -> Entry:
+    """The entry as that capture showed it: its headline, modified date and byline, unless the
+    user set them (what the user says wins)."""
+    meta = dict(snap.meta or {})
+    data = entry.to_json()
+    for key in ("title", "modified", "authors"):
+        if key in meta and entry.provenance.get(key, "").startswith("extracted"):
+            data[key] = meta[key]
+    return Entry.from_json(data)
+
+
+def older_versions(store: st.Store, entry: Entry) -> list[tuple[Entry, int, str]]:
+    """Every version of ``entry`` but the newest, as the older-versions index holds them: (the
+    entry as that version showed it, version number, that version's text)."""
+    return [(as_of(entry, snap), n, body_text(store, entry, version=n))
+            for n, snap in enumerate(entry.snapshots[:-1], 1)]
+
+
+def _readable(store: st.Store, entry_id: str, on_skip: OnSkip | None = None) -> Entry | None:
+    """The entry, when it can be read and its entry.json matches its recorded hash (what the
+    index may hold); otherwise None, reported through ``on_skip`` when it is damage."""
+    try:
+        entry = store.read(entry_id)
+    except (StoreError, EntryNotFound) as exc:
+        reason = unreadable_reason(store, entry_id, exc)
+        if reason is not None:
+            report_skip(on_skip, entry_id, reason)  # verify tells more; the index leaves it out
+        return None
+    if not metadata_ok(store, entry_id):  # damaged metadata is never indexed
+        report_skip(on_skip, entry_id, f"{store.entry_dir(entry_id) / st.ENTRY_FILE}: does not match "
+                                 "its recorded SHA-256 (see `newsarchive verify`)")
+        return None
+    return entry
+
+
+def ensure_older(store: st.Store, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> bool:
+    """Build the older-versions index when the index has none (it was built before older
+    versions were indexed), from the archive; True when it was built."""
+    backend = search_backend(store)
+    if backend.older_condition() != "missing" or not backend.exists():
+        return False
+    with store.lock(timeout=lock_timeout):
+        if backend.older_condition() != "missing" or not backend.exists():
+            return False
+
+        def versions() -> Iterator[tuple[Entry, int, str]]:
+            for entry_id in store.ids():
+                entry = _readable(store, entry_id)
+                if entry is not None and len(entry.snapshots) > 1:
+                    yield from older_versions(store, entry)
+
+        backend.build_older(versions(), timeout=lock_timeout)
+    return True
+
+
 def rebuild_index(store: st.Store, *, engine: str | None = None, on_skip: OnSkip | None = None,
                   on_entry: Callable[[], Any] | None = None) -> int:
     """Rebuild the index (and drop the catalog cache and journal) from ``archive/`` alone; works
@@ -233,7 +291,7 @@ def rebuild_index(store: st.Store, *, engine: str | None = None, on_skip: OnSkip
         catalog.prepare_rebuild()
         with catalog.hold_lines():
             catalog.clear()
-            n = backend.rebuild(docs())
+            n = backend.rebuild(docs(), older=lambda entry: older_versions(store, entry))
             catalog.finish_building(signature=signature, indexed=indexed if stamped else None,
                                     token=commit_token(backend))
     finally:

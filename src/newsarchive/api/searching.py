@@ -11,7 +11,7 @@ from ..catalog import Catalog, OnSkip, read_or_skip
 from ..errors import UsageError
 from ..model import Entry
 from .collection import Collection, as_collection
-from .indexing import body_text, ensure_index
+from .indexing import body_text, ensure_index, ensure_older
 from .versions import _as_of, version_text
 
 SORTS = registry.search_sorts()
@@ -23,7 +23,8 @@ def search(root: Path | Collection, query: str, *, limit: int = 20, offset: int 
            on_skip: OnSkip | None = None):
     """Full-text search. Builds the index first when there is none (a fresh clone). A hit whose
     entry cannot be read any more is shown as the index has it, without a snippet, and reported
-    through ``on_skip``."""
+    through ``on_skip``. ``all_versions`` searches the older versions too, in the older-versions
+    index (built first when the index was made before older versions were indexed)."""
     if sort not in SORTS:
         raise UsageError(f"unknown sort {sort!r} (one of: {', '.join(SORTS)})")
     facets = tuple(facets)
@@ -35,19 +36,27 @@ def search(root: Path | Collection, query: str, *, limit: int = 20, offset: int 
     coll = as_collection(root)
     store = coll.store
     ensure_index(store)
+    if all_versions:
+        ensure_older(store, lock_timeout=coll.lock_timeout)
 
     def load_body(entry_id: str) -> str:
         entry = read_or_skip(store, entry_id, on_skip)
         return body_text(store, entry) if entry is not None else ""
 
+    def load_version(entry_id: str, version: int) -> str:
+        entry = read_or_skip(store, entry_id, on_skip)
+        return version_text(store, entry, version) if entry is not None else ""
+
     return coll.backend.search(
         query, limit=limit, offset=offset, sort=sort, facets=facets, snippets=snippets,
         body_loader=load_body if snippets else None, all_versions=all_versions,
-        older_versions=_older_versions(store, on_skip) if all_versions else ())
+        version_loader=load_version if snippets else None)
 
 
 def _older_versions(store: st.Store, on_skip: OnSkip | None = None) -> Iterator[tuple[Entry, int, str]]:
-    """Every version but the newest of every entry that has several, as that version showed it."""
+    """Every version but the newest of every entry that has several, as that version showed it:
+    what ``search --all-versions`` indexed in memory at each query before the older-versions
+    index (``backend.search(older_versions=...)``; bench/search.py compares the two)."""
     catalog = Catalog(store)
     catalog.refresh(store, on_skip=on_skip)
     ids = catalog.ids_with_versions()

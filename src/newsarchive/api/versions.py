@@ -12,9 +12,9 @@ from ..catalog import JOURNAL
 from ..errors import SearchIndexError, UsageError
 from ..fixity import Problem, check_entry
 from ..fsutil import atomic_write
-from ..model import Entry, Snapshot
+from ..model import Entry
 from .collection import Collection, as_collection
-from .indexing import IndexSession, _reason, body_text, rebuild_index
+from .indexing import IndexSession, _reason, as_of, body_text, older_versions, rebuild_index
 
 
 def history(root: Path | Collection, ref: str) -> list[dict[str, Any]]:
@@ -205,12 +205,4 @@ def _seal(store: st.Store, entry_id: str) -> bool:
     return True
 
 
-def _as_of(entry: Entry, snap: Snapshot) -> Entry:
-    """The entry as that capture showed it: its headline, modified date and byline, unless the
-    user set them (what the user says wins)."""
-    meta = dict(snap.meta or {})
-    data = entry.to_json()
-    for key in ("title", "modified", "authors"):
-        if key in meta and entry.provenance.get(key, "").startswith("extracted"):
-            data[key] = meta[key]
-    return Entry.from_json(data)
+_as_of = as_of  # the name searching.py imports

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..urls import domains, search_form
 from .analysis import fold
@@ -22,7 +22,8 @@ from .vocabulary import FACETS
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Entry
 
-__all__ = ["Document", "build", "fingerprint", "exact_term", "tag_term", "count_facets"]
+__all__ = ["Document", "build", "build_version", "version_of", "fingerprint", "exact_term", "tag_term",
+           "count_facets"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,24 @@ def build(entry: "Entry", body: str, fp: str | None = None, stamp: Any = None) -
     return doc
 
 
+def build_version(entry: "Entry", version: int, text: str) -> Document:
+    """The document of an older version of an entry in the older-versions index: ``entry`` as
+    that version showed it, ``text`` its text. Its fingerprint slot holds ``"<version>:<fingerprint>"``
+    (:func:`version_of` reads the number back)."""
+    return build(entry, text or "", f"{int(version)}:{fingerprint(entry, text or '')}")
+
+
+def version_of(fp: str) -> int:
+    """The version number an older version's document records (see :func:`build_version`; a
+    plain number is what the in-memory path of ``search(older_versions=...)`` records)."""
+    return int(str(fp).split(":", 1)[0])
+
+
+def version_fingerprint(fp: str) -> str:
+    """The fingerprint part of what :func:`build_version` records ("" for a plain number)."""
+    return str(fp).partition(":")[2]
+
+
 def count_facets(counts: dict[str, dict[str, int]], values: dict[str, list[str]]) -> None:
     """Add one document's facet ``values`` to ``counts`` (facet name -> value -> documents)."""
     for name, c in counts.items():
@@ -164,10 +183,20 @@ def sorted_facets(counts: dict[str, dict[str, int]]) -> dict[str, list[tuple[str
 def first_of_each(docs: Iterable[tuple]) -> Iterator[Document]:
     """The documents of a rebuild's ``(entry, body[, stamp])`` tuples, the first of each ID only
     (an archive has unique IDs anyway): what every engine's ``rebuild`` indexes."""
+    for document, _older in with_older(docs):
+        yield document
+
+
+def with_older(docs: Iterable[tuple], older: "Callable[[Entry], Iterable[tuple[Entry, int, str]]] | None" = None
+               ) -> Iterator[tuple[Document, list[Document]]]:
+    """As :func:`first_of_each`, each document with the documents of its entry's older
+    versions: ``older(entry)`` gives them as (entry as that version showed it, version, text);
+    none when ``older`` is None."""
     seen: set[str] = set()
     for doc in docs:
         entry, body = doc[0], doc[1]
         if entry.id in seen:
             continue
         seen.add(entry.id)
-        yield build(entry, body or "", None, doc[2] if len(doc) > 2 else None)
+        versions = [build_version(e, n, t) for e, n, t in older(entry)] if older is not None else []
+        yield build(entry, body or "", None, doc[2] if len(doc) > 2 else None), versions

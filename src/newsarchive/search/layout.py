@@ -4,6 +4,13 @@ file held by writers and rebuilds.
 
 A rebuild builds a new generation beside the current one and then replaces the metadata
 file, so a search during a rebuild reads the old generation until the swap.
+
+The older versions of entries (``search --all-versions``) live in a second index of the same
+engine, its *older-versions generation*, named by the metadata key ``older`` (a folder with the
+engine's prefix + ``v``). It is kept apart so that the statistics a plain search ranks by (document
+counts, average field lengths) are those of the newest versions alone. A rebuild builds both and
+swaps them in with one metadata write; an index built before older versions were indexed has no
+``older`` key (:func:`older_condition` says "missing").
 """
 
 from __future__ import annotations
@@ -71,6 +78,48 @@ def current(index_dir: Path, name: str, *, schema: int, complete: Callable[[Path
                 raise
             meta = again
     return check_meta(index_dir, meta, schema=schema, complete=complete)
+
+
+OLDER = "older"
+
+
+def older_folder(index_dir: Path, name: str, *, schema: int,
+                 complete: Callable[[Path], bool] = Path.is_dir) -> Path | None:
+    """The older-versions generation's folder, or None when the metadata names none (an index
+    built before older versions were indexed). SearchIndexError when the index itself is not
+    usable, or the folder named is not a whole generation."""
+    meta = read_meta(index_dir, name)
+    for _ in range(5):
+        try:
+            check_meta(index_dir, meta, schema=schema, complete=complete)
+            older = (meta or {}).get(OLDER)
+            if not older:
+                return None
+            folder = index_dir / str(older)
+            if not complete(folder):
+                raise SearchIndexError(f"the older-versions index at {index_dir} is incomplete; {REPAIR}")
+            return folder
+        except SearchIndexError:
+            again = read_meta(index_dir, name)  # a rebuild may have swapped generations meanwhile
+            if again == meta:
+                raise
+            meta = again
+    raise SearchIndexError(f"the search index at {index_dir} keeps changing; try again")
+
+
+def older_condition(index_dir: Path, name: str, *, schema: int,
+                    complete: Callable[[Path], bool] = Path.is_dir) -> str:
+    """For ``status``: "ok", "missing" (no usable index, or one built before older versions
+    were indexed) or "damaged" (the metadata cannot be read, or names a folder that is not a
+    whole generation)."""
+    try:
+        current(index_dir, name, schema=schema, complete=complete)
+    except SearchIndexError:
+        return "damaged" if condition(index_dir, name, usable=False) == "damaged" else "missing"
+    try:
+        return "ok" if older_folder(index_dir, name, schema=schema, complete=complete) else "missing"
+    except SearchIndexError:
+        return "damaged"
 
 
 def condition(index_dir: Path, name: str, *, usable: bool) -> str:

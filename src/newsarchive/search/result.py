@@ -73,11 +73,13 @@ def prepare(query: "str | Q.Node", *, sort: str, facets: Iterable[str], limit: i
     return tree, facets, max(0, int(limit)), max(0, int(offset))
 
 
-def make_hits(rows: Iterable[tuple[str, "Stored", float, "tuple[int, str] | None"]], tree: Q.Node, *,
-              snippets: bool, body_loader: Callable[[str], str] | None) -> list[Hit]:
+def make_hits(rows: Iterable[tuple[str, "Stored", float, "tuple[int, str | None] | None"]], tree: Q.Node, *,
+              snippets: bool, body_loader: Callable[[str], str] | None,
+              version_loader: Callable[[str, int], str] | None = None) -> list[Hit]:
     """The page's hits from (entry id, stored values, score, (version, text) when only an older
-    version matched). Snippets come from ``body_loader(entry_id)`` (or the older text); a body
-    that cannot be loaded gives a hit without a snippet."""
+    version matched). Snippets come from ``body_loader(entry_id)``, or for an older version from
+    its text, else ``version_loader(entry_id, version)``; a text that cannot be loaded gives a
+    hit without a snippet."""
     from .snippets import Highlight, make_snippet
 
     hl = Highlight(tree) if snippets and body_loader is not None else None
@@ -86,7 +88,13 @@ def make_hits(rows: Iterable[tuple[str, "Stored", float, "tuple[int, str] | None
         snippet = None
         if hl is not None:
             try:
-                snippet = make_snippet((old[1] if old else body_loader(entry_id)) or "", hl)
+                if old is None:
+                    text = body_loader(entry_id)
+                elif old[1] is not None:
+                    text = old[1]
+                else:
+                    text = version_loader(entry_id, old[0]) if version_loader is not None else None
+                snippet = make_snippet(text, hl) if text is not None else None
             except Exception:
                 snippet = None  # a missing body must not break a search
         out.append(Hit(id=entry_id, citekey=st.citekey, title=st.title, outlet=st.outlet,

@@ -8,8 +8,10 @@ numbers as Whoosh's BM25F).
 
 Layout of ``index_dir`` (beside the Whoosh files, which a conversion removes)::
 
-    tantivy.json     {"engine": "tantivy", "schema_version": N, "generation": "t-...", ...}
+    tantivy.json     {"engine": "tantivy", "schema_version": N, "generation": "t-...",
+                      "older": "tv-...", ...}
     t-<stamp>/       one tantivy index
+    tv-<stamp>/      the older-versions index (same schema; see ..layout and .older)
     tantivy.lock     held by writers and rebuilds
 """
 
@@ -27,6 +29,7 @@ from ... import query as Q
 from ...errors import LockTimeout, SearchIndexError
 from .. import documents, layout, order
 from ..result import SearchResult, make_hits, prepare
+from . import older as older_index
 from .schema import FACET_FIELDS, SCHEMA_VERSION, _schema, _tv, stored, to_document
 from .translate import to_tantivy
 
@@ -55,6 +58,14 @@ def _current(index_dir: Path) -> Path:
     return layout.current(index_dir, META_NAME, schema=SCHEMA_VERSION, complete=_complete)
 
 
+def _older_gen(index_dir: Path) -> Path:
+    gen = layout.older_folder(index_dir, META_NAME, schema=SCHEMA_VERSION, complete=_complete)
+    if gen is None:
+        raise SearchIndexError(f"the search index at {index_dir} has no older-versions index "
+                               f"(built by an earlier version); {REPAIR}")
+    return gen
+
+
 def _write_meta(index_dir: Path, generation: str, extra: dict[str, Any] | None = None) -> None:
     layout.write_meta(index_dir, META_NAME, {"engine": "tantivy", "schema_version": SCHEMA_VERSION,
                                              "generation": generation, **(extra or {})})
@@ -80,14 +91,17 @@ _indexes: dict[str, list[Any]] = {}
 
 
 def _forget(index_dir: Path) -> None:
+    key = str(Path(index_dir).resolve())
     with _cache_lock:
-        _indexes.pop(str(Path(index_dir).resolve()), None)
+        _indexes.pop(key, None)
+        _indexes.pop(key + "\x00older", None)
 
 
-def _searcher(index_dir: Path):
-    """(index, searcher) of the current generation, reloaded to the last commit."""
-    key = str(index_dir.resolve())
-    gen = _current(index_dir)
+def _searcher(index_dir: Path, *, older: bool = False):
+    """(index, searcher) of the current generation (``older``: of the older-versions index),
+    reloaded to the last commit."""
+    key = str(index_dir.resolve()) + ("\x00older" if older else "")
+    gen = _older_gen(index_dir) if older else _current(index_dir)
     cached = _indexes.get(key)
     if cached is None or cached[0] != gen.name:
         cached = [gen.name, _open(gen), None, None]
@@ -105,11 +119,7 @@ def _searcher(index_dir: Path):
         raise SearchIndexError(f"cannot read the search index at {gen} ({exc}); {REPAIR}") from None
 
 
-def _all_hits(searcher, query) -> list[tuple[float, Any]]:
-    n = searcher.search(query, 1).count
-    if not n:
-        return []
-    return searcher.search(query, n, count=False).hits
+_all_hits = older_index.all_hits
 
 
 def _top_hits(searcher, query, want: int) -> tuple[list[tuple[float, Any]], int]:
@@ -136,6 +146,9 @@ class TantivyWriter:
         self.index_dir = Path(index_dir)
         self.timeout = timeout
         self._pending: dict[str, tuple["Entry", str, str | None, Any] | None] = {}
+        #: entry id -> its older versions, replacing the indexed ones ([] removes them)
+        self._older: dict[str, list[tuple["Entry", int, str]]] = {}
+        self._older_gen: Path | None = None
         self._lock: layout.DirLock | None = None
 
     def __enter__(self) -> "TantivyWriter":
@@ -145,23 +158,41 @@ class TantivyWriter:
             if _read_meta(self.index_dir) is None and not any(self.index_dir.glob(f"{PREFIX}-*")):
                 gen = layout.new_generation(self.index_dir, PREFIX)
                 _tv().Index(_schema(), path=str(gen), reuse=False)
-                _write_meta(self.index_dir, gen.name, {"count": 0})
+                ogen = layout.new_generation(self.index_dir, older_index.PREFIX)
+                older_index.create(ogen)
+                _write_meta(self.index_dir, gen.name, {"count": 0, layout.OLDER: ogen.name})
             self._gen = _current(self.index_dir)
+            # none: an index built before older versions were indexed (they are left out)
+            self._older_gen = layout.older_folder(self.index_dir, META_NAME, schema=SCHEMA_VERSION,
+                                                  complete=_complete)
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise
         return self
 
     def upsert(self, entry: "Entry", body_text: str = "", *, fingerprint: str | None = None,
-               stamp: Any = None) -> None:
-        """``stamp``: how its entry.json looked on disk (see ``stored_stamps``)."""
+               stamp: Any = None, older: Iterable[tuple["Entry", int, str]] | None = None) -> None:
+        """``stamp``: how its entry.json looked on disk (see ``stored_stamps``). ``older``: its
+        older versions (entry as that version showed it, version, text), replacing those
+        indexed; None leaves them as they are."""
         self._pending[entry.id] = (entry, body_text or "", fingerprint, stamp)
+        if older is not None:
+            self._older[entry.id] = list(older)
+        else:
+            self._older.pop(entry.id, None)
 
     def delete(self, entry_id: str) -> None:
         self._pending[entry_id] = None
+        self._older[entry_id] = []
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
+            if exc_type is None and self._older and self._older_gen is not None:
+                try:
+                    older_index.replace(_open(self._older_gen), self._older)
+                except ValueError as err:
+                    raise SearchIndexError(f"cannot write the older-versions index at {self._older_gen} "
+                                           f"({err}); {REPAIR}") from None
             if exc_type is None and self._pending:
                 index = _open(self._gen)
                 searcher = index.searcher()
@@ -184,6 +215,7 @@ class TantivyWriter:
                 w.wait_merging_threads()
         finally:
             self._pending.clear()
+            self._older.clear()
             _forget(self.index_dir)
             if self._lock is not None:
                 self._lock.__exit__(None, None, None)
@@ -214,32 +246,76 @@ class TantivyBackend:
         return TantivyWriter(self.index_dir, timeout=timeout)
 
     def rebuild(self, docs: Iterable[tuple["Entry", str]], *, timeout: float = 30.0,
-                threads: int = 2) -> int:
+                threads: int = 2, older: Callable[["Entry"], Iterable[tuple["Entry", int, str]]] | None = None) -> int:
+        """With ``older`` (entry -> its older versions), the older-versions index is built too and
+        swapped in with the same metadata write; without, the new index has none."""
         tv = _tv()
         index_dir = self.index_dir
         index_dir.mkdir(parents=True, exist_ok=True)
         with _lock(index_dir, timeout, "a rebuild is running"):
             gen = layout.new_generation(index_dir, PREFIX)
+            ogen = layout.new_generation(index_dir, older_index.PREFIX) if older is not None else None
             n = 0
             try:
                 index = tv.Index(_schema(), path=str(gen), reuse=False)
                 w = index.writer(_WRITER_HEAP * threads, threads)
+                ow = older_index.create(ogen).writer(_WRITER_HEAP, 1) if ogen else None
                 try:
-                    for document in documents.first_of_each(docs):
+                    for document, versions in documents.with_older(docs, older):
                         w.add_document(to_document(document))
                         n += 1
+                        for version in versions:
+                            ow.add_document(to_document(version))
+                    if ow is not None:
+                        ow.commit()
                     w.commit()
                 except BaseException:
                     w.rollback()
+                    if ow is not None:
+                        ow.rollback()
                     raise
                 w.wait_merging_threads()
-                _write_meta(index_dir, gen.name, {"count": n})
+                if ow is not None:
+                    ow.wait_merging_threads()
+                _write_meta(index_dir, gen.name, {"count": n, **({layout.OLDER: ogen.name} if ogen else {})})
             except BaseException:
                 shutil.rmtree(gen, ignore_errors=True)
+                if ogen is not None:
+                    shutil.rmtree(ogen, ignore_errors=True)
                 raise
             layout.remove_generations(index_dir, PREFIX, keep=[gen.name])  # open readers keep their files
+            layout.remove_generations(index_dir, older_index.PREFIX, keep=[ogen.name] if ogen else [])
             _forget(index_dir)
         return n
+
+    def build_older(self, versions: Iterable[tuple["Entry", int, str]], *, timeout: float = 30.0) -> int:
+        """Build the older-versions index (of an index built before older versions were
+        indexed) from ``versions`` and record it; writers wait meanwhile. Returns how many."""
+        index_dir = self.index_dir
+        with _lock(index_dir, timeout, "a rebuild is running"):
+            gen = _current(index_dir)
+            ogen = layout.new_generation(index_dir, older_index.PREFIX)
+            try:
+                n = older_index.write_all(older_index.create(ogen), versions)
+                meta = _read_meta(index_dir) or {}
+                extra = {k: v for k, v in meta.items() if k not in ("engine", "schema_version", "generation", "built")}
+                _write_meta(index_dir, gen.name, {**extra, layout.OLDER: ogen.name})
+            except BaseException:
+                shutil.rmtree(ogen, ignore_errors=True)
+                raise
+            layout.remove_generations(index_dir, older_index.PREFIX, keep=[ogen.name])
+            _forget(index_dir)
+        return n
+
+    def older_condition(self) -> str:
+        return layout.older_condition(self.index_dir, META_NAME, schema=SCHEMA_VERSION, complete=_complete)
+
+    def older_fingerprints(self) -> dict[str, dict[int, str]]:
+        with _cache_lock:
+            try:
+                return older_index.fingerprints(_searcher(self.index_dir, older=True)[1])
+            except ValueError as exc:
+                raise SearchIndexError(f"cannot read the search index at {self.index_dir} ({exc}); {REPAIR}") from None
 
     # -- reading ----------------------------------------------------------
     def ids(self) -> set[str]:
@@ -291,7 +367,9 @@ class TantivyBackend:
             meta = layout.meta_or_none(self.index_dir, META_NAME) or {}
             if not meta.get("generation"):
                 return 0
-            return layout.remove_generations(self.index_dir, PREFIX, keep=[str(meta["generation"])])
+            return (layout.remove_generations(self.index_dir, PREFIX, keep=[str(meta["generation"])])
+                    + layout.remove_generations(self.index_dir, older_index.PREFIX,
+                                                keep=[str(meta.get(layout.OLDER) or "")]))
         finally:
             lock.release()
 
@@ -303,6 +381,7 @@ class TantivyBackend:
         _forget(self.index_dir)
         (self.index_dir / META_NAME).unlink(missing_ok=True)
         layout.remove_generations(self.index_dir, PREFIX)
+        layout.remove_generations(self.index_dir, older_index.PREFIX)
 
     def _facets(self, searcher, query, names: tuple[str, ...],
                 extra: list[dict[str, list[str]]]) -> dict[str, list[tuple[str, int]]]:
@@ -320,52 +399,22 @@ class TantivyBackend:
             documents.count_facets(counts, values)
         return documents.sorted_facets(counts)
 
-    def _older(self, searcher, tree, older_versions) -> dict[Any, tuple[float, int, str, Any]]:
-        """Main doc address -> (score, version, text, facets) for entries matching only in an
-        older version (searched in a throwaway in-memory index, as Whoosh does)."""
-        tv = _tv()
-        versions = list(older_versions)
-        if not versions:
+    def _older(self, searcher, tree, older_versions) -> dict[Any, tuple[float, int, str | None, Any]]:
+        """Main doc key -> (score, version, text or None, address) for entries matching only in
+        an older version: in the older-versions index, or (``older_versions`` given) in a
+        throwaway in-memory index of those."""
+        if older_versions is None:
+            return older_index.best(searcher, tree, _searcher(self.index_dir, older=True)[1], None)
+        ram = older_index.in_memory(older_versions)
+        if ram is None:
             return {}
-        schema = _schema()
-        ram = tv.Index(schema)
-        w = ram.writer(_WRITER_HEAP, 1)
-        texts: dict[tuple[str, int], str] = {}
-        for entry, version, text in versions:
-            w.add_document(to_document(documents.build(entry, text or "", str(version))))
-            texts[(entry.id, version)] = text or ""
-        w.commit()
-        w.wait_merging_threads()
-        ram.reload()
-        rs = ram.searcher()
-        main_schema = schema  # the same schema as the main index
-        main_q = to_tantivy(tree, main_schema, searcher)
-        best: dict[Any, tuple[float, int, str, Any]] = {}
-        found: dict[str, Any] = {}
-        for score, a in _all_hits(rs, to_tantivy(tree, schema, rs)):
-            entry_id, st, _facets = stored(rs, a)
-            version = int(st.fingerprint)
-            if entry_id not in found:
-                own = _all_hits(searcher, tv.Query.term_query(main_schema, "id", entry_id))
-                if not own:
-                    found[entry_id] = None  # gone from the archive
-                else:
-                    both = tv.Query.boolean_query([(tv.Occur.Must, main_q),
-                                                   (tv.Occur.Must, tv.Query.term_query(main_schema, "id", entry_id))])
-                    found[entry_id] = None if searcher.search(both, 1).count else own[0][1]
-            addr = found[entry_id]
-            if addr is None:
-                continue  # the newest version matches anyway
-            key = (addr.segment_ord, addr.doc)
-            if key not in best or score > best[key][0]:
-                best[key] = (score, version, texts[(entry_id, version)], addr)
-        return best
+        return older_index.best(searcher, tree, ram[0], ram[1])
 
     def search(self, query: "str | Q.Node", *, limit: int = 20, offset: int = 0, sort: str = "relevance",
                facets: Iterable[str] = (), snippets: bool = True,
                body_loader: Callable[[str], str] | None = None, today: _dt.date | None = None,
-               all_versions: bool = False,
-               older_versions: Iterable[tuple["Entry", int, str]] = ()) -> SearchResult:
+               all_versions: bool = False, version_loader: Callable[[str, int], str] | None = None,
+               older_versions: Iterable[tuple["Entry", int, str]] | None = None) -> SearchResult:
         t0 = time.perf_counter()
         tree, facets, limit, offset = prepare(query, sort=sort, facets=facets, limit=limit, offset=offset,
                                               today=today)
@@ -420,6 +469,6 @@ class TantivyBackend:
                     rows.append((entry_id, st, sc, (old[1], old[2]) if old else None))
             except ValueError as exc:
                 raise SearchIndexError(f"cannot read the search index at {self.index_dir} ({exc}); {REPAIR}") from None
-        hits_out = make_hits(rows, tree, snippets=snippets, body_loader=body_loader)
+        hits_out = make_hits(rows, tree, snippets=snippets, body_loader=body_loader, version_loader=version_loader)
         return SearchResult(hits=hits_out, total=total, facets=facet_counts, query=tree,
                             took=time.perf_counter() - t0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ...errors import SearchIndexError
 from .. import documents, layout
@@ -43,12 +43,22 @@ class WhooshBackend:
     def writer(self, *, timeout: float = 30.0) -> IndexWriter:
         return writing.writer(self.index_dir, timeout=timeout)
 
-    def rebuild(self, docs: Iterable[tuple[Any, ...]], *, timeout: float = 30.0) -> int:
+    def rebuild(self, docs: Iterable[tuple[Any, ...]], *, timeout: float = 30.0,
+                older: Callable[[Any], Iterable[tuple[Any, int, str]]] | None = None) -> int:
         try:
             storage.read_meta(self.index_dir)
         except SearchIndexError:  # a garbled index.json would stop the rebuild that replaces it
             (self.index_dir / META_NAME).unlink(missing_ok=True)
-        return writing.rebuild(self.index_dir, docs, timeout=timeout)
+        return writing.rebuild(self.index_dir, docs, timeout=timeout, older=older)
+
+    def build_older(self, versions: Iterable[tuple[Any, int, str]], *, timeout: float = 30.0) -> int:
+        return writing.build_older(self.index_dir, versions, timeout=timeout)
+
+    def older_condition(self) -> str:
+        return layout.older_condition(self.index_dir, META_NAME, schema=SCHEMA_VERSION)
+
+    def older_fingerprints(self) -> dict[str, dict[int, str]]:
+        return reading.older_fingerprints(self.index_dir)
 
     def search(self, query, **kw: Any):
         return reading.search(self.index_dir, query, **kw)
@@ -89,3 +99,4 @@ class WhooshBackend:
         reading.forget(self.index_dir)
         (self.index_dir / META_NAME).unlink(missing_ok=True)
         layout.remove_generations(self.index_dir, storage.PREFIX)
+        layout.remove_generations(self.index_dir, storage.OLDER_PREFIX)

@@ -25,21 +25,48 @@ _searchers: dict[str, tuple[str, Any]] = {}
 
 
 def forget(index_dir: Path) -> None:
+    key = str(Path(index_dir).resolve())
     with _cache_lock:
-        item = _searchers.pop(str(Path(index_dir).resolve()), None)
-    if item is not None:
-        try:
-            item[1].close()
-        except Exception:  # pragma: no cover
-            pass
+        items = [_searchers.pop(key, None), _searchers.pop(key + _OLDER, None)]
+    for item in items:
+        if item is not None:
+            try:
+                item[1].close()
+            except Exception:  # pragma: no cover
+                pass
+
+
+_OLDER = "\x00older"  # the cache key suffix of an older-versions index
 
 
 def searcher(index_dir: Path):
     """A cached, up-to-date Whoosh searcher for ``index_dir`` (call under ``_cache_lock``)."""
+    return _searcher(index_dir, storage.current, str(index_dir.resolve()))
+
+
+def older_searcher(index_dir: Path):
+    """The same for the older-versions index; None when the index has none (call under
+    ``_cache_lock``)."""
+    gen = storage.older(index_dir)
+    if gen is None:
+        return None
+    return _searcher(index_dir, _older_or_fail, str(index_dir.resolve()) + _OLDER, gen)
+
+
+def _older_or_fail(index_dir: Path) -> Path:
+    gen = storage.older(index_dir)
+    if gen is None:
+        from ...errors import SearchIndexError
+
+        raise SearchIndexError(f"the search index at {index_dir} has no older-versions index "
+                               f"(built by an earlier version); {storage.REPAIR}")
+    return gen
+
+
+def _searcher(index_dir: Path, locate, key: str, gen: Path | None = None):
     from whoosh import scoring
 
-    key = str(index_dir.resolve())
-    gen = storage.current(index_dir)
+    gen = gen or locate(index_dir)
     cached = _searchers.get(key)
     if cached is not None and cached[0] == gen.name:
         s = cached[1]
@@ -56,7 +83,7 @@ def searcher(index_dir: Path):
         # may swap generations between reading index.json and opening: read both again
         if attempt:
             time.sleep(0.05 * attempt)
-            gen = storage.current(index_dir)
+            gen = locate(index_dir)
         try:
             ix = storage.open_index(gen)
             s = ix.searcher(weighting=scoring.BM25F(B=0.75, K1=1.2))
@@ -110,6 +137,21 @@ def stored_fingerprints(index_dir: str | os.PathLike) -> dict[str, str]:
 
 
 @_reading
+def older_fingerprints(index_dir: str | os.PathLike) -> dict[str, dict[int, str]]:
+    """entry id -> {version: fingerprint} of every older version indexed (see
+    ``documents.build_version``); SearchIndexError when the index has no older-versions index."""
+    with _cache_lock:
+        s = older_searcher(Path(index_dir))
+        if s is None:
+            _older_or_fail(Path(index_dir))
+        out: dict[str, dict[int, str]] = {}
+        for _, f in s.reader().iter_docs():
+            fp = stored(f["meta"]).fingerprint
+            out.setdefault(f["id"], {})[documents.version_of(fp)] = documents.version_fingerprint(fp)
+        return out
+
+
+@_reading
 def stored_stamps(index_dir: str | os.PathLike) -> dict[str, tuple | None]:
     """entry id -> the stamp of its entry.json when it was indexed (None: not recorded)."""
     with _cache_lock:
@@ -130,9 +172,17 @@ def _facet_counts(reader, docnums: Iterable[int], names: tuple[str, ...]) -> dic
     return documents.sorted_facets(counts)
 
 
-def _older_matches(s, wq, older_versions: Iterable[tuple["Entry", int, str]]) -> dict[int, tuple[float, int, str]]:
-    """Search older versions in a throwaway in-memory index. Returns, for entries that match
-    there but not in the main index, main docnum -> (score, version, text) of the best version."""
+def _older_matches(s, wq, older_versions: "Iterable[tuple[Entry, int, str]] | None",
+                   index_dir: Path) -> dict[int, tuple[float, int, str | None]]:
+    """For entries that match in an older version but not in the main index: main docnum ->
+    (score, version, text or None) of the best-matching version (the highest score; the
+    earliest version of equal ones). Searched in the older-versions index, or with
+    ``older_versions`` given, in a throwaway in-memory index of those (the text is then known)."""
+    if older_versions is None:
+        rs = older_searcher(index_dir)
+        if rs is None:
+            _older_or_fail(index_dir)
+        return _best_older(s, wq, rs, None)
     from whoosh import scoring
     from whoosh.filedb.filestore import RamStorage
 
@@ -146,16 +196,23 @@ def _older_matches(s, wq, older_versions: Iterable[tuple["Entry", int, str]]) ->
         w.add_document(**to_fields(documents.build(entry, text or "", str(version))))
         texts[(entry.id, version)] = text or ""
     w.commit()
-    best: dict[int, tuple[float, int, str]] = {}
-    main_matches = set(s.docs_for_query(wq))
     with ram.searcher(weighting=scoring.BM25F(B=0.75, K1=1.2)) as rs:
-        for hit in rs.search(wq, limit=None):
-            entry_id, version = hit["id"], int(stored(hit["meta"]).fingerprint)
-            docnum = s.document_number(id=entry_id)
-            if docnum is None or docnum in main_matches:
-                continue  # gone from the archive, or the newest version matches anyway
-            if docnum not in best or hit.score > best[docnum][0]:
-                best[docnum] = (hit.score, version, texts[(entry_id, version)])
+        return _best_older(s, wq, rs, texts)
+
+
+def _best_older(s, wq, rs, texts: dict[tuple[str, int], str] | None) -> dict[int, tuple[float, int, str | None]]:
+    best: dict[int, tuple[float, int, str | None]] = {}
+    main_matches: set[int] | None = None
+    for hit in rs.search(wq, limit=None):
+        if main_matches is None:
+            main_matches = set(s.docs_for_query(wq))
+        entry_id, version = hit["id"], documents.version_of(stored(hit["meta"]).fingerprint)
+        docnum = s.document_number(id=entry_id)
+        if docnum is None or docnum in main_matches:
+            continue  # gone from the archive, or the newest version matches anyway
+        old = best.get(docnum)
+        if old is None or (hit.score, -version) > (old[0], -old[1]):
+            best[docnum] = (hit.score, version, texts[(entry_id, version)] if texts is not None else None)
     return best
 
 
@@ -175,8 +232,8 @@ def _scored_matches(s, wq) -> list[tuple[float, int]]:
 def search(index_dir: str | os.PathLike, query: str | Q.Node, *, limit: int = 20, offset: int = 0,
            sort: str = "relevance", facets: Iterable[str] = (), snippets: bool = True,
            body_loader: Callable[[str], str] | None = None, today: _dt.date | None = None,
-           all_versions: bool = False,
-           older_versions: Iterable[tuple["Entry", int, str]] = ()) -> SearchResult:
+           all_versions: bool = False, version_loader: Callable[[str, int], str] | None = None,
+           older_versions: "Iterable[tuple[Entry, int, str]] | None" = None) -> SearchResult:
     """Run a query; ``total`` and ``facets`` count all matches, ``hits`` is one page.
 
     ``query`` is a query string (raises ``QueryError`` when malformed) or a parsed tree.
@@ -185,16 +242,18 @@ def search(index_dir: str | os.PathLike, query: str | Q.Node, *, limit: int = 20
     "-published" (newest first; undated entries last either way).
 
     The index holds the newest version of each entry. With ``all_versions``, the older versions
-    given as ``older_versions`` ((entry as that version showed it, version number, its text))
-    are searched too, in a temporary in-memory index: an entry that matches only in an older
-    version is a hit with ``version`` set to the best-matching one.
+    are searched too, in the older-versions index: an entry that matches only in an older version
+    is a hit with ``version`` set to the best-matching one, its snippet from
+    ``version_loader(entry_id, version)``. Given ``older_versions`` ((entry as that version
+    showed it, version number, its text)), those are searched instead, in a temporary in-memory
+    index (how every query did it before the older-versions index; kept for comparisons).
     """
     t0 = time.perf_counter()
     tree, facets, limit, offset = prepare(query, sort=sort, facets=facets, limit=limit, offset=offset, today=today)
     rows = _search(index_dir, tree, limit=limit, offset=offset, sort=sort, facets=facets,
                    all_versions=all_versions, older_versions=older_versions)
     page, total, facet_counts = rows
-    hits = make_hits(page, tree, snippets=snippets, body_loader=body_loader)
+    hits = make_hits(page, tree, snippets=snippets, body_loader=body_loader, version_loader=version_loader)
     return SearchResult(hits=hits, total=total, facets=facet_counts, query=tree,
                         took=time.perf_counter() - t0)
 
@@ -208,7 +267,7 @@ def _search(index_dir, tree, *, limit, offset, sort, facets, all_versions, older
         s = searcher(Path(index_dir))
         reader = s.reader()
         alldocs: list[int] | None = None
-        older = _older_matches(s, wq, older_versions) if all_versions else {}
+        older = _older_matches(s, wq, older_versions, Path(index_dir)) if all_versions else {}
         col = reader.column_reader("sortdate") if reader.doc_count_all() else None  # none when empty
         date_of = (lambda d: col[d]) if col is not None else (lambda d: None)  # noqa: E731
         id_of = lambda d: reader.stored_fields(d)["id"]  # noqa: E731  (equal keys only: search/order.py)

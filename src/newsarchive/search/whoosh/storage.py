@@ -1,11 +1,14 @@
 """Where a Whoosh index lives in ``index/`` (see :mod:`..layout`)::
 
     index_dir/
-      index.json          {"schema_version": N, "generation": "g-...", ...}  (replaced atomically)
+      index.json          {"schema_version": N, "generation": "g-...", "older": "gv-...", ...}
+                          (replaced atomically)
       g-<stamp>/          one Whoosh index (segments, TOC, WRITELOCK)
+      gv-<stamp>/         the older-versions index (same schema; see ..layout)
       rebuild.lock        held while a rebuild builds and swaps generations
 
-One document per entry; the body is the newest snapshot's text.
+One document per entry in ``g-``; the body is the newest snapshot's text. One document per
+older version in ``gv-`` (the entry as that version showed it, that version's text).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from .schema import SCHEMA_VERSION
 
 META_NAME = "index.json"
 PREFIX = "g"
+OLDER_PREFIX = "gv"
 REBUILD_LOCK = "rebuild.lock"
 REPAIR = layout.REPAIR
 
@@ -39,6 +43,12 @@ def check_meta(index_dir: Path, meta: dict[str, Any] | None) -> Path:
 def current(index_dir: Path) -> Path:
     """The current generation's folder (SearchIndexError when missing, old or incomplete)."""
     return layout.current(index_dir, META_NAME, schema=SCHEMA_VERSION)
+
+
+def older(index_dir: Path) -> Path | None:
+    """The older-versions generation's folder; None when the index has none (built before
+    older versions were indexed). SearchIndexError when the index is not usable."""
+    return layout.older_folder(index_dir, META_NAME, schema=SCHEMA_VERSION)
 
 
 def write_meta(index_dir: Path, generation: str, extra: dict[str, Any] | None = None) -> None:
@@ -67,7 +77,8 @@ def sweep(index_dir: str | os.PathLike) -> int:
         meta = meta_or_none(index_dir) or {}
         if not meta.get("generation"):
             return 0
-        return layout.remove_generations(index_dir, PREFIX, keep=[str(meta["generation"])])
+        return (layout.remove_generations(index_dir, PREFIX, keep=[str(meta["generation"])])
+                + layout.remove_generations(index_dir, OLDER_PREFIX, keep=[str(meta.get(layout.OLDER) or "")]))
     finally:
         lock.release()
 

@@ -6,7 +6,7 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ...errors import LockTimeout, SearchIndexError
 from ...fsutil import wait_for
@@ -33,6 +33,10 @@ class IndexWriter:
         self.timeout = timeout
         self.limitmb = limitmb
         self._pending: dict[str, tuple["Entry", str, str | None, Any] | None] = {}
+        #: entry id -> its older versions (entry as that version showed it, version, text), to
+        #: replace the ones in the older-versions index; [] removes them
+        self._older: dict[str, list[tuple["Entry", int, str]]] = {}
+        self._older_gen: Path | None = None
         self._writer = None
 
     def __enter__(self) -> "IndexWriter":
@@ -47,7 +51,9 @@ class IndexWriter:
                     from whoosh import index as wi
 
                     wi.create_in(str(gen), schema())
-                    storage.write_meta(self.index_dir, gen.name)
+                    older = layout.new_generation(self.index_dir, storage.OLDER_PREFIX)
+                    wi.create_in(str(older), schema())
+                    storage.write_meta(self.index_dir, gen.name, {layout.OLDER: older.name})
             meta = storage.read_meta(self.index_dir)
         gen = storage.check_meta(self.index_dir, meta)
         try:
@@ -64,16 +70,25 @@ class IndexWriter:
         if storage.read_meta(self.index_dir) != meta:
             self._writer.cancel()
             raise LockTimeout("the search index was rebuilt while waiting; try again")
+        older = meta.get(layout.OLDER) if meta else None  # none: built before older versions were indexed
+        self._older_gen = self.index_dir / str(older) if older and (self.index_dir / str(older)).is_dir() else None
         return self
 
     def upsert(self, entry: "Entry", body_text: str = "", *, fingerprint: str | None = None,
-               stamp: Any = None) -> None:
+               stamp: Any = None, older: Iterable[tuple["Entry", int, str]] | None = None) -> None:
         """Index ``entry`` with ``body_text`` (the newest version's text), replacing any old doc.
-        ``stamp``: how its entry.json looked on disk (see ``stored_stamps``)."""
+        ``stamp``: how its entry.json looked on disk (see ``stored_stamps``). ``older``: its older
+        versions (entry as that version showed it, version, text), replacing those indexed;
+        None leaves them as they are."""
         self._pending[entry.id] = (entry, body_text or "", fingerprint, stamp)
+        if older is not None:
+            self._older[entry.id] = list(older)
+        else:
+            self._older.pop(entry.id, None)
 
     def delete(self, entry_id: str) -> None:
         self._pending[entry_id] = None
+        self._older[entry_id] = []
 
     def __exit__(self, exc_type, exc, tb) -> None:
         w = self._writer
@@ -84,6 +99,8 @@ class IndexWriter:
             w.cancel()
             return
         try:
+            if self._older and self._older_gen is not None:
+                _replace_older(self._older_gen, self._older, timeout=self.timeout)
             if self._pending:
                 reader = w.reader()
                 try:
@@ -110,7 +127,32 @@ class IndexWriter:
             raise
         finally:
             self._pending.clear()
+            self._older.clear()
             forget(self.index_dir)
+
+
+def _replace_older(gen: Path, older: dict[str, list[tuple["Entry", int, str]]], *, timeout: float) -> None:
+    """Replace the older versions of these entries in the older-versions index ``gen`` (one commit;
+    nothing is opened for writing when there is nothing to delete or add)."""
+    ix = storage.open_index(gen, mmap=False)
+    reader = ix.reader()
+    try:
+        present = [eid for eid in older if reader.doc_frequency("id", eid)]
+    finally:
+        reader.close()
+    if not present and not any(older.values()):
+        return
+    w = ix.writer(timeout=timeout, delay=0.05)
+    try:
+        for eid in present:
+            w.delete_by_term("id", eid)
+        for versions in older.values():
+            for entry, version, text in versions:
+                w.add_document(**to_fields(documents.build_version(entry, version, text)))
+        w.commit(mergetype=merge_tiered)
+    except BaseException:
+        w.cancel()
+        raise
 
 
 MERGE_FANOUT = 8
@@ -161,9 +203,12 @@ def writer(index_dir: str | os.PathLike, *, timeout: float = 30.0) -> IndexWrite
 
 
 def rebuild(index_dir: str | os.PathLike, docs: Iterable[tuple], *,
-            timeout: float = 30.0, procs: int = 1, limitmb: int = 256) -> int:
+            timeout: float = 30.0, procs: int = 1, limitmb: int = 256,
+            older: "Callable[[Entry], Iterable[tuple[Entry, int, str]]] | None" = None) -> int:
     """Build a fresh index from ``docs`` beside the current one, then swap it in. Returns count.
 
+    With ``older`` (entry -> its older versions), the older-versions index is built too and
+    swapped in with the same metadata write; without, the new index has none.
     Searches keep using the old generation until the swap; writers wait (and time out)
     while the rebuild runs.
     """
@@ -187,6 +232,7 @@ def rebuild(index_dir: str | os.PathLike, docs: Iterable[tuple], *,
             except LockError:  # pragma: no cover
                 raise LockTimeout("another process is writing the search index") from None
         gen = layout.new_generation(index_dir, storage.PREFIX)
+        ogen = layout.new_generation(index_dir, storage.OLDER_PREFIX) if older is not None else None
         n = 0
         try:
             ix = storage.storage(gen, mmap=False).create_index(schema())
@@ -194,17 +240,26 @@ def rebuild(index_dir: str | os.PathLike, docs: Iterable[tuple], *,
             if procs > 1:
                 kw.update(procs=procs, multisegment=True)
             w = ix.writer(**kw)
+            ow = storage.storage(ogen, mmap=False).create_index(schema()).writer(limitmb=64) if ogen else None
             try:
-                for document in documents.first_of_each(docs):
+                for document, versions in documents.with_older(docs, older):
                     w.add_document(**to_fields(document))
                     n += 1
+                    for version in versions:
+                        ow.add_document(**to_fields(version))
+                if ow is not None:
+                    ow.commit()
                 w.commit()
             except BaseException:
                 w.cancel()
+                if ow is not None:
+                    ow.cancel()
                 raise
-            storage.write_meta(index_dir, gen.name, {"count": n})
+            storage.write_meta(index_dir, gen.name, {"count": n, **({layout.OLDER: ogen.name} if ogen else {})})
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
+            if ogen is not None:
+                shutil.rmtree(ogen, ignore_errors=True)
             raise
         finally:
             if old_lock is not None:
@@ -212,5 +267,44 @@ def rebuild(index_dir: str | os.PathLike, docs: Iterable[tuple], *,
         # readers that read index.json just before the swap find the old generation gone and
         # read index.json again (see reading.searcher); open searchers keep their files (POSIX)
         layout.remove_generations(index_dir, storage.PREFIX, keep=[gen.name])
+        layout.remove_generations(index_dir, storage.OLDER_PREFIX, keep=[ogen.name] if ogen else [])
+        forget(index_dir)
+    return n
+
+
+def build_older(index_dir: str | os.PathLike, versions: Iterable[tuple["Entry", int, str]], *,
+                timeout: float = 30.0) -> int:
+    """Build the older-versions index of an index that has none (built before older versions
+    were indexed) or a new one, from ``versions`` (entry as that version showed it, version,
+    text), and record it in the metadata. Writers wait meanwhile. Returns how many versions."""
+    from whoosh.filedb.filestore import FileStorage
+
+    index_dir = Path(index_dir)
+    with storage.rebuild_lock(index_dir, timeout, "a rebuild is running"):
+        gen = storage.current(index_dir)
+        main_lock = FileStorage(str(gen)).lock("WRITELOCK")  # no writer changes entries meanwhile
+        if not wait_for(lambda: main_lock.acquire(blocking=False), timeout=timeout):
+            raise LockTimeout(f"another process is writing the search index; waited {timeout:g} s")
+        ogen = layout.new_generation(index_dir, storage.OLDER_PREFIX)
+        n = 0
+        try:
+            ow = storage.storage(ogen, mmap=False).create_index(schema()).writer(limitmb=64)
+            try:
+                for entry, version, text in versions:
+                    ow.add_document(**to_fields(documents.build_version(entry, version, text)))
+                    n += 1
+                ow.commit()
+            except BaseException:
+                ow.cancel()
+                raise
+            meta = storage.read_meta(index_dir) or {}
+            extra = {k: v for k, v in meta.items() if k not in ("schema_version", "generation", "built")}
+            storage.write_meta(index_dir, gen.name, {**extra, layout.OLDER: ogen.name})
+        except BaseException:
+            shutil.rmtree(ogen, ignore_errors=True)
+            raise
+        finally:
+            main_lock.release()
+        layout.remove_generations(index_dir, storage.OLDER_PREFIX, keep=[ogen.name])
         forget(index_dir)
     return n
