@@ -230,6 +230,9 @@ class Status:
     stale: list[str] = ()  # type: ignore[assignment]  # indexed from an older entry.json
     unreadable: list[str] = ()  # type: ignore[assignment]  # entry folders that cannot be read
     detail: str | None = None  # why the index is damaged
+    #: the older-versions index (search --all-versions): ok | missing (an index built before
+    #: older versions were indexed: reindex, or the first --all-versions search, builds it) | damaged
+    versions_index: str = "missing"
 
     @property
     def suggestion(self) -> str | None:
@@ -243,7 +246,8 @@ class Status:
                 "indexed": self.indexed, "index": self.index_state,
                 "missing_from_index": self.missing_from_index, "extra_in_index": self.extra_in_index,
                 "stale_in_index": list(self.stale), "unreadable": list(self.unreadable),
-                "interrupted_writes": self.pending, "engine": self.engine, "suggestion": self.suggestion}
+                "interrupted_writes": self.pending, "engine": self.engine, "suggestion": self.suggestion,
+                "versions_index": self.versions_index}
 
 
 def _has_stamps(backend: Any) -> bool:
@@ -285,6 +289,7 @@ def _status(coll: Collection, store: st.Store, backend: Any, catalog: Catalog, o
     if not backend.exists():
         state = backend.condition()
         return Status(str(root), total, snapshots, None, state, [], [], pending, name, [], unreadable)
+    versions_index = backend.older_condition()
     try:
         token = commit_token(backend)
         view = catalog.index_view(token) if _has_stamps(backend) else None
@@ -303,7 +308,7 @@ def _status(coll: Collection, store: st.Store, backend: Any, catalog: Catalog, o
                 catalog.record_index(stamps, token)
     except SearchIndexError as exc:
         return Status(str(root), total, snapshots, None, "damaged", [], [], pending, name, [], unreadable,
-                      str(exc))
+                      str(exc), versions_index)
     # an entry.json that fails its recorded hash is damage, never indexed (see rebuild_index):
     # hashed only for the few entries that look missing or stale, so status stays cheap
     for entry_id in [*missing, *stale]:
@@ -316,4 +321,4 @@ def _status(coll: Collection, store: st.Store, backend: Any, catalog: Catalog, o
     unreadable.sort()
     state = "ok" if not (missing or extra or pending or stale) else "drift"
     return Status(str(root), total, snapshots, indexed, state, missing, extra, pending, name, stale,
-                  unreadable)
+                  unreadable, versions_index=versions_index)

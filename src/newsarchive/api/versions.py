@@ -141,6 +141,7 @@ def verify(root: Path | Collection, refs: Iterable[str] = (), *, repair_index: b
         if not refs:
             for entry_id in sorted(set(stored) - set(store.ids())):
                 index_problems.append(Problem("extra-in-index", entry_id, None, "indexed but not in the archive"))
+        index_problems += _older_problems(store, backend, good, ids, whole=not refs)
     repaired = False
     if repair_index and index_problems:
         with coll.lock(timeout=lock_timeout):
@@ -161,6 +162,45 @@ def verify(root: Path | Collection, refs: Iterable[str] = (), *, repair_index: b
             problems.append(Problem("note", entry_id, str(store.entry_dir(entry_id)),
                                     f"the check could not be recorded in the custody log: {why}"))
     return len(ids), problems + index_problems, repaired
+
+
+def _older_problems(store: st.Store, backend: Any, good: dict[str, Entry], ids: list[str], *,
+                   whole: bool) -> list[Problem]:
+    """The older-versions index against the archive: every older version of every entry in
+    ``good`` indexed as it is now, nothing else (``whole``: the whole collection was checked)."""
+    want = {entry_id: {n: backend.fingerprint(e, text) for e, n, text in older_versions(store, entry)}
+            for entry_id, entry in good.items() if len(entry.snapshots) > 1}
+    where = str(store.index_dir)
+    condition = backend.older_condition()
+    if condition == "missing":
+        if not want:
+            return []  # nothing it would hold; `search --all-versions` builds it when first asked
+        return [Problem("stale-index", None, where, "the older versions are not indexed (an index built by an "
+                        "earlier version); `newsarchive reindex` or the first `search --all-versions` builds it")]
+    try:
+        have = backend.older_fingerprints()
+    except SearchIndexError as exc:
+        return [Problem("stale-index", None, where, f"the older-versions index: {_reason(exc)}")]
+    out: list[Problem] = []
+    for entry_id in good:
+        wanted, got = want.get(entry_id, {}), have.get(entry_id, {})
+        for n in sorted(wanted):
+            if n not in got:
+                out.append(Problem("not-indexed", entry_id, None, f"version {n} is not in the older-versions index"))
+            elif got[n] != wanted[n]:
+                out.append(Problem("stale-index", entry_id, None,
+                                   f"the older-versions index holds an older state of version {n}"))
+        for n in sorted(set(got) - set(wanted)):
+            out.append(Problem("extra-in-index", entry_id, None,
+                               f"version {n} is in the older-versions index, not an older version in the archive"))
+    for entry_id in ids:
+        if entry_id not in good and entry_id in have:
+            out.append(Problem("extra-in-index", entry_id, None,
+                               "older versions indexed, but its metadata is damaged (see above)"))
+    if whole:
+        for entry_id in sorted(set(have) - set(store.ids())):
+            out.append(Problem("extra-in-index", entry_id, None, "older versions indexed but not in the archive"))
+    return out
 
 
 def _seal(store: st.Store, entry_id: str) -> bool:

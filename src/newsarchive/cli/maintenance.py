@@ -56,7 +56,7 @@ def status(
 
             record = s.to_json()
             write_records([record], fmt=fmt.value, columns=list(record))
-        if s.index_state != "ok":
+        if s.index_state != "ok" or s.versions_index == "damaged":
             raise typer.Exit(1)
         skips.exit_if_any()
         return
@@ -66,6 +66,12 @@ def status(
               "drift": "out of step with the archive; run `newsarchive reindex`"}[s.index_state]
     pairs = [("collection", s.root), ("entries", s.entries), ("snapshots", s.snapshots),
              ("indexed", "-" if s.indexed is None else s.indexed), ("index", advice), ("engine", s.engine)]
+    if s.indexed is not None:  # the index is there: say whether its older versions are
+        pairs.append(("older versions", {
+            "ok": "indexed (search --all-versions)",
+            "missing": "not indexed (an index built by an earlier version); `newsarchive reindex` "
+                       "or the first `search --all-versions` builds it",
+            "damaged": "damaged; run `newsarchive reindex`"}[s.versions_index]))
     if s.missing_from_index:
         pairs.append(("not indexed", ", ".join(s.missing_from_index[:10])))
     if s.extra_in_index:
@@ -81,6 +87,6 @@ def status(
     key_values(pairs)
     if s.suggestion:
         note(f"note: {s.suggestion}")
-    if s.index_state != "ok":
+    if s.index_state != "ok" or s.versions_index == "damaged":
         raise typer.Exit(1)
     skips.exit_if_any()

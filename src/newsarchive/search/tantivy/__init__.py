@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ... import query as Q
 from ...errors import LockTimeout, SearchIndexError
+from ...store import crash_point
 from .. import documents, layout, order
 from ..result import SearchResult, make_hits, prepare
 from . import older as older_index
@@ -193,6 +194,7 @@ class TantivyWriter:
                 except ValueError as err:
                     raise SearchIndexError(f"cannot write the older-versions index at {self._older_gen} "
                                            f"({err}); {REPAIR}") from None
+                crash_point("index-older-committed")
             if exc_type is None and self._pending:
                 index = _open(self._gen)
                 searcher = index.searcher()

@@ -71,12 +71,14 @@ def _searcher(index_dir: Path, locate, key: str, gen: Path | None = None):
     if cached is not None and cached[0] == gen.name:
         s = cached[1]
         try:
-            if not s.up_to_date():
-                s = s.refresh()
-                _searchers[key] = (gen.name, s)
-            return s
+            if s.up_to_date():
+                return s
         except Exception:
-            forget(index_dir)
+            pass
+        # another process committed: open afresh. Whoosh's refresh() reuses the readers of
+        # segments it knows, with the deletions they had then, so a document replaced by
+        # that commit was still found (twice: old and new) until the process ended
+        forget(index_dir)
     last: Exception | None = None
     for attempt in range(4):
         # a commit may delete a segment between reading the TOC and opening it, and a rebuild

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ...errors import LockTimeout, SearchIndexError
 from ...fsutil import wait_for
+from ...store import crash_point
 from .. import documents, layout
 from . import storage
 from .reading import forget
@@ -101,6 +102,7 @@ class IndexWriter:
         try:
             if self._older and self._older_gen is not None:
                 _replace_older(self._older_gen, self._older, timeout=self.timeout)
+                crash_point("index-older-committed")
             if self._pending:
                 reader = w.reader()
                 try:
