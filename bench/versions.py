@@ -153,6 +153,25 @@ def run_engine(engine: str, args, tmp: Path) -> None:
     meta.write_text(json.dumps(m))
     upgrade = timed(lambda: ensure_older(store))
     reindex = timed(lambda: api.reindex(root))
+    # engine-only costs of keeping older versions: a rebuild, and one writer commit of an entry
+    # with versions (as `add` of a changed page makes), each with and without them
+    from newsarchive.api.indexing import body_text, older_versions
+
+    entries = [store.read(i) for i in store.ids()]
+    docs = [(e, body_text(store, e)) for e in entries]
+    olders = {e.id: older_versions(store, e) for e in entries if len(e.snapshots) > 1}
+    rebuild_without = statistics.median(timed(lambda: backend.rebuild(docs)) for _ in range(3))
+    rebuild_with = statistics.median(timed(lambda: backend.rebuild(docs, older=lambda e: olders.get(e.id, [])))
+                                     for _ in range(3))
+    versioned = [(e, b) for e, b in docs if e.id in olders][:15]
+
+    def commit(e, b, older):
+        with backend.writer() as w:
+            w.upsert(e, b, older=older)
+
+    write_without = statistics.median(timed(lambda: commit(e, b, None)) for e, b in versioned)
+    write_with = statistics.median(timed(lambda: commit(e, b, olders[e.id])) for e, b in versioned)
+    api.reindex(root)
     n_old = sum(len(v) for v in backend.older_fingerprints().values())
     print(f"\n{engine}: {args.entries} entries, {args.versioned} with {args.versions} versions "
           f"({n_old} older versions indexed); collection built in {built:.1f} s; "
@@ -165,6 +184,9 @@ def run_engine(engine: str, args, tmp: Path) -> None:
     print(f"cold process, one --all-versions search: {cold_new * 1000:.0f} ms (before: {cold_old * 1000:.0f} ms), "
           f"median of {args.cold_runs}")
     print(f"building the older-versions index of an upgraded collection: {upgrade:.2f} s; reindex: {reindex:.2f} s")
+    print(f"engine only: rebuild {rebuild_with:.2f} s with older versions, {rebuild_without:.2f} s without; "
+          f"one commit of an entry with {args.versions} versions {write_with * 1000:.0f} ms, "
+          f"{write_without * 1000:.0f} ms without its older versions (medians)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", choices=["whoosh", "tantivy", "both"], default="both")
     ap.add_argument("--old-path", nargs=2, metavar=("ROOT", "QUERY"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    # the in-memory path's Whoosh writer keeps temporary files in $TMPDIR/MAIN.tmp, a folder
+    # every process shares (one that finishes removes it under the others): a private one here
+    tempfile.tempdir = tempfile.mkdtemp(prefix="na-versions-tmp-")
     if args.old_path:  # one search the old way, in a fresh process (the cold baseline)
         old_path(Path(args.old_path[0]), args.old_path[1])
         return 0
