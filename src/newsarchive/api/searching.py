@@ -56,7 +56,7 @@ def search(root: Path | Collection, query: str, *, limit: int = 20, offset: int 
 def _older_versions(store: st.Store, on_skip: OnSkip | None = None) -> Iterator[tuple[Entry, int, str]]:
     """Every version but the newest of every entry that has several, as that version showed it:
     what ``search --all-versions`` indexed in memory at each query before the older-versions
-    index (``backend.search(older_versions=...)``; bench/search.py compares the two)."""
+    index (``backend.search(older_versions=...)``; bench/versions.py compares the two)."""
     catalog = Catalog(store)
     catalog.refresh(store, on_skip=on_skip)
     ids = catalog.ids_with_versions()
