@@ -239,3 +239,17 @@ def test_a_long_running_reader_sees_a_replacement_another_process_committed(tmp_
     assert b.count() == 1 and b.search("first").total == 1
     write("second headline")
     assert b.count() == 1 and b.search("first").total == 0 and b.search("second").total == 1
+
+
+def test_serve_searches_every_archived_version_from_the_index(root, tmp_path):
+    from starlette.testclient import TestClient
+
+    from newsarchive.web import create_app
+
+    entry_id = three_versions(root, tmp_path)
+    with TestClient(create_app(root), base_url="http://127.0.0.1:8765") as client:
+        plain = client.get("/search", params={"q": "commuters"})
+        assert plain.status_code == 200 and f'/entries/{entry_id}"' not in plain.text
+        every = client.get("/search", params={"q": "commuters", "versions": "all"})
+        assert every.status_code == 200 and f'/entries/{entry_id}"' in every.text
+        assert "matched in version 1" in every.text and "<mark>commuters</mark>" in every.text
