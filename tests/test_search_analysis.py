@@ -43,6 +43,25 @@ def test_snippet_window_and_escaping():
     assert "&lt;x&gt;" in snippets.make_snippet(text, snippets.Highlight(Q.parse("zzz")))
 
 
+def test_snippet_words_inside_chunks_without_spaces():
+    """Words joined by punctuation (no space) are still single words: the window can start in
+    the middle of such a chunk, and the text before its first word is kept at the start."""
+    def snip(text, q, words):
+        return snippets.make_snippet(text, snippets.Highlight(Q.parse(q)), words)
+
+    assert snip("«Leading» words: one/two/three-four (five) six.", "three", 8) == \
+        "«Leading» words: one/two/<b>three</b>-four (five) six."
+    assert snip("a/b/c/d/e/f/g/h needle/i/j/k/l/m/n/o/p, end", "needle", 5) == \
+        "…e/f/g/h <b>needle</b>/i/j/k/l/m/n/o/p,…"
+    assert snip("Prices rose 2.5% to 1,000 dlrs (U.S.)...next", "dlr", 6) == \
+        "…rose 2.5% to 1,000 <b>dlrs</b> (U.S.)...next…"
+    assert snip("-- ... --", "x", 5) is None  # no words at all
+    # the same text twice (the second time from the remembered words) gives the same snippet
+    text = "Sanctions, sanctioned: the U.S.-backed sanctions' end. " * 3
+    once = snip(text, "sanction", 6)
+    assert once == snip(text, "sanction", 6) and once.count("<b>") == 3
+
+
 def _sample_entry(**kw):
     fields = dict(id="smpl0001", citekey="gec2024sample", title="Sample: Serbia and the sanctions",
                   authors=(parse_name("Jovana Gec"), parse_name("{Associated Press}")), outlet="AP News",

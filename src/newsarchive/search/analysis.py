@@ -154,12 +154,19 @@ class Analyzer:
         """The index term for one word (cached)."""
         got = self._cache.get(atom)
         if got is None:
+            got = self.terms(atom)
+        return got[0] if stemming else got[1]
+
+    def terms(self, atom: str) -> tuple[str, str]:
+        """(stemmed term, unstemmed term) of one word (cached)."""
+        got = self._cache.get(atom)
+        if got is None:
             plain = normal_atom(atom)
             got = (stem(plain) if plain else plain, plain)
             if len(self._cache) > 300_000:
                 self._cache.clear()
             self._cache[atom] = got
-        return got[0] if stemming else got[1]
+        return got
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Iterable
 
 from .. import query as Q
 from .analysis import ATOM_RE, TEXT, fold, normal_atom, translit, within
@@ -24,6 +25,7 @@ class Highlight:
         self.terms: set[str] = set()
         self.prefixes: list[str] = []
         self.fuzzy: list[tuple[str, int]] = []
+        self._memo: dict[str, str | None] = {}
         for leaf in Q.positive_leaves(tree):
             field = getattr(leaf, "field", None)
             if field not in (None, "body", "title"):
@@ -46,17 +48,32 @@ class Highlight:
             self.terms.add(TEXT.term(m.group(), True))
             self.terms.add(TEXT.term(m.group(), False))
 
+    def matching(self, words: Iterable[str]) -> dict[str, str]:
+        """word -> its key, for those of ``words`` that match (remembered: the hits of one
+        search share most of their words)."""
+        memo, key = self._memo, self.key
+        out = {}
+        for w in words:
+            k = memo.get(w, False)
+            if k is False:
+                if len(memo) > 100_000:
+                    memo.clear()
+                k = memo[w] = key(w)
+            if k is not None:
+                out[w] = k
+        return out
+
     def __bool__(self) -> bool:
         return bool(self.terms or self.prefixes or self.fuzzy)
 
     def key(self, atom: str) -> str | None:
-        stemmed = TEXT.term(atom, True)
-        if stemmed in self.terms:
+        stemmed, plain = TEXT.terms(atom)
+        terms = self.terms
+        if stemmed in terms:
             return stemmed
-        plain = TEXT.term(atom, False)
-        if plain in self.terms:
+        if plain in terms:
             return plain
-        if not plain.isascii() and translit(plain) in self.terms:
+        if not plain.isascii() and translit(plain) in terms:
             return translit(plain)
         for p in self.prefixes:
             if plain.startswith(p):
@@ -67,24 +84,43 @@ class Highlight:
         return None
 
 
+#: a piece of text split into (separator, word, separator, word, ..., separator): the words
+#: are the matches of ATOM_RE, found in one pass in C
+_SPLIT_RE = re.compile(f"({ATOM_RE.pattern})")
+#: white-space-free chunk -> its words (a text's words are those of its chunks, in order:
+#: words never contain white space and ATOM_RE looks no further than the next character);
+#: news vocabulary repeats, so most chunks of a text are known from earlier snippets
+_chunk_words: dict[str, tuple[str, ...]] = {}
+
+
+def _words(chunks: list[str]) -> list[tuple[str, ...]]:
+    cache = _chunk_words
+    got = [cache.get(c) for c in chunks]
+    if None in got:
+        if len(cache) > 200_000:
+            cache.clear()
+        for i, c in enumerate(chunks):
+            if got[i] is None:
+                got[i] = cache[c] = tuple(ATOM_RE.findall(c))
+    return got
+
+
 def make_snippet(text: str, hl: Highlight, words: int = SNIPPET_WORDS,
                  max_chars: int = 200_000) -> str | None:
     """The best window of ``words`` words, HTML-escaped, matched words in ``<b>..</b>``."""
     if not text:
         return None
     text = text[:max_chars]
-    spans: list[tuple[int, int]] = []
-    hits: list[tuple[int, str]] = []  # (word index, key)
-    seen: dict[str, str | None] = {}  # words repeat: look each up once
-    key = hl.key
-    for m in ATOM_RE.finditer(text):
-        w = m.group()
-        k = seen[w] if w in seen else seen.setdefault(w, key(w) if hl else None)
-        if k is not None:
-            hits.append((len(spans), k))
-        spans.append((m.start(), m.end()))
-    if not spans:
+    chunks = text.split()
+    per_chunk = _words(chunks)
+    atoms = [w for ws in per_chunk for w in ws]
+    if not atoms:
         return None
+    hits: list[tuple[int, str]] = []  # (word index, key)
+    if hl:
+        matching = hl.matching(set(atoms))  # words repeat: each looked up once
+        if matching:
+            hits = [(i, matching[w]) for i, w in enumerate(atoms) if w in matching]
     first = 0
     if hits:
         best = (-1, -1)
@@ -95,18 +131,33 @@ def make_snippet(text: str, hl: Highlight, words: int = SNIPPET_WORDS,
             distinct = len({k for _, k in hits[i:j]})
             if (distinct, j - i) > best:
                 best, first = (distinct, j - i), max(0, hits[i][0] - 4)
-    last = min(len(spans), first + words) - 1
+    last = min(len(atoms), first + words) - 1
     marked = {i for i, _ in hits if first <= i <= last}
+    # the characters of the window: from the chunk holding word ``first`` (or the start of the
+    # text) to the end of the chunk holding word ``last``
+    pos = n = 0
+    lo = hi = skip = -1
+    for c, ws in zip(chunks, per_chunk):
+        pos = text.find(c, pos)
+        if lo < 0 and n + len(ws) > first:
+            lo, skip = (pos, first - n) if first else (0, 0)
+        n += len(ws)
+        pos += len(c)
+        if n > last:
+            hi = pos
+            break
+    parts = _SPLIT_RE.split(text[lo:hi])  # parts[2 * i + 1] is the window's word i (after ``skip``)
     out = ["…" if first > 0 else ""]
-    cursor = 0 if first == 0 else spans[first][0]
     for i in range(first, last + 1):
-        s, e = spans[i]
-        out.append(html.escape(text[cursor:s], quote=False))
-        w = html.escape(text[s:e] if e - s <= 80 else text[s:s + 80] + "…", quote=False)  # no 1 MB "word"
+        k = 2 * (i - first + skip)
+        if i > first or first == 0:
+            out.append(html.escape(parts[k], quote=False))
+        a = atoms[i]
+        w = html.escape(a if len(a) <= 80 else a[:80] + "…", quote=False)  # no 1 MB "word"
         out.append(f"<b>{w}</b>" if i in marked else w)
-        cursor = e
-    tail = re.match(r"\S*", text[cursor:cursor + 20])  # closing punctuation
+    end = lo + sum(map(len, parts[:2 * (last - first + skip) + 2]))  # where the last word ends
+    tail = re.match(r"\S*", text[end:end + 20])  # closing punctuation
     out.append(html.escape(tail.group() if tail else "", quote=False))
-    if last < len(spans) - 1:
+    if last < len(atoms) - 1:
         out.append("…")
     return " ".join("".join(out).split())
