@@ -8,6 +8,7 @@ engines hold the same terms at the same positions.
 from __future__ import annotations
 
 import json
+from itertools import repeat
 from typing import Any
 
 from ..analysis import ANALYSIS_VERSION, NAMES, TEXT, TOKEN_RE
@@ -69,6 +70,17 @@ _pieces: dict[tuple[bool, bool], dict[str, Any]] = {}
 
 def _piece(cache: dict[str, Any], s: str, analyzer, stemming: bool) -> Any:
     """What the analyzer makes of one regex match ``s`` (computed once, then cached)."""
+    if "-" not in s and "‐" not in s and "‑" not in s:
+        m = TOKEN_RE.match(s)
+        if m is not None and m.end() == len(s):
+            # one plain word: the analyzer yields its term alone (no transliteration, no
+            # apostrophe parts) at one position, as below, without running it on a text
+            text = analyzer.term(s, stemming)
+            if text and text.isascii() and text.isprintable() and " " not in text and "'" not in text:
+                if len(cache) > 300_000:
+                    cache.clear()
+                cache[s] = text
+                return text
     value = s + _SENTINEL
     toks = [(t.text, t.pos) for t in analyzer(value, positions=True, mode="index", stemming=stemming)]
     npos = toks.pop()[1]  # the sentinel's position = positions taken by s
@@ -108,22 +120,27 @@ def _chunk(chunks_cache: dict[str, Any], cache: dict[str, Any], chunk: str, anal
 
 def _add_text(doc, name: str, value: str, analyzer, stemming: bool) -> None:
     """Index ``value`` as ``analyzer`` analyses it (the terms and positions Whoosh indexes)."""
-    got = _analysed(value, analyzer, stemming)
+    tv = _tv()
+    got = _analysed(value, analyzer, stemming, tv.Token)
     if got.__class__ is str:
         doc.add_text(name, got)
     else:
-        tv = _tv()
-        doc.add_pre_tokenized_text(name, tv.PreTokenizedString("", [tv.Token(t, pos, 0, 0) for t, pos in got]))
+        doc.add_pre_tokenized_text(name, tv.PreTokenizedString("", got))
 
 
-def _analysed(value: str, analyzer, stemming: bool = True) -> str | list[tuple[str, int]]:
+def _pair(term: str, pos: int, _offset: int) -> tuple[str, int]:
+    return term, pos
+
+
+def _analysed(value: str, analyzer, stemming: bool = True, make: Any = _pair) -> str | list[Any]:
     """The index terms of ``value`` with their positions, exactly as ``analyzer`` makes them.
 
     Each word is analysed once and cached. A text whose words are all one term at one position
     goes to tantivy as those terms joined by spaces (its whitespace tokenizer splits them in
     Rust); a text with hyphenated compounds or apostrophes, whose extra terms share a position,
     goes as pre-tokenized text with explicit positions. Returns the joined string in the
-    first case, [(term, position), ...] in the second.
+    first case, ``[make(term, position, 0), ...]`` in the second (by default (term, position)
+    pairs; tantivy's ``Token`` when indexing).
     """
     stemming = analyzer.stemming and stemming
     key = (analyzer.stemming, stemming)
@@ -141,24 +158,35 @@ def _analysed(value: str, analyzer, stemming: bool = True) -> str | list[tuple[s
         return " ".join(done)
     except TypeError:
         pass  # some words are not one plain term
-    pieces: list[Any] = []
-    for d in done:
-        if d.__class__ is str:
-            pieces.extend(d.split())
-        else:
-            pieces.extend(d)
-    if None in pieces:  # pragma: no cover
-        toks = [(t.text, t.pos) for t in analyzer(value, positions=True, mode="index", stemming=stemming)]
-    else:
-        toks, base = [], 0
-        for p in pieces:
+    # Some chunks are not plain terms (they are few): the plain runs between them are joined and
+    # split in C, and the tokens are made in one ``map``.
+    terms: list[str] = []
+    positions: list[int] = []
+    base = start = 0
+    n = len(done)
+    for i in [i for i, d in enumerate(done) if d.__class__ is not str] + [n]:
+        if i > start:
+            run = " ".join(done[start:i]).split()
+            terms += run
+            positions += range(base, base + len(run))
+            base += len(run)
+        if i == n:
+            break
+        for p in done[i]:  # the chunk's pieces: a plain term, or (((term, relative position), ...), positions)
             if p.__class__ is str:
-                toks.append((p, base))
+                terms.append(p)
+                positions.append(base)
                 base += 1
+            elif p is None:  # pragma: no cover (a word that splits differently alone)
+                return [make(t.text, t.pos, 0)
+                        for t in analyzer(value, positions=True, mode="index", stemming=stemming)]
             else:
-                toks.extend((t, base + rel) for t, rel in p[0])
+                for t, rel in p[0]:
+                    terms.append(t)
+                    positions.append(base + rel)
                 base += p[1]
-    return toks
+        start = i + 1
+    return list(map(make, terms, positions, repeat(0)))
 
 
 def to_document(d: Document):
