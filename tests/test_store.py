@@ -171,3 +171,13 @@ def test_entry_bytes_are_json_dumps_indent_2(store):
 
     entry = make_entry("abcdefgh", title="Sample «quoted» \u2028 line", tags=["a", "b"])
     assert ondisk.entry_bytes(entry) == (json.dumps(entry.to_json(), ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def test_new_ids_use_the_whole_alphabet_at_any_length():
+    from newsarchive.model import ID_ALPHABET
+
+    ids = [st.new_id() for _ in range(2000)]
+    assert all(len(i) == 8 and set(i) <= set(ID_ALPHABET) for i in ids)
+    assert len(set(ids)) == len(ids)
+    assert set("".join(ids)) == set(ID_ALPHABET)  # 16,000 draws: every character turns up
+    assert all(len(st.new_id(n)) == n for n in (1, 4, 12, 32))
