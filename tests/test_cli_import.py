@@ -526,3 +526,40 @@ def test_progress_bar_on_a_terminal_only(root, tmp_path):
     code, out, err = _run_with_stderr(root, src2, tmp_path, tty=True)
     assert code == 0 and out == ""
     assert "importing" in err and "ETA" in err and "/40" in err and "40 records in" in err
+
+
+def test_import_json_report_is_one_document_rendered_as_before(cli, tmp_path):
+    """--format json prints the summary with every record's line as one JSON document, exactly
+    as rendering it whole with indent=2 would (the lines are rendered as they come)."""
+    from newsarchive.render import dumps_json
+
+    src = write_articles(tmp_path / "in.jsonl", 3)
+    with open(src, "a", encoding="utf-8") as fh:
+        fh.write('{"title": "Bad \\u202e date", "published": "not a date \\u202e"}\n{oops\n')
+    r = cli("import", src, "--format", "json")
+    doc = json.loads(r.stdout)
+    assert [o["status"] for o in doc["outcomes"]] == ["created"] * 3 + ["failed"] * 2
+    assert list(doc) == ["records", "counts", "seconds", "outcomes"] and doc["records"] == 5
+    assert r.stdout == dumps_json(doc, indent=2) + "\n"
+    assert "\u202e" not in r.stdout  # written as \u202e, as everywhere
+    # nothing imported: an empty list
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    r = cli("import", empty, "--format", "json")
+    assert r.stdout == dumps_json({"records": 0, "counts": {}, "seconds": json.loads(r.stdout)["seconds"],
+                                   "outcomes": []}, indent=2) + "\n"
+
+
+def test_import_json_outcomes_spooled_to_a_file_print_the_same(capsys):
+    from newsarchive.cli.transfer import _JsonOutcomes
+    from newsarchive.render import dumps_json
+
+    lines = [{"ref": f"line {i}", "status": "created", "id": f"id{i:05d}", "message": "é" * (i % 7)}
+             for i in range(300)]
+    out = _JsonOutcomes(spool_over=100)  # rolls over to a file after the first line
+    for line in lines:
+        out.add(line)
+    out.write({"records": 300, "counts": {"created": 300}, "seconds": 1.5})
+    printed = capsys.readouterr().out
+    assert printed == dumps_json({"records": 300, "counts": {"created": 300}, "seconds": 1.5,
+                                  "outcomes": lines}, indent=2) + "\n"

@@ -98,7 +98,9 @@ def import_(
     notes: list[str] = []
     index_failures: list[str] = []  # archived records whose batch could not reach the index
     done = 0
-    lines: list[dict] = []  # --format json: every record's line, printed with the summary
+    # --format json: every record's line, printed with the summary; kept rendered, in a file
+    # once they are many (a large import's report is not held as objects in memory)
+    lines = _JsonOutcomes() if fmt is Format.json else None
     csv_out = None
     if fmt is Format.csv:  # one row per record, as it is processed
         import csv as _csv
@@ -123,8 +125,8 @@ def import_(
                 report_fh.write(dumps_json(line) + "\n")
             if fmt is Format.jsonl:
                 echo_json(line)
-            elif fmt is Format.json:
-                lines.append(line)
+            elif lines is not None:
+                lines.add(line)
             elif csv_out is not None:
                 csv_out.writerow([shown(csv_cell(str(v) if v is not None else "")) for v in
                                   (o.ref, o.status, o.id, o.message)])
@@ -140,8 +142,8 @@ def import_(
             report_fh.close()
     elapsed = time.monotonic() - started
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing"
-    if fmt is Format.json:
-        echo_json({"records": done, "counts": counts, "seconds": round(elapsed, 2), "outcomes": lines}, indent=2)
+    if lines is not None:
+        lines.write({"records": done, "counts": counts, "seconds": round(elapsed, 2)})
     elif fmt is Format.table:
         for n in notes:
             note(f"note: {n}")
@@ -165,6 +167,38 @@ def import_(
         note("Error: " + index_failure(f"archived {n} record{'s' if n != 1 else ''}", index_failures[-1]))
     if counts.get("failed") or index_failures:
         raise typer.Exit(1)
+
+
+class _JsonOutcomes:
+    """``import --format json``'s outcome lines, rendered as they come (as ``echo_json(...,
+    indent=2)`` renders them inside the summary) and spooled to a temporary file past a few MB."""
+
+    def __init__(self, spool_over: int = 8 << 20) -> None:
+        import tempfile
+
+        self._file = tempfile.SpooledTemporaryFile(max_size=spool_over, mode="w+", encoding="utf-8", newline="")
+        self._n = 0
+
+    def add(self, line: dict) -> None:
+        from ..render import dumps_json
+
+        text = dumps_json(line, indent=2).replace("\n", "\n    ")  # JSON text has no raw newline in a value
+        self._file.write((",\n    " if self._n else "    ") + text)
+        self._n += 1
+
+    def write(self, summary: dict) -> None:
+        """Print ``summary`` with the lines as its last key, ``outcomes``."""
+        from ..render import dumps_json
+
+        if not self._n:
+            typer.echo(dumps_json({**summary, "outcomes": []}, indent=2))
+            return
+        typer.echo(dumps_json(summary, indent=2)[:-2] + ',\n  "outcomes": [')  # without its closing "\n}"
+        self._file.seek(0)
+        while chunk := self._file.read(1 << 16):
+            typer.echo(chunk, nl=False)
+        typer.echo("\n  ]\n}")
+        self._file.close()
 
 
 def _progress():
