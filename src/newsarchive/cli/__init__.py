@@ -1,6 +1,5 @@
 """The Typer application. Commands are thin: parse options, call one api function, render."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Optional

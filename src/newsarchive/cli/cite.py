@@ -1,6 +1,5 @@
 """cite."""
 
-from __future__ import annotations
 
 from typing import Annotated, Optional
 

@@ -1,6 +1,5 @@
 """What every command shares: the collection root, the output format option, error handling."""
 
-from __future__ import annotations
 
 import functools
 import os

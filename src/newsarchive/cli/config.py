@@ -1,6 +1,5 @@
 """config: the collection's settings (newsarchive.toml) and where each value comes from."""
 
-from __future__ import annotations
 
 from typing import Annotated, Optional
 

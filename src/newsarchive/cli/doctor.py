@@ -1,6 +1,5 @@
 """doctor: what in the collection needs attention, one line each."""
 
-from __future__ import annotations
 
 import typer
 

@@ -1,6 +1,5 @@
 """init, add, show, list, rm, extract."""
 
-from __future__ import annotations
 
 import re
 import sys

@@ -1,6 +1,5 @@
 """Commands for evidence a third party can check: ``timestamp``."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Optional

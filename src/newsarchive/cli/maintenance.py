@@ -1,6 +1,5 @@
 """reindex, status."""
 
-from __future__ import annotations
 
 import time
 from typing import Annotated, Optional

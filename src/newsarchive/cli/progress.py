@@ -2,7 +2,6 @@
 reindex, verify, export, doctor). Shown only when standard error is a terminal: a pipe, a file
 or a test runner gets nothing. rich (already a dependency) draws it, imported only when shown."""
 
-from __future__ import annotations
 
 import sys
 from typing import Any

@@ -2,7 +2,6 @@
 ``search -f ids`` and ``list -f ids`` print them), and shell completion of IDs and citekeys
 from the catalog cache."""
 
-from __future__ import annotations
 
 import sys
 from typing import Any, Iterable, TextIO

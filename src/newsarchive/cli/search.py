@@ -1,6 +1,5 @@
 """search."""
 
-from __future__ import annotations
 
 import html
 import re

@@ -1,6 +1,5 @@
 """serve."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

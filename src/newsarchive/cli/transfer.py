@@ -1,6 +1,5 @@
 """import and export."""
 
-from __future__ import annotations
 
 import sys
 from pathlib import Path

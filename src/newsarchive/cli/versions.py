@@ -1,6 +1,5 @@
 """edit, history, diff, verify."""
 
-from __future__ import annotations
 
 import sys
 from typing import Annotated, Any, Optional
