@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Iterable
+from typing import Collection
 
 from .. import query as Q
 from .analysis import ATOM_RE, TEXT, fold, normal_atom, translit, within
@@ -48,20 +48,16 @@ class Highlight:
             self.terms.add(TEXT.term(m.group(), True))
             self.terms.add(TEXT.term(m.group(), False))
 
-    def matching(self, words: Iterable[str]) -> dict[str, str]:
+    def matching(self, words: Collection[str]) -> dict[str, str]:
         """word -> its key, for those of ``words`` that match (remembered: the hits of one
         search share most of their words)."""
-        memo, key = self._memo, self.key
-        out = {}
-        for w in words:
-            k = memo.get(w, False)
-            if k is False:
-                if len(memo) > 100_000:
-                    memo.clear()
-                k = memo[w] = key(w)
-            if k is not None:
-                out[w] = k
-        return out
+        memo = self._memo
+        if len(memo) + len(words) > 100_000:
+            memo.clear()
+        key = self.key
+        for w in [w for w in words if w not in memo]:
+            memo[w] = key(w)
+        return {w: k for w in words if (k := memo[w]) is not None}
 
     def __bool__(self) -> bool:
         return bool(self.terms or self.prefixes or self.fuzzy)

@@ -148,11 +148,10 @@ def _analysed(value: str, analyzer, stemming: bool = True, make: Any = _pair) ->
     chunks_cache = _chunks.setdefault(key, {})
     # Words never contain white space and the word pattern looks no further than the next
     # character, so each white-space-separated chunk can be analysed (and cached) on its own.
-    get = chunks_cache.get
     chunks = value.split()
-    done = [get(c, False) for c in chunks]
-    if False in done:
-        done = [d if d is not False else _chunk(chunks_cache, cache, c, analyzer, stemming)
+    done = list(map(chunks_cache.get, chunks))  # None: not seen yet (a cached value never is None)
+    if None in done:
+        done = [d if d is not None else _chunk(chunks_cache, cache, c, analyzer, stemming)
                 for d, c in zip(done, chunks)]
     try:
         return " ".join(done)
