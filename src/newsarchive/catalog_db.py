@@ -98,6 +98,7 @@ def connect(path: Path | None) -> tuple[sqlite3.Connection, bool]:
             db.execute("PRAGMA journal_mode=DELETE")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA cache_size=-32768")  # up to 32 MB: an import batch's changes never spill
+            db.execute("PRAGMA temp_store=MEMORY")  # savepoint journals in memory, not a /var/tmp file per batch
             if not _schema_ok(db):
                 with transaction(db, nested=False):
                     if not _schema_ok(db):  # another process may have made it meanwhile
