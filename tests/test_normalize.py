@@ -40,6 +40,26 @@ def test_citekey_base(fields, key):
     assert citekey_base(fields) == key
 
 
+def test_unique_citekey_with_known_taken_suffixes_gives_the_first_free_one():
+    """Remembering how many suffixes of a base are taken changes no key: each is still the first
+    free one, also when a key handed out was not taken after all, or when other keys of the
+    base were taken in between."""
+    import random
+
+    rng = random.Random(5)
+    taken = {"k", "kb", "kc", "ke", "kz", "kab"}
+    known: dict[str, int] = {}
+    for step in range(200):
+        base = rng.choice(["k", "k", "k", "m"])
+        got = unique_citekey(base, taken, known_taken=known)
+        assert got == unique_citekey(base, taken)
+        if rng.random() < 0.8:  # the record was written; else it failed and its key stays free
+            taken.add(got)
+        if rng.random() < 0.1:  # another key of the base, taken without asking
+            taken.add("k" + chr(ord("a") + rng.randrange(26)) * rng.randint(1, 2))
+    assert known["k"] > 26  # past z: aa, ab, ...
+
+
 def test_unique_citekey_suffixes():
     taken = {"k", "ka", "kb"}
     assert unique_citekey("k", taken) == "kc"

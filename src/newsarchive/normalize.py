@@ -158,12 +158,17 @@ def citekey_base(fields: Mapping[str, Any]) -> str:
     return f"{name_part}{year}{word}"
 
 
-def unique_citekey(base: str, taken: Iterable[str] | set[str]) -> str:
-    """``base``, else base + a, b, ..., z, aa, ab ... (the first free one)."""
+def unique_citekey(base: str, taken: Iterable[str] | set[str], *,
+                   known_taken: dict[str, int] | None = None) -> str:
+    """``base``, else base + a, b, ..., z, aa, ab ... (the first free one).
+
+    ``known_taken``: base -> how many of its suffixes (a, b, ...) are known to be taken, kept up
+    to date here, so that many keys made from one base do not each try every suffix again. It
+    is valid only while no citekey can be freed (one import batch, under the collection's lock)."""
     taken_set = taken if hasattr(taken, "__contains__") else set(taken)
     if base not in taken_set:
         return base
-    n = 0
+    n = known_taken.get(base, 0) if known_taken is not None else 0
     while True:
         suffix, k = "", n
         while True:
@@ -172,5 +177,7 @@ def unique_citekey(base: str, taken: Iterable[str] | set[str]) -> str:
             if k < 0:
                 break
         if base + suffix not in taken_set:
+            if known_taken is not None:
+                known_taken[base] = n  # not n + 1: the caller may not take it after all
             return base + suffix
         n += 1

@@ -73,6 +73,7 @@ class Ingest:
         self._ahead: dict[int, tuple] = {}  # id(record) -> (media type, url, extraction or error)
         self._planned_entries: dict[str, Entry] = {}  # dry run: the entries it would create (not on disk)
         self._summaries: dict[str, tuple] = {}  # entry id -> work_summary, for one batch
+        self._key_suffixes: dict[str, int] = {}  # citekey base -> suffixes known taken, for one batch
         self._key_pattern: str | None = None  # citekey.pattern from the settings, when first needed
         self.on_record: Callable[[], Any] | None = None  # progress: once per record, at its slow step
 
@@ -94,6 +95,7 @@ class Ingest:
     # one batch: lock, refresh catalog, write entries, update index, unlock
     def run_batch(self, records: list[Record]) -> list[Outcome]:
         self._summaries.clear()  # another writer may have edited entries between batches
+        self._key_suffixes.clear()  # ... or removed some (their citekeys are free again)
         if self.dry_run:  # on a private copy of the catalog: what it plans never reaches the file
             self.catalog.refresh(self.store)
             self.catalog.go_private()
@@ -325,11 +327,13 @@ class Ingest:
             citekey = str(given_key)
             self.catalog.check_citekey(citekey)
         elif given_key:  # a key from an imported file: kept when usable, else suffixed, and said so
-            citekey = unique_citekey(str(given_key), self.catalog.unusable_citekeys())
+            citekey = unique_citekey(str(given_key), self.catalog.unusable_citekeys(),
+                                     known_taken=self._key_suffixes)
             if citekey != given_key:
                 key_note = f"citekey {given_key!r} is taken or reads as an entry's ID; stored as {citekey!r}"
         else:
-            citekey = unique_citekey(self.citekey_base(fields), self.catalog.unusable_citekeys())
+            citekey = unique_citekey(self.citekey_base(fields), self.catalog.unusable_citekeys(),
+                                     known_taken=self._key_suffixes)
         entry_id = self.catalog.new_id(avoid=citekey)
         if snapshot is not None:
             snapshot, files = _place_snapshot(snapshot, 1, record.data, text_bytes, record.warc, record.tls_chain)
