@@ -2,6 +2,7 @@
 
     python bench/concurrency.py                       # 4 writers, 1,000 records, 2 searchers
     python bench/concurrency.py --records 200 --json  # a short run (what the test suite does)
+    python bench/concurrency.py --engine tantivy      # the same on a tantivy collection
 
 Half the writers import their share as several small JSONL files (`newsarchive import`, one
 process per file, one after the other); the other half add their records one by one through
@@ -135,10 +136,10 @@ def worker_search(root: Path, stop: Path) -> dict:
 # --------------------------------------------------------------------------- the harness
 
 def run_concurrency(work: Path, *, records: int = 1000, writers: int = 4, searchers: int = 2,
-                    chunk: int = 50, lock_timeout: float = 30.0, log=print) -> dict:
+                    chunk: int = 50, lock_timeout: float = 30.0, engine: str = "whoosh", log=print) -> dict:
     from newsarchive import api
 
-    root = api.init(work / "coll")
+    root = api.init(work / "coll", engine=engine)
     shares: list[list[int]] = [list(range(w, records, writers)) for w in range(writers)]
     procs = []
     stop = work / "stop"
@@ -208,10 +209,10 @@ def run_concurrency(work: Path, *, records: int = 1000, writers: int = 4, search
     checked, found, _ = api.verify(root)
     problems += [f"verify: {p.kind} {p.id or p.path}: {p.detail}" for p in found]
     st = api.status(root)
-    if st.indexed != len(entries) or st.index_state != "ok":
+    if st.indexed != len(entries) or st.index_state != "ok" or st.engine != engine:
         problems.append(f"status: {st.to_json()}")
     figures = {
-        "writers": writers, "records": records, "entries": len(entries), "unique_urls": len(set(urls)),
+        "engine": engine, "writers": writers, "records": records, "entries": len(entries), "unique_urls": len(set(urls)),
         "unique_ids": len(set(ids)), "unique_citekeys": len(set(keys)), "indexed": st.indexed,
         "searches": sum(r["searches"] for r in results["searchers"]),
         "failed_searches": sum(r["failed"] for r in results["searchers"]),
@@ -240,12 +241,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--searchers", type=int, default=2)
     ap.add_argument("--chunk", type=int, default=50, help="records per imported JSONL file")
     ap.add_argument("--lock-timeout", type=float, default=30.0)
+    ap.add_argument("--engine", choices=("whoosh", "tantivy"), default="whoosh",
+                    help="search engine of the collection")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="newsarchive-concurrency-"))
     try:
         fig = run_concurrency(work, records=args.records, writers=args.writers, searchers=args.searchers,
-                              chunk=args.chunk, lock_timeout=args.lock_timeout)
+                              chunk=args.chunk, lock_timeout=args.lock_timeout, engine=args.engine)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if args.json:
@@ -253,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for p in fig["problems"][:30]:
             print(f"problem: {p}")
-        print(f"writers: {fig['writers']}, records: {fig['records']}, entries: {fig['entries']} "
+        print(f"engine: {fig['engine']}, writers: {fig['writers']}, records: {fig['records']}, entries: {fig['entries']} "
               f"(unique URLs {fig['unique_urls']}, IDs {fig['unique_ids']}, citekeys {fig['unique_citekeys']}), "
               f"indexed: {fig['indexed']}, searches: {fig['searches']} ({fig['failed_searches']} failed), "
               f"lock timeouts: {fig['lock_timeouts']}, tracebacks: {fig['tracebacks']}, "

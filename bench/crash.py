@@ -2,6 +2,7 @@
 
     python bench/crash.py                       # 5 runs x 12 kills, 3,000 records (a few minutes)
     python bench/crash.py --runs 1 --kills 6 --records 300     # about what the test suite does
+    python bench/crash.py --engine tantivy      # the same on a collection made with --engine tantivy
 
 Each run starts from an empty collection and a JSONL file of N records (inline text, so every
 record has distinct bytes), then repeats: start `newsarchive import FILE`, wait a random
@@ -143,12 +144,16 @@ def _count(root: Path) -> int:
     return sum(1 for p in (root / "archive").iterdir() if not p.name.startswith("."))
 
 
+def _init(root: Path, engine: str) -> None:
+    subprocess.run([*CLI, "init", str(root), "--engine", engine], check=True, capture_output=True)
+
+
 def crash_run(work: Path, records: Path, titles: list[str], *, kills: int, rng: random.Random,
               figures: Figures, min_delay: float = 0.3, max_delay: float = 4.0,
-              reindex_every: int = 4, log=print) -> None:
+              reindex_every: int = 4, engine: str = "whoosh", log=print) -> None:
     root = work / "coll"
     shutil.rmtree(root, ignore_errors=True)
-    subprocess.run([*CLI, "init", str(root)], check=True, capture_output=True)
+    _init(root, engine)
     wanted = set(titles)
     killed = 0
     while killed < kills:
@@ -184,7 +189,7 @@ def crash_run(work: Path, records: Path, titles: list[str], *, kills: int, rng: 
             figures.problems.append(f"import ended with {proc.returncode}: {err.strip()[-300:]}")
         log(f"  import finished within {delay:.2f} s; starting the collection again")
         shutil.rmtree(root)
-        subprocess.run([*CLI, "init", str(root)], check=True, capture_output=True)
+        _init(root, engine)
     r = run(root, "import", str(records), "--format", "json")
     if r.returncode != 0 or _traceback(r):
         figures.problems.append(f"final import ended with {r.returncode}: {r.stderr.strip()[-300:]}")
@@ -194,7 +199,8 @@ def crash_run(work: Path, records: Path, titles: list[str], *, kills: int, rng: 
     if counts.get("duplicate") != len(titles) or r.returncode != 0:
         figures.problems.append(f"re-import of a complete collection: {counts or r.stderr.strip()[-300:]}")
     status = json.loads(run(root, "status", "--format", "json").stdout)
-    if status["entries"] != len(titles) or status["indexed"] != len(titles) or status["index"] != "ok":
+    if status["entries"] != len(titles) or status["indexed"] != len(titles) or status["index"] != "ok" \
+            or status.get("engine") != engine:
         figures.problems.append(f"status after the run: {status}")
     figures.runs += 1
     figures.records += len(titles)
@@ -264,10 +270,10 @@ def make_inputs(work: Path, n: int, rng: random.Random) -> dict[str, Path]:
     return files
 
 
-def make_base(work: Path, n: int, rng: random.Random) -> Path:
+def make_base(work: Path, n: int, rng: random.Random, *, engine: str = "whoosh") -> Path:
     """A small collection: N pages from a WARC (snapshot, text, WARC each), indexed."""
     base = work / "base"
-    subprocess.run([*CLI, "init", str(base)], check=True, capture_output=True)
+    _init(base, engine)
     _warc(work / "base.warc.gz", [(f"https://base.example/{i}", _page(i, "first", rng)) for i in range(n)])
     r = run(base, "import", str(work / "base.warc.gz"))
     if r.returncode != 0:
@@ -345,9 +351,9 @@ def recover_and_check(root: Path, when: str, wf: WriterFigures, ids: list[str], 
 
 
 def writers_run(work: Path, *, kills: int, rng: random.Random, wf: WriterFigures, records: int = 8,
-                log=print) -> None:
+                engine: str = "whoosh", log=print) -> None:
     files = make_inputs(work, records, rng)
-    base = make_base(work, records, rng)
+    base = make_base(work, records, rng, engine=engine)
     from newsarchive.store import Store
 
     ids = Store(base).ids()
@@ -491,6 +497,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--records", type=int, default=3000)
     ap.add_argument("--max-delay", type=float, default=4.0, help="longest wait before a kill (s)")
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--engine", choices=("whoosh", "tantivy"), default="whoosh",
+                    help="search engine of the collections (the writers' and the kill runs')")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     ap.add_argument("--writer-kills", type=int, default=3, help="random SIGKILLs per writer command (0: skip writers)")
     ap.add_argument("--writer-records", type=int, default=8, help="records per import input and base entries")
@@ -504,17 +512,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         records = work / "records.jsonl"
         titles = make_records(records, args.records, seed=seed)
-        print(f"seed {seed}; {args.runs} runs of {args.kills} kills over {args.records} records in {work}")
+        print(f"seed {seed}; engine {args.engine}; {args.runs} runs of {args.kills} kills over "
+              f"{args.records} records in {work}")
         for n in range(args.runs):
             print(f"run {n + 1}")
             crash_run(work, records, titles, kills=args.kills, rng=rng, figures=figures,
-                      max_delay=args.max_delay)
+                      max_delay=args.max_delay, engine=args.engine)
             print(f"  {figures.line()}")
         wf, ff = WriterFigures(), FlipFigures()
         if args.writer_kills or args.writer_kills == 0 and args.writer_records:
             print("writers")
             (work / "writers").mkdir()
-            writers_run(work / "writers", kills=args.writer_kills, rng=rng, wf=wf, records=args.writer_records)
+            writers_run(work / "writers", kills=args.writer_kills, rng=rng, wf=wf, records=args.writer_records,
+                        engine=args.engine)
         if args.flip_samples:
             print("byte flips")
             (work / "flipwork").mkdir()

@@ -23,9 +23,20 @@ Comments on this article
 """
 
 
+#: every search engine; tests that must hold on each take ``engine`` and are parametrised over these
+ENGINES = ("whoosh", "tantivy")
+
+
 @pytest.fixture
-def root(tmp_path) -> Path:
-    return api.init(tmp_path / "coll")
+def engine() -> str:
+    """The engine of the ``root`` collection: the default, unless a test parametrises ``engine``
+    (``@pytest.mark.parametrize("engine", ENGINES)``)."""
+    return "whoosh"
+
+
+@pytest.fixture
+def root(tmp_path, engine) -> Path:
+    return api.init(tmp_path / "coll", engine=engine)
 
 
 @pytest.fixture

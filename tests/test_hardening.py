@@ -1,7 +1,9 @@
 """Hardening (issue 8), short versions of the bench/ harnesses plus regression tests:
 SIGKILL during import, concurrent writers with searches, hostile input, random queries.
+Crash safety, concurrency and random queries are checked on both search engines (issue 12).
 
-The long runs: `python bench/crash.py`, `python bench/concurrency.py`, `python bench/fuzz.py`.
+The long runs: `python bench/crash.py`, `python bench/concurrency.py` (each with
+`--engine whoosh|tantivy`), `python bench/fuzz.py`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from newsarchive import api
 from newsarchive.cli import app
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
+ENGINES = ("whoosh", "tantivy")
 
 
 def _bench(name: str):
@@ -45,19 +48,22 @@ def _no_traceback(r) -> None:
 
 # --------------------------------------------------------------------------- crash safety
 
-def test_sigkill_during_import_leaves_a_sound_archive_and_a_rerun_completes(tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sigkill_during_import_leaves_a_sound_archive_and_a_rerun_completes(tmp_path, engine):
     crash = _bench("crash")
     records = tmp_path / "records.jsonl"
     titles = crash.make_records(records, 300, seed=8)
     figures = crash.Figures()
     crash.crash_run(tmp_path, records, titles, kills=5, rng=random.Random(8), figures=figures,
-                    min_delay=0.4, max_delay=1.6, reindex_every=3, log=lambda *_: None)
+                    min_delay=0.4, max_delay=1.6, reindex_every=3, engine=engine, log=lambda *_: None)
     assert figures.problems == []
     assert figures.kills == 5 and figures.runs == 1 and figures.checks >= 6
     entries = api.list_entries(tmp_path / "coll")
     assert sorted(e.title for e in entries) == sorted(titles)  # every record exactly once
+    assert api.status(tmp_path / "coll").engine == engine
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_interrupted_batch_is_resynced_by_the_next_writer(root, tmp_path):
     """What a kill between archive write and index commit leaves: entries the index lacks and a
     journal naming them. The next writer re-indexes them; status and verify then agree."""
@@ -83,16 +89,18 @@ def test_interrupted_batch_is_resynced_by_the_next_writer(root, tmp_path):
 
 # --------------------------------------------------------------------------- concurrency
 
-def test_four_writers_and_searches_at_once(tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_four_writers_and_searches_at_once(tmp_path, engine):
     concurrency = _bench("concurrency")
     fig = concurrency.run_concurrency(tmp_path, records=120, writers=4, searchers=1, chunk=15,
-                                      log=lambda *_: None)
-    assert fig["problems"] == [] and fig["tracebacks"] == 0
+                                      engine=engine, log=lambda *_: None)
+    assert fig["problems"] == [] and fig["tracebacks"] == 0 and fig["engine"] == engine
     assert fig["entries"] == fig["unique_urls"] == fig["unique_ids"] == fig["unique_citekeys"] == 120
     assert fig["indexed"] == 120 and fig["lock_timeouts"] == 0
     assert fig["searches"] > 0 and fig["failed_searches"] == 0
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_a_held_lock_gives_a_clear_error_after_the_timeout(root, tmp_path, sample_file):
     from newsarchive import store as st
 
@@ -212,9 +220,9 @@ def _bench_cached(name: str):
     return _BENCH_CACHE[name]
 
 
-@pytest.fixture(scope="module")
-def small_collection(tmp_path_factory):
-    root = api.init(tmp_path_factory.mktemp("q") / "coll")
+@pytest.fixture(scope="module", params=ENGINES)
+def small_collection(request, tmp_path_factory):
+    root = api.init(tmp_path_factory.mktemp("q") / "coll", engine=request.param)
     for n, (title, outlet) in enumerate([("Serbia sanctions talks", "AP News"), ("Energy prices rise", "Reuters"),
                                          ("Vučić meets Putin", "N1")]):
         api.add(root, data=f"{title}. Body {n} about sanctions, energy and elections.".encode(), source=f"{n}.txt",
