@@ -1,5 +1,8 @@
 """Derived data (index/, catalog cache) is always repairable, one bad entry is never fatal, and
-damage is never exported silently. All entries here are samples written for these tests."""
+damage is never exported silently. All entries here are samples written for these tests.
+
+The index tests (damage, repair, stale index, searches during a rebuild) run on both search
+engines: ``engine`` (a fixture of conftest.py, behind ``root``) is parametrised over them."""
 
 import json
 import sqlite3
@@ -11,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from newsarchive import api
+from newsarchive.search import engines
+from newsarchive.search import tantivy as tantivy_backend
 from newsarchive.search import whoosh as index
 from newsarchive.search.whoosh import reading, storage
 from newsarchive.errors import DateError, IndexNotUpdated, InvalidEntry
@@ -18,6 +23,8 @@ from newsarchive.model import PartialDate
 from newsarchive.store import Store, find_root
 
 OUT_OF_RANGE = ["0001-01-01T00:30:00+05:00", "9999-12-31T23:00:00-05:00"]
+ENGINES = ("whoosh", "tantivy")
+both_engines = pytest.mark.parametrize("engine", ENGINES)
 
 
 def add(root, title, text=None, **fields):
@@ -193,6 +200,7 @@ def test_catalog_validates_stamps_cheaply(root):
 
 # --------------------------------------------------------------------------- status
 
+@both_engines
 @pytest.mark.parametrize("sealed", [True, False], ids=["sealed", "legacy"])
 def test_status_notices_a_stale_index_without_verify(cli, root, sealed):
     a, _, _ = three(root)
@@ -219,9 +227,10 @@ def test_status_notices_a_stale_index_without_verify(cli, root, sealed):
         assert cli("search", "retitled", "-f", "ids").stdout.split() == [a.id]
 
 
-def test_status_reports_an_index_entry_without_stamp_as_stale(cli, root):
+@both_engines
+def test_status_reports_an_index_entry_without_stamp_as_stale(cli, root, engine):
     a, _, _ = three(root)
-    with index.writer(root / "index") as w:  # as an older version indexed it: no stamp
+    with engines.backend(engine, root / "index").writer() as w:  # as an older version indexed it: no stamp
         w.upsert(api.get(root, a.id), "text")
     assert json.loads(cli("status", "-f", "json").stdout)["stale_in_index"] == [a.id]
 
@@ -230,6 +239,22 @@ def test_status_reports_an_index_entry_without_stamp_as_stale(cli, root):
 
 def _generation(root):
     return storage.current(root / "index")
+
+
+def _tantivy_generation(root):
+    """The current tantivy generation folder, as tantivy.json names it."""
+    return root / "index" / json.loads((root / "index" / "tantivy.json").read_text())["generation"]
+
+
+def current_generation(root, engine):
+    return _generation(root) if engine == "whoosh" else _tantivy_generation(root)
+
+
+def forget(root):
+    """Drop this process's cached readers of both engines (the next search opens the index
+    afresh, as a new process does)."""
+    reading.forget(root / "index")
+    tantivy_backend.forget(root / "index")
 
 
 def damage_toc(root):
@@ -244,6 +269,32 @@ def damage_segment(root):
 
 def damage_meta(root):
     (root / "index" / "index.json").write_text("garbage{")
+
+
+def damage_tantivy_meta(root):
+    """tantivy's own list of segments (the generation's meta.json) cut short."""
+    meta = _tantivy_generation(root) / "meta.json"
+    meta.write_bytes(meta.read_bytes()[:100])
+
+
+def damage_tantivy_segment(root):
+    """One segment's postings file cut short."""
+    seg = sorted(_tantivy_generation(root).glob("*.idx"))[0]
+    seg.write_bytes(seg.read_bytes()[:100])
+
+
+def damage_tantivy_json(root):
+    (root / "index" / "tantivy.json").write_text("garbage{")
+
+
+def damage_tantivy_managed(root):
+    """tantivy's list of the files it manages, garbled."""
+    (_tantivy_generation(root) / ".managed.json").write_bytes(b"\x00garbage{")
+
+
+def lose_tantivy_segment_file(root):
+    """A segment file gone (as a partial copy or restore of index/ leaves it)."""
+    sorted(_tantivy_generation(root).glob("*.term"))[0].unlink()
 
 
 def damage_catalog(root):
@@ -267,9 +318,19 @@ def index_is_a_file(root):
 
 DAMAGES = [damage_toc, damage_segment, damage_meta, damage_catalog, damage_journal, remove_index,
            index_is_a_file]
+TANTIVY_DAMAGES = [damage_tantivy_meta, damage_tantivy_segment, damage_tantivy_json, damage_tantivy_managed,
+                   lose_tantivy_segment_file, damage_catalog, damage_journal, remove_index, index_is_a_file]
+#: (engine, damage) for every engine: its own files' damage and what every engine shares
+ENGINE_DAMAGES = [pytest.param(e, d, id=f"{e}-{d.__name__}")
+                  for e, ds in (("whoosh", DAMAGES), ("tantivy", TANTIVY_DAMAGES)) for d in ds]
+#: damage to the engine's index files themselves (a writer can still lock, then fails to update)
+SEGMENT_DAMAGES = [pytest.param("whoosh", damage_toc, id="whoosh-damage_toc"),
+                   pytest.param("whoosh", damage_segment, id="whoosh-damage_segment"),
+                   pytest.param("tantivy", damage_tantivy_meta, id="tantivy-damage_tantivy_meta"),
+                   pytest.param("tantivy", damage_tantivy_segment, id="tantivy-damage_tantivy_segment")]
 
 
-@pytest.mark.parametrize("damage", DAMAGES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("engine, damage", ENGINE_DAMAGES)
 def test_any_damage_to_index_gives_one_message_and_reindex_repairs_it(cli, root, damage):
     entries = three(root)
     damage(root)
@@ -289,7 +350,23 @@ def test_any_damage_to_index_gives_one_message_and_reindex_repairs_it(cli, root,
     assert cli("verify").exit_code == 0
 
 
-@pytest.mark.parametrize("damage", DAMAGES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("engine", ["tantivy"])
+@pytest.mark.parametrize("damage", [damage_tantivy_meta, damage_tantivy_segment, damage_tantivy_managed,
+                                    lose_tantivy_segment_file], ids=lambda f: f.__name__)
+def test_a_damaged_tantivy_index_is_named_in_plain_words(cli, root, damage):
+    """tantivy's own text is a Rust debug dump ending in advice about tantivy versions: the user
+    reads which file of the index is damaged, and the repair."""
+    three(root)
+    damage(root)
+    r = cli("search", "sample")
+    assert r.exit_code == 1
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith(f"Error: the search index at {root / 'index'} is damaged (")
+    assert line.endswith("; run `newsarchive reindex`")
+    assert not any(rust in line for rust in ("IoError {", "Custom {", "tantivy 0.15", "kind:", "\\n"))
+
+
+@pytest.mark.parametrize("engine, damage", ENGINE_DAMAGES)
 def test_verify_repair_index_repairs_any_damage(cli, root, damage):
     three(root)
     damage(root)
@@ -298,7 +375,7 @@ def test_verify_repair_index_repairs_any_damage(cli, root, damage):
     assert cli("verify").exit_code == 0 and cli("status").exit_code == 0
 
 
-@pytest.mark.parametrize("damage", [damage_toc, damage_segment], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("engine, damage", SEGMENT_DAMAGES)
 def test_a_writer_whose_index_update_fails_archives_and_says_so(cli, root, sample_file, damage):
     three(root)
     damage(root)
@@ -318,9 +395,10 @@ def test_a_writer_whose_index_update_fails_archives_and_says_so(cli, root, sampl
     assert cli("status").exit_code == 0
 
 
-def test_import_into_a_damaged_index_archives_and_fails_clearly(cli, root, tmp_path):
+@pytest.mark.parametrize("engine, damage", [("whoosh", damage_segment), ("tantivy", damage_tantivy_segment)])
+def test_import_into_a_damaged_index_archives_and_fails_clearly(cli, root, tmp_path, damage):
     three(root)
-    damage_segment(root)
+    damage(root)
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"title": f"Sample {n}", "text": f"Imported sample {n}."}) + "\n"
                            for n in range(3)))
@@ -355,6 +433,7 @@ def test_archive_alone_is_a_collection_and_never_falls_through_to_a_parent(tmp_p
         find_root(cwd=tmp_path / "docs", environ={})
 
 
+@both_engines
 def test_status_without_index_asks_for_reindex(cli, root):
     three(root)
     remove_index(root)
@@ -363,16 +442,18 @@ def test_status_without_index_asks_for_reindex(cli, root):
     assert cli("reindex").exit_code == 0 and cli("status").exit_code == 0
 
 
-def test_abandoned_build_folders_are_removed_by_the_next_writer_and_reindex(root):
+@both_engines
+def test_abandoned_build_folders_are_removed_by_the_next_writer_and_reindex(root, engine):
     three(root)
-    stray = root / "index" / "g-20200101000000-1-abcdef"
+    prefix, half = {"whoosh": ("g", "_MAIN_1.toc"), "tantivy": ("t", "meta.json")}[engine]
+    stray = root / "index" / f"{prefix}-20200101000000-1-abcdef"
     stray.mkdir()
-    (stray / "_MAIN_1.toc").write_bytes(b"half a build")
+    (stray / half).write_bytes(b"half a build")
     add(root, "Sample next", "Sample next body.\n")
     assert not stray.exists()
     stray.mkdir()
     api.reindex(root)
-    assert [p.name for p in (root / "index").glob("g-*")] == [_generation(root).name]
+    assert [p.name for p in (root / "index").glob(f"{prefix}-*")] == [current_generation(root, engine).name]
 
 
 def dead_pid():
@@ -406,6 +487,7 @@ def test_parts_of_killed_exports_are_removed_only_when_ours(root, tmp_path):
     assert not again.exists() and out.exists() and theirs.exists()
 
 
+@both_engines
 def test_searches_keep_working_while_reindex_runs(root):
     for n in range(30):
         add(root, f"Sample {n}", f"Sample article number {n} about the weather.\n")
@@ -415,7 +497,7 @@ def test_searches_keep_working_while_reindex_runs(root):
     failures, searches = [], 0
     try:
         while proc.poll() is None:
-            reading.forget(root / "index")  # each search opens the index afresh, as a new process does
+            forget(root)  # each search opens the index afresh, as a new process does
             try:
                 assert api.search(root, "weather", limit=5).total == 30
             except Exception as exc:  # noqa: BLE001  (what the race used to raise)
@@ -567,6 +649,7 @@ def test_warc_include_damaged_names_the_damage(cli, root, tmp_path, damaged):
     assert sum(1 for kind, flag, _ in recs if kind == "resource" and flag == "true") == 1
 
 
+@both_engines
 def test_a_collection_copied_with_its_times_is_not_stale(root, tmp_path):
     import shutil
 
@@ -601,6 +684,7 @@ def test_extreme_dates_that_are_valid_pass_every_layer(cli, root, tmp_path):
     assert cli("status").exit_code == 0 and cli("verify").exit_code == 0
 
 
+@both_engines
 def test_random_damage_to_any_index_file_is_never_a_crash_and_reindex_repairs_it(root):
     """Seeded: a flipped bit, a truncation or a zeroed run in a random file of index/."""
     import random
@@ -617,7 +701,7 @@ def test_random_damage_to_any_index_file_is_never_a_crash_and_reindex_repairs_it
     for trial in range(15):
         shutil.rmtree(root / "index")
         shutil.copytree(good, root / "index")
-        reading.forget(root / "index")
+        forget(root)
         files = sorted(p for p in (root / "index").rglob("*")
                        if p.is_file() and p.stat().st_size and "lock" not in p.name.lower())
         f = rng.choice(files)

@@ -17,8 +17,10 @@ Layout of ``index_dir`` (beside the Whoosh files, which a conversion removes)::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
+import re
 import shutil
 import threading
 import time
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ... import query as Q
-from ...errors import LockTimeout, SearchIndexError
+from ...errors import LockTimeout, NewsArchiveError, SearchIndexError
 from ...store import crash_point
 from .. import documents, layout, order
 from ..result import SearchResult, make_hits, prepare
@@ -77,11 +79,55 @@ def _lock(index_dir: Path, timeout: float, what: str) -> layout.DirLock:
 
 
 def _open(gen: Path):
-    tv = _tv()
+    with _guarded(gen.parent):
+        return _tv().Index.open(str(gen))
+
+
+def _is_panic(exc: BaseException) -> bool:
+    """A Rust panic inside tantivy (pyo3's PanicException, a BaseException): what a damaged
+    file can cause where tantivy does not check it, e.g. a truncated postings list."""
+    return type(exc).__name__ == "PanicException"
+
+
+_FILE_RES = (re.compile(r'filepath: "([^"]+)"'), re.compile(r'FileDoesNotExist\("([^"]+)"'),
+             re.compile(r'in file `"([^"]+)"`'))
+
+
+def _damaged(index_dir: Path, exc: BaseException) -> SearchIndexError:
+    """One line for a tantivy error reading ``index_dir``: which file, and tantivy's reason in
+    short (not its advice, which is about tantivy versions and would mislead here)."""
+    text = " ".join(str(exc).split())
+    name = next((m.group(1) for r in _FILE_RES if (m := r.search(text))), "")
+    if "FileDoesNotExist" in text:
+        why = "missing"
+    elif "Footer magic byte mismatch" in text:
+        why = "cut short or overwritten"
+    elif m := re.search(r'error: "([^".]+)', text):
+        why = m.group(1)
+    elif "cannot be deserialized" in text:
+        why = "cannot be read"
+    else:
+        why = text[:120] or exc.__class__.__name__
+    where = f"{os.path.basename(name)}: {why}" if name else why
+    return SearchIndexError(f"the search index at {index_dir} is damaged ({where}); {REPAIR}")
+
+
+@contextlib.contextmanager
+def _guarded(index_dir: Path):
+    """Turn what tantivy raises on a damaged index (ValueError, OSError, a panic...) into one
+    SearchIndexError naming the repair; this process's cached reader of it is dropped."""
     try:
-        return tv.Index.open(str(gen))
-    except (ValueError, OSError) as exc:
-        raise SearchIndexError(f"cannot open the search index at {gen} ({exc}); {REPAIR}") from None
+        yield
+    except NewsArchiveError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - ValueError, OSError, KeyError on a garbled document, ...
+        forget(index_dir)
+        raise _damaged(index_dir, exc) from None
+    except BaseException as exc:
+        if not _is_panic(exc):
+            raise
+        forget(index_dir)
+        raise _damaged(index_dir, exc) from None
 
 
 # --------------------------------------------------------------------------- reading cache
@@ -91,7 +137,8 @@ _cache_lock = threading.RLock()
 _indexes: dict[str, list[Any]] = {}
 
 
-def _forget(index_dir: Path) -> None:
+def forget(index_dir: Path) -> None:
+    """Drop the cached indexes of ``index_dir`` (the next reader opens them afresh)."""
     key = str(Path(index_dir).resolve())
     with _cache_lock:
         _indexes.pop(key, None)
@@ -100,24 +147,33 @@ def _forget(index_dir: Path) -> None:
 
 def _searcher(index_dir: Path, *, older: bool = False):
     """(index, searcher) of the current generation (``older``: of the older-versions index),
-    reloaded to the last commit."""
+    reloaded to the last commit.
+
+    A rebuild may swap generations and remove the old one, and another process's commit may
+    remove merged segment files, between our reading the metadata and opening the files it
+    names: then both are read again (a few times, as for Whoosh) before the index counts as
+    damaged."""
     key = str(index_dir.resolve()) + ("\x00older" if older else "")
-    gen = _older_gen(index_dir) if older else _current(index_dir)
-    cached = _indexes.get(key)
-    if cached is None or cached[0] != gen.name:
-        cached = [gen.name, _open(gen), None, None]
-        _indexes[key] = cached
-    index = cached[1]
-    try:
-        st = os.stat(gen / "meta.json")  # tantivy rewrites it at every commit
-        sig = (st.st_mtime_ns, st.st_size, st.st_ino)
-        if sig != cached[2] or cached[3] is None:
-            index.reload()
-            cached[2], cached[3] = sig, index.searcher()
-        return index, cached[3]
-    except (ValueError, OSError) as exc:
-        _indexes.pop(key, None)
-        raise SearchIndexError(f"cannot read the search index at {gen} ({exc}); {REPAIR}") from None
+    for attempt in range(4):
+        if attempt:
+            time.sleep(0.05 * attempt)
+        gen = _older_gen(index_dir) if older else _current(index_dir)
+        try:
+            with _guarded(index_dir):
+                cached = _indexes.get(key)
+                if cached is None or cached[0] != gen.name:
+                    cached = [gen.name, _tv().Index.open(str(gen)), None, None]
+                    _indexes[key] = cached
+                index = cached[1]
+                st = os.stat(gen / "meta.json")  # tantivy rewrites it at every commit
+                sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+                if sig != cached[2] or cached[3] is None:
+                    index.reload()
+                    cached[2], cached[3] = sig, index.searcher()
+                return index, cached[3]
+        except SearchIndexError as exc:
+            last = exc
+    raise last
 
 
 _all_hits = older_index.all_hits
@@ -196,32 +252,36 @@ class TantivyWriter:
                                            f"({err}); {REPAIR}") from None
                 crash_point("index-older-committed")
             if exc_type is None and self._pending:
-                index = _open(self._gen)
-                searcher = index.searcher()
-                try:
-                    w = index.writer(_WRITER_HEAP, 1)
-                except ValueError as err:
-                    raise LockTimeout(f"another process is writing the search index ({err})") from None
-                try:
-                    for eid in self._pending:
-                        if searcher.doc_freq("id", eid):
-                            w.delete_documents_by_term("id", eid)
-                    for item in self._pending.values():
-                        if item is not None:
-                            entry, body, fp, stamp = item
-                            w.add_document(to_document(documents.build(entry, body, fp, stamp)))
-                    w.commit()
-                except BaseException:
-                    w.rollback()
-                    raise
-                w.wait_merging_threads()
+                self._commit()
         finally:
             self._pending.clear()
             self._older.clear()
-            _forget(self.index_dir)
+            forget(self.index_dir)
             if self._lock is not None:
                 self._lock.__exit__(None, None, None)
                 self._lock = None
+
+    def _commit(self) -> None:
+        with _guarded(self.index_dir):
+            index = _open(self._gen)
+            searcher = index.searcher()
+            try:
+                w = index.writer(_WRITER_HEAP, 1)
+            except ValueError as err:
+                raise LockTimeout(f"another process is writing the search index ({err})") from None
+            try:
+                for eid in self._pending:
+                    if searcher.doc_freq("id", eid):
+                        w.delete_documents_by_term("id", eid)
+                for item in self._pending.values():
+                    if item is not None:
+                        entry, body, fp, stamp = item
+                        w.add_document(to_document(documents.build(entry, body, fp, stamp)))
+                w.commit()
+            except BaseException:
+                w.rollback()
+                raise
+            w.wait_merging_threads()
 
 
 # --------------------------------------------------------------------------- the backend
@@ -287,7 +347,7 @@ class TantivyBackend:
                 raise
             layout.remove_generations(index_dir, PREFIX, keep=[gen.name])  # open readers keep their files
             layout.remove_generations(index_dir, older_index.PREFIX, keep=[ogen.name] if ogen else [])
-            _forget(index_dir)
+            forget(index_dir)
         return n
 
     def build_older(self, versions: Iterable[tuple["Entry", int, str]], *, timeout: float = 30.0) -> int:
@@ -306,7 +366,7 @@ class TantivyBackend:
                 shutil.rmtree(ogen, ignore_errors=True)
                 raise
             layout.remove_generations(index_dir, older_index.PREFIX, keep=[ogen.name])
-            _forget(index_dir)
+            forget(index_dir)
         return n
 
     def older_condition(self) -> str:
@@ -321,17 +381,17 @@ class TantivyBackend:
 
     # -- reading ----------------------------------------------------------
     def ids(self) -> set[str]:
-        with _cache_lock:
+        with _cache_lock, _guarded(self.index_dir):
             _index, s = _searcher(self.index_dir)
             return {s.doc(a)["id"][0] for _sc, a in _all_hits(s, _tv().Query.all_query())}
 
     def count(self) -> int:
-        with _cache_lock:
+        with _cache_lock, _guarded(self.index_dir):
             return _searcher(self.index_dir)[1].num_docs
 
     def _stored_of_every_entry(self, attr: str) -> dict[str, Any]:
         """entry id -> one attribute of what the index stored for it, for every document."""
-        with _cache_lock:
+        with _cache_lock, _guarded(self.index_dir):
             _index, s = _searcher(self.index_dir)
             out = {}
             for _sc, a in _all_hits(s, _tv().Query.all_query()):
@@ -380,7 +440,7 @@ class TantivyBackend:
         return layout.condition(self.index_dir, META_NAME, usable=self.exists())
 
     def remove(self) -> None:
-        _forget(self.index_dir)
+        forget(self.index_dir)
         (self.index_dir / META_NAME).unlink(missing_ok=True)
         layout.remove_generations(self.index_dir, PREFIX)
         layout.remove_generations(self.index_dir, older_index.PREFIX)
@@ -422,7 +482,7 @@ class TantivyBackend:
                                               today=today)
         with _cache_lock:
             index, s = _searcher(self.index_dir)
-            try:
+            with _guarded(self.index_dir):
                 schema = index.schema
                 tq = to_tantivy(tree, schema, s)
                 older = self._older(s, tree, older_versions) if all_versions else {}
@@ -469,8 +529,6 @@ class TantivyBackend:
                     entry_id, st, _facets = stored(s, by_key[k])
                     old = older.get(k)
                     rows.append((entry_id, st, sc, (old[1], old[2]) if old else None))
-            except ValueError as exc:
-                raise SearchIndexError(f"cannot read the search index at {self.index_dir} ({exc}); {REPAIR}") from None
         hits_out = make_hits(rows, tree, snippets=snippets, body_loader=body_loader, version_loader=version_loader)
         return SearchResult(hits=hits_out, total=total, facets=facet_counts, query=tree,
                             took=time.perf_counter() - t0)
