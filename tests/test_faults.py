@@ -1,6 +1,7 @@
 """Fault injection: a kill (SIGKILL at a named point of each writer) or a full disk (ENOSPC) in
 the middle of add, new version, edit and rm. After each fault the next command recovers and
-``verify`` finds nothing wrong; the entry is in its old state or its new one, never between."""
+``verify`` finds nothing wrong; the entry is in its old state or its new one, never between.
+The kills and full disks that reach the search index run on both engines."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from newsarchive.errors import StoreError
 TEXT_1 = "SAMPLE: Fault headline\n\nFirst sample text of the article about a border deal.\n"
 TEXT_2 = "SAMPLE: Fault headline\n\nSecond sample text: the border deal was signed on Friday.\n"
 URL = "https://faults.example/article"
+ENGINES = ("whoosh", "tantivy")
+both_engines = pytest.mark.parametrize("engine", ENGINES)
 
 
 def run(root: Path, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess:
@@ -57,6 +60,7 @@ def only_entry(root: Path) -> dict:
 
 # --------------------------------------------------------------------------- kills
 
+@both_engines
 def test_kill_during_add_leaves_no_entry_and_is_swept(root, texts):
     r = run(root, "add", str(texts[0]), "--url", URL, crash_at="create-staged")
     assert r.returncode == -signal.SIGKILL
@@ -67,6 +71,7 @@ def test_kill_during_add_leaves_no_entry_and_is_swept(root, texts):
     assert leftovers(root) == [] and damage(root) == []
 
 
+@both_engines
 @pytest.mark.parametrize("point,committed", [("commit-staged", False), ("commit-renamed", True),
                                              ("commit-applying", True)])
 def test_kill_during_new_version(root, texts, point, committed):
@@ -89,6 +94,7 @@ def test_kill_during_new_version(root, texts, point, committed):
     assert [e["action"] for e in events] == ["created", "new-version"]
 
 
+@both_engines
 @pytest.mark.parametrize("point,committed", [("commit-staged", False), ("commit-renamed", True),
                                              ("commit-applying", True)])
 def test_kill_during_edit_writes_history_only_with_the_change(root, texts, point, committed):
@@ -104,6 +110,7 @@ def test_kill_during_edit_writes_history_only_with_the_change(root, texts, point
     assert actions == (["created", "set"] if committed else ["created"])
 
 
+@both_engines
 def test_kill_during_rm(root, texts):
     assert run(root, "add", str(texts[0])).returncode == 0
     entry_id = only_entry(root)["id"]
@@ -130,6 +137,7 @@ def _enospc_at(monkeypatch, n: int):
     return calls
 
 
+@both_engines
 @pytest.mark.parametrize("n", [1, 2, 3, 4])
 def test_full_disk_during_add(root, texts, monkeypatch, n):
     _enospc_at(monkeypatch, n)
@@ -139,6 +147,7 @@ def test_full_disk_during_add(root, texts, monkeypatch, n):
     assert st.Store(root).ids() == [] and leftovers(root) == [] and damage(root) == []
 
 
+@both_engines
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6])
 def test_full_disk_during_new_version(root, texts, monkeypatch, n):
     first = api.add(root, data=texts[0].read_bytes(), source="one.txt", fields={"url": URL}).entry
@@ -153,6 +162,7 @@ def test_full_disk_during_new_version(root, texts, monkeypatch, n):
     assert out.status == "new-version" and damage(root) == []
 
 
+@both_engines
 @pytest.mark.parametrize("n", [1, 2, 3, 4])
 def test_full_disk_during_edit_leaves_history_whole(root, texts, monkeypatch, n):
     entry = api.add(root, data=texts[0].read_bytes(), source="one.txt", fields={}).entry
@@ -181,7 +191,8 @@ def test_failed_rename_during_rm_keeps_the_entry(root, texts, monkeypatch):
     assert st.Store(root).ids() == [entry.id] and damage(root) == []
 
 
-def test_real_full_disk_on_a_small_tmpfs(tmp_path):
+@both_engines
+def test_real_full_disk_on_a_small_tmpfs(tmp_path, engine):
     """Only where a tmpfs can be mounted (root in CI): fill it with snapshots until the disk is
     full; every failure is one clean error line and the archive stays consistent."""
     if os.geteuid() != 0 or not shutil.which("mount"):
@@ -193,7 +204,8 @@ def test_real_full_disk_on_a_small_tmpfs(tmp_path):
         pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode(errors='replace').strip()}")
     try:  # the CLI in subprocesses: no file of the small disk stays open (mapped) in this process
         root = mnt / "coll"
-        assert subprocess.run([sys.executable, "-m", "newsarchive", "init", str(root)]).returncode == 0
+        assert subprocess.run([sys.executable, "-m", "newsarchive", "init", str(root),
+                               "--engine", engine]).returncode == 0
         failed = 0
         for i in range(200):
             body = f"SAMPLE {i}\n\n" + f"word{i} " * 3000

@@ -95,8 +95,11 @@ _FILE_RES = (re.compile(r'filepath: "([^"]+)"'), re.compile(r'FileDoesNotExist\(
 
 def _damaged(index_dir: Path, exc: BaseException) -> SearchIndexError:
     """One line for a tantivy error reading ``index_dir``: which file, and tantivy's reason in
-    short (not its advice, which is about tantivy versions and would mislead here)."""
+    short (not its advice, which is about tantivy versions and would mislead here). A full disk
+    is said as such: the index is not damaged, the commit did not happen."""
     text = " ".join(str(exc).split())
+    if "No space left on device" in text or "os error 28" in text:
+        return SearchIndexError(f"cannot write the search index at {index_dir}: No space left on device; {REPAIR}")
     name = next((m.group(1) for r in _FILE_RES if (m := r.search(text))), "")
     if "FileDoesNotExist" in text:
         why = "missing"
@@ -113,14 +116,15 @@ def _damaged(index_dir: Path, exc: BaseException) -> SearchIndexError:
 
 
 @contextlib.contextmanager
-def _guarded(index_dir: Path):
-    """Turn what tantivy raises on a damaged index (ValueError, OSError, a panic...) into one
-    SearchIndexError naming the repair; this process's cached reader of it is dropped."""
+def _guarded(index_dir: Path, kinds: tuple[type[Exception], ...] = (Exception,)):
+    """Turn what tantivy raises on a damaged index (ValueError, OSError, a panic...; ``kinds``
+    and panics) into one SearchIndexError naming the repair; this process's cached reader of
+    it is dropped."""
     try:
         yield
     except NewsArchiveError:
         raise
-    except Exception as exc:  # noqa: BLE001 - ValueError, OSError, KeyError on a garbled document, ...
+    except kinds as exc:  # ValueError, OSError, KeyError on a garbled document, ...
         forget(index_dir)
         raise _damaged(index_dir, exc) from None
     except BaseException as exc:
@@ -319,26 +323,28 @@ class TantivyBackend:
             ogen = layout.new_generation(index_dir, older_index.PREFIX) if older is not None else None
             n = 0
             try:
-                index = tv.Index(_schema(), path=str(gen), reuse=False)
-                w = index.writer(_WRITER_HEAP * threads, threads)
-                ow = older_index.create(ogen).writer(_WRITER_HEAP, 1) if ogen else None
-                try:
-                    for document, versions in documents.with_older(docs, older):
-                        w.add_document(to_document(document))
-                        n += 1
-                        for version in versions:
-                            ow.add_document(to_document(version))
+                # tantivy's errors (a full disk) and panics; not what reading the archive raises
+                with _guarded(index_dir, (ValueError,)):
+                    index = tv.Index(_schema(), path=str(gen), reuse=False)
+                    w = index.writer(_WRITER_HEAP * threads, threads)
+                    ow = older_index.create(ogen).writer(_WRITER_HEAP, 1) if ogen else None
+                    try:
+                        for document, versions in documents.with_older(docs, older):
+                            w.add_document(to_document(document))
+                            n += 1
+                            for version in versions:
+                                ow.add_document(to_document(version))
+                        if ow is not None:
+                            ow.commit()
+                        w.commit()
+                    except BaseException:
+                        w.rollback()
+                        if ow is not None:
+                            ow.rollback()
+                        raise
+                    w.wait_merging_threads()
                     if ow is not None:
-                        ow.commit()
-                    w.commit()
-                except BaseException:
-                    w.rollback()
-                    if ow is not None:
-                        ow.rollback()
-                    raise
-                w.wait_merging_threads()
-                if ow is not None:
-                    ow.wait_merging_threads()
+                        ow.wait_merging_threads()
                 _write_meta(index_dir, gen.name, {"count": n, **({layout.OLDER: ogen.name} if ogen else {})})
             except BaseException:
                 shutil.rmtree(gen, ignore_errors=True)
