@@ -366,6 +366,15 @@ def test_a_damaged_tantivy_index_is_named_in_plain_words(cli, root, damage):
     assert not any(rust in line for rust in ("IoError {", "Custom {", "tantivy 0.15", "kind:", "\\n"))
 
 
+def test_a_full_disk_under_tantivy_is_not_called_damage():
+    """tantivy reports a full disk as an IO error; the index is not damaged, the commit did not
+    happen (the journal re-syncs it), so the line says what happened."""
+    from newsarchive.search.tantivy import _damaged
+
+    err = _damaged(Path("/c/index"), ValueError("An IO error occurred: 'No space left on device (os error 28)'"))
+    assert str(err) == "cannot write the search index at /c/index: No space left on device; run `newsarchive reindex`"
+
+
 @pytest.mark.parametrize("engine, damage", ENGINE_DAMAGES)
 def test_verify_repair_index_repairs_any_damage(cli, root, damage):
     three(root)
