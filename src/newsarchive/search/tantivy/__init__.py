@@ -155,13 +155,16 @@ def _searcher(index_dir: Path, *, older: bool = False):
 
     A rebuild may swap generations and remove the old one, and another process's commit may
     remove merged segment files, between our reading the metadata and opening the files it
-    names: then both are read again (a few times, as for Whoosh) before the index counts as
-    damaged."""
+    names: then both are read again (up to a few times) before the index counts as damaged. When
+    neither changed, the failure is the index's own and is reported at once."""
     key = str(index_dir.resolve()) + ("\x00older" if older else "")
-    for attempt in range(4):
-        if attempt:
-            time.sleep(0.05 * attempt)
+    seen = None
+    for _attempt in range(5):
         gen = _older_gen(index_dir) if older else _current(index_dir)
+        now = (gen.name, _meta_signature(gen))
+        if seen is not None and now == seen:
+            break
+        seen = now
         try:
             with _guarded(index_dir):
                 cached = _indexes.get(key)
@@ -178,6 +181,14 @@ def _searcher(index_dir: Path, *, older: bool = False):
         except SearchIndexError as exc:
             last = exc
     raise last
+
+
+def _meta_signature(gen: Path) -> tuple | None:
+    try:
+        st = os.stat(gen / "meta.json")
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
 
 
 _all_hits = older_index.all_hits
@@ -249,11 +260,8 @@ class TantivyWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None and self._older and self._older_gen is not None:
-                try:
+                with _guarded(self.index_dir):
                     older_index.replace(_open(self._older_gen), self._older)
-                except ValueError as err:
-                    raise SearchIndexError(f"cannot write the older-versions index at {self._older_gen} "
-                                           f"({err}); {REPAIR}") from None
                 crash_point("index-older-committed")
             if exc_type is None and self._pending:
                 self._commit()
@@ -364,7 +372,8 @@ class TantivyBackend:
             gen = _current(index_dir)
             ogen = layout.new_generation(index_dir, older_index.PREFIX)
             try:
-                n = older_index.write_all(older_index.create(ogen), versions)
+                with _guarded(index_dir, (ValueError,)):  # tantivy's errors, not the archive's
+                    n = older_index.write_all(older_index.create(ogen), versions)
                 meta = _read_meta(index_dir) or {}
                 extra = {k: v for k, v in meta.items() if k not in ("engine", "schema_version", "generation", "built")}
                 _write_meta(index_dir, gen.name, {**extra, layout.OLDER: ogen.name})
@@ -379,11 +388,8 @@ class TantivyBackend:
         return layout.older_condition(self.index_dir, META_NAME, schema=SCHEMA_VERSION, complete=_complete)
 
     def older_fingerprints(self) -> dict[str, dict[int, str]]:
-        with _cache_lock:
-            try:
-                return older_index.fingerprints(_searcher(self.index_dir, older=True)[1])
-            except ValueError as exc:
-                raise SearchIndexError(f"cannot read the search index at {self.index_dir} ({exc}); {REPAIR}") from None
+        with _cache_lock, _guarded(self.index_dir):
+            return older_index.fingerprints(_searcher(self.index_dir, older=True)[1])
 
     # -- reading ----------------------------------------------------------
     def ids(self) -> set[str]:
