@@ -405,6 +405,60 @@ def test_a_writer_whose_index_update_fails_archives_and_says_so(cli, root, sampl
 
 
 @pytest.mark.parametrize("engine, damage", [("whoosh", damage_segment), ("tantivy", damage_tantivy_segment)])
+def _older_generation(root, engine):
+    meta = json.loads((root / "index" / {"whoosh": "index.json", "tantivy": "tantivy.json"}[engine]).read_text())
+    return root / "index" / meta["older"]
+
+
+def damage_older_toc(root):
+    toc = next(_older_generation(root, "whoosh").glob("_MAIN_*.toc"))
+    toc.write_bytes(toc.read_bytes()[:30])
+
+
+def damage_tantivy_older_meta(root):
+    meta = _older_generation(root, "tantivy") / "meta.json"
+    meta.write_bytes(meta.read_bytes()[:100])
+
+
+def damage_tantivy_older_segment(root):
+    seg = sorted(_older_generation(root, "tantivy").glob("*.idx"))[0]
+    seg.write_bytes(seg.read_bytes()[:100])
+
+
+@pytest.mark.parametrize("engine, damage", [("whoosh", damage_older_toc), ("tantivy", damage_tantivy_older_meta),
+                                            ("tantivy", damage_tantivy_older_segment)])
+def test_damage_to_the_older_versions_index_gives_one_message_and_reindex_repairs_it(cli, root, tmp_path, damage):
+    urls = [f"https://example.org/{w}" for w in ("alpha", "beta")]
+    for url in urls:
+        for text in (f"Sample headline\n\nThe first sample text at {url} mentions a glacier.\n",
+                     f"Sample headline\n\nThe second sample text at {url} mentions the weather.\n"):
+            api.add(root, data=text.encode(), source="t.txt", fields={"url": url})
+    ids = sorted(cli("search", "--all-versions", "glacier", "-f", "ids").stdout.split())
+    assert len(ids) == 2 and cli("search", "glacier", "-f", "ids").stdout.split() == []
+    damage(root)
+    forget(root)  # as the next command, a new process, opens the index
+    r = cli("search", "weather", "-f", "ids")  # the current versions' index is whole
+    assert r.exit_code == 0 and sorted(r.stdout.split()) == ids
+    r = cli("search", "--all-versions", "glacier")
+    no_internal_error(r)
+    assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1 and "newsarchive reindex" in r.stderr
+    (tmp_path / "third.txt").write_text("Sample headline\n\nThe third sample text mentions a harbour.\n")
+    r = cli("add", tmp_path / "third.txt", "--url", urls[0])
+    no_internal_error(r)
+    assert r.exit_code == 1 and "but the index could not be updated: run `newsarchive reindex`" in r.stderr
+    r = cli("verify")
+    no_internal_error(r)
+    assert r.exit_code == 1 and "older-versions index" in r.stdout
+    assert cli("reindex").exit_code == 0
+    assert sorted(cli("search", "--all-versions", "glacier", "-f", "ids").stdout.split()) == ids
+    assert cli("search", "harbour", "-f", "ids").stdout.split() == [ids_of_url(root, urls[0])]
+    assert cli("verify").exit_code == 0 and cli("status").exit_code == 0
+
+
+def ids_of_url(root, url):
+    return next(e.id for e in api.list_entries(root) if e.url == url)
+
+
 def test_import_into_a_damaged_index_archives_and_fails_clearly(cli, root, tmp_path, damage):
     three(root)
     damage(root)
