@@ -208,7 +208,8 @@ def crash_run(work: Path, records: Path, titles: list[str], *, kills: int, rng: 
 
 # --------------------------------------------------------------------------- every writer
 
-CRASH_POINTS = ("create-staged", "commit-staged", "commit-renamed", "commit-applying", "remove-renamed")
+CRASH_POINTS = ("create-staged", "commit-staged", "commit-renamed", "commit-applying", "remove-renamed",
+                "index-older-committed")  # the last: between the older-versions and the current index commit
 SAMPLE_HTML = ("<html><head><title>SAMPLE {n}: bench headline {tag}</title></head><body><article>"
                "<h1>SAMPLE {n}: bench headline {tag}</h1><p>{words}</p></article></body></html>")
 

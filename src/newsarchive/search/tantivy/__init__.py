@@ -115,6 +115,11 @@ def _damaged(index_dir: Path, exc: BaseException) -> SearchIndexError:
     return SearchIndexError(f"the search index at {index_dir} is damaged ({where}); {REPAIR}")
 
 
+#: what tantivy raises when writing fails (a damaged index, a full disk); other errors of a
+#: writer are bugs and stay as they are
+_WRITE_ERRORS = (ValueError, OSError)
+
+
 @contextlib.contextmanager
 def _guarded(index_dir: Path, kinds: tuple[type[Exception], ...] = (Exception,)):
     """Turn what tantivy raises on a damaged index (ValueError, OSError, a panic...; ``kinds``
@@ -260,7 +265,7 @@ class TantivyWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None and self._older and self._older_gen is not None:
-                with _guarded(self.index_dir):
+                with _guarded(self.index_dir, _WRITE_ERRORS):
                     older_index.replace(_open(self._older_gen), self._older)
                 crash_point("index-older-committed")
             if exc_type is None and self._pending:
@@ -274,7 +279,7 @@ class TantivyWriter:
                 self._lock = None
 
     def _commit(self) -> None:
-        with _guarded(self.index_dir):
+        with _guarded(self.index_dir, _WRITE_ERRORS):
             index = _open(self._gen)
             searcher = index.searcher()
             try:
