@@ -404,7 +404,6 @@ def test_a_writer_whose_index_update_fails_archives_and_says_so(cli, root, sampl
     assert cli("status").exit_code == 0
 
 
-@pytest.mark.parametrize("engine, damage", [("whoosh", damage_segment), ("tantivy", damage_tantivy_segment)])
 def _older_generation(root, engine):
     meta = json.loads((root / "index" / {"whoosh": "index.json", "tantivy": "tantivy.json"}[engine]).read_text())
     return root / "index" / meta["older"]
@@ -459,6 +458,7 @@ def ids_of_url(root, url):
     return next(e.id for e in api.list_entries(root) if e.url == url)
 
 
+@pytest.mark.parametrize("engine, damage", [("whoosh", damage_segment), ("tantivy", damage_tantivy_segment)])
 def test_import_into_a_damaged_index_archives_and_fails_clearly(cli, root, tmp_path, damage):
     three(root)
     damage(root)
