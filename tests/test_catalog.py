@@ -276,3 +276,41 @@ def test_a_damaged_catalog_is_said_once_and_rebuilt(cli, root):
     assert len(r.stderr.strip().splitlines()) == 1
     r = cli("list", "-f", "ids")
     assert r.exit_code == 0 and r.stderr == ""
+
+
+def test_a_catalog_that_cannot_be_written_never_hides_an_archived_entry(root, monkeypatch):
+    """A full disk when the catalog learns an entry just archived: that record's line says it
+    was archived (never "failed"), the run ends there, and the next command learns it."""
+    import errno
+
+    from newsarchive.errors import FileAccessError
+    from newsarchive.formats.records import Record
+
+    real = api.Catalog.add
+    calls = []
+
+    def full(self, entry, **kw):
+        calls.append(entry.id)
+        if len(calls) == 2:
+            raise FileAccessError("cannot write catalog.sqlite: No space left on device", errno=errno.ENOSPC)
+        return real(self, entry, **kw)
+
+    monkeypatch.setattr(api.Catalog, "add", full)
+    records = [Record(ref=f"r{n}", fields={"title": f"Sample {n}"}, data=None) for n in range(3)]
+    with pytest.raises(FileAccessError, match="No space left"):
+        _run(root, records)
+    monkeypatch.undo()
+    entries = api.list_entries(root)
+    assert sorted(e.title for e in entries) == ["Sample 0", "Sample 1"]  # the second is archived
+
+
+def _run(root, records):
+    from newsarchive.api.ingest import Ingest
+    from newsarchive.store import Store
+
+    ingest = Ingest(Store(root), durable=False)
+    outcomes = ingest.run_batch(records)
+    assert [o.status for o in outcomes] == ["created", "created"]
+    assert "archived, but the catalog could not be updated" in outcomes[1].message
+    assert "No space left on device" in outcomes[1].message
+    raise ingest.fatal

@@ -70,6 +70,7 @@ class Ingest:
         self.stop_on_error = False  # end a batch at its first failed record (--on-error stop)
         self.catalog = Catalog(store)
         self.fatal: FileAccessError | None = None  # the collection refused a write: the run ends
+        self._catalog_failure: FileAccessError | None = None  # see _learn
         self._ahead: dict[int, tuple] = {}  # id(record) -> (media type, url, extraction or error)
         self._planned_entries: dict[str, Entry] = {}  # dry run: the entries it would create (not on disk)
         self._summaries: dict[str, tuple] = {}  # entry id -> work_summary, for one batch
@@ -122,6 +123,14 @@ class Ingest:
                             o = self._safe(r, write=True, session=session)
                         except FileAccessError as exc:  # the collection refused a write: stop here
                             self.fatal = exc
+                            break
+                        if self._catalog_failure is not None:  # archived; the catalog refused it
+                            from dataclasses import replace
+
+                            failure, self._catalog_failure = self._catalog_failure, None
+                            said = f"archived, but the catalog could not be updated ({failure})"
+                            outcomes.append(replace(o, message=f"{o.message}; {said}" if o.message else said))
+                            self.fatal = failure
                             break
                         outcomes.append(o)
                         if id(r) not in ticked:  # a record without a page: this was its work
@@ -178,6 +187,15 @@ class Ingest:
                 raise ahead[2]
             return ahead[2]
         return _extract(record.data, media_type, url)
+
+    def _learn(self, entry: Entry) -> None:
+        """The catalog learns an entry just written. When it cannot be written (a full disk),
+        the entry is archived all the same: its outcome says so, the run ends after it, and the
+        writer's journal makes the next command learn it."""
+        try:
+            self.catalog.add(entry)
+        except FileAccessError as exc:
+            self._catalog_failure = exc
 
     def _plan(self, entry: Entry) -> None:
         """A dry run remembers what it would create, so that later records see it as the real
@@ -357,7 +375,7 @@ class Ingest:
         assert session is not None
         session.touch(entry.id)
         self.store.create(entry, files, history=history, durable=self.durable is True)
-        self.catalog.add(entry)
+        self._learn(entry)
         session.upsert(entry, text_bytes.decode("utf-8") if snapshot else (entry.notes or ""))
         return Outcome(record.ref, "created", entry.id, message, entry=entry)
 
@@ -393,7 +411,7 @@ class Ingest:
                     for k, v in changes.items()]
         session.touch(entry_id)
         self.store.commit(new_entry, files=files, history=history, durable=self.durable is True)
-        self.catalog.add(new_entry)
+        self._learn(new_entry)
         self._summaries.pop(entry_id, None)
         session.upsert(new_entry, text_bytes.decode("utf-8"))
         return Outcome(record.ref, "new-version", entry_id,
@@ -462,7 +480,7 @@ class Ingest:
         session.touch(entry.id)
         history = [{"at": now_utc().iso(), "action": "imported", "source": record.source or record.ref}]
         self.store.create(entry, files, history=history, durable=self.durable is True)
-        self.catalog.add(entry)
+        self._learn(entry)
         session.upsert(entry, text if entry.snapshots else (entry.notes or ""))  # as body_text() has it
         return Outcome(record.ref, "created", entry.id, "; ".join(m for m in (key_note, record.note) if m) or None,
                        entry=entry)
