@@ -210,16 +210,24 @@ def older_versions(store: st.Store, entry: Entry) -> list[tuple[Entry, int, str]
             for n, snap in enumerate(entry.snapshots[:-1], 1)]
 
 
-def _readable(store: st.Store, entry_id: str, on_skip: OnSkip | None = None) -> Entry | None:
+def _readable(store: st.Store, entry_id: str, on_skip: OnSkip | None = None, *,
+              on_unreadable: Callable[[str, str], Any] | None = None,
+              on_read: Callable[[Entry], Any] | None = None) -> Entry | None:
     """The entry, when it can be read and its entry.json matches its recorded hash (what the
-    index may hold); otherwise None, reported through ``on_skip`` when it is damage."""
+    index may hold); otherwise None, reported through ``on_skip`` when it is damage.
+    ``on_unreadable(id, why)``: an entry folder whose metadata cannot be read; ``on_read(entry)``:
+    an entry read, before its hash is checked (the catalog learns damaged entries too)."""
     try:
         entry = store.read(entry_id)
     except (StoreError, EntryNotFound) as exc:
         reason = unreadable_reason(store, entry_id, exc)
         if reason is not None:
             report_skip(on_skip, entry_id, reason)  # verify tells more; the index leaves it out
+            if on_unreadable is not None:
+                on_unreadable(entry_id, reason)
         return None
+    if on_read is not None:
+        on_read(entry)
     if not metadata_ok(store, entry_id):  # damaged metadata is never indexed
         report_skip(on_skip, entry_id, f"{store.entry_dir(entry_id) / st.ENTRY_FILE}: does not match "
                                  "its recorded SHA-256 (see `newsarchive verify`)")
@@ -270,18 +278,10 @@ def rebuild_index(store: st.Store, *, engine: str | None = None, on_skip: OnSkip
             if on_entry is not None:  # progress: once per entry
                 on_entry()
             stamp = entry_stamp(store, entry_id)  # before reading: a later change shows as stale
-            try:
-                entry = store.read(entry_id)
-            except (StoreError, EntryNotFound) as exc:
-                reason = unreadable_reason(store, entry_id, exc)
-                if reason is not None:
-                    report_skip(on_skip, entry_id, reason)  # verify tells more; the index leaves it out
-                    catalog.mark_unreadable(entry_id, reason, stamp)
-                continue
-            catalog.add(entry, stamp=stamp)
-            if not metadata_ok(store, entry_id):  # damaged metadata is never indexed
-                report_skip(on_skip, entry_id, f"{store.entry_dir(entry_id) / st.ENTRY_FILE}: does not match "
-                                         "its recorded SHA-256 (see `newsarchive verify`)")
+            entry = _readable(store, entry_id, on_skip,
+                              on_unreadable=lambda i, why: catalog.mark_unreadable(i, why, stamp),
+                              on_read=lambda e: catalog.add(e, stamp=stamp))
+            if entry is None:
                 continue
             indexed[entry_id] = stamp
             yield (entry, body_text(store, entry), stamp) if stamped else (entry, body_text(store, entry))
