@@ -359,3 +359,24 @@ def test_batches_merge_in_tiers_and_optimize(tmp_path, monkeypatch):
     assert segments() == 1
     after = index.search(d, "sanctions", snippets=False)
     assert [h.id for h in after.hits] == [h.id for h in before.hits] and after.total == 3
+
+
+def test_the_in_memory_older_versions_path_uses_a_scratch_folder_of_its_own(tmp_path, monkeypatch):
+    """Whoosh's RamStorage writes its scratch files to $TMPDIR/MAIN.tmp, one folder shared by
+    every process; ours is a folder of its own per index, removed when the search is done."""
+    import tempfile
+
+    from newsarchive.search.whoosh.reading import _private_ram
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    shared = tmp_path / "MAIN.tmp"
+    shared.mkdir()
+    (shared / "another-process-file").write_text("sample")
+    one, two = _private_ram(), _private_ram()
+    a, b = one.temp_storage("MAIN.tmp"), two.temp_storage("MAIN.tmp")
+    assert a.folder != b.folder and str(shared) not in (a.folder, b.folder)
+    assert one.temp_storage("MAIN.tmp").folder == a.folder  # the writer and its per-document writer share it
+    one.remove_scratch()
+    two.remove_scratch()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["MAIN.tmp"]
+    assert (shared / "another-process-file").exists()

@@ -186,20 +186,47 @@ def _older_matches(s, wq, older_versions: "Iterable[tuple[Entry, int, str]] | No
             _older_or_fail(index_dir)
         return _best_older(s, wq, rs, None)
     from whoosh import scoring
-    from whoosh.filedb.filestore import RamStorage
 
     versions = list(older_versions)
     if not versions:
         return {}
-    ram = RamStorage().create_index(schema())
-    w = ram.writer()
-    texts: dict[tuple[str, int], str] = {}
-    for entry, version, text in versions:
-        w.add_document(**to_fields(documents.build(entry, text or "", str(version))))
-        texts[(entry.id, version)] = text or ""
-    w.commit()
-    with ram.searcher(weighting=scoring.BM25F(B=0.75, K1=1.2)) as rs:
-        return _best_older(s, wq, rs, texts)
+    storage = _private_ram()
+    try:
+        ram = storage.create_index(schema())
+        w = ram.writer()
+        texts: dict[tuple[str, int], str] = {}
+        for entry, version, text in versions:
+            w.add_document(**to_fields(documents.build(entry, text or "", str(version))))
+            texts[(entry.id, version)] = text or ""
+        w.commit()
+        with ram.searcher(weighting=scoring.BM25F(B=0.75, K1=1.2)) as rs:
+            return _best_older(s, wq, rs, texts)
+    finally:
+        storage.remove_scratch()
+
+
+def _private_ram():
+    """A Whoosh index in memory whose writer's scratch folder is this process's own: Whoosh's
+    own RamStorage puts it at ``$TMPDIR/MAIN.tmp``, the same folder for every process, and two
+    processes searching at once removed it under each other."""
+    import shutil
+    import tempfile
+
+    from whoosh.filedb.filestore import FileStorage, RamStorage
+
+    class PrivateRam(RamStorage):
+        scratch: str | None = None
+
+        def temp_storage(self, name=None):
+            if self.scratch is None:
+                self.scratch = tempfile.mkdtemp(prefix="newsarchive-whoosh-")
+            return FileStorage(os.path.join(self.scratch, name or "scratch")).create()
+
+        def remove_scratch(self) -> None:
+            if self.scratch is not None:
+                shutil.rmtree(self.scratch, ignore_errors=True)
+
+    return PrivateRam()
 
 
 def _best_older(s, wq, rs, texts: dict[tuple[str, int], str] | None) -> dict[int, tuple[float, int, str | None]]:
