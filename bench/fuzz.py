@@ -2,6 +2,7 @@
 
     python bench/fuzz.py                 # the corpus + 3,000 random inputs + 2,000 random queries
     python bench/fuzz.py --inputs 200 --queries 200 --seed 7
+    python bench/fuzz.py --engine tantivy   # the same on a collection made with --engine tantivy
 
 Every input goes through `newsarchive import` (or `add`, `extract`, `search`) in this process,
 as a user would type it. Each must end in exit status 0, 1 or 2 with one-line `Error:` or
@@ -201,13 +202,13 @@ def nasty_corpus(folder: Path, *, bomb: bool = True) -> list[list[str]]:
 class Runner:
     """Runs CLI argument lists in one collection, in this process, and keeps the figures."""
 
-    def __init__(self, work: Path):
+    def __init__(self, work: Path, *, engine: str = "whoosh"):
         from typer.testing import CliRunner
 
         from newsarchive import api
 
         self.work = work
-        self.root = api.init(work / "coll")
+        self.root = api.init(work / "coll", engine=engine)
         self.runner = CliRunner()
         self.inputs = self.queries = self.tracebacks = 0
         self.problems: list[str] = []
@@ -305,13 +306,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--inputs", type=int, default=3000, help="random mutated inputs")
     ap.add_argument("--queries", type=int, default=2000, help="random queries")
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--engine", default="whoosh", help="the collection's search engine (whoosh, tantivy)")
     args = ap.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
     work = Path(tempfile.mkdtemp(prefix="newsarchive-fuzz-"))
     started = time.monotonic()
     try:
-        runner = Runner(work)
+        runner = Runner(work, engine=args.engine)
         cases = nasty_corpus(work / "corpus")
         before = listing(work, runner.root)
         for case in cases:
@@ -330,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     for p in runner.problems[:40]:
         print(f"problem: {p}")
-    print(f"seed {seed}: inputs tried: {runner.inputs}, queries tried: {runner.queries}, "
+    print(f"engine {args.engine}, seed {seed}: inputs tried: {runner.inputs}, queries tried: {runner.queries}, "
           f"tracebacks: {runner.tracebacks}, writes outside the collection: {len(written) + len(changed)}, "
           f"problems: {len(runner.problems)}; {time.monotonic() - started:.0f} s")
     return 1 if runner.problems or written or changed else 0
