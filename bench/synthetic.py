@@ -50,7 +50,7 @@ def _vocabulary(rng: random.Random, size: int) -> list[str]:
     while len(out) < size:
         n = rng.choice((1, 2, 2, 2, 3))
         w = "".join(rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS) for _ in range(n))
-        if rng.random() < 0.01 and out:
+        if rng.random() < 0.01 and len(out) > 200:  # a compound with a word past the commonest
             w = f"{w}-{rng.choice(out[200:])}"
         if w not in seen:
             seen.add(w)
