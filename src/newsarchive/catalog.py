@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from . import store as st
 from .errors import EntryNotFound, StoreError, UsageError
 from .model import Entry
-from .works import (MATCH_MODES, _entry_summary, _same, _url_keys, meta_key, same_work,  # noqa: F401
-                    work_summary)
+from .works import _url_keys
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlite3
@@ -175,7 +174,6 @@ class Catalog:
         self.unreadable: dict[str, str] = {}  # entry id -> why it could not be read
         self._db: "sqlite3.Connection | None" = None
         self._private = store is None  # in memory only: nothing reaches the file
-        self._locked = False
         self._in_batch = False
         self._checked = False  # the rolling stamp check ran (once per catalog, see refresh)
 
@@ -208,7 +206,7 @@ class Catalog:
         self.close()
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[None]:
+    def _write(self, *, nested: bool | None = None) -> Iterator[None]:
         """A transaction for a change (inside a batch: a savepoint). An SQLite failure to write
         (a full disk, a read-only file) is a :class:`~newsarchive.errors.FileAccessError`."""
         import sqlite3
@@ -216,7 +214,7 @@ class Catalog:
         from . import catalog_db
 
         try:
-            with catalog_db.transaction(self.db, nested=self._in_batch):
+            with catalog_db.transaction(self.db, nested=self._in_batch if nested is None else nested):
                 yield
         except sqlite3.OperationalError as exc:
             raise catalog_db.write_error(self.path, exc) from None
@@ -234,7 +232,6 @@ class Catalog:
             self.close()
             self.store, self.path = store, store.index_dir / FILE
             self._private = False
-        self._locked = locked
         for old in OLD_CACHES:
             if locked:
                 with contextlib.suppress(OSError):
@@ -256,22 +253,15 @@ class Catalog:
         """Rows learnt inside this block are committed together when it ends (an import batch
         writes hundreds). A writer killed before that leaves the catalog behind the archive,
         which the next refresh notices through the writer's journal."""
-        from . import catalog_db
-
-        import sqlite3
-
         if self._in_batch:
             yield
             return
-        try:
-            with catalog_db.transaction(self.db, nested=False):
-                self._in_batch = True
-                try:
-                    yield
-                finally:
-                    self._in_batch = False
-        except sqlite3.OperationalError as exc:
-            raise catalog_db.write_error(self.path, exc) from None
+        with self._write(nested=False):
+            self._in_batch = True
+            try:
+                yield
+            finally:
+                self._in_batch = False
 
     def add(self, entry: Entry, *, stamp: tuple | None = None) -> None:
         """Learn an entry as written; ``stamp`` defaults to its entry.json on disk now."""
@@ -287,18 +277,6 @@ class Catalog:
 
         with self._write():
             catalog_db.forget(self.db, entry_id)
-
-    @classmethod
-    def record_removal(cls, store: st.Store, entry_id: str) -> None:
-        """Forget a removed entry (the caller holds the lock)."""
-        catalog = cls(store)
-        try:
-            catalog.remove(entry_id)
-            catalog.note_archive(store)
-        except Exception:  # noqa: BLE001 - derived: the next refresh sees the folder is gone
-            pass
-        finally:
-            catalog.close()
 
     def note_archive(self, store: st.Store) -> None:
         """A writer under the lock changed the archive folder (a new or removed entry) and the
@@ -445,9 +423,6 @@ class Catalog:
         rows = self.db.execute("SELECT id FROM entries WHERE mkey = ? ORDER BY rowid", (_digest(key),)).fetchall()
         return tuple(r[0] for r in rows)
 
-    def snapshot_count(self) -> int:
-        return self.overview()["snapshots"]
-
     def overview(self) -> dict[str, int]:
         """{"entries", "snapshots", "indexed", "missing", "stale"}: counts in one pass (the index
         counts are valid only with :meth:`index_view`)."""
@@ -459,20 +434,14 @@ class Catalog:
         """The entries that have more than one version."""
         return [r[0] for r in self.db.execute("SELECT id FROM entries WHERE snaps > 1 ORDER BY id")]
 
-    def stamps(self, ids: Iterable[str] | None = None) -> dict[str, tuple[int, int] | None]:
+    def stamps(self) -> dict[str, tuple[int, int] | None]:
         """entry id -> the stamp of the entry.json the catalog learnt it from."""
         rows = self.db.execute("SELECT id, mtime_ns, size FROM entries")
-        out = {i: ((m, s) if m is not None else None) for i, m, s in rows}
-        return out if ids is None else {i: out.get(i) for i in ids}
+        return {i: ((m, s) if m is not None else None) for i, m, s in rows}
 
     def stamp_of(self, entry_id: str) -> tuple[int, int] | None:
         row = self.db.execute("SELECT mtime_ns, size FROM entries WHERE id = ?", (entry_id,)).fetchone()
         return (row[0], row[1]) if row and row[0] is not None else None
-
-    def folder_ids(self) -> list[str]:
-        """Every entry folder the catalog knows, readable or not, sorted."""
-        rows = self.db.execute("SELECT id FROM entries UNION SELECT id FROM unreadable ORDER BY 1")
-        return [r[0] for r in rows]
 
     def new_id(self, *, avoid: str | None = None) -> str:
         """A fresh ID that no citekey (nor ``avoid``) is a prefix of: a reference can then

@@ -275,6 +275,7 @@ def refresh(cat: "Catalog", store: st.Store, *, locked: bool, on_skip: "OnSkip |
     try:
         sig = archive_signature(store)  # before the listing: a folder added after it changes it again
         stored_sig = get_meta(db, "archive")
+        unread = {r[0] for r in db.execute("SELECT id FROM unreadable")}  # tried again each time
         rows = {}  # id -> stamp the catalog holds, for the entries compared with the disk
         new: list[str] = []
         gone: list[str] = []
@@ -282,7 +283,6 @@ def refresh(cat: "Catalog", store: st.Store, *, locked: bool, on_skip: "OnSkip |
             disk = store.ids()
             known = {i: ((m, s) if m is not None else None)
                      for i, m, s in db.execute("SELECT id, mtime_ns, size FROM entries")}
-            unread = {r[0] for r in db.execute("SELECT id FROM unreadable")}
             disk_set = set(disk)
             new = [i for i in disk if i not in known and i not in unread]
             gone = [i for i in (*known, *unread) if i not in disk_set]
@@ -306,8 +306,7 @@ def refresh(cat: "Catalog", store: st.Store, *, locked: bool, on_skip: "OnSkip |
                 for word in journal.read_bytes().decode("utf-8", "replace").split():
                     if st.ID_LIKE.match(word) and word not in rows:
                         rows[word] = _stamp_of(db, word)
-        unread_rows = db.execute("SELECT id FROM unreadable").fetchall()
-        for (i,) in unread_rows:
+        for i in unread:
             rows.setdefault(i, "unreadable")
         for i in new:
             rows[i] = "absent"
@@ -384,9 +383,7 @@ def _apply(cat: "Catalog", *, learnt, failed, forgotten, sig, stored_sig, cursor
                     learn(db, entry, stamp)
             for expected, entry_id, reason, stamp in failed:
                 if locked or _stamp_of(db, entry_id) in (expected, "unreadable"):
-                    forget(db, entry_id)
-                    db.execute("INSERT INTO unreadable VALUES (?, ?, ?, ?)",
-                               (entry_id, reason, stamp[0] if stamp else None, stamp[1] if stamp else None))
+                    mark_unreadable(db, entry_id, reason, stamp)
             for _expected, entry_id in forgotten:
                 forget(db, entry_id)
             if not meta:

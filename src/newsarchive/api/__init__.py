@@ -25,7 +25,8 @@ The catalog (deduplication state) is :mod:`newsarchive.catalog`, below this pack
 # (PEP 562), so a command imports only the use cases it runs: `newsarchive show` does not load
 # the import pipeline, and start-up stays as fast as before the package split.
 _WHERE: dict[str, str] = {
-    **dict.fromkeys(('JOURNAL', 'MATCH_MODES', 'Catalog', 'OnSkip', 'entry_stamp', 'meta_key', 'read_each', 'same_work', 'work_summary'), '..catalog'),
+    **dict.fromkeys(('JOURNAL', 'Catalog', 'OnSkip', 'entry_stamp', 'read_each'), '..catalog'),
+    **dict.fromkeys(('MATCH_MODES', 'meta_key', 'same_work', 'work_summary'), '..works'),
     **dict.fromkeys(('Problem', 'check_entry', 'metadata_ok'), '..fixity'),
     **dict.fromkeys(('sync_filesystem',), '..fsutil'),
     **dict.fromkeys(('MAX_SNAPSHOT_BYTES',), '..model'),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from ..catalog import MATCH_MODES
+from ..works import MATCH_MODES
 from ..errors import IndexNotUpdated, UsageError
 from ..model import PartialDate
 from ..formats.records import Record

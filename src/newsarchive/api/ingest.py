@@ -117,7 +117,8 @@ class Ingest:
         try:
             with self.store.lock(timeout=self.lock_timeout):
                 self.catalog.refresh(self.store, locked=True)
-                with IndexSession(self.store) as session, self.catalog.hold_lines():
+                # the session tells this catalog what the index took (after the batch's rows)
+                with IndexSession(self.store, catalog=self.catalog) as session, self.catalog.hold_lines():
                     for r in records:
                         try:
                             o = self._safe(r, write=True, session=session)
