@@ -20,20 +20,14 @@ from newsarchive import api
 from newsarchive import store as st
 from newsarchive.errors import StoreError
 
+from crashrun import run
+
 # sample articles written for these tests
 TEXT_1 = "SAMPLE: Fault headline\n\nFirst sample text of the article about a border deal.\n"
 TEXT_2 = "SAMPLE: Fault headline\n\nSecond sample text: the border deal was signed on Friday.\n"
 URL = "https://faults.example/article"
 ENGINES = ("whoosh", "tantivy")
 both_engines = pytest.mark.parametrize("engine", ENGINES)
-
-
-def run(root: Path, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("NEWSARCHIVE_ROOT", st.ENV_CRASH)}
-    if crash_at:
-        env[st.ENV_CRASH] = crash_at
-    return subprocess.run([sys.executable, "-m", "newsarchive", "--root", str(root), *args],
-                          capture_output=True, text=True, env=env, timeout=120)
 
 
 def damage(root: Path) -> list:

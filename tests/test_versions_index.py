@@ -8,7 +8,6 @@ The SAMPLE texts are written for these tests (not real reporting).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -22,6 +21,8 @@ from newsarchive import api
 from newsarchive import store as st
 from newsarchive.cli import app
 from newsarchive.search import engines
+
+from crashrun import run
 
 URL = "https://versions.example/world/ferry"
 TEXTS = [
@@ -183,14 +184,6 @@ def test_a_damaged_older_versions_index_is_one_line_and_reindex_repairs_it(root,
     assert cli(root, "search", "ferry").exit_code == 0
     assert cli(root, "reindex").exit_code == 0
     assert api.status(root).versions_index == "ok"
-
-
-def run(root: Path, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("NEWSARCHIVE_ROOT", st.ENV_CRASH)}
-    if crash_at:
-        env[st.ENV_CRASH] = crash_at
-    return subprocess.run([sys.executable, "-m", "newsarchive", "--root", str(root), *args],
-                          capture_output=True, text=True, env=env, timeout=120)
 
 
 def test_a_kill_between_the_older_versions_and_the_current_index_is_recovered(root, tmp_path):
