@@ -292,7 +292,7 @@ def test_ctrl_c_mid_batch_then_resume(cli, root, tmp_path, monkeypatch):
     from newsarchive.api import importing
 
     src = write_articles(tmp_path / "in.jsonl", 30)
-    real_ingest, real_create = api.ingest_records, st.Store.create
+    real_ingest, real_create = api.ingest_records, st.Store.write_new  # every new entry folder is written there
     calls = {"n": 0}
 
     def small_batches(*a, **k):
@@ -305,13 +305,13 @@ def test_ctrl_c_mid_batch_then_resume(cli, root, tmp_path, monkeypatch):
         return real_create(self, *a, **k)
 
     monkeypatch.setattr(importing, "ingest_records", small_batches)  # what import_file calls
-    monkeypatch.setattr(st.Store, "create", create_then_interrupt)
+    monkeypatch.setattr(st.Store, "write_new", create_then_interrupt)
     report = tmp_path / "rep.jsonl"
     r = cli("import", src, "--report", report)
     assert r.exit_code == 130 and "run the same command again to resume" in r.stderr
     assert len(jsonl_lines(report.read_text())) == 16  # two whole batches were reported
     assert len([p for p in (root / "archive").iterdir() if not p.name.startswith(".")]) == 20
-    monkeypatch.setattr(st.Store, "create", real_create)
+    monkeypatch.setattr(st.Store, "write_new", real_create)
     r = cli("import", src, "--format", "jsonl")
     assert r.exit_code == 0
     assert statuses(r) == ["duplicate"] * 20 + ["created"] * 10
@@ -324,7 +324,7 @@ KILLER = textwrap.dedent("""
     from newsarchive.api import importing
     from newsarchive.cli import app
 
-    real_ingest, real_create = api.ingest_records, store.Store.create
+    real_ingest, real_create = api.ingest_records, store.Store.write_new  # every new entry folder is written there
     calls = [0]
 
     def create(self, *a, **k):
@@ -334,7 +334,7 @@ KILLER = textwrap.dedent("""
         return real_create(self, *a, **k)
 
     importing.ingest_records = lambda *a, **k: real_ingest(*a, **{**k, "batch_size": 10})
-    store.Store.create = create
+    store.Store.write_new = create
     app(sys.argv[2:], prog_name="newsarchive")
 """)
 

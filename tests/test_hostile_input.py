@@ -336,7 +336,7 @@ def test_import_stops_at_a_collection_that_refuses_writes(cli, root, tmp_path, m
     def refuse(self, *args, **kwargs):
         raise OSError(code, strerror)
 
-    monkeypatch.setattr(store.Store, "create", refuse)
+    monkeypatch.setattr(store.Store, "write_new", refuse)
     r = cli("import", pages)
     _one_clear_line(r, "cannot write to the collection", shown)
 
@@ -350,7 +350,7 @@ def test_import_reports_what_it_wrote_before_the_disk_filled(cli, root, tmp_path
     pages.mkdir()
     for n in range(4):
         (pages / f"p{n}.txt").write_text(f"Sample title {n}\n\nSample body {n}.\n")
-    real = store.Store.create
+    real = store.Store.write_new  # where every new entry folder is written
     calls = []
 
     def fills_up(self, *args, **kwargs):
@@ -359,13 +359,13 @@ def test_import_reports_what_it_wrote_before_the_disk_filled(cli, root, tmp_path
             raise OSError(_errno.ENOSPC, "No space left on device")
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(store.Store, "create", fills_up)
+    monkeypatch.setattr(store.Store, "write_new", fills_up)
     r = cli("import", pages, "--format", "jsonl")
     lines = [json.loads(x) for x in r.stdout.splitlines()]
     assert [(x["ref"], x["status"]) for x in lines] == [("p0.txt", "created"), ("p1.txt", "created")]
     _one_clear_line(r, "cannot write to the collection: No space left on device (the disk is full)")
     assert len(api.list_entries(root)) == 2
-    monkeypatch.setattr(store.Store, "create", real)
+    monkeypatch.setattr(store.Store, "write_new", real)
     r = cli("import", pages, "--format", "jsonl")  # room again: the same command completes it
     assert [json.loads(x)["status"] for x in r.stdout.splitlines()] == ["duplicate", "duplicate", "created", "created"]
 

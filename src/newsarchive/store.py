@@ -50,20 +50,10 @@ from .model import ID_ALPHABET, Entry, check_relative_path
 from .ondisk import (ARCHIVE, EMPTY_SHA256, ENTRY_FILE, ENV_ROOT, HISTORY_FILE, ID_LIKE, INDEX,  # noqa: F401
                      MANIFEST_FILE, entry_bytes, find_root, history_bytes, init_collection, is_collection,
                      manifest_bytes, parse_manifest, sha256_bytes, split_history)
-from .store_io import _b64, _rewrite_in_place, _unb64, write_file
+from .store_io import ENV_CRASH, _b64, _rewrite_in_place, _unb64, crash_point, write_file, write_folder  # noqa: F401
 
 COMMIT_PREFIX = ".commit-"
-ENV_CRASH = "NEWSARCHIVE_CRASH_AT"  # test hook: SIGKILL this process at a named point
 log = logging.getLogger("newsarchive")
-
-
-def crash_point(name: str) -> None:
-    """Fault injection for the test suite and bench/crash.py: when ``$NEWSARCHIVE_CRASH_AT``
-    names this point, the process kills itself here (SIGKILL: no cleanup runs, as in a crash)."""
-    if os.environ.get(ENV_CRASH) == name:
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def new_id(length: int = 8) -> str:
@@ -85,6 +75,18 @@ class NewFile:
 
     path: str
     data: bytes
+
+
+@dataclass
+class NewFolder:
+    """A new entry folder, staged (checked, hashed, serialised) and not yet written."""
+
+    entry_id: str
+    final: str
+    files: list[tuple[str, bytes]]  # (relative path, bytes), entry.json and the manifest last
+    meta_size: int  # of entry.json
+    mtime_ns: int | None = None  # stamp entry.json with this time (None: the time it is written)
+    stamp: tuple[int, int] | None = None  # entry.json's (mtime_ns, size) as written, when mtime_ns is set
 
 
 class Store:
@@ -319,48 +321,42 @@ class Store:
                durable: bool = True) -> Path:
         """Write a whole new entry folder atomically (temp folder + rename), with its chained
         history and its manifest."""
+        return self.write_new(self.stage_new(entry, files, history=history), durable=durable)
+
+    def stage_new(self, entry: Entry, files: Iterable[NewFile] = (), *, history: Iterable[dict] = (),
+                  mtime_ns: int | None = None) -> NewFolder:
+        """Everything :meth:`create` writes, checked and hashed, before any byte is written
+        (a bulk import hands the writing to a thread: see store_queue.py). ``mtime_ns``: the
+        time ``entry.json`` is stamped with, so that the caller knows its stamp before it exists."""
         final = self.entry_dir(entry.id)
-        final_s = os.fspath(final)
-        if os.path.lexists(final_s):
+        if os.path.lexists(final):
             raise StoreError(f"entry folder {final} already exists")
-        tmp = os.path.join(os.fspath(self.archive), f".tmp-{entry.id}-{secrets.token_hex(4)}")
+        hashes: dict[str, str] = {}
+        out: list[tuple[str, bytes]] = []
+        for f in files:
+            check_relative_path(f.path)
+            out.append((f.path, f.data))
+            hashes[f.path] = sha256_bytes(f.data)
+        lines = history_bytes(b"", history)
+        if lines:
+            out.append((HISTORY_FILE, lines))
+            hashes[HISTORY_FILE] = sha256_bytes(lines)
+        meta = entry_bytes(entry)
+        out.append((ENTRY_FILE, meta))
+        hashes[ENTRY_FILE] = sha256_bytes(meta)
+        out.append((MANIFEST_FILE, manifest_bytes(hashes)))
+        return NewFolder(entry.id, os.fspath(final), out, len(meta), mtime_ns)
+
+    def write_new(self, new: NewFolder, *, durable: bool = True) -> Path:
+        """Write a staged folder (:meth:`stage_new`): into ``archive/.tmp-*``, then renamed into
+        place. Returns its path; :class:`StoreError` when it cannot be written (nothing is then)."""
         try:
-            os.mkdir(tmp)
-            made = {tmp}  # folders made so far: one mkdir each (a snapshot's v1/ holds 2-3 files)
-            hashes: dict[str, str] = {}
-            for f in files:
-                check_relative_path(f.path)
-                target = os.path.join(tmp, f.path)
-                parent = os.path.dirname(target)
-                if parent not in made:
-                    os.makedirs(parent, exist_ok=True)
-                    made.add(parent)
-                write_file(target, f.data, durable=durable)
-                hashes[f.path] = sha256_bytes(f.data)
-            if durable:
-                for folder in sorted(made, key=len, reverse=True):
-                    if folder != tmp:
-                        _fsync_dir(Path(folder))
-            lines = history_bytes(b"", history)
-            if lines:
-                write_file(os.path.join(tmp, HISTORY_FILE), lines, durable=durable)
-                hashes[HISTORY_FILE] = sha256_bytes(lines)
-            meta = entry_bytes(entry)
-            write_file(os.path.join(tmp, ENTRY_FILE), meta, durable=durable)
-            hashes[ENTRY_FILE] = sha256_bytes(meta)
-            write_file(os.path.join(tmp, MANIFEST_FILE), manifest_bytes(hashes), durable=durable)
-            if durable:
-                _fsync_dir(Path(tmp))
-            crash_point("create-staged")
-            os.rename(tmp, final_s)
-        except BaseException as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if isinstance(exc, OSError):
-                raise StoreError(f"cannot write entry {entry.id}: {exc.strerror or exc}; nothing was changed") from None
-            raise
-        if durable:
-            _fsync_dir(self.archive)
-        return final
+            new.stamp = write_folder(os.fspath(self.archive), new.entry_id, new.final, new.files,
+                                     durable=durable, mtime_ns=new.mtime_ns, write=write_file)
+        except OSError as exc:
+            raise StoreError(f"cannot write entry {new.entry_id}: {exc.strerror or exc}; "
+                             "nothing was changed") from None
+        return Path(new.final)
 
     def _write_new(self, folder: Path, f: NewFile, *, durable: bool) -> None:
         check_relative_path(f.path)

@@ -7,19 +7,90 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
+
+ENV_CRASH = "NEWSARCHIVE_CRASH_AT"  # test hook: SIGKILL this process at a named point
+ENV_FAIL = "NEWSARCHIVE_FAIL_WRITE"  # test hook: "N:ERRNO": the writer process's Nth new folder fails so
+_written = [0]  # new folders written by this process (for ENV_FAIL)
 
 
-def write_file(path: Path | str, data: bytes, *, durable: bool = True) -> None:
+def crash_point(name: str) -> None:
+    """Fault injection for the test suite and bench/crash.py: when ``$NEWSARCHIVE_CRASH_AT``
+    names this point, the process kills itself here (SIGKILL: no cleanup runs, as in a crash).
+    In the import's writer process (store_queue.py), the import process is killed with it."""
+    if os.environ.get(ENV_CRASH) == name:
+        import signal
+
+        if os.environ.get("NEWSARCHIVE_WRITER_OF"):
+            os.kill(int(os.environ["NEWSARCHIVE_WRITER_OF"]), signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def write_folder(archive: str, entry_id: str, final: str, files: list[tuple[str, bytes]], *,
+                 durable: bool, mtime_ns: int | None, write: Any = None) -> tuple[int, int] | None:
+    """The writing half of ``Store.create``: ``files`` ((relative path, bytes), entry.json and
+    the manifest last) into ``archive/.tmp-<id>-<token>/``, renamed to ``final``. An OSError
+    leaves nothing behind. Returns entry.json's (mtime_ns, size) when ``mtime_ns`` is given.
+    ``write``: the function that writes one file (:func:`write_file`)."""
+    import secrets
+    import shutil
+
+    from .fsutil import fsync_dir as _fsync_dir
+
+    write = write or write_file
+    tmp = os.path.join(archive, f".tmp-{entry_id}-{secrets.token_hex(4)}")
+    stamp = None
+    try:
+        os.mkdir(tmp)
+        made = {tmp}  # folders made so far: one mkdir each (a snapshot's v1/ holds 2-3 files)
+        for rel, data in files:
+            target = os.path.join(tmp, rel)
+            parent = os.path.dirname(target)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            if rel == "entry.json" and mtime_ns is not None:
+                stamp = write(target, data, durable=durable, mtime_ns=mtime_ns)
+            else:
+                write(target, data, durable=durable)
+        if durable:
+            for folder in sorted(made, key=len, reverse=True):
+                _fsync_dir(folder)
+        _written[0] += 1
+        fail = os.environ.get(ENV_FAIL, "") if os.environ.get("NEWSARCHIVE_WRITER_OF") else ""
+        if fail and int(fail.split(":")[0]) == _written[0]:
+            code = int(fail.split(":")[1])
+            raise OSError(code, os.strerror(code))
+        crash_point("create-staged")
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if durable:
+        _fsync_dir(archive)
+    return stamp
+
+
+def write_file(path: Path | str, data: bytes, *, durable: bool = True,
+               mtime_ns: int | None = None) -> tuple[int, int] | None:
     """Write a new file of an entry completely (never over an existing one), as
     :func:`newsarchive.fsutil.write_file` does, with plain file descriptors and no Python file
-    object: a bulk import writes five files per entry."""
+    object: a bulk import writes five files per entry. ``mtime_ns``: set the file's modification
+    time to it, and return the (mtime_ns, size) the file then has (a file system with coarser
+    times keeps less than was asked)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
+        stamp = None
+        if mtime_ns is not None:
+            os.utime(fd if os.utime in os.supports_fd else path, ns=(mtime_ns, mtime_ns))
+            st = os.fstat(fd)
+            stamp = (st.st_mtime_ns, st.st_size)
         if durable:
             os.fsync(fd)
+        return stamp
     finally:
         os.close(fd)
 

@@ -77,24 +77,27 @@ def ingest_records(root: Path | Collection, records: Iterable[Record], *, dayfir
         if ingest.fatal is not None:  # after the lines of what was written before it
             raise ingest.fatal
 
-    for record in records:
-        if on_error == "stop" and record.error is not None:
-            for o in flush():
-                yield o
-                if o.status == "failed":
-                    return
-            yield Outcome(record.ref, "failed", message=record.error)
-            return
-        batch.append(record)
-        if len(batch) >= batch_size:
-            for o in flush():
-                yield o
-                if o.status == "failed" and on_error == "stop":
-                    return
-    for o in flush():
-        yield o
-        if o.status == "failed" and on_error == "stop":
-            return
+    try:
+        for record in records:
+            if on_error == "stop" and record.error is not None:
+                for o in flush():
+                    yield o
+                    if o.status == "failed":
+                        return
+                yield Outcome(record.ref, "failed", message=record.error)
+                return
+            batch.append(record)
+            if len(batch) >= batch_size:
+                for o in flush():
+                    yield o
+                    if o.status == "failed" and on_error == "stop":
+                        return
+        for o in flush():
+            yield o
+            if o.status == "failed" and on_error == "stop":
+                return
+    finally:
+        ingest.close()  # the writer process, when the run had one
 
 
 def open_source(path: Path, *, source_format: str | None = None, mapping: Mapping[str, str] | None = None,

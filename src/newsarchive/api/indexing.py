@@ -102,8 +102,10 @@ class IndexSession:
                 raise  # the journal is what makes an interrupted batch recoverable
             self.error = self.error or f"cannot write {self.journal}: {exc.strerror or exc}"
 
-    def upsert(self, entry: Entry, body: str) -> None:
-        stamp = entry_stamp(self.store, entry.id)
+    def upsert(self, entry: Entry, body: str, *, stamp: tuple | None = None) -> None:
+        """Index ``entry`` as just written; ``stamp``: its entry.json's, when the caller knows it."""
+        if stamp is None:
+            stamp = entry_stamp(self.store, entry.id)
         self._learnt[entry.id] = (entry, stamp)
         if self._writer is not None:
             self._upsert(entry, body, stamp)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .. import media
 from .. import store as st
+from ..store_queue import CreateQueue
 from ..catalog import Catalog
 from ..works import MATCH_MODES, _entry_summary, _same, meta_key, work_summary
 from ..errors import (
@@ -29,26 +29,10 @@ from ..urls import choose_cited_url, cited_url
 from .capture import _extract, _text_body, _valid_extracted, guess_media_type
 from .collection import DEFAULT_LOCK_TIMEOUT
 from .indexing import IndexSession
+from .ingest_writes import BatchWrites, Outcome
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one input record (add, import)."""
-
-    ref: str
-    status: str  # created | duplicate | new-version | unchanged | failed | would-create ...
-    id: str | None = None
-    message: str | None = None
-    entry: Entry | None = None
-    error: NewsArchiveError | None = None
-    index_error: str | None = None  # archived, but the search index could not be updated
-
-    def to_json(self) -> dict[str, Any]:
-        return {"ref": self.ref, "status": self.status, "id": self.id,
-                "error" if self.status == "failed" else "message": self.message}
-
-
-class Ingest:
+class Ingest(BatchWrites):
     """Turns records into archive writes, under the collection lock, with one index writer per
     batch. Used by ``add`` (a batch of one) and every importer."""
 
@@ -71,6 +55,11 @@ class Ingest:
         self.catalog = Catalog(store)
         self.fatal: FileAccessError | None = None  # the collection refused a write: the run ends
         self._catalog_failure: FileAccessError | None = None  # see _learn
+        self._writer: CreateQueue | None = None  # the run's writer process (see store_queue.py)
+        self._writer_off = False  # a write through it failed: the rest of the run writes here
+        self.queue_min = 16  # records a batch needs for its new folders to go through the writer
+        self._queue: CreateQueue | None = None  # the writer, while a batch uses it
+        self._queued: dict[str, tuple] = {}  # entry id -> (entry, body, stamp) until written
         self._ahead: dict[int, tuple] = {}  # id(record) -> (media type, url, extraction or error)
         self._planned_entries: dict[str, Entry] = {}  # dry run: the entries it would create (not on disk)
         self._summaries: dict[str, tuple] = {}  # entry id -> work_summary, for one batch
@@ -119,25 +108,15 @@ class Ingest:
                 self.catalog.refresh(self.store, locked=True)
                 # the session tells this catalog what the index took (after the batch's rows)
                 with IndexSession(self.store, catalog=self.catalog) as session, self.catalog.hold_lines():
-                    for r in records:
-                        try:
-                            o = self._safe(r, write=True, session=session)
-                        except FileAccessError as exc:  # the collection refused a write: stop here
-                            self.fatal = exc
-                            break
-                        if self._catalog_failure is not None:  # archived; the catalog refused it
-                            from dataclasses import replace
-
-                            failure, self._catalog_failure = self._catalog_failure, None
-                            said = f"archived, but the catalog could not be updated ({failure})"
-                            outcomes.append(replace(o, message=f"{o.message}; {said}" if o.message else said))
-                            self.fatal = failure
-                            break
-                        outcomes.append(o)
-                        if id(r) not in ticked:  # a record without a page: this was its work
-                            self._tick()
-                        if self.stop_on_error and o.status == "failed":
-                            break  # --on-error stop: nothing after the first failure is written
+                    self._queued.clear()
+                    self._queue = self._writer_for(records)
+                    try:
+                        self._write_batch(records, outcomes, session, ticked)
+                    except BaseException:  # an interrupt: what was queued is written, the journal names it
+                        self.close()
+                        raise
+                    finally:
+                        self._queue = None
                     if self.durable == "batch" and any(o.status in ("created", "new-version") for o in outcomes):
                         sync_filesystem(self.store.archive)
                     if any(o.status == "created" for o in outcomes):
@@ -189,12 +168,12 @@ class Ingest:
             return ahead[2]
         return _extract(record.data, media_type, url)
 
-    def _learn(self, entry: Entry) -> None:
+    def _learn(self, entry: Entry, *, stamp: tuple | None = None) -> None:
         """The catalog learns an entry just written. When it cannot be written (a full disk),
         the entry is archived all the same: its outcome says so, the run ends after it, and the
         writer's journal makes the next command learn it."""
         try:
-            self.catalog.add(entry)
+            self.catalog.add(entry, stamp=stamp)
         except FileAccessError as exc:
             self._catalog_failure = exc
 
@@ -227,6 +206,7 @@ class Ingest:
             other = self._summaries.get(candidate)
             if other is None:  # each entry is read once per batch, however many records ask
                 try:
+                    self._settled(candidate)
                     entry = self._planned_entries.get(candidate) or self.store.read(candidate)
                 except (StoreError, EntryNotFound):
                     continue
@@ -374,14 +354,12 @@ class Ingest:
         if note:  # kept with the entry: `history` says later why there is no extracted text
             history[0]["note"] = note
         assert session is not None
-        session.touch(entry.id)
-        self.store.create(entry, files, history=history, durable=self.durable is True)
-        self._learn(entry)
-        session.upsert(entry, text_bytes.decode("utf-8") if snapshot else (entry.notes or ""))
+        self._create(entry, files, history, text_bytes.decode("utf-8") if snapshot else (entry.notes or ""), session)
         return Outcome(record.ref, "created", entry.id, message, entry=entry)
 
     def _new_version(self, record: Record, entry_id: str, snapshot: Snapshot, data: bytes,
                      text_bytes: bytes, fields: dict, new_prov: dict, *, write: bool, session) -> Outcome:
+        self._settled()  # a change to an entry: after every queued write
         entry = self.store.read(entry_id)
         last = entry.snapshot
         if last is not None and snapshot.text_sha256 and last.text_sha256 == snapshot.text_sha256:
@@ -430,6 +408,7 @@ class Ingest:
             return ""
         try:
             norm = normalise_fields(given)
+            self._settled(existing)
             stored = self.store.read(existing).to_json()
         except NewsArchiveError:
             return ""
@@ -478,11 +457,8 @@ class Ingest:
         if not write:
             self._plan(entry)
             return Outcome(record.ref, "would-create", entry.id, entry=entry)
-        session.touch(entry.id)
         history = [{"at": now_utc().iso(), "action": "imported", "source": record.source or record.ref}]
-        self.store.create(entry, files, history=history, durable=self.durable is True)
-        self._learn(entry)
-        session.upsert(entry, text if entry.snapshots else (entry.notes or ""))  # as body_text() has it
+        self._create(entry, files, history, text if entry.snapshots else (entry.notes or ""), session)  # body as body_text()
         return Outcome(record.ref, "created", entry.id, "; ".join(m for m in (key_note, record.note) if m) or None,
                        entry=entry)
 

@@ -1,0 +1,218 @@
+"""New entry folders written by a process of their own while a bulk import goes on.
+
+Creating a folder of five small files costs about as much time in the kernel (and waiting for
+the file system's journal) as the Python work of preparing the next record. An import batch
+therefore stages each new entry (:meth:`Store.stage_new`: checked, hashed, serialised) and
+hands the writing to a writer process, which writes them one after another, in order, through
+the very function :meth:`Store.create` uses (``store_io.write_folder``: a ``.tmp-*`` folder
+renamed into place). A process and not a thread: a thread's every system call would wait for
+Python's global lock, which the import holds nearly all the time.
+
+What the caller must keep (see ``api/ingest.py``):
+
+- the writer's journal names an entry before it is queued, so a kill at any moment is recovered
+  as before (a ``.tmp-*`` folder is rolled back; a folder renamed into place is learnt);
+- the catalog learns an entry when it is queued (later records are checked against it), with
+  the stamp its ``entry.json`` will have (the writer sets its ``mtime_ns``); the index is given
+  only entries that were written (:meth:`written`);
+- :meth:`settle` before anything else reads or changes a queued entry, and before the batch's
+  file-system sync, index commit and the lock's release;
+- the first write that fails stops the queue: it and every entry queued after it are not
+  written (:attr:`failure`, :meth:`unwritten`), and the caller takes them back.
+
+The writer process dies with the import process (Linux's parent-death signal), so it never
+writes after the collection lock is gone; where that signal does not exist, imports write in
+their own process (:func:`available`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .store import NewFolder, Store
+
+_PR_SET_PDEATHSIG = 1
+
+
+def available() -> bool:
+    """Whether imports may write through a writer process here (Linux)."""
+    return sys.platform.startswith("linux")
+
+
+class CreateQueue:
+    """A writer process for new entry folders (started with the first one queued)."""
+
+    def __init__(self, store: "Store", *, durable: bool = False):
+        self.store = store
+        self.durable = durable
+        self._proc: Any = None
+        self._out: Any = None
+        self._in: Any = None
+        self._written: list["NewFolder"] = []  # written, not yet collected by the caller
+        self._pending: dict[str, "NewFolder"] = {}  # queued, no answer yet
+        self._unwritten: list[str] = []  # queued after a failure: never written
+        self.failure: tuple[str, BaseException] | None = None  # (entry id, why) of the first failure
+
+    def _start(self) -> None:
+        import subprocess
+        from multiprocessing.connection import Connection
+
+        env = {**os.environ, "NEWSARCHIVE_WRITER_OF": str(os.getpid())}
+        self._proc = subprocess.Popen([sys.executable, "-m", "newsarchive.store_queue", str(os.getpid())],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        try:  # room for a few hundred small entries: the import never waits for the writer to start
+            import fcntl
+
+            fcntl.fcntl(self._proc.stdin.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+        except OSError:
+            pass
+        self._out = Connection(os.dup(self._proc.stdin.fileno()), readable=False)
+        self._in = Connection(os.dup(self._proc.stdout.fileno()), writable=False)
+        self._proc.stdin.close()
+        self._proc.stdout.close()
+
+    def submit(self, new: "NewFolder") -> None:
+        if self._proc is None:
+            self._start()
+        self._pending[new.entry_id] = new
+        try:
+            self._out.send((new.entry_id, os.fspath(self.store.archive), new.final, new.files, new.mtime_ns,
+                            self.durable))
+        except OSError:  # the writer is gone: the answers say what it wrote
+            self._lost()
+        self._read(block=False)
+
+    def pending(self, entry_id: str) -> bool:
+        """Queued and not written yet (or never to be, after a failure)."""
+        return entry_id in self._pending
+
+    def written(self) -> list["NewFolder"]:
+        """The folders written since the last call, in the order they were queued."""
+        self._read(block=False)
+        done, self._written = self._written, []
+        return done
+
+    def unwritten(self) -> list[str]:
+        """The entries that will never be written: the failed one and all queued after it
+        (meaningful once :meth:`settle` returned)."""
+        return [i for i in ([self.failure[0]] if self.failure else []) if i] + list(self._unwritten)
+
+    def settle(self) -> None:
+        """Wait until every queued folder is written (or, after a failure, given up)."""
+        self._read(block=True)
+
+    def close(self) -> None:
+        """Stop the writer once it has written what was queued (so nothing named by the
+        journal is left half-done by this process), and wait for it."""
+        if self._proc is None:
+            return
+        try:
+            self._out.send(None)
+        except OSError:
+            pass
+        self._read(block=True)
+        for conn in (self._out, self._in):
+            if conn is not None:
+                conn.close()
+        self._out = self._in = None
+        self._proc.wait()
+        self._proc = None
+
+    def _read(self, *, block: bool) -> None:
+        while self._pending and self._in is not None:
+            try:
+                if not block and not self._in.poll(0):
+                    return
+                answer = self._in.recv()
+            except (EOFError, OSError):
+                self._lost()
+                return
+            kind, entry_id = answer[0], answer[1]
+            new = self._pending.pop(entry_id)
+            if kind == "ok":
+                new.stamp = answer[2]
+                self._written.append(new)
+            elif kind == "failed":
+                from .errors import StoreError
+
+                code, strerror, filename = answer[2:5]
+                err: BaseException = (StoreError(f"cannot write entry {entry_id}: {strerror}; nothing was changed")
+                                      if code is not None else RuntimeError(strerror))
+                self.failure = (entry_id, err)
+            else:  # "skipped": after a failure
+                self._unwritten.append(entry_id)
+
+    def _lost(self) -> None:
+        """The writer ended without answering for what is pending (killed, out of memory)."""
+        from .errors import StoreError
+
+        pending = list(self._pending)
+        self._pending.clear()
+        if pending and self.failure is None:
+            self.failure = (pending[0], StoreError(f"cannot write entry {pending[0]}: the writer process ended "
+                                                   "unexpectedly; nothing was changed"))
+            pending = pending[1:]
+        self._unwritten += pending
+        if self._in is not None:
+            self._in.close()
+            self._in = None
+
+
+# --------------------------------------------------------------------------- the writer process
+
+
+def _die_with(parent: int) -> None:
+    """Be killed when the import process ends, however it ends (before its lock is gone)."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it ended before the line above
+        os._exit(1)
+
+
+def _writer(parent: int) -> None:
+    import signal
+    from multiprocessing.connection import Connection
+
+    from .store_io import write_folder
+
+    _die_with(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the import, which then stops this
+    inp, out = Connection(0, writable=False), Connection(1, readable=False)
+    failed = False
+    while True:
+        try:
+            item = inp.recv()
+        except EOFError:
+            return
+        if item is None:
+            return
+        entry_id, archive, final, files, mtime_ns, durable = item
+        if failed:
+            out.send(("skipped", entry_id))
+            continue
+        try:
+            stamp = write_folder(archive, entry_id, final, files, durable=durable, mtime_ns=mtime_ns)
+        except OSError as exc:
+            failed = True
+            out.send(("failed", entry_id, exc.errno, exc.strerror or str(exc), exc.filename))
+        except Exception as exc:  # noqa: BLE001 - said to the import, which reports it
+            failed = True
+            out.send(("failed", entry_id, None, f"{exc.__class__.__name__}: {exc}", None))
+        else:
+            out.send(("ok", entry_id, stamp))
+
+
+if __name__ == "__main__":
+    try:
+        _writer(int(sys.argv[1]))
+    except BaseException:  # noqa: BLE001 - the import sees the pipe close and says so
+        os._exit(1)

@@ -1,0 +1,220 @@
+"""Imports write new entry folders through a writer process (store_queue.py): same outcomes as
+writing them one by one, the same stamps in the catalog and the index, and every failure or
+kill recovered. Sample records written for these tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from newsarchive import api, store_queue
+from newsarchive import store as st
+from newsarchive.api import ingest as ingest_mod
+
+pytestmark = pytest.mark.skipif(not store_queue.available(), reason="the writer process needs Linux")
+
+ENGINES = ("whoosh", "tantivy")
+
+
+def records(path: Path, n: int, *, start: int = 0) -> Path:
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(start, start + n):
+            fh.write(json.dumps({"title": f"Sample story {i} on the harbour", "authors": ["Sample Author"],
+                                 "outlet": "Sample Wire", "published": "2024-09-04",
+                                 "url": f"https://news.example/sample/{i}",
+                                 "text": f"Sample story {i}. The harbour reopened, officials said. " * 4}) + "\n")
+    return path
+
+
+def run(root: Path, *args, env=None, timeout=120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "newsarchive", "--root", str(root), *map(str, args)],
+                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def consistent(root: Path, n: int) -> None:
+    s = json.loads(run(root, "status", "-f", "json").stdout)
+    assert (s["entries"], s["indexed"], s["index"]) == (n, n, "ok"), s
+    assert s["missing_from_index"] == [] and s["extra_in_index"] == [] and s["interrupted_writes"] == []
+    v = run(root, "verify")
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert sorted(p for p in os.listdir(root / "archive") if p.startswith(".") and p != ".lock") == []
+
+
+def catalog_stamps_match(root: Path) -> None:
+    """Every entry.json's (mtime_ns, size) is the one the catalog and the index were told."""
+    import sqlite3
+
+    db = sqlite3.connect(root / "index" / "catalog.sqlite")
+    rows = db.execute("SELECT id, mtime_ns, size, ix_mtime, ix_size FROM entries").fetchall()
+    db.close()
+    assert rows
+    for entry_id, m, size, ix_m, ix_size in rows:
+        s = os.stat(root / "archive" / entry_id / "entry.json")
+        assert (m, size) == (ix_m, ix_size) == (s.st_mtime_ns, s.st_size), entry_id
+
+
+def outcomes(root: Path, src: Path, **kw) -> list:
+    return [(o.ref, o.status, o.message) for o in api.ingest_records(root, api.open_source(src), **kw)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_writer_process_gives_what_writing_here_gives(tmp_path, engine, monkeypatch):
+    src = records(tmp_path / "in.jsonl", 60)
+    with open(src, "a", encoding="utf-8") as fh:  # the same work twice in one batch: a duplicate
+        fh.write(src.read_text("utf-8").splitlines()[3] + "\n")
+    here = api.init(tmp_path / "here", engine=engine)
+    there = api.init(tmp_path / "there", engine=engine)
+    monkeypatch.setattr(ingest_mod.Ingest, "queue_min", 10**9, raising=False)
+    a = outcomes(here, src, batch_size=25)
+    monkeypatch.undo()
+    started = []
+    real = store_queue.CreateQueue._start
+    monkeypatch.setattr(store_queue.CreateQueue, "_start", lambda self: (started.append(1), real(self))[1])
+    b = outcomes(there, src, batch_size=25)
+    assert started == [1]  # one writer for the whole run
+    strip = lambda rows: [(ref, status, (msg or "").split(" as entry ")[0]) for ref, status, msg in rows]  # noqa: E731
+    assert strip(a) == strip(b) and [s for _r, s, _m in b].count("created") == 60
+    assert b[-1][1] == "duplicate"
+    consistent(there, 60)
+    catalog_stamps_match(there)
+    assert api.search(there, "harbour", limit=100).total == 60
+
+
+def test_a_failed_write_fails_its_record_and_the_rest_go_on(tmp_path, monkeypatch):
+    root = api.init(tmp_path / "coll")
+    src = records(tmp_path / "in.jsonl", 40)
+    monkeypatch.setenv("NEWSARCHIVE_FAIL_WRITE", "5:28")  # the writer's 5th folder: a full disk
+    got = outcomes(root, src, batch_size=40)
+    assert [s for _r, s, _m in got] == ["created"] * 4 + ["failed"] + ["created"] * 35
+    assert "No space left on device; nothing was changed" in got[4][2]
+    monkeypatch.delenv("NEWSARCHIVE_FAIL_WRITE")
+    consistent(root, 39)
+    catalog_stamps_match(root)
+    again = outcomes(root, src)
+    assert [s for _r, s, _m in again] == ["duplicate"] * 4 + ["created"] + ["duplicate"] * 35
+
+
+def test_on_error_stop_ends_at_a_failed_write(tmp_path, monkeypatch):
+    root = api.init(tmp_path / "coll")
+    src = records(tmp_path / "in.jsonl", 40)
+    monkeypatch.setenv("NEWSARCHIVE_FAIL_WRITE", "7:28")
+    got = outcomes(root, src, batch_size=40, on_error="stop")
+    assert [s for _r, s, _m in got] == ["created"] * 6 + ["failed"]
+    monkeypatch.delenv("NEWSARCHIVE_FAIL_WRITE")
+    consistent(root, 6)
+
+
+def test_the_writer_ending_unexpectedly_fails_only_what_it_left(tmp_path):
+    """A writer process that dies (killed, out of memory) answers for nothing it had not
+    written: the queue says which entries are unwritten, and nothing is left half-done."""
+    root = api.init(tmp_path / "coll")
+    store = st.Store(root)
+    queue = store_queue.CreateQueue(store)
+    with store.lock():
+        from newsarchive.model import Entry
+
+        entries = [Entry.from_json({"id": f"q{n:07d}", "citekey": f"q{n}", "title": f"Sample {n}"})
+                   for n in range(3)]
+        queue.submit(store.stage_new(entries[0], mtime_ns=time.time_ns()))
+        queue.settle()
+        assert [n.entry_id for n in queue.written()] == ["q0000000"]
+        queue._proc.kill()
+        queue._proc.wait()
+        for e in entries[1:]:
+            queue.submit(store.stage_new(e, mtime_ns=time.time_ns()))
+        queue.settle()
+        assert queue.failure and queue.failure[0] == "q0000001"
+        assert "writer process ended unexpectedly" in str(queue.failure[1])
+        assert queue.unwritten() == ["q0000001", "q0000002"]
+        queue.close()
+    assert store.ids() == ["q0000000"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_kill_mid_batch_kills_the_writer_and_the_next_run_recovers(tmp_path, engine):
+    root = api.init(tmp_path / "coll", engine=engine)
+    src = records(tmp_path / "in.jsonl", 300)
+    # a kill point in the writer process (its first folder staged, not renamed) kills the import too
+    r = run(root, "import", src, env={"NEWSARCHIVE_CRASH_AT": "create-staged"})
+    assert r.returncode == -9, r.stderr
+    assert not _writers_of(root)
+    r = run(root, "import", src, "-f", "jsonl")
+    assert r.returncode == 0, r.stderr
+    consistent(root, 300)
+
+
+def test_sigkill_of_the_import_leaves_no_writer_writing(tmp_path):
+    """kill -9 of the import while its writer has folders queued: the writer dies with it (it
+    never writes once the import's lock is gone); the next command recovers the collection."""
+    root = api.init(tmp_path / "coll", engine="tantivy")
+    src = records(tmp_path / "in.jsonl", 3000)
+    proc = subprocess.Popen([sys.executable, "-m", "newsarchive", "--root", str(root), "import", str(src)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(os.listdir(root / "archive")) < 600:
+        time.sleep(0.05)
+    writers = _writers_of(root, parent=proc.pid)
+    assert writers, "the import ran no writer process"
+    proc.kill()
+    proc.wait()
+    time.sleep(0.2)
+    assert all(not _alive(pid) for pid in writers)
+    r = run(root, "import", src, "-f", "jsonl")
+    assert r.returncode == 0, r.stderr
+    consistent(root, 3000)
+
+
+def test_ctrl_c_mid_batch_writes_what_was_queued_then_resumes(tmp_path, monkeypatch):
+    root = api.init(tmp_path / "coll")
+    src = records(tmp_path / "in.jsonl", 60)
+    real = st.Store.stage_new
+    calls = [0]
+
+    def interrupt_at_45(self, *a, **k):
+        calls[0] += 1
+        if calls[0] == 45:  # in the second batch, 24 of its entries queued
+            raise KeyboardInterrupt
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(st.Store, "stage_new", interrupt_at_45)
+    got = []
+    with pytest.raises(KeyboardInterrupt):
+        for o in api.ingest_records(root, api.open_source(src), batch_size=20):
+            got.append(o.status)
+    monkeypatch.undo()
+    assert got == ["created"] * 40  # two whole batches reported
+    assert len([p for p in os.listdir(root / "archive") if not p.startswith(".")]) == 44
+    again = outcomes(root, src)
+    assert [s for _r, s, _m in again] == ["duplicate"] * 44 + ["created"] * 16
+    consistent(root, 60)
+
+
+def _writers_of(root: Path, parent: int | None = None) -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            env = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if b"newsarchive.store_queue" in cmd and (parent is None or f"NEWSARCHIVE_WRITER_OF={parent}".encode() in env):
+            found.append(int(pid))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = Path(f"/proc/{pid}/stat").read_text().split()[2] if os.path.exists(f"/proc/{pid}/stat") else "X"
+    return state not in ("Z", "X")
