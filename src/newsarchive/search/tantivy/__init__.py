@@ -222,7 +222,7 @@ class TantivyWriter:
     def __init__(self, index_dir: Path, *, timeout: float = 30.0):
         self.index_dir = Path(index_dir)
         self.timeout = timeout
-        self._pending: dict[str, tuple["Entry", str, str | None, Any] | None] = {}
+        self._pending: dict[str, tuple["Entry", str, str | None, Any, Any] | None] = {}
         #: entry id -> its older versions, replacing the indexed ones ([] removes them)
         self._older: dict[str, list[tuple["Entry", int, str]]] = {}
         self._older_gen: Path | None = None
@@ -252,7 +252,12 @@ class TantivyWriter:
         """``stamp``: how its entry.json looked on disk (see ``stored_stamps``). ``older``: its
         older versions (entry as that version showed it, version, text), replacing those
         indexed; None leaves them as they are."""
-        self._pending[entry.id] = (entry, body_text or "", fingerprint, stamp)
+        item = (entry, body_text or "", fingerprint, stamp)
+        try:  # built now, while an import's writer process writes the next folders (see store_queue.py)
+            doc = to_document(documents.build(*item))
+        except Exception:  # noqa: BLE001 - built again at the commit, which reports what fails
+            doc = None
+        self._pending[entry.id] = (*item, doc)
         if older is not None:
             self._older[entry.id] = list(older)
         else:
@@ -292,8 +297,8 @@ class TantivyWriter:
                         w.delete_documents_by_term("id", eid)
                 for item in self._pending.values():
                     if item is not None:
-                        entry, body, fp, stamp = item
-                        w.add_document(to_document(documents.build(entry, body, fp, stamp)))
+                        entry, body, fp, stamp, doc = item
+                        w.add_document(doc if doc is not None else to_document(documents.build(entry, body, fp, stamp)))
                 w.commit()
             except BaseException:
                 w.rollback()
