@@ -218,3 +218,23 @@ def _alive(pid: int) -> bool:
         return False
     state = Path(f"/proc/{pid}/stat").read_text().split()[2] if os.path.exists(f"/proc/{pid}/stat") else "X"
     return state not in ("Z", "X")
+
+
+def test_many_small_folders_never_deadlock_the_pipes(tmp_path):
+    """Far more tiny folders than the pipes hold answers for, handed over without a pause: the
+    queue reads the writer's answers as it goes (MAX_PENDING), so neither side waits forever."""
+    from newsarchive.model import Entry
+
+    root = api.init(tmp_path / "coll")
+    store = st.Store(root)
+    queue = store_queue.CreateQueue(store)
+    n = store_queue.MAX_PENDING * 4
+    with store.lock():
+        for i in range(n):
+            e = Entry.from_json({"id": f"s{i:07d}", "citekey": f"s{i}", "title": f"Sample {i}"})
+            queue.submit(store.stage_new(e, mtime_ns=time.time_ns()))
+            assert len(queue._pending) <= store_queue.MAX_PENDING
+        queue.settle()
+        assert len(queue.written()) == n and queue.failure is None
+        queue.close()
+    assert len(store.ids()) == n

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from .store import NewFolder, Store
 
 _PR_SET_PDEATHSIG = 1
+#: folders handed over and not yet answered for, at most: the answers (~100 bytes each) then
+#: always fit in their pipe, so the writer never waits for the import while it waits for the writer
+MAX_PENDING = 256
 
 
 def available() -> bool:
@@ -77,6 +80,8 @@ class CreateQueue:
     def submit(self, new: "NewFolder") -> None:
         if self._proc is None:
             self._start()
+        while len(self._pending) >= MAX_PENDING and self._in is not None:
+            self._read(block=True, one=True)  # the writer's answers never fill their pipe: no deadlock
         self._pending[new.entry_id] = new
         try:
             self._out.send((new.entry_id, os.fspath(self.store.archive), new.final, new.files, new.mtime_ns,
@@ -121,7 +126,7 @@ class CreateQueue:
         self._proc.wait()
         self._proc = None
 
-    def _read(self, *, block: bool) -> None:
+    def _read(self, *, block: bool, one: bool = False) -> None:
         while self._pending and self._in is not None:
             try:
                 if not block and not self._in.poll(0):
@@ -135,15 +140,15 @@ class CreateQueue:
             if kind == "ok":
                 new.stamp = answer[2]
                 self._written.append(new)
-            elif kind == "failed":
+            elif kind == "failed":  # as Store.write_new says it
                 from .errors import StoreError
 
-                code, strerror, filename = answer[2:5]
-                err: BaseException = (StoreError(f"cannot write entry {entry_id}: {strerror}; nothing was changed")
-                                      if code is not None else RuntimeError(strerror))
-                self.failure = (entry_id, err)
+                self.failure = (entry_id, StoreError(f"cannot write entry {entry_id}: {answer[2]}; "
+                                                     "nothing was changed"))
             else:  # "skipped": after a failure
                 self._unwritten.append(entry_id)
+            if one:
+                return
 
     def _lost(self) -> None:
         """The writer ended without answering for what is pending (killed, out of memory)."""
@@ -203,10 +208,10 @@ def _writer(parent: int) -> None:
             stamp = write_folder(archive, entry_id, final, files, durable=durable, mtime_ns=mtime_ns)
         except OSError as exc:
             failed = True
-            out.send(("failed", entry_id, exc.errno, exc.strerror or str(exc), exc.filename))
+            out.send(("failed", entry_id, exc.strerror or str(exc)))
         except Exception as exc:  # noqa: BLE001 - said to the import, which reports it
             failed = True
-            out.send(("failed", entry_id, None, f"{exc.__class__.__name__}: {exc}", None))
+            out.send(("failed", entry_id, f"{exc.__class__.__name__}: {exc}"))
         else:
             out.send(("ok", entry_id, stamp))
 
