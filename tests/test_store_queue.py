@@ -142,9 +142,13 @@ def test_a_kill_mid_batch_kills_the_writer_and_the_next_run_recovers(tmp_path, e
     root = api.init(tmp_path / "coll", engine=engine)
     src = records(tmp_path / "in.jsonl", 300)
     # a kill point in the writer process (its first folder staged, not renamed) kills the import too
-    r = run(root, "import", src, env={"NEWSARCHIVE_CRASH_AT": "create-staged"})
-    assert r.returncode == -9, r.stderr
-    assert not _writers_of(root)
+    proc = subprocess.Popen([sys.executable, "-m", "newsarchive", "--root", str(root), "import", str(src)],
+                            env={**os.environ, "NEWSARCHIVE_CRASH_AT": "create-staged"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == -9, err
+    time.sleep(0.2)
+    assert not [pid for pid in _writers_of(root, parent=proc.pid) if _alive(pid)]
     r = run(root, "import", src, "-f", "jsonl")
     assert r.returncode == 0, r.stderr
     consistent(root, 300)
