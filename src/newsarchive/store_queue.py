@@ -18,7 +18,8 @@ What the caller must keep (see ``api/ingest.py``):
 - :meth:`settle` before anything else reads or changes a queued entry, and before the batch's
   file-system sync, index commit and the lock's release;
 - the first write that fails stops the queue: it and every entry queued after it are not
-  written (:attr:`failure`, :meth:`unwritten`), and the caller takes them back.
+  written (:attr:`failure`, :meth:`unwritten`), and the caller takes them back; a writer that
+  cannot start or dies (:attr:`lost`) fails no entry: the caller writes the unwritten ones itself.
 
 The writer process dies with the import process (Linux's parent-death signal), so it never
 writes after the collection lock is gone; where that signal does not exist, imports write in
@@ -58,14 +59,21 @@ class CreateQueue:
         self._pending: dict[str, "NewFolder"] = {}  # queued, no answer yet
         self._unwritten: list[str] = []  # queued after a failure: never written
         self.failure: tuple[str, BaseException] | None = None  # (entry id, why) of the first failure
+        #: the writer could not start or ended without a word (killed, out of memory): what it
+        #: wrote is in :meth:`written`, the rest in :meth:`unwritten`; no entry failed
+        self.lost = False
 
     def _start(self) -> None:
         import subprocess
         from multiprocessing.connection import Connection
 
         env = {**os.environ, "NEWSARCHIVE_WRITER_OF": str(os.getpid())}
-        self._proc = subprocess.Popen([sys.executable, "-m", "newsarchive.store_queue", str(os.getpid())],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        try:
+            self._proc = subprocess.Popen([sys.executable, "-m", "newsarchive.store_queue", str(os.getpid())],
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        except (OSError, ValueError):  # no interpreter to run (an embedded one): written here instead
+            self.lost = True
+            return
         try:  # room for a few hundred small entries: the import never waits for the writer to start
             import fcntl
 
@@ -78,8 +86,11 @@ class CreateQueue:
         self._proc.stdout.close()
 
     def submit(self, new: "NewFolder") -> None:
-        if self._proc is None:
+        if self._proc is None and not self.lost:
             self._start()
+        if self.lost or self.failure is not None:
+            self._unwritten.append(new.entry_id)
+            return
         while len(self._pending) >= MAX_PENDING and self._in is not None:
             self._read(block=True, one=True)  # the writer's answers never fill their pipe: no deadlock
         self._pending[new.entry_id] = new
@@ -151,16 +162,19 @@ class CreateQueue:
                 return
 
     def _lost(self) -> None:
-        """The writer ended without answering for what is pending (killed, out of memory)."""
-        from .errors import StoreError
-
-        pending = list(self._pending)
+        """The writer ended without answering for what is pending (killed, out of memory). A
+        folder is renamed into place whole or not at all: what is in place was written (its
+        answer was lost), the rest was not (a ``.tmp-*`` leftover is the next lock's to remove)."""
+        self.lost = True
+        for entry_id, new in list(self._pending.items()):
+            try:
+                meta = os.stat(os.path.join(new.final, "entry.json"))
+            except OSError:
+                self._unwritten.append(entry_id)
+            else:
+                new.stamp = (meta.st_mtime_ns, meta.st_size)
+                self._written.append(new)
         self._pending.clear()
-        if pending and self.failure is None:
-            self.failure = (pending[0], StoreError(f"cannot write entry {pending[0]}: the writer process ended "
-                                                   "unexpectedly; nothing was changed"))
-            pending = pending[1:]
-        self._unwritten += pending
         if self._in is not None:
             self._in.close()
             self._in = None

@@ -128,11 +128,14 @@ class BatchWrites:
                 with contextlib.suppress(FileAccessError):  # else the catalog's check finds it later
                     self.catalog.add(entry, stamp=new.stamp)
             session.upsert(entry, body, stamp=new.stamp)
-        if queue.failure is None:
+        if queue.failure is None and not queue.lost:
             return None
         queue.settle()  # the writer gives up on everything queued after the failure
-        for new in queue.written():  # written before it failed (cannot happen after: in order)
+        for new in queue.written():  # written before it failed or was lost
             entry, body, stamp = self._queued.pop(new.entry_id)
+            if new.stamp != stamp:
+                with contextlib.suppress(FileAccessError):
+                    self.catalog.add(entry, stamp=new.stamp)
             session.upsert(entry, body, stamp=new.stamp)
         return self._take_back_failed(outcomes, session)
 
@@ -147,6 +150,11 @@ class BatchWrites:
             self.catalog.remove(entry_id)
         self.close()
         self._queue, self._writer_off = None, True
+        if not failed_id:  # the writer was lost: no record failed, the unwritten ones are done again here
+            k = next((n for n, o in enumerate(outcomes) if o.id in unwritten and o.status == "created"),
+                     len(outcomes))
+            del outcomes[k:]
+            return k
         k = next((n for n, o in enumerate(outcomes) if o.id == failed_id and o.status == "created"), None)
         if k is None:  # not this batch's (cannot happen): nothing to say of it
             return len(outcomes)
@@ -184,6 +192,6 @@ class BatchWrites:
         writing: wait for it."""
         if self._queue is not None and (entry_id is None or self._queue.pending(entry_id)):
             self._queue.settle()
-            if self._queue.failure is not None:
+            if self._queue.failure is not None or self._queue.lost:
                 raise _QueueFailed
 
