@@ -17,7 +17,7 @@ from newsarchive import api, store_queue
 from newsarchive import store as st
 from newsarchive.api import ingest as ingest_mod
 
-pytestmark = pytest.mark.skipif(not store_queue.available(), reason="the writer process needs Linux")
+pytestmark = pytest.mark.skipif(not store_queue.available(), reason="the writer process needs Linux and 2 CPUs")
 
 ENGINES = ("whoosh", "tantivy")
 

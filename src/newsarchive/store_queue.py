@@ -42,8 +42,15 @@ MAX_PENDING = 256
 
 
 def available() -> bool:
-    """Whether imports may write through a writer process here (Linux)."""
-    return sys.platform.startswith("linux")
+    """Whether imports may write through a writer process here: Linux (its parent-death
+    signal), with two processors or more for this process (on one, the writer could only take
+    turns with the import, and its messages would cost time)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return len(os.sched_getaffinity(0)) >= 2
+    except (AttributeError, OSError):
+        return (os.cpu_count() or 1) >= 2
 
 
 class CreateQueue:
