@@ -22,8 +22,9 @@ temporary names (``<id>/.v2-<token>/``). Renaming the journal to ``.commit-<id>-
 is the commit point; the change is then applied (temporary names renamed, history, entry.json
 by atomic replace, manifest last) and the journal removed. Whoever takes the lock next
 re-applies a ``.commit-*`` journal (roll forward) and discards a ``.tmp-*`` one with the files
-it names (roll back). Removal renames the folder to ``.trash-*`` first. So a crash leaves
-either the old or the new state of an entry.
+it names (roll back); see :mod:`.store_recover` for that sweep and for the mark with which a
+writer that left nothing behind spares the next one the sweep. Removal renames the folder to
+``.trash-*`` first. So a crash leaves either the old or the new state of an entry.
 
 ``history.jsonl`` is hash-chained: every line carries ``prev``, the SHA-256 of the line before
 it (of the empty string for the first), so a changed, removed or reordered line is detected.
@@ -51,8 +52,8 @@ from .ondisk import (ARCHIVE, EMPTY_SHA256, ENTRY_FILE, ENV_ROOT, HISTORY_FILE, 
                      MANIFEST_FILE, entry_bytes, find_root, history_bytes, init_collection, is_collection,
                      manifest_bytes, parse_manifest, sha256_bytes, split_history)
 from .store_io import ENV_CRASH, _b64, _rewrite_in_place, _unb64, crash_point, write_file, write_folder  # noqa: F401
+from .store_recover import COMMIT_PREFIX, Session, tracked
 
-COMMIT_PREFIX = ".commit-"
 log = logging.getLogger("newsarchive")
 
 
@@ -96,11 +97,14 @@ class Store:
         self.root = Path(root)
         self.archive = self.root / ARCHIVE
         self.index_dir = self.root / INDEX
+        self._session: Session | None = None  # while this object holds the lock (see store_recover)
 
     # ---------------------------------------------------------------- lock
     @contextlib.contextmanager
     def lock(self, *, timeout: float = 30.0) -> Iterator[None]:
-        """Exclusive collection lock (fcntl), waited for up to ``timeout`` seconds."""
+        """Exclusive collection lock (fcntl), waited for up to ``timeout`` seconds. Taking it
+        recovers what an interrupted writer left (unless the last writer marked the archive
+        clean); a normal release marks it clean when nothing was left (see :mod:`.store_recover`)."""
         import fcntl
 
         path = self.archive / ".lock"
@@ -126,50 +130,18 @@ class Store:
                     f"another newsarchive process is writing to this collection; "
                     f"waited {timeout:g} s for it (try again, or raise --lock-timeout)")
             try:
-                self._sweep()
+                from . import store_recover as rec
+
+                if not rec.take(fd, self.archive):  # the last writer left nothing: no sweep
+                    rec.sweep(self)
+                self._session = session = Session(rec.folder_stamp(self.archive))
                 yield
+                rec.leave(fd, self.archive, session)
             finally:
+                self._session = None
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
-
-    def _sweep(self) -> None:
-        """Recovery, under the lock: finish every committed change an interrupted writer left
-        (``.commit-*``: roll forward), delete uncommitted staging (``.tmp-*``: roll back), trash
-        (``.trash-*``) and temp files. Each step is logged (the CLI shows it as a note)."""
-        with os.scandir(self.archive) as it:
-            found = sorted((d.name, d.path, d.is_dir(follow_symlinks=False)) for d in it if d.name.startswith("."))
-        for name, path, is_dir in found:
-            if name.startswith((COMMIT_PREFIX, ".tmp-")) and name.endswith(".json") and not is_dir:
-                try:
-                    journal = json.loads(Path(path).read_bytes())
-                    entry_id = journal["id"]
-                    ok = bool(ID_LIKE.match(entry_id)) and (self.archive / entry_id / ENTRY_FILE).is_file()
-                except (OSError, ValueError, KeyError, TypeError):
-                    journal, ok = None, False
-                if name.startswith(COMMIT_PREFIX) and ok:
-                    try:
-                        self._apply(Path(path), journal, durable=True)
-                    except OSError as exc:
-                        raise StoreError(f"cannot finish a change to entry {entry_id} that an interrupted command "
-                                         f"committed ({exc.strerror or exc}); fix that and run any command "
-                                         "that writes again") from None
-                    log.warning("finished a change to entry %s that an interrupted command had committed", entry_id)
-                else:
-                    if journal is not None and ok:
-                        self._discard(Path(path), journal)
-                    else:
-                        with contextlib.suppress(OSError):
-                            os.unlink(path)
-                    log.warning("rolled back a change that an interrupted command had not committed (%s)", name)
-            elif name.startswith(".tmp-") and is_dir:
-                shutil.rmtree(path, ignore_errors=True)
-                log.warning("rolled back a change that an interrupted command had not committed (%s)", name)
-            elif name.startswith(".trash-") and is_dir:
-                shutil.rmtree(path, ignore_errors=True)
-            elif name.endswith(".tmp") and not is_dir:
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
 
     # ---------------------------------------------------------------- reading
     def ids(self) -> list[str]:
@@ -317,6 +289,7 @@ class Store:
         return None if bad else hashes
 
     # ---------------------------------------------------------------- writing (hold the lock)
+    @tracked
     def create(self, entry: Entry, files: Iterable[NewFile] = (), *, history: Iterable[dict] = (),
                durable: bool = True) -> Path:
         """Write a whole new entry folder atomically (temp folder + rename), with its chained
@@ -366,6 +339,7 @@ class Store:
         if durable:
             _fsync_dir(target.parent)
 
+    @tracked
     def commit(self, entry: Entry, *, files: Iterable[NewFile] = (), history: Iterable[dict] = (),
                durable: bool = True, expect_sha256: str | None = None) -> None:
         """Change an existing entry in one commit: new files (a new version's snapshot), its new
@@ -542,11 +516,13 @@ class Store:
         """Replace an entry's metadata and append its history lines, in one commit."""
         self.commit(entry, history=history, durable=durable, expect_sha256=expect_sha256)
 
+    @tracked
     def seal(self, entry_id: str, hashes: dict[str, str], *, durable: bool = True) -> None:
         """Write the manifest of an entry that has none (``verify --seal``); ``hashes`` were
         checked by the caller."""
         atomic_write(self.entry_dir(entry_id) / MANIFEST_FILE, manifest_bytes(hashes), durable=durable)
 
+    @tracked
     def remove(self, entry_id: str) -> None:
         """Delete a whole entry: renamed away first (atomic: the commit point), then removed."""
         folder = self.entry_dir(entry_id)
@@ -560,3 +536,5 @@ class Store:
         _fsync_dir(self.archive)
         crash_point("remove-renamed")
         shutil.rmtree(trash, ignore_errors=True)
+        if os.path.lexists(trash) and self._session is not None:  # left for the next writer's sweep
+            self._session.failed = True

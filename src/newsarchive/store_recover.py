@@ -1,0 +1,208 @@
+"""Recovery when a writer takes the collection lock: the sweep, and the "left clean" mark that
+lets a writer skip it.
+
+**The sweep** (:func:`sweep`) finishes or takes back what an interrupted writer left in the
+archive folder: a committed change (``.commit-*.json``: rolled forward), an uncommitted one
+(``.tmp-*.json`` with the files it names inside the entry folder, ``.tmp-*/`` staging of a new
+entry: rolled back), ``.trash-*/`` of a removal, stray ``*.tmp`` files. Every one of these lives
+in the archive folder itself (what a change stages inside an entry folder is named by its
+journal there), so the sweep lists that folder: one pass over every entry's name, 40 ms at
+100,000 entries.
+
+**The mark** says "the last writer left nothing behind". It is the content of the lock file
+(``archive/.lock``, so writing it does not change the archive folder) and names the archive
+folder's stamp (device, inode, mtime_ns, ctime_ns, link count) as that writer left it. Creating,
+renaming or removing any name in the archive folder changes its ctime (which no tool can set
+back), so a mark whose stamp is still the folder's proves that nothing was added or removed
+there since: the sweep would find nothing and is skipped. The rules:
+
+- taking the lock removes the mark (the lock file emptied and flushed) before anything is
+  written: a writer killed at any point after that never leaves a mark, so the next one sweeps;
+- the mark is written only when the lock is released after a block that ended normally, every
+  store write under the lock returned normally (an exception that escaped one, even if caught
+  by its caller, means something may be left half done), none is still running, and the
+  folder's stamp is still the one the last of them left (anything else that changed the folder
+  meanwhile, by hand or by an older version, forfeits the mark);
+- the mark is written only once the clock has moved past the folder's times, so that any
+  later change (by an older version that knows nothing of the mark, or by hand) gives the
+  folder another stamp; on a file system that keeps times to the second or millisecond (whole
+  values), or when the folder's time is ahead of the clock, no mark is written at all;
+- a mark that cannot be read or does not match exactly is no mark: the sweep runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from .ondisk import ENTRY_FILE, ID_LIKE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .store import Store
+
+COMMIT_PREFIX = ".commit-"
+MARK = b"newsarchive left-clean 1 "
+#: how long the release may wait for the clock to move past the folder's last change
+SETTLE_S = 0.05
+log = logging.getLogger("newsarchive")
+
+
+# --------------------------------------------------------------------------- the sweep
+
+def sweep(store: "Store") -> None:
+    """Recovery, under the lock: finish every committed change an interrupted writer left
+    (``.commit-*``: roll forward), delete uncommitted staging (``.tmp-*``: roll back), trash
+    (``.trash-*``) and temp files. Each step is logged (the CLI shows it as a note)."""
+    from .errors import StoreError
+
+    with os.scandir(store.archive) as it:
+        found = sorted((d.name, d.path, d.is_dir(follow_symlinks=False)) for d in it if d.name.startswith("."))
+    for name, path, is_dir in found:
+        if name.startswith((COMMIT_PREFIX, ".tmp-")) and name.endswith(".json") and not is_dir:
+            try:
+                journal = json.loads(Path(path).read_bytes())
+                entry_id = journal["id"]
+                ok = bool(ID_LIKE.match(entry_id)) and (store.archive / entry_id / ENTRY_FILE).is_file()
+            except (OSError, ValueError, KeyError, TypeError):
+                journal, ok = None, False
+            if name.startswith(COMMIT_PREFIX) and ok:
+                try:
+                    store._apply(Path(path), journal, durable=True)
+                except OSError as exc:
+                    raise StoreError(f"cannot finish a change to entry {entry_id} that an interrupted command "
+                                     f"committed ({exc.strerror or exc}); fix that and run any command "
+                                     "that writes again") from None
+                log.warning("finished a change to entry %s that an interrupted command had committed", entry_id)
+            else:
+                if journal is not None and ok:
+                    store._discard(Path(path), journal)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
+                log.warning("rolled back a change that an interrupted command had not committed (%s)", name)
+        elif name.startswith(".tmp-") and is_dir:
+            shutil.rmtree(path, ignore_errors=True)
+            log.warning("rolled back a change that an interrupted command had not committed (%s)", name)
+        elif name.startswith(".trash-") and is_dir:
+            shutil.rmtree(path, ignore_errors=True)
+        elif name.endswith(".tmp") and not is_dir:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
+# --------------------------------------------------------------------------- the mark
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def tracked(method: F) -> F:
+    """For the store's writes: the lock's :class:`Session` learns whether each returned normally
+    and the archive folder's stamp after it (outside the lock: nothing to learn)."""
+    import functools
+
+    @functools.wraps(method)
+    def write(store: "Store", *args: Any, **kwargs: Any) -> Any:
+        session = store._session
+        if session is None:
+            return method(store, *args, **kwargs)
+        session.running += 1
+        try:
+            out = method(store, *args, **kwargs)
+        except BaseException:
+            session.failed = True
+            raise
+        finally:
+            session.running -= 1
+        session.stamp = folder_stamp(store.archive)
+        return out
+
+    return write  # type: ignore[return-value]
+
+
+def folder_stamp(archive: Path) -> bytes | None:
+    """The archive folder's stamp: changes whenever a name in it is created, renamed or removed."""
+    try:
+        s = os.stat(archive)
+    except OSError:
+        return None
+    return f"{s.st_dev}:{s.st_ino}:{s.st_mtime_ns}:{s.st_ctime_ns}:{s.st_nlink}".encode("ascii")
+
+
+class Session:
+    """What the store wrote under one hold of the lock: whether every write returned normally,
+    how many are running, and the archive folder's stamp after the last of them."""
+
+    __slots__ = ("failed", "running", "stamp")
+
+    def __init__(self, stamp: bytes | None):
+        self.failed = stamp is None
+        self.running = 0
+        self.stamp = stamp
+
+    def clean(self, archive: Path) -> bytes | None:
+        """The stamp to mark, when this hold of the lock left nothing behind; else None."""
+        if self.failed or self.running or self.stamp is None:
+            return None
+        return self.stamp if folder_stamp(archive) == self.stamp else None
+
+
+def take(fd: int, archive: Path) -> bool:
+    """At lock acquisition: True when the previous writer left the archive clean (the sweep can
+    be skipped). The mark is removed, durably, before the caller writes anything."""
+    try:
+        held = os.pread(fd, 256, 0)
+    except OSError:
+        return False
+    if not held:
+        return False
+    try:
+        os.ftruncate(fd, 0)
+        os.fsync(fd)
+    except OSError:
+        return False
+    stamp = folder_stamp(archive)
+    return stamp is not None and held == MARK + stamp + b"\n"
+
+
+def _times_settled(stamp: bytes) -> bool:
+    """True once the clock is past the folder's last change (so that any later change gives it
+    another time), waiting up to :data:`SETTLE_S`; False on a file system whose times are whole
+    milliseconds or coarser, or when the folder's time is ahead of the clock."""
+    try:
+        mtime, ctime = (int(v) for v in stamp.split(b":")[2:4])
+    except ValueError:
+        return False
+    if mtime % 1_000_000 == 0 and ctime % 1_000_000 == 0:
+        return False  # times kept to the millisecond or coarser: a later change could look the same
+    clock = getattr(time, "CLOCK_REALTIME_COARSE", None)  # the clock the kernel stamps files with
+
+    def now() -> int:
+        return time.clock_gettime_ns(clock) if clock is not None else time.time_ns()
+
+    last = max(mtime, ctime) + 1_000_000  # a millisecond past it (file systems that keep microseconds)
+    deadline = time.monotonic() + SETTLE_S
+    while now() <= last:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+def leave(fd: int, archive: Path, session: Session) -> None:
+    """At a normal release: write the mark when this hold of the lock left nothing behind.
+    Best effort (no mark only means the next writer sweeps)."""
+    stamp = session.clean(archive)
+    if stamp is None or not _times_settled(stamp):
+        return
+    if folder_stamp(archive) != stamp:  # changed while waiting
+        return
+    data = MARK + stamp + b"\n"
+    with contextlib.suppress(OSError):
+        if os.pwrite(fd, data, 0) == len(data):
+            os.ftruncate(fd, len(data))
