@@ -27,17 +27,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from ... import query as Q
 from ...errors import LockTimeout, NewsArchiveError, SearchIndexError
 from ...store import crash_point
-from .. import documents, layout, order
-from ..result import SearchResult, make_hits, prepare
+from .. import documents, layout
 from . import older as older_index
 from .schema import FACET_FIELDS, SCHEMA_VERSION, _schema, _tv, stored, to_document
-from .translate import to_tantivy
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ... import query as Q
     from ...model import Entry
+    from ..result import SearchResult
 
 META_NAME = "tantivy.json"
 LOCK_NAME = "tantivy.lock"
@@ -500,6 +499,10 @@ class TantivyBackend:
                all_versions: bool = False, version_loader: Callable[[str, int], str] | None = None,
                older_versions: Iterable[tuple["Entry", int, str]] | None = None) -> SearchResult:
         t0 = time.perf_counter()
+        from .. import order  # here, not at the top: a writer (one `add`) never needs them
+        from ..result import SearchResult, make_hits, prepare
+        from .translate import to_tantivy
+
         tree, facets, limit, offset = prepare(query, sort=sort, facets=facets, limit=limit, offset=offset,
                                               today=today)
         with _cache_lock:

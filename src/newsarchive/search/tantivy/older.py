@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from .. import documents
 from .schema import _schema, _tv, stored, to_document
-from .translate import to_tantivy
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...model import Entry
@@ -93,6 +92,8 @@ def best(searcher, tree, rs, texts: dict[tuple[str, int], str] | None) -> dict[A
     """Main doc key -> (score, version, text or None, main address) for entries that match in an
     older version (searched with ``rs``) but not in the main index (``searcher``): the best
     version (the highest score; the earliest of equal ones)."""
+    from .translate import to_tantivy  # here: writers never translate queries
+
     tv = _tv()
     schema = _schema()
     main_q = to_tantivy(tree, schema, searcher)
