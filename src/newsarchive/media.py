@@ -51,11 +51,15 @@ def sniff(data: bytes) -> str:
 def guess(name: str | None, data: bytes) -> str:
     """The media type of a file: by its name's extension when it has a known one, else sniffed."""
     if name:
-        import mimetypes
-
         lower = name.lower()
         if lower.endswith((".md", ".markdown")):
             return "text/markdown"
+        if ":" not in lower:  # a file name with a page's suffix: known without reading the system's
+            for suffix, media_type in PAGE_SUFFIXES.items():  # mime.types (a few ms per command)
+                if lower.endswith(suffix):
+                    return media_type
+        import mimetypes
+
         guessed, _ = mimetypes.guess_type(lower)
         if guessed:
             return guessed
