@@ -103,10 +103,13 @@ def test_a_change_committed_by_an_older_writer_is_rolled_forward(store, sweeps, 
         store.create(make_entry("abcd1234"))
     assert marked(store)
 
-    older = st.Store(store.root)  # no lock held by this object: no bookkeeping, as an older version
+    older = st.Store(store.root)
     fail_manifest_once(monkeypatch)
-    with pytest.raises(StoreError, match="committed but could not be finished"):
-        older.update(make_entry("abcd1234", section="World"), history=[{"action": "set"}])
+    with pytest.raises(StoreError, match="committed but could not be finished"):  # the bare commit: as
+        st.Store.commit.__wrapped__(older, make_entry("abcd1234", section="World"),  # an older version,
+                                    history=[{"action": "set"}])  # which knows nothing of the mark
+    assert marked(store) is False  # only the folder's stamp tells
+    assert (store.archive / ".lock").read_bytes().startswith(rec.MARK)
     assert [n for n in leftovers(store) if n.startswith(rec.COMMIT_PREFIX)]
     with store.lock():
         pass
@@ -128,6 +131,22 @@ def test_a_store_write_that_failed_forfeits_the_mark_even_when_its_caller_goes_o
         pass
     assert len(sweeps) == 2
     assert store.read("abcd1234").section == "World" and leftovers(store) == [] and marked(store)
+
+
+def test_a_failed_write_through_another_object_under_the_lock_forfeits_the_mark(store, sweeps, monkeypatch):
+    """A write the lock's bookkeeping cannot see (another Store object than the one holding the
+    lock) spoils the lock file, even when a seen write follows it."""
+    with store.lock():
+        store.create(make_entry("abcd1234"))
+    fail_manifest_once(monkeypatch)
+    with store.lock():
+        with pytest.raises(StoreError, match="committed but could not be finished"):
+            st.Store(store.root).update(make_entry("abcd1234", section="World"), history=[{"action": "set"}])
+        store.create(make_entry("bcde2345"))  # seen, and it succeeds: the stamp after it is current
+    assert not marked(store)
+    with store.lock():
+        pass
+    assert len(sweeps) == 2 and store.read("abcd1234").section == "World" and marked(store)
 
 
 def test_a_change_by_hand_under_the_lock_forfeits_the_mark(store, sweeps):

@@ -27,6 +27,9 @@ there since: the sweep would find nothing and is skipped. The rules:
   later change (by an older version that knows nothing of the mark, or by hand) gives the
   folder another stamp; on a file system that keeps times to the second or millisecond (whole
   values), or when the folder's time is ahead of the clock, no mark is written at all;
+- a store write made through another object than the one holding the lock (or without the
+  lock) is not seen by the lock's bookkeeping: it appends a byte to the lock file, and a lock
+  file that is not empty at release gets no mark;
 - a mark that cannot be read or does not match exactly is no mark: the sweep runs.
 """
 
@@ -109,7 +112,8 @@ def tracked(method: F) -> F:
     @functools.wraps(method)
     def write(store: "Store", *args: Any, **kwargs: Any) -> Any:
         session = store._session
-        if session is None:
+        if session is None:  # not through the object holding the lock: no mark after this hold
+            _spoil(store.archive)
             return method(store, *args, **kwargs)
         session.running += 1
         try:
@@ -150,6 +154,18 @@ class Session:
         if self.failed or self.running or self.stamp is None:
             return None
         return self.stamp if folder_stamp(archive) == self.stamp else None
+
+
+def _spoil(archive: Path) -> None:
+    """A store write that no lock session sees (another object than the one holding the lock,
+    or no lock at all) leaves a byte in the lock file: whoever holds the lock writes no mark
+    (it finds the file no longer empty), and no mark can match."""
+    with contextlib.suppress(OSError):
+        fd = os.open(archive / ".lock", os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, b"-")
+        finally:
+            os.close(fd)
 
 
 def take(fd: int, archive: Path) -> bool:
@@ -204,5 +220,7 @@ def leave(fd: int, archive: Path, session: Session) -> None:
         return
     data = MARK + stamp + b"\n"
     with contextlib.suppress(OSError):
+        if os.fstat(fd).st_size:  # spoilt by a write this session did not see
+            return
         if os.pwrite(fd, data, 0) == len(data):
             os.ftruncate(fd, len(data))
