@@ -182,6 +182,17 @@ def test_a_mark_that_does_not_match_exactly_is_no_mark(store, sweeps, damage):
     assert len(sweeps) == 2 and marked(store)
 
 
+def test_no_mark_on_a_file_system_not_known_to_be_local(store, sweeps, monkeypatch):
+    assert rec.file_system(store.archive) in rec.LOCAL_FILE_SYSTEMS  # where the tests run
+    monkeypatch.setattr(rec, "file_system", lambda path: "nfs4")
+    with store.lock():
+        store.create(make_entry("abcd1234"))
+    assert (store.archive / ".lock").read_bytes() == b""
+    with store.lock():
+        pass
+    assert len(sweeps) == 2
+
+
 def test_no_mark_when_the_clock_has_not_moved_past_the_folder_or_times_are_coarse():
     now = time.time_ns()
     assert rec._times_settled(f"1:2:{now - 10**9}:{now - 10**9 + 7}:3".encode())

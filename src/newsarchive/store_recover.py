@@ -26,7 +26,9 @@ there since: the sweep would find nothing and is skipped. The rules:
 - the mark is written only once the clock has moved past the folder's times, so that any
   later change (by an older version that knows nothing of the mark, or by hand) gives the
   folder another stamp; on a file system that keeps times to the second or millisecond (whole
-  values), or when the folder's time is ahead of the clock, no mark is written at all;
+  values), or when the folder's time is ahead of the clock, no mark is written at all; nor on a
+  file system not known to be local (:data:`LOCAL_FILE_SYSTEMS`: a network client may see
+  another client's change late, through its cached attributes);
 - a store write made through another object than the one holding the lock (or without the
   lock) is not seen by the lock's bookkeeping: it appends a byte to the lock file, and a lock
   file that is not empty at release gets no mark;
@@ -210,11 +212,39 @@ def _times_settled(stamp: bytes) -> bool:
     return True
 
 
+#: file systems whose folder times are kept by this machine's kernel, to the nanosecond; on a
+#: network file system another client's change may reach this one's stat late (cached
+#: attributes), so no mark is written there
+LOCAL_FILE_SYSTEMS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "f2fs", "zfs", "bcachefs",
+                                "overlay"})
+
+
+def file_system(path: Path) -> str | None:
+    """The type of the file system holding ``path`` (Linux: /proc/self/mountinfo), or None."""
+    try:
+        where = os.path.realpath(path)
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    best, kind = "", None
+    for line in lines:
+        head, sep, tail = line.partition(" - ")
+        fields = head.split()
+        if not sep or len(fields) < 5 or not tail.split():
+            continue
+        point = fields[4].replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+        inside = where == point or where.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):  # the last of equal mounts is the one on top
+            best, kind = point, tail.split()[0]
+    return kind
+
+
 def leave(fd: int, archive: Path, session: Session) -> None:
     """At a normal release: write the mark when this hold of the lock left nothing behind.
     Best effort (no mark only means the next writer sweeps)."""
     stamp = session.clean(archive)
-    if stamp is None or not _times_settled(stamp):
+    if stamp is None or file_system(archive) not in LOCAL_FILE_SYSTEMS or not _times_settled(stamp):
         return
     if folder_stamp(archive) != stamp:  # changed while waiting
         return
