@@ -115,6 +115,38 @@ def test_a_hand_edit_is_seen_within_the_rolling_check(root, monkeypatch):
     assert "again" in c.citekeys
 
 
+def meta(root, key):
+    db = sqlite3.connect(root / "index" / api.Catalog.CACHE)
+    try:
+        row = db.execute("SELECT v FROM meta WHERE k = ?", (key,)).fetchone()
+        return row[0] if row else None
+    finally:
+        db.close()
+
+
+def test_writers_go_on_with_the_rolling_check_where_the_last_stopped(root, monkeypatch):
+    """A writer's refresh writes the archive's stamp and the cursor with its own batch (one
+    transaction less per command), and the slices still move on from writer to writer: a hand
+    edit is learnt by the writer whose slice holds it."""
+    entries = [add(root, f"Sample {n}", f"Sample body {n}.") for n in range(6)]
+    monkeypatch.setattr(catalog_mod, "CHECK_BUDGET", 2)
+    fresh(root, full=True).close()
+    assert meta(root, "cursor") == ""
+    victim = sorted(entries, key=lambda e: e.id)[-1]  # in the third slice
+    path = root / "archive" / victim.id / "entry.json"
+    data = json.loads(path.read_text())
+    data["citekey"] = "handedited"
+    path.write_text(json.dumps(data, indent=2))
+    ids = sorted(e.id for e in entries)
+    sample0 = [e.id for e in entries if e.title == "Sample 0"][0]
+    for n in range(3):  # writers that find a duplicate: nothing archived, the IDs stay as they are
+        o = api.add(root, data=b"Sample body 0.", source="t.txt", fields={"title": "Sample 0"})
+        assert o.status == "duplicate" and o.id == sample0
+        assert meta(root, "cursor") == (ids[1], ids[3], ids[5])[n]  # written with the writer's batch
+        assert ("handedited" in rows(root).values()) == (n == 2)
+    assert meta(root, "archive") == catalog_mod.archive_signature(Store(root))
+
+
 def test_the_archive_is_listed_only_when_its_folder_changed(root, monkeypatch):
     add(root, "First", "Body one.")
     fresh(root).close()

@@ -176,6 +176,9 @@ class Catalog:
         self._private = store is None  # in memory only: nothing reaches the file
         self._in_batch = False
         self._checked = False  # the rolling stamp check ran (once per catalog, see refresh)
+        #: (archive stamp, cursor) a writer's refresh learnt, written with its next change (one
+        #: transaction, three syncs, less per command) or when the catalog is closed
+        self._pending_meta: tuple[str | None, str] | None = None
 
     # ------------------------------------------------------------------ the connection
 
@@ -198,9 +201,14 @@ class Catalog:
 
     def close(self) -> None:
         if self._db is not None:
+            if self._pending_meta is not None and not self._private:
+                with contextlib.suppress(Exception):  # best effort: without it a refresh redoes the work
+                    with self._write(nested=False):
+                        pass
             with contextlib.suppress(Exception):
                 self._db.close()
             self._db = None
+        self._pending_meta = None
 
     def __del__(self) -> None:  # pragma: no cover - best effort
         self.close()
@@ -213,8 +221,13 @@ class Catalog:
 
         from . import catalog_db
 
+        nested = self._in_batch if nested is None else nested
         try:
-            with catalog_db.transaction(self.db, nested=self._in_batch if nested is None else nested):
+            with catalog_db.transaction(self.db, nested=nested):
+                if self._pending_meta is not None and not nested and not self._private:
+                    (signature, cursor), self._pending_meta = self._pending_meta, None
+                    catalog_db.set_meta(self.db, "archive", signature)  # what this change writes next
+                    catalog_db.set_meta(self.db, "cursor", cursor)  # may supersede it (note_archive)
                 yield
         except sqlite3.OperationalError as exc:
             raise catalog_db.write_error(self.path, exc) from None

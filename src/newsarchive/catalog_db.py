@@ -275,6 +275,8 @@ def refresh(cat: "Catalog", store: st.Store, *, locked: bool, on_skip: "OnSkip |
     try:
         sig = archive_signature(store)  # before the listing: a folder added after it changes it again
         stored_sig = get_meta(db, "archive")
+        if cat._pending_meta is not None:  # learnt by this catalog's last refresh, not written yet
+            stored_sig = cat._pending_meta[0]
         unread = {r[0] for r in db.execute("SELECT id FROM unreadable")}  # tried again each time
         rows = {}  # id -> stamp the catalog holds, for the entries compared with the disk
         new: list[str] = []
@@ -288,7 +290,7 @@ def refresh(cat: "Catalog", store: st.Store, *, locked: bool, on_skip: "OnSkip |
             gone = [i for i in (*known, *unread) if i not in disk_set]
             if full:
                 rows = {i: known[i] for i in disk if i in known}
-        cursor = get_meta(db, "cursor") or ""
+        cursor = (get_meta(db, "cursor") if cat._pending_meta is None else cat._pending_meta[1]) or ""
         next_cursor = "" if full else cursor
         if not full and not cat._checked:  # the stamps slice: once per catalog (not per import batch)
             part = db.execute("SELECT id, mtime_ns, size FROM entries WHERE id > ? ORDER BY id LIMIT ?",
@@ -326,8 +328,13 @@ def refresh(cat: "Catalog", store: st.Store, *, locked: bool, on_skip: "OnSkip |
             return
         if not (learnt or failed or forgotten) and not (final and (sig != stored_sig or next_cursor != cursor)):
             return
+        if final and locked and not (learnt or failed or forgotten) and not cat._private and not cat._in_batch:
+            cat._pending_meta = (sig, next_cursor)  # only the stamp and the cursor: with the next change
+            return
         kw = dict(learnt=list(learnt), failed=list(failed), forgotten=list(forgotten), sig=sig,
                   stored_sig=stored_sig, cursor=(cursor, next_cursor), meta=final)
+        if final:
+            cat._pending_meta = None  # superseded by what this writes
         learnt.clear()
         failed.clear()
         forgotten.clear()
