@@ -145,6 +145,8 @@ def test_writers_go_on_with_the_rolling_check_where_the_last_stopped(root, monke
         assert meta(root, "cursor") == (ids[1], ids[3], ids[5])[n]  # written with the writer's batch
         assert ("handedited" in rows(root).values()) == (n == 2)
     assert meta(root, "archive") == catalog_mod.archive_signature(Store(root))
+    _entry, changes = api.edit(root, sample0, set_fields={"title": "Sample 0"})  # a writer that changes nothing
+    assert changes == [] and meta(root, "cursor") == ""  # written before it released the lock
 
 
 def test_the_archive_is_listed_only_when_its_folder_changed(root, monkeypatch):

@@ -199,18 +199,25 @@ class Catalog:
         self._db = catalog_db.copy_to_memory(self.db)
         self._private = True
 
+    def write_pending(self) -> None:
+        """Write the archive stamp and cursor a writer's refresh deferred (see refresh), if no
+        change of this catalog wrote them meanwhile. Called before the lock is released."""
+        if self._pending_meta is not None and self._db is not None and not self._private and not self._in_batch:
+            with self._write(nested=False):
+                pass
+        self._pending_meta = None
+
     def close(self) -> None:
         if self._db is not None:
-            if self._pending_meta is not None and not self._private:
-                with contextlib.suppress(Exception):  # best effort: without it a refresh redoes the work
-                    with self._write(nested=False):
-                        pass
+            with contextlib.suppress(Exception):  # best effort: without it a refresh redoes the work
+                self.write_pending()
             with contextlib.suppress(Exception):
                 self._db.close()
             self._db = None
         self._pending_meta = None
 
     def __del__(self) -> None:  # pragma: no cover - best effort
+        self._pending_meta = None  # never a write (and a wait for SQLite's lock) at garbage collection
         self.close()
 
     @contextlib.contextmanager

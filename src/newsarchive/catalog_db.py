@@ -328,8 +328,11 @@ def refresh(cat: "Catalog", store: st.Store, *, locked: bool, on_skip: "OnSkip |
             return
         if not (learnt or failed or forgotten) and not (final and (sig != stored_sig or next_cursor != cursor)):
             return
-        if final and locked and not (learnt or failed or forgotten) and not cat._private and not cat._in_batch:
-            cat._pending_meta = (sig, next_cursor)  # only the stamp and the cursor: with the next change
+        if (final and locked and not (learnt or failed or forgotten) and not cat._private and not cat._in_batch
+                and store._session is not None):  # only the stamp and the cursor: with the next change,
+            if cat._pending_meta is None:  # or before the lock is released
+                store._session.on_release.append(cat.write_pending)
+            cat._pending_meta = (sig, next_cursor)
             return
         kw = dict(learnt=list(learnt), failed=list(failed), forgotten=list(forgotten), sig=sig,
                   stored_sig=stored_sig, cursor=(cursor, next_cursor), meta=final)

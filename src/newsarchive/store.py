@@ -135,7 +135,10 @@ class Store:
                 if not rec.take(fd, self.archive):  # the last writer left nothing: no sweep
                     rec.sweep(self)
                 self._session = session = Session(rec.folder_stamp(self.archive))
-                yield
+                try:
+                    yield
+                finally:
+                    session.released()
                 rec.leave(fd, self.archive, session)
             finally:
                 self._session = None

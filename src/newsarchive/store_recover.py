@@ -144,12 +144,20 @@ class Session:
     """What the store wrote under one hold of the lock: whether every write returned normally,
     how many are running, and the archive folder's stamp after the last of them."""
 
-    __slots__ = ("failed", "running", "stamp")
+    __slots__ = ("failed", "running", "stamp", "on_release")
 
     def __init__(self, stamp: bytes | None):
         self.failed = stamp is None
         self.running = 0
         self.stamp = stamp
+        #: called (best effort) before the lock is released: what a holder deferred to the end
+        self.on_release: list[Callable[[], Any]] = []
+
+    def released(self) -> None:
+        for call in self.on_release:
+            with contextlib.suppress(Exception):
+                call()
+        self.on_release.clear()
 
     def clean(self, archive: Path) -> bytes | None:
         """The stamp to mark, when this hold of the lock left nothing behind; else None."""
