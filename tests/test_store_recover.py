@@ -200,6 +200,9 @@ def test_no_mark_when_the_clock_has_not_moved_past_the_folder_or_times_are_coars
     whole_ms = (now - 10**9) // 10**6 * 10**6
     assert not rec._times_settled(f"1:2:{whole_ms}:{whole_ms}:3".encode())  # whole milliseconds
     assert not rec._times_settled(b"not a stamp")
+    just_now = time.time_ns()  # a change this instant: the mark waits for the kernel's file clock
+    assert rec._times_settled(f"1:2:{just_now}:{just_now + 3}:3".encode())  # (coarse: up to a tick
+    assert time.clock_gettime_ns(5) > just_now + 1_000_000  # behind the precise clock) to pass it
 
 
 # --------------------------------------------------------------------------- kills (CLI)

@@ -42,6 +42,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
@@ -206,10 +207,14 @@ def _times_settled(stamp: bytes) -> bool:
         return False
     if mtime % 1_000_000 == 0 and ctime % 1_000_000 == 0:
         return False  # times kept to the millisecond or coarser: a later change could look the same
-    clock = getattr(time, "CLOCK_REALTIME_COARSE", None)  # the clock the kernel stamps files with
+    # the clock Linux stamps files with: it lags the precise one by up to a tick (4 ms at 250 Hz)
+    clock = getattr(time, "CLOCK_REALTIME_COARSE", 5 if sys.platform.startswith("linux") else None)
 
     def now() -> int:
-        return time.clock_gettime_ns(clock) if clock is not None else time.time_ns()
+        if clock is not None:
+            with contextlib.suppress(OSError):
+                return time.clock_gettime_ns(clock)
+        return time.time_ns() - 20_000_000  # no such clock: as if it lagged by 20 ms
 
     last = max(mtime, ctime) + 1_000_000  # a millisecond past it (file systems that keep microseconds)
     deadline = time.monotonic() + SETTLE_S
