@@ -4,7 +4,8 @@ Layout of a collection::
 
     <root>/
       archive/
-        .lock                   advisory lock file (fcntl) held by writers
+        .lock                   advisory lock file (fcntl) held by writers; between them, the
+                                "left clean" mark (see store_recover)
         <id>/                   one folder per entry; <id> is never taken from input
           entry.json            the metadata (public JSON), replaced atomically
           history.jsonl         metadata edits and captures, appended
