@@ -149,6 +149,22 @@ def test_a_failed_write_through_another_object_under_the_lock_forfeits_the_mark(
     assert len(sweeps) == 2 and store.read("abcd1234").section == "World" and marked(store)
 
 
+def test_a_folder_staged_for_another_process_forfeits_the_mark(store, sweeps):
+    """What a bulk import hands to its writer process (stage_new, then store_io.write_folder in
+    that process) is out of the lock's sight, even when a seen write follows it."""
+    from newsarchive.store_io import write_folder
+
+    with store.lock():
+        new = store.stage_new(make_entry("abcd1234"))
+        (store.archive / ".tmp-abcd1234-0a1b2c3d").mkdir()  # as a writer process killed mid-folder left it
+        write_folder(str(store.archive), new.entry_id, new.final, new.files, durable=False, mtime_ns=None)
+        store.create(make_entry("bcde2345"))  # seen, and it succeeds: the stamp after it is current
+    assert not marked(store)
+    with store.lock():
+        pass
+    assert len(sweeps) == 2 and leftovers(store) == [] and store.ids() == ["abcd1234", "bcde2345"]
+
+
 def test_a_change_by_hand_under_the_lock_forfeits_the_mark(store, sweeps):
     with store.lock():
         store.create(make_entry("abcd1234"))
@@ -247,3 +263,24 @@ def test_a_writer_killed_after_a_clean_mark_is_recovered_by_the_next_add(tmp_pat
         assert (len(entry["snapshots"]) == 2) if command == "new-version" else (entry.get("section") == "World")
     if command == "rm":
         assert entry_id not in _entry_ids(root)
+
+
+def test_an_import_through_the_writer_process_leaves_no_mark(tmp_path, monkeypatch):
+    """Folders written by the import's writer process (store_queue.py) are out of the lock's
+    sight: that hold of the lock leaves no mark, and the next writer sweeps."""
+    from newsarchive import store_queue
+
+    if not store_queue.available():  # pragma: no cover - the writer process is Linux's
+        pytest.skip("the writer process needs Linux")
+    root = api.init(tmp_path / "coll", engine="tantivy")
+    lines = tmp_path / "in.jsonl"
+    lines.write_text("".join(json.dumps({"title": f"Sample {i}", "url": f"https://recover.example/{i}",
+                                         "text": f"Sample text {i} about a harbour."}) + "\n" for i in range(40)))
+    assert run(root, "import", str(lines), "--format", "json").returncode == 0
+    store = st.Store(root)
+    assert len(store.ids()) == 40 and not marked(store)
+    calls = []
+    real = rec.sweep
+    monkeypatch.setattr(rec, "sweep", lambda s: (calls.append(1), real(s)))
+    api.add(root, data=b"Sample text after the import.", source="after.txt", fields={"title": "After"})
+    assert calls == [1] and marked(store)

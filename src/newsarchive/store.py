@@ -53,7 +53,7 @@ from .ondisk import (ARCHIVE, EMPTY_SHA256, ENTRY_FILE, ENV_ROOT, HISTORY_FILE, 
                      MANIFEST_FILE, entry_bytes, find_root, history_bytes, init_collection, is_collection,
                      manifest_bytes, parse_manifest, sha256_bytes, split_history)
 from .store_io import ENV_CRASH, _b64, _rewrite_in_place, _unb64, crash_point, write_file, write_folder  # noqa: F401
-from .store_recover import COMMIT_PREFIX, Session, tracked
+from .store_recover import COMMIT_PREFIX, Session, tracked, written_elsewhere
 
 log = logging.getLogger("newsarchive")
 
@@ -300,6 +300,7 @@ class Store:
         history and its manifest."""
         return self.write_new(self.stage_new(entry, files, history=history), durable=durable)
 
+    @written_elsewhere
     def stage_new(self, entry: Entry, files: Iterable[NewFile] = (), *, history: Iterable[dict] = (),
                   mtime_ns: int | None = None) -> NewFolder:
         """Everything :meth:`create` writes, checked and hashed, before any byte is written
@@ -324,6 +325,7 @@ class Store:
         out.append((MANIFEST_FILE, manifest_bytes(hashes)))
         return NewFolder(entry.id, os.fspath(final), out, len(meta), mtime_ns)
 
+    @tracked
     def write_new(self, new: NewFolder, *, durable: bool = True) -> Path:
         """Write a staged folder (:meth:`stage_new`): into ``archive/.tmp-*``, then renamed into
         place. Returns its path; :class:`StoreError` when it cannot be written (nothing is then)."""

@@ -31,7 +31,8 @@ there since: the sweep would find nothing and is skipped. The rules:
   another client's change late, through its cached attributes);
 - a store write made through another object than the one holding the lock (or without the
   lock) is not seen by the lock's bookkeeping: it appends a byte to the lock file, and a lock
-  file that is not empty at release gets no mark;
+  file that is not empty at release gets no mark; an entry folder staged to be written by
+  another process (a bulk import's writer, store_queue.py) means no mark for that hold either;
 - a mark that cannot be read or does not match exactly is no mark: the sweep runs.
 """
 
@@ -165,6 +166,24 @@ class Session:
         if self.failed or self.running or self.stamp is None:
             return None
         return self.stamp if folder_stamp(archive) == self.stamp else None
+
+
+def written_elsewhere(method: F) -> F:
+    """For :meth:`Store.stage_new`: a folder staged outside :meth:`Store.create` is written by
+    someone this lock session cannot watch (the import's writer process, store_queue.py), so
+    this hold of the lock leaves no mark (the next writer sweeps)."""
+    import functools
+
+    @functools.wraps(method)
+    def stage(store: "Store", *args: Any, **kwargs: Any) -> Any:
+        session = store._session
+        if session is None:
+            _spoil(store.archive)
+        elif not session.running:  # not from inside create (which writes it itself)
+            session.failed = True
+        return method(store, *args, **kwargs)
+
+    return stage  # type: ignore[return-value]
 
 
 def _spoil(archive: Path) -> None:
