@@ -157,6 +157,16 @@ class Analyzer:
             got = self.terms(atom)
         return got[0] if stemming else got[1]
 
+    def term_uncached(self, atom: str, stemming: bool) -> str:
+        """The index term for one word, as :meth:`term` gives it, without adding it to the cache:
+        for a caller that keeps its own cache of the words (tantivy's documents), so that a
+        large import does not hold each word twice."""
+        got = self._cache.get(atom)
+        if got is not None:
+            return got[0] if stemming else got[1]
+        plain = normal_atom(atom)
+        return (stem(plain) if plain else plain) if stemming else plain
+
     def terms(self, atom: str) -> tuple[str, str]:
         """(stemmed term, unstemmed term) of one word (cached)."""
         got = self._cache.get(atom)

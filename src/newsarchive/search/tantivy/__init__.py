@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from ...errors import LockTimeout, NewsArchiveError, SearchIndexError
 from ...store import crash_point
 from .. import documents, layout
+from . import memory
 from . import older as older_index
 from .schema import FACET_FIELDS, SCHEMA_VERSION, _schema, _tv, stored, to_document
 
@@ -281,6 +282,7 @@ class TantivyWriter:
             if self._lock is not None:
                 self._lock.__exit__(None, None, None)
                 self._lock = None
+            memory.release_heap()  # what the writer's threads freed (see .memory)
 
     def _commit(self) -> None:
         with _guarded(self.index_dir, _WRITE_ERRORS):
@@ -290,19 +292,22 @@ class TantivyWriter:
                 w = index.writer(_WRITER_HEAP, 1)
             except ValueError as err:
                 raise LockTimeout(f"another process is writing the search index ({err})") from None
-            try:
-                for eid in self._pending:
-                    if searcher.doc_freq("id", eid):
-                        w.delete_documents_by_term("id", eid)
-                for item in self._pending.values():
-                    if item is not None:
-                        entry, body, fp, stamp, doc = item
-                        w.add_document(doc if doc is not None else to_document(documents.build(entry, body, fp, stamp)))
-                w.commit()
-            except BaseException:
-                w.rollback()
-                raise
-            w.wait_merging_threads()
+            with contextlib.ExitStack() as merging:
+                try:
+                    for eid in self._pending:
+                        if searcher.doc_freq("id", eid):
+                            w.delete_documents_by_term("id", eid)
+                    for item in self._pending.values():
+                        if item is not None:
+                            entry, body, fp, stamp, doc = item
+                            w.add_document(doc if doc is not None else to_document(documents.build(entry, body, fp, stamp)))
+                    # the pages of the segments the commit's merges read (see .memory)
+                    merging.enter_context(memory.ReleasePages(self._gen))
+                    w.commit()
+                except BaseException:
+                    w.rollback()
+                    raise
+                w.wait_merging_threads()
 
 
 # --------------------------------------------------------------------------- the backend

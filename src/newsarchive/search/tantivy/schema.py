@@ -75,7 +75,7 @@ def _piece(cache: dict[str, Any], s: str, analyzer, stemming: bool) -> Any:
         if m is not None and m.end() == len(s):
             # one plain word: the analyzer yields its term alone (no transliteration, no
             # apostrophe parts) at one position, as below, without running it on a text
-            text = analyzer.term(s, stemming)
+            text = analyzer.term_uncached(s, stemming)  # cached here, not twice
             if text and text.isascii() and text.isprintable() and " " not in text and "'" not in text:
                 if len(cache) > 300_000:
                     cache.clear()
