@@ -12,6 +12,11 @@ import's wall and CPU seconds and its status counts; ``--trace`` also prints the
 line every few seconds) so that what grows, and when, shows. ``--runs N`` repeats the import
 (each into a fresh collection) and prints every run and the medians.
 
+``--against SRC`` gives the same-run baseline: SRC is the ``src`` folder of another checkout
+(e.g. ``git archive main src | tar -x -C /tmp/main``); its import and this one alternate, N runs
+each, and both medians are printed. ``--outputs DIR`` keeps each run's ``--format json`` output
+(to compare the outcomes of the two).
+
 The kernel's VmHWM is the figure the target is about (``/usr/bin/time``'s ``%M`` says the same);
 RssAnon and RssFile are read from the samples and can miss a short peak between two of them.
 """
@@ -45,15 +50,19 @@ def status_of(pid: int) -> dict[str, int] | None:
     return out if len(out) == len(FIELDS) else None
 
 
-def one_run(source: Path, engine: str, every: float, trace: bool) -> dict:
+def one_run(source: Path, engine: str, every: float, trace: bool, *, src: Path | None = None,
+            output: Path | None = None) -> dict:
+    env = dict(os.environ)
+    if src is not None:  # another checkout's code
+        env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
     with tempfile.TemporaryDirectory(prefix="na-mem-") as tmp:
         root = Path(tmp) / "coll"
         cli = [sys.executable, "-m", "newsarchive"]
-        subprocess.run([*cli, "init", str(root), "--engine", engine], check=True, capture_output=True)
+        subprocess.run([*cli, "init", str(root), "--engine", engine], check=True, capture_output=True, env=env)
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             started = time.monotonic()
             cmd = [*cli, "--root", str(root), "import", str(source), "--format", "json"]
-            pid = os.posix_spawn(sys.executable, cmd, os.environ,
+            pid = os.posix_spawn(sys.executable, cmd, env,
                                  file_actions=[(os.POSIX_SPAWN_DUP2, out.fileno(), 1),
                                                (os.POSIX_SPAWN_DUP2, err.fileno(), 2)])
             peak = dict.fromkeys(FIELDS, 0)
@@ -79,6 +88,8 @@ def one_run(source: Path, engine: str, every: float, trace: bool) -> dict:
             if code != 0:
                 sys.exit(f"import failed ({code}): {err.read().decode('utf-8', 'replace')[-2000:]}")
             counts = json.loads(text).get("counts", {}) if text.strip() else {}
+            if output is not None:
+                output.write_text(text, encoding="utf-8")
             return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "hwm_mb": usage.ru_maxrss / 1024,
                     "peak": peak, "counts": counts}
 
@@ -90,22 +101,31 @@ def main() -> None:
     ap.add_argument("--every", type=float, default=0.5)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--trace", action="store_true")
+    ap.add_argument("--against", type=Path, help="the src folder of the baseline's code")
+    ap.add_argument("--outputs", type=Path, help="keep each run's JSON output in this folder")
     args = ap.parse_args()
     try:
         load = os.getloadavg()[0]
     except OSError:
         load = float("nan")
     print(f"{args.source.name}, engine {args.engine}, load {load:.1f}")
-    runs = []
+    kinds = [("baseline", args.against.resolve()), ("this", None)] if args.against else [("this", None)]
+    if args.outputs:
+        args.outputs.mkdir(parents=True, exist_ok=True)
+    runs: dict[str, list[dict]] = {k: [] for k, _src in kinds}
     for i in range(args.runs):
-        r = one_run(args.source.resolve(), args.engine, args.every, args.trace)
-        runs.append(r)
-        p = r["peak"]
-        print(f"run {i + 1}: wall {r['wall']:.1f} s  cpu {r['cpu']:.1f} s  peak RSS {r['hwm_mb']:.0f} MB "
-              f"(sampled: anon {p['RssAnon']} MB, file {p['RssFile']} MB)  {r['counts']}", flush=True)
-    if len(runs) > 1:
-        med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
-        print(f"median: wall {med('wall'):.1f} s  cpu {med('cpu'):.1f} s  peak RSS {med('hwm_mb'):.0f} MB")
+        for kind, src in kinds:
+            out = args.outputs / f"{kind}-{i + 1}.json" if args.outputs else None
+            r = one_run(args.source.resolve(), args.engine, args.every, args.trace, src=src, output=out)
+            runs[kind].append(r)
+            p = r["peak"]
+            print(f"{kind} run {i + 1}: wall {r['wall']:.1f} s  cpu {r['cpu']:.1f} s  peak RSS {r['hwm_mb']:.0f} MB "
+                  f"(sampled: anon {p['RssAnon']} MB, file {p['RssFile']} MB)  {r['counts']}", flush=True)
+    for kind, done in runs.items():
+        if len(done) > 1 or len(runs) > 1:
+            med = lambda key: statistics.median(r[key] for r in done)  # noqa: E731
+            print(f"{kind} median of {len(done)}: wall {med('wall'):.1f} s  cpu {med('cpu'):.1f} s  "
+                  f"peak RSS {med('hwm_mb'):.0f} MB")
 
 
 if __name__ == "__main__":
