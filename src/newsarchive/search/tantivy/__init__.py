@@ -268,6 +268,7 @@ class TantivyWriter:
         self._older[entry_id] = []
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        wrote = exc_type is None and bool(self._pending or self._older)
         try:
             if exc_type is None and self._older and self._older_gen is not None:
                 with _guarded(self.index_dir, _WRITE_ERRORS):
@@ -282,7 +283,8 @@ class TantivyWriter:
             if self._lock is not None:
                 self._lock.__exit__(None, None, None)
                 self._lock = None
-            memory.release_heap()  # what the writer's threads freed (see .memory)
+            if wrote:
+                memory.release_heap()  # what the writer's threads freed (see .memory)
 
     def _commit(self) -> None:
         with _guarded(self.index_dir, _WRITE_ERRORS):
