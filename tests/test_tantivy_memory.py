@@ -39,6 +39,14 @@ def _resident_kb(start: int) -> int:
     raise AssertionError(f"no map at {start:#x}")
 
 
+def _write_synced(path, data: bytes) -> None:
+    """As tantivy's segment files are when a merge reads them: written and synced."""
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def test_mapped_ranges_reads_the_maps_of_files_under_the_folder_only(tmp_path):
     folder = tmp_path / "t-1"
     other = tmp_path / "t-10"  # shares the name's beginning, not the folder
@@ -62,7 +70,7 @@ def test_release_pages_drops_the_resident_pages_and_keeps_the_contents(tmp_path)
         return
     data = os.urandom(4 << 20)
     path = tmp_path / "seg.pos"
-    path.write_bytes(data)
+    _write_synced(path, data)
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         assert bytes(mm) == data  # every page read: resident
         start = memory.mapped_ranges(tmp_path)[0][0]
@@ -78,7 +86,7 @@ def test_release_pages_runs_while_the_block_runs_and_stops_with_it(tmp_path):
         pytest.skip("this kernel has no MADV_PAGEOUT (Linux 5.4+)")
     data = os.urandom(2 << 20)
     path = tmp_path / "seg.idx"
-    path.write_bytes(data)
+    _write_synced(path, data)
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         start = memory.mapped_ranges(tmp_path)[0][0]
         with memory.ReleasePages(tmp_path, every=0.01) as releaser:
