@@ -348,7 +348,8 @@ class TantivyBackend:
             n = 0
             try:
                 # tantivy's errors (a full disk) and panics; not what reading the archive raises
-                with _guarded(index_dir, (ValueError,)):
+                # the pages of the segments its merges read are released as they run (see .memory)
+                with _guarded(index_dir, (ValueError,)), memory.ReleasePages(gen):
                     index = tv.Index(_schema(), path=str(gen), reuse=False)
                     w = index.writer(_WRITER_HEAP * threads, threads)
                     ow = older_index.create(ogen).writer(_WRITER_HEAP, 1) if ogen else None
@@ -375,6 +376,7 @@ class TantivyBackend:
                 if ogen is not None:
                     shutil.rmtree(ogen, ignore_errors=True)
                 raise
+            memory.release_heap()  # what the writer's threads freed
             layout.remove_generations(index_dir, PREFIX, keep=[gen.name])  # open readers keep their files
             layout.remove_generations(index_dir, older_index.PREFIX, keep=[ogen.name] if ogen else [])
             forget(index_dir)
