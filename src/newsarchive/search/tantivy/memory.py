@@ -14,7 +14,8 @@ Two things grow an import's memory that are not data it still needs:
   changes but the memory. The advice is only ever a hint; on memory that is not a file's it
   does nothing without swap, and never loses data with it.
 
-Both use the C library through ctypes and do nothing where it is not glibc on Linux.
+Both use the C library through ctypes and do nothing where it lacks them (``malloc_trim`` is
+glibc's; ``/proc/self/maps`` and ``MADV_PAGEOUT`` are Linux's).
 """
 
 from __future__ import annotations
