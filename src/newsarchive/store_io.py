@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 ENV_CRASH = "NEWSARCHIVE_CRASH_AT"  # test hook: SIGKILL this process at a named point
+ENV_WRITER_OF = "NEWSARCHIVE_WRITER_OF"  # set in the import's writer process: the import's PID
 ENV_FAIL = "NEWSARCHIVE_FAIL_WRITE"  # test hook: "N:ERRNO": the writer process's Nth new folder fails so
 _written = [0]  # new folders written by this process (for ENV_FAIL)
 
@@ -21,8 +22,8 @@ def crash_point(name: str) -> None:
     if os.environ.get(ENV_CRASH) == name:
         import signal
 
-        if os.environ.get("NEWSARCHIVE_WRITER_OF"):
-            os.kill(int(os.environ["NEWSARCHIVE_WRITER_OF"]), signal.SIGKILL)
+        if os.environ.get(ENV_WRITER_OF):
+            os.kill(int(os.environ[ENV_WRITER_OF]), signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -57,7 +58,7 @@ def write_folder(archive: str, entry_id: str, final: str, files: list[tuple[str,
             for folder in sorted(made, key=len, reverse=True):
                 _fsync_dir(folder)
         _written[0] += 1
-        fail = os.environ.get(ENV_FAIL, "") if os.environ.get("NEWSARCHIVE_WRITER_OF") else ""
+        fail = os.environ.get(ENV_FAIL, "") if os.environ.get(ENV_WRITER_OF) else ""
         if fail and int(fail.split(":")[0]) == _written[0]:
             code = int(fail.split(":")[1])
             raise OSError(code, os.strerror(code))

@@ -74,7 +74,9 @@ class CreateQueue:
         import subprocess
         from multiprocessing.connection import Connection
 
-        env = {**os.environ, "NEWSARCHIVE_WRITER_OF": str(os.getpid())}
+        from .store_io import ENV_WRITER_OF
+
+        env = {**os.environ, ENV_WRITER_OF: str(os.getpid())}
         try:
             self._proc = subprocess.Popen([sys.executable, "-m", "newsarchive.store_queue", str(os.getpid())],
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
@@ -95,7 +97,7 @@ class CreateQueue:
     def submit(self, new: "NewFolder") -> None:
         if self._proc is None and not self.lost:
             self._start()
-        if self.lost or self.failure is not None:
+        if self.stopped:
             self._unwritten.append(new.entry_id)
             return
         while len(self._pending) >= MAX_PENDING and self._in is not None:
@@ -107,6 +109,11 @@ class CreateQueue:
         except OSError:  # the writer is gone: the answers say what it wrote
             self._lost()
         self._read(block=False)
+
+    @property
+    def stopped(self) -> bool:
+        """A write failed or the writer was lost: nothing more is written through this queue."""
+        return self.failure is not None or self.lost
 
     def pending(self, entry_id: str) -> bool:
         """Queued and not written yet (or never to be, after a failure)."""

@@ -63,7 +63,7 @@ class BatchWrites:
     def _write_batch(self, records: list[Record], outcomes: list[Outcome], session: IndexSession,
                      ticked: set[int]) -> None:
         """The records of a batch, in order, under the lock; ``outcomes`` gets one per record
-        processed. New folders may be written by the queue's thread meanwhile (see
+        processed. New folders may be written by the run's writer process meanwhile (see
         store_queue.py): when one of those writes fails, that record fails, the entries queued
         after it are taken back, and the records after it are done again, one at a time."""
         i = 0
@@ -122,27 +122,27 @@ class BatchWrites:
         is off; returns how many records are done (where to go on), else None."""
         queue = self._queue
         assert queue is not None
+        self._index_written(queue, session)
+        if not queue.stopped:
+            return None
+        queue.settle()  # the writer gives up on everything queued after the failure
+        self._index_written(queue, session)  # written before it failed or was lost
+        return self._take_back_failed(outcomes)
+
+    def _index_written(self, queue: CreateQueue, session: IndexSession) -> None:
+        """The index takes the entries the queue says are written, with their stamps."""
         for new in queue.written():
             entry, body, stamp = self._queued.pop(new.entry_id)
             if new.stamp != stamp:  # a file system keeping coarser times: the stamp as it is
                 with contextlib.suppress(FileAccessError):  # else the catalog's check finds it later
                     self.catalog.add(entry, stamp=new.stamp)
             session.upsert(entry, body, stamp=new.stamp)
-        if queue.failure is None and not queue.lost:
-            return None
-        queue.settle()  # the writer gives up on everything queued after the failure
-        for new in queue.written():  # written before it failed or was lost
-            entry, body, stamp = self._queued.pop(new.entry_id)
-            if new.stamp != stamp:
-                with contextlib.suppress(FileAccessError):
-                    self.catalog.add(entry, stamp=new.stamp)
-            session.upsert(entry, body, stamp=new.stamp)
-        return self._take_back_failed(outcomes, session)
 
-    def _take_back_failed(self, outcomes: list[Outcome], session: IndexSession) -> int:
+    def _take_back_failed(self, outcomes: list[Outcome]) -> int:
+        """After the (settled) queue stopped: its unwritten entries leave the catalog, the queue
+        is off, and the outcomes are cut where the records must be done again."""
         queue = self._queue
         assert queue is not None
-        queue.settle()
         failed_id, exc = queue.failure or ("", None)
         unwritten = set(queue.unwritten())
         for entry_id in unwritten:
@@ -172,7 +172,7 @@ class BatchWrites:
     def _create(self, entry: Entry, files: list[st.NewFile], history: list[dict], body: str,
                 session: IndexSession) -> None:
         """Write a new entry folder, have the catalog learn it and the index take it: here, or
-        (a bulk import) through the queue's thread, the index once it is written."""
+        (a bulk import) through the writer process, the index once it is written."""
         session.touch(entry.id)
         if self._queue is None:
             self.store.create(entry, files, history=history, durable=self.durable is True)
@@ -192,6 +192,6 @@ class BatchWrites:
         writing: wait for it."""
         if self._queue is not None and (entry_id is None or self._queue.pending(entry_id)):
             self._queue.settle()
-            if self._queue.failure is not None or self._queue.lost:
+            if self._queue.stopped:
                 raise _QueueFailed
 
