@@ -15,7 +15,7 @@ import pytest
 
 from newsarchive import api, store_queue
 from newsarchive import store as st
-from newsarchive.api import ingest as ingest_mod
+from newsarchive.store_io import ENV_WRITER_OF
 
 pytestmark = pytest.mark.skipif(not store_queue.available(), reason="the writer process needs Linux and 2 CPUs")
 
@@ -70,12 +70,13 @@ def test_the_writer_process_gives_what_writing_here_gives(tmp_path, engine, monk
         fh.write(src.read_text("utf-8").splitlines()[3] + "\n")
     here = api.init(tmp_path / "here", engine=engine)
     there = api.init(tmp_path / "there", engine=engine)
-    monkeypatch.setattr(ingest_mod.Ingest, "queue_min", 10**9, raising=False)
-    a = outcomes(here, src, batch_size=25)
-    monkeypatch.undo()
     started = []
     real = store_queue.CreateQueue._start
     monkeypatch.setattr(store_queue.CreateQueue, "_start", lambda self: (started.append(1), real(self))[1])
+    monkeypatch.setattr(store_queue, "available", lambda: False)  # as on one processor: written here
+    a = outcomes(here, src, batch_size=25)
+    assert started == []
+    monkeypatch.setattr(store_queue, "available", lambda: True)
     b = outcomes(there, src, batch_size=25)
     assert started == [1]  # one writer for the whole run
     strip = lambda rows: [(ref, status, (msg or "").split(" as entry ")[0]) for ref, status, msg in rows]  # noqa: E731
@@ -247,7 +248,7 @@ def _writers_of(root: Path, parent: int | None = None) -> list[int]:
             env = Path(f"/proc/{pid}/environ").read_bytes()
         except OSError:
             continue
-        if b"newsarchive.store_queue" in cmd and (parent is None or f"NEWSARCHIVE_WRITER_OF={parent}".encode() in env):
+        if b"newsarchive.store_queue" in cmd and (parent is None or f"{ENV_WRITER_OF}={parent}".encode() in env):
             found.append(int(pid))
     return found
 
