@@ -1,0 +1,94 @@
+"""A bulk import by two builds side by side in one run (A B A B ...), with CPU time per process.
+
+    python bench/import_ab.py before=/work/main/src after=src [--jsonl FILE] [--rounds 3]
+
+Each side is NAME=SRC (the ``src`` folder of a checkout, put first on ``PYTHONPATH``). Per
+round and side, one child process runs ``api.ingest_records`` of the whole file into a fresh
+tantivy collection (as ``newsarchive import FILE`` does, without printing). Printed per side,
+medians over the rounds: wall time, the import process's CPU (user + system; a loaded machine
+stretches it less than wall time), the CPU of its writer process, and the ratios to the first
+side. The outcome counts of both sides must be equal. The load average is printed too (the
+machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+from newsarchive import api
+root, src, engine = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+api.init(root, engine=engine)
+t = time.perf_counter()
+counts = {}
+for o in api.ingest_records(root, api.open_source(src)):
+    counts[o.status] = counts.get(o.status, 0) + 1
+wall = time.perf_counter() - t
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "self": me.ru_utime + me.ru_stime, "user": me.ru_utime,
+                  "writer": kids.ru_utime + kids.ru_stime, "counts": counts,
+                  "rss_mb": me.ru_maxrss / 1024}))
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("sides", nargs="+", help="NAME=SRC")
+    ap.add_argument("--jsonl", type=Path, default=HERE / "data" / "reuters.jsonl")
+    ap.add_argument("--engine", default="tantivy")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--root-dir", type=Path, default=None, help="where the collections go (default: a temp folder)")
+    args = ap.parse_args(argv)
+    if not args.jsonl.exists():
+        raise SystemExit(f"no corpus at {args.jsonl} (bench/reuters.py or bench/synthetic.py make one)")
+    sides = [s.split("=", 1) for s in args.sides]
+    work = Path(tempfile.mkdtemp(prefix="bench-import-ab-", dir=args.root_dir))
+    got: dict[str, list[dict]] = {name: [] for name, _ in sides}
+    loads = [os.getloadavg()[0]]
+    try:
+        for r in range(args.rounds):
+            for i, (name, src) in enumerate(sides if r % 2 == 0 else sides[::-1]):
+                env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
+                env.pop("PYTHONDONTWRITEBYTECODE", None)
+                root = work / f"c-{r}-{i}"
+                out = subprocess.run([sys.executable, "-c", CHILD, str(root), str(args.jsonl), args.engine],
+                                     capture_output=True, text=True, env=env)
+                if out.returncode != 0:
+                    raise SystemExit(f"{name} failed:\n{out.stderr[-2000:]}")
+                got[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+                shutil.rmtree(root, ignore_errors=True)
+                loads.append(os.getloadavg()[0])
+                print(name, got[name][-1], file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    counts = {name: rows[0]["counts"] for name, rows in got.items()}
+    if len({json.dumps(c, sort_keys=True) for c in counts.values()}) != 1:
+        raise SystemExit(f"the sides' outcomes differ: {counts}")
+    keys = ("wall", "self", "user", "writer", "rss_mb")
+    med = {name: {k: statistics.median(row[k] for row in rows) for k in keys} for name, rows in got.items()}
+    first = med[sides[0][0]]
+    n = sum(next(iter(counts.values())).values())
+    print(f"\n{args.jsonl.name} ({n:,} records: {next(iter(counts.values()))}), engine {args.engine}, "
+          f"{args.rounds} rounds in turn, {os.cpu_count()} CPUs, load average {min(loads):.1f}-{max(loads):.1f}\n")
+    print("| side | wall | import process CPU (user) | writer CPU | total CPU | peak RSS | wall ratio | import CPU ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, m in med.items():
+        print(f"| {name} | {m['wall']:.2f} s | {m['self']:.2f} s ({m['user']:.2f} s) | {m['writer']:.2f} s | "
+              f"{m['self'] + m['writer']:.2f} s | {m['rss_mb']:.0f} MB | {m['wall'] / first['wall']:.2f} | "
+              f"{m['self'] / first['self']:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
