@@ -37,7 +37,7 @@ for o in api.ingest_records(root, api.open_source(src)):
 wall = time.perf_counter() - t
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"wall": wall, "self": me.ru_utime + me.ru_stime, "user": me.ru_utime,
-                  "writer": kids.ru_utime + kids.ru_stime, "counts": counts,
+                  "writer": kids.ru_utime + kids.ru_stime, "writer_user": kids.ru_utime, "counts": counts,
                   "rss_mb": me.ru_maxrss / 1024}))
 """
 
@@ -75,16 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     counts = {name: rows[0]["counts"] for name, rows in got.items()}
     if len({json.dumps(c, sort_keys=True) for c in counts.values()}) != 1:
         raise SystemExit(f"the sides' outcomes differ: {counts}")
-    keys = ("wall", "self", "user", "writer", "rss_mb")
+    keys = ("wall", "self", "user", "writer", "writer_user", "rss_mb")
     med = {name: {k: statistics.median(row[k] for row in rows) for k in keys} for name, rows in got.items()}
     first = med[sides[0][0]]
     n = sum(next(iter(counts.values())).values())
     print(f"\n{args.jsonl.name} ({n:,} records: {next(iter(counts.values()))}), engine {args.engine}, "
           f"{args.rounds} rounds in turn, {os.cpu_count()} CPUs, load average {min(loads):.1f}-{max(loads):.1f}\n")
-    print("| side | wall | import process CPU (user) | writer CPU | total CPU | peak RSS | wall ratio | import CPU ratio |")
+    print("| side | wall | import process CPU (user) | writer CPU (user) | total CPU | peak RSS | wall ratio | import CPU ratio |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, m in med.items():
-        print(f"| {name} | {m['wall']:.2f} s | {m['self']:.2f} s ({m['user']:.2f} s) | {m['writer']:.2f} s | "
+        print(f"| {name} | {m['wall']:.2f} s | {m['self']:.2f} s ({m['user']:.2f} s) | {m['writer']:.2f} s ({m['writer_user']:.2f} s) | "
               f"{m['self'] + m['writer']:.2f} s | {m['rss_mb']:.0f} MB | {m['wall'] / first['wall']:.2f} | "
               f"{m['self'] / first['self']:.2f} |")
     return 0

@@ -159,12 +159,12 @@ def test_an_import_whose_writer_dies_reports_every_record_once(tmp_path, monkeyp
     real = store_queue.CreateQueue.submit
     count = [0]
 
-    def kill_on_the_30th(self, new):
+    def kill_on_the_30th(self, new, **kw):
         count[0] += 1
         if count[0] == 30:
             self._proc.kill()
             self._proc.wait()
-        return real(self, new)
+        return real(self, new, **kw)
 
     monkeypatch.setattr(store_queue.CreateQueue, "submit", kill_on_the_30th)
     got = outcomes(root, src, batch_size=40)
@@ -280,3 +280,73 @@ def test_many_small_folders_never_deadlock_the_pipes(tmp_path):
         assert len(queue.written()) == n and queue.failure is None
         queue.close()
     assert len(store.ids()) == n
+
+
+def varied(path: Path, n: int) -> Path:
+    """Sample records whose texts take every path of the analysis: compounds, apostrophes,
+    acronyms, numbers, Cyrillic (transliterated too), a language other than English."""
+    texts = ["The U.S.-backed plan won't pass, O'Brien said; 1,000 bags left.",
+             "Избори у Србији: Вучић говори о санкцијама. Москва.",
+             "Well-known long-term trade-offs of the harbour's re-opening.",
+             "Plain words only, in a plain sentence about the harbour."]
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            rec = {"title": f"Sample {i}: {texts[(i + 1) % 4][:40]}", "authors": [f"Sample Writer-{i % 3}"],
+                   "outlet": "Sample Wire", "published": f"2024-09-{1 + i % 28:02d}",
+                   "url": f"https://news.example/varied/{i}", "citekey": f"sample{i}",
+                   "tags": ["sample", f"t{i % 5}"], "text": f"Sample {i}. " + texts[i % 4] * (1 + i % 3)}
+            if i % 4 == 1:
+                rec["language"] = "sr"
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    return path
+
+
+def test_documents_the_writer_prepares_index_what_the_import_would(tmp_path, monkeypatch):
+    from newsarchive.search import tantivy as tantivy_backend
+
+    src = varied(tmp_path / "in.jsonl", 64)
+    here = api.init(tmp_path / "here", engine="tantivy")
+    there = api.init(tmp_path / "there", engine="tantivy")
+    monkeypatch.setattr(store_queue, "available", lambda: False)
+    a = outcomes(here, src, batch_size=64)
+    monkeypatch.setattr(store_queue, "available", lambda: True)
+    used = []
+    real = tantivy_backend.TantivyWriter.upsert
+    monkeypatch.setattr(tantivy_backend.TantivyWriter, "upsert",
+                        lambda self, *a, **kw: (used.append(kw.get("prepared") is not None), real(self, *a, **kw))[1])
+    b = outcomes(there, src, batch_size=64)
+    assert [s for _r, s, _m in a] == [s for _r, s, _m in b] == ["created"] * 64
+    assert sum(used) > 0  # documents prepared by the writer were indexed
+    consistent(there, 64)  # the fingerprints the index records are the entries'
+    catalog_stamps_match(there)
+    for q in ("harbour", "us", "usbacked", "obrien", "brien", "1000", "izbori", "избори", "moskva",
+              "wellknown", "opening", '"long term"', "tradeoffs", "offs", "author:writer-1", "tag:t3", "sanctions", "won't"):
+        # (the order of equal scores on the same day goes by the entries' IDs, which are random)
+        got = [sorted((h.citekey, round(h.score, 4)) for h in api.search(root, q, limit=100).hits)
+               for root in (here, there)]
+        assert got[0] == got[1], q
+        assert got[0] or q in ("sanctions", "obrien"), q
+
+
+def test_a_prepared_document_is_the_document_built_here():
+    from newsarchive.model import Entry
+    from newsarchive.search import documents
+    from newsarchive.search.analysis import NAMES, TEXT
+    from newsarchive.search.tantivy import schema
+    from newsarchive.search.vocabulary import STEMMED
+
+    for i, (lang, body) in enumerate([(None, "The U.S.-backed plan won't pass; 1,000 bags."),
+                                      ("sr", "Избори у Србији, Москва; sanctions imposed."), ("en", ""),
+                                      (None, "plain words")]):
+        entry = Entry.from_json({"id": f"p000000{i}", "citekey": f"p{i}", "title": "Well-known O'Brien's trade-offs",
+                                 "authors": ["Sample Writer"], "outlet": "Sample Wire", "language": lang})
+        doc, analysed = schema.prepare(entry, body, (123, 456))
+        assert doc == documents.build(entry, body, None, (123, 456))
+        assert set(analysed) == {k for k, v in doc.text.items() if v}
+        for name, got in analysed.items():
+            stemmed = name in STEMMED
+            want = schema._analysed(doc.text[name], TEXT if stemmed else NAMES, stemmed and doc.english)
+            if want.__class__ is str:
+                assert got == want
+            else:
+                assert list(zip(*got)) == want

@@ -89,6 +89,7 @@ class NewFolder:
     meta_size: int  # of entry.json
     mtime_ns: int | None = None  # stamp entry.json with this time (None: the time it is written)
     stamp: tuple[int, int] | None = None  # entry.json's (mtime_ns, size) as written, when mtime_ns is set
+    prepared: Any = None  # its search document, as the import's writer process prepared it (store_queue.py)
 
 
 class Store:

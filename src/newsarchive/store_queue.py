@@ -36,12 +36,16 @@ if TYPE_CHECKING:
     from .store import NewFolder, Store
 
 _PR_SET_PDEATHSIG = 1
-#: folders handed over and not yet answered for, at most: the answers (~100 bytes each) then
-#: always fit in their pipe, so the writer never waits for the import while it waits for the writer
+#: folders handed over and not yet answered for, at most (the writer's answers wait in its
+#: memory, not in a pipe: it sends them from a thread of its own, so it never waits for the
+#: import while the import waits for it)
 MAX_PENDING = 256
 #: folders sent to the writer in one message (and answered in one): fewer system calls and
 #: wake-ups on both sides than a message per folder
 CHUNK = 16
+#: the writer is asked to prepare search documents while no more folders than this are
+#: unanswered (it keeps up with the import); beyond, the import makes them itself
+PREPARE_BELOW = 3 * CHUNK
 
 
 def available() -> bool:
@@ -91,6 +95,7 @@ class CreateQueue:
             import fcntl
 
             fcntl.fcntl(self._proc.stdin.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+            fcntl.fcntl(self._proc.stdout.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
         except OSError:
             pass
         self._out = Connection(os.dup(self._proc.stdin.fileno()), readable=False)
@@ -98,7 +103,12 @@ class CreateQueue:
         self._proc.stdin.close()
         self._proc.stdout.close()
 
-    def submit(self, new: "NewFolder") -> None:
+    def submit(self, new: "NewFolder", *, prepare: tuple[str, str] | None = None) -> None:
+        """Queue ``new`` to be written. ``prepare``: (an engine's ``preparer``, the entry's body):
+        once written, the writer prepares its search document too (:attr:`NewFolder.prepared`),
+        from the entry.json it wrote, as long as it keeps up (no more than :data:`PREPARE_BELOW`
+        folders unanswered); else the import makes that document itself, and the work is shared
+        by the two processes as each has time for it."""
         if self._proc is None and not self.lost:
             self._start()
         if self.stopped:
@@ -106,9 +116,11 @@ class CreateQueue:
             return
         while len(self._pending) >= MAX_PENDING and self._in is not None:
             self._flush()
-            self._read(block=True, one=True)  # the writer's answers never fill their pipe: no deadlock
+            self._read(block=True, one=True)
         self._pending[new.entry_id] = new
-        self._outbox.append((new.entry_id, new.final, new.files, new.mtime_ns))
+        if len(self._pending) > PREPARE_BELOW:
+            prepare = None
+        self._outbox.append((new.entry_id, new.final, new.files, new.mtime_ns, prepare))
         if len(self._outbox) >= CHUNK:
             self._flush()
             self._read(block=False)
@@ -181,7 +193,7 @@ class CreateQueue:
                 kind, entry_id = answer[0], answer[1]
                 new = self._pending.pop(entry_id)
                 if kind == "ok":
-                    new.stamp = answer[2]
+                    new.stamp, new.prepared = answer[2], answer[3]
                     self._written.append(new)
                 elif kind == "failed":  # as Store.write_new says it
                     from .errors import StoreError
@@ -230,8 +242,35 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
+def _prepared(prepare: tuple[str, str] | None, files: list[tuple[str, bytes]], stamp: Any,
+              preparers: dict[str, Any]) -> Any:
+    """The search document of a folder just written, as ``prepare`` = (the engine's preparer,
+    the body) makes it of the entry.json written; None when there is none to make or it fails
+    (the import then builds it itself)."""
+    if prepare is None:
+        return None
+    spec, body = prepare
+    try:
+        fn = preparers.get(spec)
+        if fn is None:
+            import importlib
+            import json
+
+            from .model import Entry
+
+            module, _, name = spec.partition(":")
+            fn = preparers[spec] = getattr(importlib.import_module(module), name)
+            preparers["entry"] = lambda data: Entry.from_json(json.loads(data))
+        meta = next(data for rel, data in files if rel == "entry.json")
+        return fn(preparers["entry"](meta), body, stamp)
+    except Exception:  # noqa: BLE001 - the import builds the document itself
+        return None
+
+
 def _writer(parent: int) -> None:
+    import queue
     import signal
+    import threading
     from multiprocessing.connection import Connection
 
     from .store_io import write_folder
@@ -239,31 +278,49 @@ def _writer(parent: int) -> None:
     _die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the import, which then stops this
     inp, out = Connection(0, writable=False), Connection(1, readable=False)
-    failed = False
-    while True:
-        try:
-            message = inp.recv()
-        except EOFError:
-            return
-        if message is None:
-            return
-        archive, durable, chunk = message
-        answers = []
-        for entry_id, final, files, mtime_ns in chunk:
-            if failed:
-                answers.append(("skipped", entry_id))
-                continue
+    # The answers are sent by a thread of their own, so that this one never waits for the import
+    # to read them: it always takes the next folders, and the import never waits for it forever.
+    answers_out: Any = queue.SimpleQueue()
+
+    def send() -> None:
+        while (answers := answers_out.get()) is not None:
             try:
-                stamp = write_folder(archive, entry_id, final, files, durable=durable, mtime_ns=mtime_ns)
-            except OSError as exc:
-                failed = True
-                answers.append(("failed", entry_id, exc.strerror or str(exc)))
-            except Exception as exc:  # noqa: BLE001 - said to the import, which reports it
-                failed = True
-                answers.append(("failed", entry_id, f"{exc.__class__.__name__}: {exc}"))
-            else:
-                answers.append(("ok", entry_id, stamp))
-        out.send(answers)
+                out.send(answers)
+            except OSError:  # the import is gone (this process dies with it)
+                os._exit(1)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    failed = False
+    preparers: dict[str, Any] = {}
+    try:
+        while True:
+            try:
+                message = inp.recv()
+            except EOFError:
+                return
+            if message is None:
+                return
+            archive, durable, chunk = message
+            answers = []
+            for entry_id, final, files, mtime_ns, prepare in chunk:
+                if failed:
+                    answers.append(("skipped", entry_id))
+                    continue
+                try:
+                    stamp = write_folder(archive, entry_id, final, files, durable=durable, mtime_ns=mtime_ns)
+                except OSError as exc:
+                    failed = True
+                    answers.append(("failed", entry_id, exc.strerror or str(exc)))
+                except Exception as exc:  # noqa: BLE001 - said to the import, which reports it
+                    failed = True
+                    answers.append(("failed", entry_id, f"{exc.__class__.__name__}: {exc}"))
+                else:
+                    answers.append(("ok", entry_id, stamp, _prepared(prepare, files, stamp, preparers)))
+            answers_out.put(answers)
+    finally:
+        answers_out.put(None)
+        sender.join()
 
 
 if __name__ == "__main__":

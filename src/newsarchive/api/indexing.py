@@ -102,19 +102,28 @@ class IndexSession:
                 raise  # the journal is what makes an interrupted batch recoverable
             self.error = self.error or f"cannot write {self.journal}: {exc.strerror or exc}"
 
-    def upsert(self, entry: Entry, body: str, *, stamp: tuple | None = None) -> None:
-        """Index ``entry`` as just written; ``stamp``: its entry.json's, when the caller knows it."""
+    @property
+    def preparer(self) -> str | None:
+        """The engine's ``preparer`` ("module:function" (entry, body, stamp) -> a document
+        another process may prepare for :meth:`upsert`), when the index is open and has one."""
+        return getattr(self._backend, "preparer", None) if self._writer is not None else None
+
+    def upsert(self, entry: Entry, body: str, *, stamp: tuple | None = None, prepared: Any = None) -> None:
+        """Index ``entry`` as just written; ``stamp``: its entry.json's, when the caller knows it;
+        ``prepared``: its document as the engine's :attr:`preparer` made it (else built here)."""
         if stamp is None:
             stamp = entry_stamp(self.store, entry.id)
         self._learnt[entry.id] = (entry, stamp)
         if self._writer is not None:
-            self._upsert(entry, body, stamp)
+            self._upsert(entry, body, stamp, prepared)
 
-    def _upsert(self, entry: Entry, body: str, stamp: tuple | None) -> None:
+    def _upsert(self, entry: Entry, body: str, stamp: tuple | None, prepared: Any = None) -> None:
         # an entry's versions only ever grow (rm removes them all): one with a single version
         # has none in the older-versions index, which is then not opened at all
         older = older_versions(self.store, entry) if len(entry.snapshots) > 1 else None
-        if getattr(self, "_stamps", False):
+        if prepared is not None:
+            self._writer.upsert(entry, body, stamp=stamp, older=older, prepared=prepared)
+        elif getattr(self, "_stamps", False):
             self._writer.upsert(entry, body, stamp=stamp, older=older)
         else:  # an engine that records no stamps (status then compares IDs only)
             self._writer.upsert(entry, body, older=older)

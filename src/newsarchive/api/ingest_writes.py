@@ -136,7 +136,7 @@ class BatchWrites:
             if new.stamp != stamp:  # a file system keeping coarser times: the stamp as it is
                 with contextlib.suppress(FileAccessError):  # else the catalog's check finds it later
                     self.catalog.add(entry, stamp=new.stamp)
-            session.upsert(entry, body, stamp=new.stamp)
+            session.upsert(entry, body, stamp=new.stamp, prepared=new.prepared)
 
     def _take_back_failed(self, outcomes: list[Outcome]) -> int:
         """After the (settled) queue stopped: its unwritten entries leave the catalog, the queue
@@ -184,7 +184,8 @@ class BatchWrites:
         new = self.store.stage_new(entry, files, history=history, mtime_ns=time.time_ns())
         stamp = (new.mtime_ns, new.meta_size)
         self._queued[entry.id] = (entry, body, stamp)
-        self._queue.submit(new)
+        preparer = session.preparer  # the writer prepares its search document too (tantivy)
+        self._queue.submit(new, prepare=(preparer, body) if preparer else None)
         self._learn(entry, stamp=stamp)
 
     def _settled(self, entry_id: str | None = None) -> None:

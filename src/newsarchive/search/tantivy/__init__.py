@@ -248,13 +248,19 @@ class TantivyWriter:
         return self
 
     def upsert(self, entry: "Entry", body_text: str = "", *, fingerprint: str | None = None,
-               stamp: Any = None, older: Iterable[tuple["Entry", int, str]] | None = None) -> None:
+               stamp: Any = None, older: Iterable[tuple["Entry", int, str]] | None = None,
+               prepared: Any = None) -> None:
         """``stamp``: how its entry.json looked on disk (see ``stored_stamps``). ``older``: its
         older versions (entry as that version showed it, version, text), replacing those
-        indexed; None leaves them as they are."""
+        indexed; None leaves them as they are. ``prepared``: the document as ``schema.prepare``
+        made it of the same entry, body and stamp (in an import's writer process)."""
         item = (entry, body_text or "", fingerprint, stamp)
         try:  # built now, while an import's writer process writes the next folders (see store_queue.py)
-            doc = to_document(documents.build(*item))
+            if prepared is not None and fingerprint is None and prepared[0].id == entry.id \
+                    and prepared[0].stored.stamp == (tuple(stamp) if stamp else None):
+                doc = to_document(*prepared)
+            else:
+                doc = to_document(documents.build(*item))
         except Exception:  # noqa: BLE001 - built again at the commit, which reports what fails
             doc = None
         self._pending[entry.id] = (*item, doc)
@@ -318,6 +324,9 @@ class TantivyWriter:
 class TantivyBackend:
     name = "tantivy"
     schema_version = SCHEMA_VERSION
+    #: (entry, body, stamp) -> the document, made in another process (an import's writer) and
+    #: given to ``TantivyWriter.upsert`` as ``prepared``
+    preparer = "newsarchive.search.tantivy.schema:prepare"
 
     def __init__(self, index_dir: Path):
         self.index_dir = Path(index_dir)

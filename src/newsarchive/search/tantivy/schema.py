@@ -118,14 +118,22 @@ def _chunk(chunks_cache: dict[str, Any], cache: dict[str, Any], chunk: str, anal
     return got
 
 
-def _add_text(doc, name: str, value: str, analyzer, stemming: bool) -> None:
-    """Index ``value`` as ``analyzer`` analyses it (the terms and positions Whoosh indexes)."""
+def _add_text(doc, name: str, value: str, analyzer, stemming: bool, given: Any = None) -> None:
+    """Index ``value`` as ``analyzer`` analyses it (the terms and positions Whoosh indexes).
+    ``given``: its analysis as :func:`prepare` made it (``_analysed(..., make=COLUMNS)``)."""
     tv = _tv()
-    got = _analysed(value, analyzer, stemming, tv.Token)
+    got = _analysed(value, analyzer, stemming, tv.Token) if given is None else given
     if got.__class__ is str:
         doc.add_text(name, got)
-    else:
-        doc.add_pre_tokenized_text(name, tv.PreTokenizedString("", got))
+        return
+    if given is not None:
+        got = list(map(tv.Token, got[0], got[1], repeat(0)))
+    doc.add_pre_tokenized_text(name, tv.PreTokenizedString("", got))
+
+
+def COLUMNS(term: str, pos: int, offset: int) -> None:  # noqa: N802 - a marker, never called
+    """``make`` for :func:`_analysed`: the terms and their positions as two lists."""
+    raise AssertionError("a marker")
 
 
 def _pair(term: str, pos: int, _offset: int) -> tuple[str, int]:
@@ -140,7 +148,7 @@ def _analysed(value: str, analyzer, stemming: bool = True, make: Any = _pair) ->
     Rust); a text with hyphenated compounds or apostrophes, whose extra terms share a position,
     goes as pre-tokenized text with explicit positions. Returns the joined string in the
     first case, ``[make(term, position, 0), ...]`` in the second (by default (term, position)
-    pairs; tantivy's ``Token`` when indexing).
+    pairs; tantivy's ``Token`` when indexing; ``([term, ...], [position, ...])`` for ``COLUMNS``).
     """
     stemming = analyzer.stemming and stemming
     key = (analyzer.stemming, stemming)
@@ -177,19 +185,42 @@ def _analysed(value: str, analyzer, stemming: bool = True, make: Any = _pair) ->
                 positions.append(base)
                 base += 1
             elif p is None:  # pragma: no cover (a word that splits differently alone)
-                return [make(t.text, t.pos, 0)
-                        for t in analyzer(value, positions=True, mode="index", stemming=stemming)]
+                toks = [(t.text, t.pos) for t in analyzer(value, positions=True, mode="index", stemming=stemming)]
+                if make is COLUMNS:
+                    return [t for t, _ in toks], [p for _, p in toks]
+                return [make(t, p, 0) for t, p in toks]
             else:
                 for t, rel in p[0]:
                     terms.append(t)
                     positions.append(base + rel)
                 base += p[1]
         start = i + 1
+    if make is COLUMNS:
+        return terms, positions
     return list(map(make, terms, positions, repeat(0)))
 
 
-def to_document(d: Document):
-    """A tantivy document for ``d``."""
+def prepare(entry, body: str, stamp: Any) -> tuple[Document, dict[str, Any]]:
+    """What :func:`to_document` makes of ``entry`` with ``body`` (as ``documents.build``
+    gives it, with a computed fingerprint), up to the tantivy objects, which cannot leave a
+    process: the document and the analysis of each text field. An import's writer process
+    prepares the documents of the entries it writes (see store_queue.py), as this engine's
+    ``preparer``; the import's :meth:`TantivyWriter.upsert` takes them as ``prepared``."""
+    from .. import documents
+
+    d = documents.build(entry, body, None, stamp)
+    analysed = {}
+    for name in TEXT_FIELDS:
+        v = d.text.get(name)
+        if v:
+            stemmed = name in STEMMED
+            analysed[name] = _analysed(v, TEXT if stemmed else NAMES, stemmed and d.english, COLUMNS)
+    return d, analysed
+
+
+def to_document(d: Document, analysed: dict[str, Any] | None = None):
+    """A tantivy document for ``d``; ``analysed``: its text fields' analysis, as :func:`prepare`
+    made it."""
     tv = _tv()
     doc = tv.Document()
     doc.add_text("id", d.id)
@@ -200,7 +231,8 @@ def to_document(d: Document):
         v = d.text.get(name)
         if v:
             stemmed = name in STEMMED
-            _add_text(doc, name, v, TEXT if stemmed else NAMES, stemmed and d.english)
+            _add_text(doc, name, v, TEXT if stemmed else NAMES, stemmed and d.english,
+                      analysed.get(name) if analysed is not None else None)
     if d.day:
         doc.add_integer("pubday", int(d.day.replace("-", "")))
     doc.add_integer("sortnum", _sortnum(d.sortdate))
