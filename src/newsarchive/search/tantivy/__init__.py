@@ -27,8 +27,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from ...errors import LockTimeout, NewsArchiveError, SearchIndexError
-from ...store import crash_point
+from ...errors import NewsArchiveError, SearchIndexError
 from .. import documents, layout
 from . import memory
 from . import older as older_index
@@ -211,111 +210,6 @@ def _top_hits(searcher, query, want: int) -> tuple[list[tuple[float, Any]], int]
         if len(hits) < n or hits[-1][0] < hits[want - 1][0]:
             return hits, r.count
         n *= 4
-
-
-# --------------------------------------------------------------------------- writing
-
-
-class TantivyWriter:
-    """Buffered upserts and deletes, one tantivy commit when the ``with`` block ends normally."""
-
-    def __init__(self, index_dir: Path, *, timeout: float = 30.0):
-        self.index_dir = Path(index_dir)
-        self.timeout = timeout
-        self._pending: dict[str, tuple["Entry", str, str | None, Any, Any] | None] = {}
-        #: entry id -> its older versions, replacing the indexed ones ([] removes them)
-        self._older: dict[str, list[tuple["Entry", int, str]]] = {}
-        self._older_gen: Path | None = None
-        self._lock: layout.DirLock | None = None
-
-    def __enter__(self) -> "TantivyWriter":
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = _lock(self.index_dir, self.timeout, "another process is writing it").__enter__()
-        try:
-            if _read_meta(self.index_dir) is None and not any(self.index_dir.glob(f"{PREFIX}-*")):
-                gen = layout.new_generation(self.index_dir, PREFIX)
-                _tv().Index(_schema(), path=str(gen), reuse=False)
-                ogen = layout.new_generation(self.index_dir, older_index.PREFIX)
-                older_index.create(ogen)
-                _write_meta(self.index_dir, gen.name, {"count": 0, layout.OLDER: ogen.name})
-            self._gen = _current(self.index_dir)
-            # none: an index built before older versions were indexed (they are left out)
-            self._older_gen = layout.older_folder(self.index_dir, META_NAME, schema=SCHEMA_VERSION,
-                                                  complete=_complete)
-        except BaseException:
-            self._lock.__exit__(None, None, None)
-            raise
-        return self
-
-    def upsert(self, entry: "Entry", body_text: str = "", *, fingerprint: str | None = None,
-               stamp: Any = None, older: Iterable[tuple["Entry", int, str]] | None = None,
-               prepared: Any = None) -> None:
-        """``stamp``: how its entry.json looked on disk (see ``stored_stamps``). ``older``: its
-        older versions (entry as that version showed it, version, text), replacing those
-        indexed; None leaves them as they are. ``prepared``: the document as ``schema.prepare``
-        made it of the same entry, body and stamp (in an import's writer process)."""
-        item = (entry, body_text or "", fingerprint, stamp)
-        try:  # built now, while an import's writer process writes the next folders (see store_queue.py)
-            if prepared is not None and fingerprint is None and prepared[0].id == entry.id \
-                    and prepared[0].stored.stamp == (tuple(stamp) if stamp else None):
-                doc = to_document(*prepared)
-            else:
-                doc = to_document(documents.build(*item))
-        except Exception:  # noqa: BLE001 - built again at the commit, which reports what fails
-            doc = None
-        self._pending[entry.id] = (*item, doc)
-        if older is not None:
-            self._older[entry.id] = list(older)
-        else:
-            self._older.pop(entry.id, None)
-
-    def delete(self, entry_id: str) -> None:
-        self._pending[entry_id] = None
-        self._older[entry_id] = []
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        wrote = exc_type is None and bool(self._pending or self._older)
-        try:
-            if exc_type is None and self._older and self._older_gen is not None:
-                with _guarded(self.index_dir, _WRITE_ERRORS):
-                    older_index.replace(_open(self._older_gen), self._older)
-                crash_point("index-older-committed")
-            if exc_type is None and self._pending:
-                self._commit()
-        finally:
-            self._pending.clear()
-            self._older.clear()
-            forget(self.index_dir)
-            if self._lock is not None:
-                self._lock.__exit__(None, None, None)
-                self._lock = None
-            if wrote:
-                memory.release_heap()  # what the writer's threads freed (see .memory)
-
-    def _commit(self) -> None:
-        with _guarded(self.index_dir, _WRITE_ERRORS):
-            index = _open(self._gen)
-            searcher = index.searcher()
-            try:
-                w = index.writer(_WRITER_HEAP, 1)
-            except ValueError as err:
-                raise LockTimeout(f"another process is writing the search index ({err})") from None
-            with contextlib.ExitStack() as merging:
-                try:
-                    for eid in self._pending:
-                        if searcher.doc_freq("id", eid):
-                            w.delete_documents_by_term("id", eid)
-                    for item in self._pending.values():
-                        if item is not None:
-                            entry, body, fp, stamp, doc = item
-                            w.add_document(doc if doc is not None else to_document(documents.build(entry, body, fp, stamp)))
-                    # the pages of the segments the commit's merges read (see .memory)
-                    merging.enter_context(memory.ReleasePages(self._gen))
-                    w.commit()
-                except BaseException:
-                    w.rollback()
-                    raise
-                w.wait_merging_threads()
 
 
 # --------------------------------------------------------------------------- the backend
@@ -575,3 +469,6 @@ class TantivyBackend:
         hits_out = make_hits(rows, tree, snippets=snippets, body_loader=body_loader, version_loader=version_loader)
         return SearchResult(hits=hits_out, total=total, facets=facet_counts, query=tree,
                             took=time.perf_counter() - t0)
+
+
+from .writer import TantivyWriter  # noqa: E402 - it uses the helpers above
