@@ -158,6 +158,12 @@ def _flatten(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
     return out
 
 
+def check(key: str, value: str) -> str:
+    """``value`` for ``key`` as it would be stored; SettingsError when either is not valid (a
+    value given on the command line: the CLI says so as bad usage)."""
+    return _checked(key, value, "setting")
+
+
 def _checked(key: str, value: Any, where: str) -> str:
     if key not in KEYS:
         raise SettingsError(f"{where}: unknown key {key!r} (known keys: {', '.join(KEYS)})")

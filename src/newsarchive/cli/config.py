@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
+from ..errors import SettingsError
 from .common import Format, FormatOpt, echo, echo_json, fail, handles_errors, parse_assignments, root_of
 
 
@@ -32,6 +33,11 @@ def config(
         if "search.engine" in changes:
             raise fail("the search engine is switched with `newsarchive reindex --engine NAME` "
                        "(which rebuilds the index)", 2)
+        for name, value in changes.items():  # a bad value is bad usage, refused before the file is read
+            try:
+                settings.check(name, value)
+            except SettingsError as exc:
+                raise fail(str(exc), 2) from None
         path = settings.update(root, changes)
         for name, value in changes.items():
             echo(f"set {name} = {value!r} in {path}")
