@@ -538,12 +538,20 @@ def test_json_output_is_exact_and_terminal_safe(cli, hostile):
 
 def test_data_outputs_are_exact_into_a_pipe_and_escaped_on_a_terminal(cli, hostile, monkeypatch):
     from newsarchive.cli import common
+    from newsarchive.render import safe
 
     r = cli("cite", hostile, "--style", "bibtex")
     assert "\x1b]52" in r.stdout  # into a file (>> refs.bib) the citation is exact
+    exported = {to: cli("export", "--to", to).stdout for to in ("bibtex", "ris", "csv", "jsonl")}
+    assert all("\x1b]52" in exported[to] for to in ("bibtex", "ris", "csv"))  # exact into a pipe
     monkeypatch.setattr(common, "is_terminal", lambda stream=None: True)
     r = cli("cite", hostile, "--style", "bibtex")
     assert _clean(r.stdout) and "\\x1b]52" in r.stdout
+    for to in ("bibtex", "ris", "csv", "jsonl", "csl-json"):  # an export shown on the terminal
+        r = cli("export", "--to", to)
+        assert r.exit_code == 0 and _clean(r.stdout) and "Sample" in r.stdout, to
+        if to in ("bibtex", "ris", "csv"):
+            assert "\\x1b]52" in r.stdout and r.stdout == safe(exported[to], multiline=True), to
 
 
 def test_safe_escapes_every_kind_of_control():

@@ -67,6 +67,16 @@ def echo_data(text: str) -> None:
         typer.echo(text)
 
 
+def data_writer():
+    """``write`` for data streamed to standard output (``export`` without ``-o``): exact into a
+    file or a pipe, and escaped like :func:`echo` when standard output is a terminal."""
+    if not is_terminal(sys.stdout):
+        return sys.stdout.write
+    from ..render import safe
+
+    return lambda text: sys.stdout.write(safe(text, multiline=True))
+
+
 def echo_json(obj: Any, **kw: Any) -> None:
     """Print JSON: values exact, terminal controls written as \\uXXXX (``render.dumps_json``)."""
     from ..render import dumps_json

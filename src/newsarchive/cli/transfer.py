@@ -11,8 +11,8 @@ from . import app
 from .. import formats
 from ..errors import NewsArchiveError
 from .refs import complete, expand
-from .common import (CsvRawOpt, Format, FormatOpt, LockTimeoutOpt, Skips, echo_json, fail, handles_errors,
-                     is_terminal, note, parse_assignments, root_of)
+from .common import (CsvRawOpt, Format, FormatOpt, LockTimeoutOpt, Skips, data_writer, echo_json, fail,
+                     handles_errors, is_terminal, note, parse_assignments, root_of)
 
 
 @app.command("import")
@@ -279,7 +279,7 @@ def export(
 
 def _export(api, root, to, out, query, id_, ascii_, key, tell, csv_raw, include_damaged, skips, bar) -> int:
     return api.export(root, to=to, out=out, query=query, ids=id_ or (),
-                      write=sys.stdout.write if out is None else None, ascii=ascii_, key=key, notify=note,
+                      write=data_writer() if out is None else None, ascii=ascii_, key=key, notify=note,
                       on_incomplete=tell, csv_raw=csv_raw, include_damaged=include_damaged, on_skip=skips,
                       on_damaged=lambda entry_id, why: note(f"exported {entry_id} marked as damaged: {why}"),
                       on_entry=bar.advance)
