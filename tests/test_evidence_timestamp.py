@@ -241,3 +241,29 @@ def test_a_chain_replaced_with_all_hashes_rewritten_is_caught(root, cli, tsa, en
     _forge(root, entry.id, "v1/timestamp-chain.pem", b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
     found = problems(root, entry.id)
     assert [(k, n) for k, n, _d in found] == [("corrupt", "timestamp-chain.pem")]
+
+
+def test_verify_with_trusted_roots_refuses_a_token_from_another_authority(root, cli, tsa, entry, tmp_path):
+    # a second capture stamped by another authority (its own CA): consistent with the chain stored
+    # beside it, so plain `verify` accepts it; against the roots the user trusts it fails
+    other = tsa_server.start(tsa_server.make_pki(tmp_path / "other", name="SAMPLE other authority"))
+    try:
+        second = api.add(root, data=b"SAMPLE second capture text.\n", source="second.txt",
+                         fields={"title": "SAMPLE second"}).entry
+        assert stamp_cli(cli, tsa, entry.id).exit_code == 0
+        r = cli("timestamp", second.id, "--tsa", other.url, "--tsa-ca", other.ca)
+        assert r.exit_code == 0, r.output
+    finally:
+        other.stop()
+    assert cli("verify").exit_code == 0  # each token agrees with its stored chain
+    r = cli("verify", "--tsa-roots", tsa.ca)
+    assert r.exit_code == 1
+    lines = [line for line in r.stdout.splitlines() if line.startswith(("corrupt", "invalid", "missing"))]
+    assert len(lines) == 1 and second.id in lines[0] and "timestamp.tsr" in lines[0]
+    assert "does not verify against the trusted roots given (--tsa-roots)" in lines[0]
+    assert cli("verify", entry.id, "--tsa-roots", tsa.ca).exit_code == 0  # the genuine one
+    assert cli("verify", second.id, "--tsa-roots", other.ca).exit_code == 0
+    r = cli("verify", "--tsa-roots", tmp_path / "nope.pem")
+    assert r.exit_code == 2 and "cannot read --tsa-roots" in r.stderr
+    r = cli("verify", "--tsa-roots", tsa.folder / "tsa.crt")  # a TSA's own certificate is no root
+    assert r.exit_code == 2 and "has no root (self-signed) certificate" in r.stderr

@@ -148,11 +148,12 @@ def check_history(path: Path) -> list[str]:
     return out
 
 
-def check_entry(store: st.Store, entry_id: str) -> tuple[Entry | None, list[Problem]]:
+def check_entry(store: st.Store, entry_id: str, *, tsa_roots: list[Any] | None = None) -> tuple[Entry | None, list[Problem]]:
     """Check one entry folder against what it recorded. Returns the entry when its metadata could
     be read and matches its recorded hash (even if other files are damaged), and every problem
     found, each naming its file. An ``entry.json`` that fails its recorded hash gives no entry:
-    damaged metadata is never taken as the truth."""
+    damaged metadata is never taken as the truth. ``tsa_roots``: the root certificates trusted
+    for trusted timestamps (else each token's stored chain)."""
     folder = store.entry_dir(entry_id)
     problems: list[Problem] = []
 
@@ -226,7 +227,7 @@ def check_entry(store: st.Store, entry_id: str) -> tuple[Entry | None, list[Prob
 
                 expected.update(str(s.timestamp[k]) for k in ("token", "manifest", "chain", "history")
                                 if s.timestamp.get(k))
-                for kind, rel, detail in check_snapshot(folder, n, s.timestamp):
+                for kind, rel, detail in check_snapshot(folder, n, s.timestamp, roots=tsa_roots):
                     if not any(p.path == str(folder / rel) for p in problems):
                         add(kind, rel, detail)
     if st.HISTORY_FILE in present:

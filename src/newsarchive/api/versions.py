@@ -67,15 +67,24 @@ def diff(root: Path | Collection, ref: str, *, from_version: int | None = None, 
 
 def verify(root: Path | Collection, refs: Iterable[str] = (), *, repair_index: bool = False, seal: bool = False,
            lock_timeout: float | None = None, record: bool = False,
-           on_entry: Callable[[], Any] | None = None) -> tuple[int, list[Problem], bool]:
+           on_entry: Callable[[], Any] | None = None,
+           tsa_roots: Path | None = None) -> tuple[int, list[Problem], bool]:
     """Re-hash every stored file, validate every entry, compare archive and index.
     ``on_entry`` is called once per entry checked (progress).
     Returns (entries checked, problems, whether the index was repaired). Problems of kind
     ``note`` are not damage (an entry without a manifest, written by an older version).
     ``seal`` adds the manifest to such entries when they check out (nothing else wrong).
     ``record`` appends a ``verify`` event to the custody log of every entry that checked out
-    (see ``evidence/custody.py``)."""
+    (see ``evidence/custody.py``). ``tsa_roots``: a PEM file of the root certificates trusted for
+    trusted timestamps; each token must chain to one of them (else to the root stored beside it,
+    which shows only that token and chain agree)."""
     from ..fixity import sealed
+
+    roots = None
+    if tsa_roots is not None:
+        from ..evidence.timestamp import load_roots
+
+        roots = load_roots(Path(tsa_roots))
 
     coll = as_collection(root)
     store = coll.store
@@ -93,12 +102,12 @@ def verify(root: Path | Collection, refs: Iterable[str] = (), *, repair_index: b
     unsealed: list[str] = []
     with coll.lock(timeout=lock_timeout) if seal else contextlib.nullcontext():
         for entry_id in ids:
-            entry, found = check_entry(store, entry_id)
+            entry, found = check_entry(store, entry_id, tsa_roots=roots)
             if on_entry is not None:
                 on_entry()
             if not sealed(store, entry_id) and not any(p.path and p.path.endswith(st.MANIFEST_FILE) for p in found):
                 if seal and entry is not None and _seal(store, entry_id):
-                    entry, found = check_entry(store, entry_id)
+                    entry, found = check_entry(store, entry_id, tsa_roots=roots)
                 else:
                     unsealed.append(entry_id)
             problems.extend(found)

@@ -2,6 +2,7 @@
 
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -232,6 +233,10 @@ def verify(
                                                       "version, once they check out.")] = False,
     record: Annotated[bool, typer.Option("--record", help="Append a verify event to the custody log of each "
                                                           "entry that checks out.")] = False,
+    tsa_roots: Annotated[Optional[Path], typer.Option(
+        "--tsa-roots", help="PEM file of the root certificates you trust for trusted timestamps (as the "
+                            "authorities publish them): each token must chain to one of them, not just to the "
+                            "chain stored beside it.")] = None,
     fmt: FormatOpt = Format.table,
     lock_timeout: LockTimeoutOpt = 30.0,
 ) -> None:
@@ -246,7 +251,7 @@ def verify(
     with Bar("verifying", total=len(refs) if refs else len(api.open_store(root).ids())) as bar:
         checked, problems, repaired = api.verify(root, refs, repair_index=repair_index, seal=seal,
                                                  lock_timeout=lock_timeout, record=record,
-                                                 on_entry=bar.advance)
+                                                 on_entry=bar.advance, tsa_roots=tsa_roots)
     notes = [p for p in problems if p.kind == "note"]
     damage = [p for p in problems if p.kind != "note"]
     if fmt is Format.table:

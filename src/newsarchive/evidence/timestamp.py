@@ -23,8 +23,9 @@ A recipient checks it with ``openssl ts -verify -data vN/timestamp-manifest.sha2
 vN/timestamp.tsr -CAfile vN/timestamp-chain.pem`` (and should compare the root certificate
 with the one the TSA publishes: a chain stored beside a token only proves that the token is
 consistent with it). ``verify`` checks the same offline: the message imprint is the manifest's
-hash, the signature holds, the signing certificate chains to the stored root and is meant for
-time stamping, and every file the manifest lists still has its hash.
+hash, the signature holds, the signing certificate chains to the stored root (or, with
+``verify --tsa-roots FILE``, to one of the roots the user trusts) and is meant for time
+stamping, and every file the manifest lists still has its hash.
 
 The ASN.1/CMS work is done by rfc3161-client (maintained by Trail of Bits; it builds requests,
 parses responses and verifies them with OpenSSL's PKCS#7 code). It insists on strict DER: a
@@ -97,6 +98,25 @@ def load_chain(pem: bytes, *, source: str = "the certificate file") -> list[Any]
     return certs
 
 
+def load_roots(path: Path) -> list[Any]:
+    """The root certificates a user trusts for time stamps (``verify --tsa-roots FILE``: the
+    PEM roots the authorities publish): the self-signed certificates in ``path``. Raises
+    UsageError when the file cannot be read or holds no root."""
+    from ..errors import UsageError
+
+    try:
+        pem = Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read --tsa-roots {path}: {exc.strerror or exc}") from None
+    try:
+        roots = [c for c in load_chain(pem, source=f"--tsa-roots {path}") if c.subject == c.issuer]
+    except TimestampError as exc:
+        raise UsageError(str(exc)) from None
+    if not roots:
+        raise UsageError(f"--tsa-roots {path} has no root (self-signed) certificate")
+    return roots
+
+
 def _short(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     if "ErrorStack" in text:  # OpenSSL's error queue: keep the reason it ends with
@@ -134,17 +154,22 @@ def parse(token: bytes) -> Any:
         raise TimestampError(f"not a readable RFC 3161 time-stamp response ({_short(exc)})") from None
 
 
-def verify(token: bytes, data: bytes, chain: list[Any] | bytes) -> TokenInfo:
+def verify(token: bytes, data: bytes, chain: list[Any] | bytes, *, roots: list[Any] | None = None) -> TokenInfo:
     """Check a stored token against the bytes it should stamp and the TSA's chain: status
     granted, message imprint = SHA-256 of ``data``, signature, chain to a root of ``chain``,
-    a signing certificate for time stamping. Raises :class:`TimestampError` with one line."""
+    a signing certificate for time stamping. ``roots``: trust only these root certificates
+    (the user's, see :func:`load_roots`), with the chain's other certificates as
+    intermediates; the chain's own root then counts for nothing. Raises
+    :class:`TimestampError` with one line."""
     import rfc3161_client
     from cryptography import x509
 
     if isinstance(chain, (bytes, bytearray)):
         chain = load_chain(bytes(chain), source="the stored certificate chain")
     response = parse(token)
-    roots = [c for c in chain if c.subject == c.issuer]
+    given = roots is not None
+    if roots is None:
+        roots = [c for c in chain if c.subject == c.issuer]
     if not roots:
         raise TimestampError("the certificate chain has no root (self-signed) certificate")
     builder = rfc3161_client.VerifierBuilder()
@@ -161,7 +186,8 @@ def verify(token: bytes, data: bytes, chain: list[Any] | bytes) -> TokenInfo:
     try:
         builder.build().verify_message(response, data)
     except rfc3161_client.VerificationError as exc:
-        raise TimestampError(f"the token does not verify: {_short(exc)}") from None
+        against = " against the trusted roots given (--tsa-roots)" if given else ""
+        raise TimestampError(f"the token does not verify{against}: {_short(exc)}") from None
     except ValueError as exc:
         raise TimestampError(f"the token cannot be checked: {_short(exc)}") from None
     return _info(response)
@@ -214,10 +240,12 @@ def request(tsa_url: str, data: bytes, *, timeout: float = TIMEOUT, transport: A
 
 # --------------------------------------------------------------------------- checking stored ones
 
-def check_snapshot(folder: Path, version: int, stamp: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+def check_snapshot(folder: Path, version: int, stamp: Mapping[str, Any], *,
+                   roots: list[Any] | None = None) -> list[tuple[str, str, str]]:
     """Problems with a stored timestamp of one capture, as (kind, relpath, detail): a missing
-    file, a token that does not verify against its manifest and chain, a file the manifest
-    lists that no longer has the stamped hash. Offline; never raises for bad data."""
+    file, a token that does not verify against its manifest and chain (``roots``: and the
+    user's trusted roots instead of the stored chain's own), a file the manifest lists that no
+    longer has the stamped hash. Offline; never raises for bad data."""
     from ..fixity import hash_file
 
     out: list[tuple[str, str, str]] = []
@@ -251,7 +279,7 @@ def check_snapshot(folder: Path, version: int, stamp: Mapping[str, Any]) -> list
     except TimestampError as exc:
         return [*out, ("corrupt", rels["chain"], f"{label}: {exc}")]
     try:
-        info = verify(blobs["token"], blobs["manifest"], chain)
+        info = verify(blobs["token"], blobs["manifest"], chain, roots=roots)
     except TimestampError as exc:
         return [*out, ("corrupt", rels["token"], f"{label}: {exc}")]
     if stamp.get("time") and stamp["time"] != info.time:
