@@ -96,3 +96,24 @@ def test_a_batch_that_ends_in_an_error_commits_nothing(tmp_path, monkeypatch):
     with tb.TantivyBackend(tmp_path / "ix").writer() as w:  # the index is writable again
         w.upsert(entry(1), "body")
     assert len(state(tmp_path / "ix")) == 1
+
+
+@pytest.mark.parametrize("engine, size", [("whoosh", 500), ("tantivy", 2000)])
+def test_an_import_batches_as_its_engine_says(tmp_path, monkeypatch, engine, size):
+    import json
+
+    from newsarchive import api
+    from newsarchive.api.ingest import Ingest
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"title": f"Sample {i}", "text": f"Sample text {i}."}) + "\n"
+                           for i in range(size + 1)), "utf-8")
+    root = api.init(tmp_path / "c", engine=engine)
+    sizes = []
+    real = Ingest.run_batch
+    monkeypatch.setattr(Ingest, "run_batch", lambda self, records: (sizes.append(len(records)), real(self, records))[1])
+    got = list(api.ingest_records(root, api.open_source(src), durable=False))
+    assert sizes == [size, 1] and [o.status for o in got] == ["created"] * (size + 1)
+    sizes.clear()
+    assert len(list(api.ingest_records(root, api.open_source(src), batch_size=100, durable=False))) == size + 1
+    assert sizes == [100] * (size // 100) + [1]  # a size given wins

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..works import MATCH_MODES
-from ..errors import IndexNotUpdated, UsageError
+from ..errors import IndexNotUpdated, NewsArchiveError, UsageError
 from ..model import PartialDate
 from ..formats.records import Record
 from .capture import fetch
@@ -41,17 +41,24 @@ def add(root: Path | Collection, *, data: bytes | None, source: str | None, fiel
 
 
 def ingest_records(root: Path | Collection, records: Iterable[Record], *, dayfirst: bool = False,
-                   dry_run: bool = False, on_error: str = "skip", batch_size: int = BATCH_SIZE,
+                   dry_run: bool = False, on_error: str = "skip", batch_size: int | None = None,
                    lock_timeout: float | None = None, durable: bool | str = "batch",
                    new_entry: bool = False, match: str = "strict",
                    on_record: Callable[[], Any] | None = None) -> Iterator[Outcome]:
     """The one pipeline for every importer: a stream of records in, outcomes out, in batches.
     ``durable="batch"`` syncs the archive once per batch (see :class:`Ingest`). ``on_record``
-    is called once per record as it is processed (progress; outcomes come a batch at a time)."""
+    is called once per record as it is processed (progress; outcomes come a batch at a time).
+    ``batch_size``: records per batch (one lock, one file-system sync, one index commit); by
+    default the engine's ``batch_size``, else :data:`BATCH_SIZE`."""
     if on_error not in ("skip", "stop"):
         raise UsageError("--on-error is skip or stop")
     coll = as_collection(root)
     store = coll.store
+    if batch_size is None:
+        try:
+            batch_size = int(getattr(coll.backend, "batch_size", BATCH_SIZE))
+        except NewsArchiveError:  # no engine to ask (not installed): the first batch says why
+            batch_size = BATCH_SIZE
     ingest = Ingest(store, dayfirst=dayfirst, dry_run=dry_run, lock_timeout=coll.timeout(lock_timeout),
                     durable=durable, new_entry=new_entry, match=match)
     ingest.stop_on_error = on_error == "stop"
@@ -118,7 +125,7 @@ def open_source(path: Path, *, source_format: str | None = None, mapping: Mappin
 def import_file(root: Path | Collection, path: Path, *, source_format: str | None = None,
                 mapping: Mapping[str, str] | None = None, dayfirst: bool = False, dry_run: bool = False,
                 on_error: str = "skip", lock_timeout: float | None = None,
-                batch_size: int = BATCH_SIZE, host_delay: float | None = None,
+                batch_size: int | None = None, host_delay: float | None = None,
                 match: str = "strict", options: Any = None,
                 on_record: Callable[[], Any] | None = None) -> Iterator[Outcome]:
     """Import a file or folder. ``match``: when a metadata-only record is an archived work:

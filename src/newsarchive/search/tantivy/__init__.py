@@ -221,6 +221,9 @@ class TantivyBackend:
     #: (entry, body, stamp) -> the document, made in another process (an import's writer) and
     #: given to ``TantivyWriter.upsert`` as ``prepared``
     preparer = "newsarchive.search.tantivy.schema:prepare"
+    #: records per import batch: each batch ends with a file-system sync, an index commit and
+    #: its merges, which cost more than this engine's work per record (docs/performance-engines.md)
+    batch_size = 2000
 
     def __init__(self, index_dir: Path):
         self.index_dir = Path(index_dir)
