@@ -29,6 +29,9 @@ import json, resource, sys, time
 from pathlib import Path
 from newsarchive import api
 root, src, engine = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+if len(sys.argv) > 4 and sys.argv[4] == "0":  # no writer process (as on one processor)
+    from newsarchive import store_queue
+    store_queue.available = lambda: False
 api.init(root, engine=engine)
 t = time.perf_counter()
 counts = {}
@@ -36,7 +39,7 @@ for o in api.ingest_records(root, api.open_source(src)):
     counts[o.status] = counts.get(o.status, 0) + 1
 wall = time.perf_counter() - t
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"wall": wall, "self": me.ru_utime + me.ru_stime, "user": me.ru_utime,
+print(json.dumps({"wall": wall, "self": me.ru_utime + me.ru_stime, "user": me.ru_utime, "self_sys": me.ru_stime,
                   "writer": kids.ru_utime + kids.ru_stime, "writer_user": kids.ru_utime, "counts": counts,
                   "rss_mb": me.ru_maxrss / 1024}))
 """

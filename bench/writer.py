@@ -23,24 +23,8 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CHILD = r"""
-import json, resource, sys, time
-from pathlib import Path
-from newsarchive import api
-from newsarchive import store_queue
-root, src, engine, writer = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
-api.init(root, engine=engine)
-if not writer:
-    store_queue.available = lambda: False
-t = time.perf_counter()
-counts = {}
-for o in api.ingest_records(root, api.open_source(src)):
-    counts[o.status] = counts.get(o.status, 0) + 1
-wall = time.perf_counter() - t
-me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"wall": wall, "self": me.ru_utime + me.ru_stime, "self_sys": me.ru_stime,
-                  "writer": kids.ru_utime + kids.ru_stime, "counts": counts}))
-"""
+sys.path.insert(0, str(HERE))
+from import_ab import CHILD  # noqa: E402 - the same child, with or without the writer (its 4th argument)
 
 
 def main(argv: list[str] | None = None) -> int:
