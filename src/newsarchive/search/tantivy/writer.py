@@ -29,6 +29,8 @@ class TantivyWriter:
     def __init__(self, index_dir: Path, *, timeout: float = 30.0):
         self.index_dir = Path(index_dir)
         self.timeout = timeout
+        #: id -> (entry, body, fingerprint, stamp, its document: None when it failed to build,
+        #: False once given to the eager writer) or None (a delete)
         self._pending: dict[str, tuple["Entry", str, str | None, Any, Any] | None] = {}
         #: entry id -> its older versions, replacing the indexed ones ([] removes them)
         self._older: dict[str, list[tuple["Entry", int, str]]] = {}
@@ -119,8 +121,9 @@ class TantivyWriter:
             if doc is None or entry_id in added or searcher.doc_freq("id", entry_id):
                 w.delete_documents_by_term("id", entry_id)
             if doc is not None:
-                w.add_document(doc)
+                w.add_document(doc)  # tantivy keeps a copy: ours is let go (False: given, not kept)
                 added.add(entry_id)
+                self._pending[entry_id] = (*self._pending[entry_id][:4], False)
         except BaseException as exc:  # noqa: BLE001
             self._eager_stop()
             if not isinstance(exc, Exception) and not _is_panic(exc):
@@ -184,7 +187,8 @@ class TantivyWriter:
                     for item in self._pending.values():
                         if item is not None:
                             entry, body, fp, stamp, doc = item
-                            w.add_document(doc if doc is not None else to_document(documents.build(entry, body, fp, stamp)))
+                            w.add_document(doc if doc is not None and doc is not False
+                                           else to_document(documents.build(entry, body, fp, stamp)))
                     # the pages of the segments the commit's merges read (see .memory)
                     merging.enter_context(memory.ReleasePages(self._gen))
                     w.commit()
