@@ -166,6 +166,13 @@ def test_pretty_json_hands_what_is_not_plain_json_to_the_standard_encoder():
     assert ondisk.pretty_json(odd) == json.dumps(odd, ensure_ascii=False, indent=2)
 
 
+def test_pretty_json_refuses_a_cycle_as_json_dumps_does():
+    loop: dict = {"a": []}
+    loop["a"].append(loop)
+    with pytest.raises(ValueError, match="Circular reference"):
+        ondisk.pretty_json(loop)
+
+
 def test_entry_bytes_are_json_dumps_indent_2(store):
     import json
 

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import re
+from json.encoder import encode_basestring as _encode_str  # the C one, as json.dumps(ensure_ascii=False)
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -86,15 +87,15 @@ def entry_bytes(entry: Entry) -> bytes:
 
 
 def pretty_json(value: Any) -> str:
-    """``json.dumps(value, ensure_ascii=False, indent=2)``, the same characters, about three
-    times faster (the standard library's C encoder does not indent; its pure-Python one was a
-    large part of writing an entry in a bulk import). Anything but plain JSON data (dicts with
-    str keys, lists, str, int, finite float, bool, None) goes to ``json.dumps``."""
+    """``json.dumps(value, ensure_ascii=False, indent=2)``, the same characters, several times
+    faster (the standard library's C encoder does not indent; its pure-Python one was a large
+    part of writing an entry in a bulk import). Anything but plain JSON data (dicts with str
+    keys, lists, str, int, finite float, bool, None) goes to ``json.dumps``."""
     try:
         out: list[str] = []
         _pretty(value, "\n", out)
         return "".join(out)
-    except _NotPlain:
+    except (_NotPlain, RecursionError):  # a cycle: json.dumps names it
         return json.dumps(value, ensure_ascii=False, indent=2)
 
 
@@ -105,54 +106,68 @@ class _NotPlain(Exception):
 _INF = float("inf")
 
 
-def _pretty(value: Any, nl: str, out: list[str]) -> None:
-    from json.encoder import encode_basestring
-
+def _scalar(value: Any) -> str:
+    """A JSON leaf other than a string, as json.dumps writes it."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
     cls = value.__class__
-    if cls is str:
-        out.append(encode_basestring(value))
-    elif cls is dict:
+    if cls is int:
+        return int.__repr__(value)
+    if cls is float and value == value and value not in (_INF, -_INF):
+        return float.__repr__(value)
+    raise _NotPlain  # tuples, subclasses, NaN, anything else: the standard encoder decides
+
+
+def _pretty(value: Any, nl: str, out: list[str]) -> None:
+    """Append ``value`` indented as json.dumps(indent=2) does, ``nl`` being the newline and
+    indentation of the line it starts on; strings and other leaves inside a dict or list are
+    written by the loop itself (a call per leaf was most of the time)."""
+    enc = _encode_str
+    cls = value.__class__
+    if cls is dict:
         if not value:
             out.append("{}")
             return
         inner = nl + "  "
-        sep = "," + inner
-        out.append("{")
-        first = True
+        sep = "{" + inner
         for k, v in value.items():
             if k.__class__ is not str:
                 raise _NotPlain
-            out.append(inner if first else sep)
-            first = False
-            out.append(encode_basestring(k))
-            out.append(": ")
-            _pretty(v, inner, out)
+            vcls = v.__class__
+            if vcls is str:
+                out.append(sep + enc(k) + ": " + enc(v))
+            elif vcls is dict or vcls is list:
+                out.append(sep + enc(k) + ": ")
+                _pretty(v, inner, out)
+            else:
+                out.append(sep + enc(k) + ": " + _scalar(v))
+            sep = "," + inner
         out.append(nl + "}")
     elif cls is list:
         if not value:
             out.append("[]")
             return
         inner = nl + "  "
-        sep = "," + inner
-        out.append("[")
-        first = True
+        sep = "[" + inner
         for v in value:
-            out.append(inner if first else sep)
-            first = False
-            _pretty(v, inner, out)
+            vcls = v.__class__
+            if vcls is str:
+                out.append(sep + enc(v))
+            elif vcls is dict or vcls is list:
+                out.append(sep)
+                _pretty(v, inner, out)
+            else:
+                out.append(sep + _scalar(v))
+            sep = "," + inner
         out.append(nl + "]")
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif cls is int:
-        out.append(int.__repr__(value))
-    elif cls is float and value == value and value not in (_INF, -_INF):
-        out.append(float.__repr__(value))
-    else:  # tuples, subclasses, NaN, anything else: the standard encoder decides
-        raise _NotPlain
+    elif cls is str:
+        out.append(enc(value))
+    else:
+        out.append(_scalar(value))
 
 
 def sha256_bytes(data: bytes) -> str:
