@@ -124,7 +124,7 @@ class Author:
         ``non_dropping_particle`` (as CSL processors read them)."""
         if isinstance(data, str):
             return parse_name(data)
-        if not isinstance(data, Mapping):
+        if data.__class__ is not dict and not isinstance(data, Mapping):
             raise InvalidEntry(f"an author must be an object or a string, not {type(data).__name__}")
         data = {_NAME_ALIASES.get(k, k): v for k, v in data.items()}
         unknown = set(data) - set(_NAME_PARTS) - {"literal"}
@@ -214,10 +214,9 @@ class Snapshot:
 
     @classmethod
     def from_json(cls, data: Any) -> "Snapshot":
-        if not isinstance(data, Mapping):
+        if data.__class__ is not dict and not isinstance(data, Mapping):
             raise InvalidEntry("a snapshot must be an object")
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
+        unknown = set(data) - _SNAPSHOT_KEYS
         if unknown:
             raise InvalidEntry(f"unknown snapshot key(s): {', '.join(sorted(unknown))}")
         try:
@@ -226,14 +225,14 @@ class Snapshot:
             path = str(data["path"])
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidEntry(f"snapshot needs path, size and sha256 ({exc})") from None
-        if not re.fullmatch(r"[0-9a-f]{64}", sha):
+        if not _SHA256_RE.fullmatch(sha):
             raise InvalidEntry(f"snapshot sha256 is not 64 hex digits: {sha!r}")
         check_relative_path(path)
         for key in ("text_path", "warc_path"):
             if data.get(key) is not None:
                 check_relative_path(str(data[key]))
         for key in ("text_sha256", "warc_sha256"):
-            if data.get(key) is not None and not re.fullmatch(r"[0-9a-f]{64}", str(data[key])):
+            if data.get(key) is not None and not _SHA256_RE.fullmatch(str(data[key])):
                 raise InvalidEntry(f"snapshot {key} is not 64 hex digits: {data[key]!r}")
         stamp = data.get("timestamp")
         if stamp is not None:
@@ -259,11 +258,17 @@ class Snapshot:
         )
 
 
+_SNAPSHOT_KEYS = frozenset(f.name for f in fields(Snapshot))
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
+_DRIVE_RE = re.compile(r"^[A-Za-z]:")
+_SLASHES_RE = re.compile(r"[\\/]")
+
+
 def check_relative_path(path: str) -> str:
     """A path stored in metadata: relative, inside its folder, no tricks."""
-    if not path or path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+    if not path or path.startswith(("/", "\\")) or _DRIVE_RE.match(path):
         raise InvalidEntry(f"path must be relative: {path!r}")
-    parts = re.split(r"[\\/]", path)
+    parts = _SLASHES_RE.split(path)
     if any(p in ("", ".", "..") for p in parts) or "\x00" in path:
         raise InvalidEntry(f"path must stay inside its folder: {path!r}")
     return path
@@ -402,18 +407,22 @@ class Entry:
         return out
 
     @classmethod
-    def from_json(cls, data: Any, *, extra_keys: Iterable[str] = ()) -> "Entry":
-        """Validate and build an entry. Unknown keys are an error (typos must not pass silently)."""
-        if not isinstance(data, Mapping):
+    def from_json(cls, data: Any, *, extra_keys: Iterable[str] = (),
+                  snapshots: Iterable[Snapshot] | None = None) -> "Entry":
+        """Validate and build an entry. Unknown keys are an error (typos must not pass silently).
+        ``snapshots``: the entry's snapshots, built already (a new entry's, by the ingest), in
+        place of ``data["snapshots"]`` (which must then be absent)."""
+        if data.__class__ is not dict and not isinstance(data, Mapping):
             raise InvalidEntry("an entry must be a JSON object")
-        known = {f.name for f in fields(cls)} | set(extra_keys)
-        unknown = set(data) - known
+        unknown = set(data) - _ENTRY_KEYS
+        if unknown and extra_keys:
+            unknown -= set(extra_keys)
         if unknown:
             raise InvalidEntry(f"unknown key(s): {', '.join(sorted(unknown))}")
         if not data.get("id") or not data.get("citekey"):
             raise InvalidEntry("an entry needs an id and a citekey")
         kwargs: dict[str, Any] = {"id": str(data["id"]), "citekey": str(data["citekey"])}
-        for name in TEXT_FIELDS + BIB_FIELDS + ("source_key",):
+        for name in _STRING_KEYS:
             value = data.get(name)
             if value is not None and not isinstance(value, str):
                 raise InvalidEntry(f"{name} must be a string")
@@ -430,7 +439,8 @@ class Entry:
             raise InvalidEntry("editors must be a list")
         kwargs["editors"] = tuple(Author.from_json(a) for a in editors)
         extra = data.get("extra") or {}
-        if not isinstance(extra, Mapping) or not all(isinstance(v, Mapping) for v in extra.values()):
+        if extra.__class__ is not dict and not isinstance(extra, Mapping) \
+                or not all(v.__class__ is dict or isinstance(v, Mapping) for v in extra.values()):
             raise InvalidEntry("extra must be an object of objects: {format: {field: value}}")
         kwargs["extra"] = {str(k): dict(v) for k, v in extra.items() if v}
         tags = data.get("tags") or []
@@ -438,15 +448,24 @@ class Entry:
             raise InvalidEntry("tags must be a list of strings")
         kwargs["tags"] = normalise_tags(tags)
         kwargs["designed_to_change"] = bool(data.get("designed_to_change", False))
-        snaps = data.get("snapshots") or []
-        if not isinstance(snaps, list):
-            raise InvalidEntry("snapshots must be a list")
-        kwargs["snapshots"] = tuple(Snapshot.from_json(s) for s in snaps)
+        if snapshots is not None:
+            if "snapshots" in data:
+                raise InvalidEntry("snapshots given twice")
+            kwargs["snapshots"] = tuple(snapshots)
+        else:
+            snaps = data.get("snapshots") or []
+            if not isinstance(snaps, list):
+                raise InvalidEntry("snapshots must be a list")
+            kwargs["snapshots"] = tuple(Snapshot.from_json(s) for s in snaps)
         prov = data.get("provenance") or {}
-        if not isinstance(prov, Mapping):
+        if prov.__class__ is not dict and not isinstance(prov, Mapping):
             raise InvalidEntry("provenance must be an object")
         kwargs["provenance"] = {str(k): str(v) for k, v in prov.items()}
         return cls(**kwargs)
+
+
+_ENTRY_KEYS = frozenset(f.name for f in fields(Entry))
+_STRING_KEYS = TEXT_FIELDS + BIB_FIELDS + ("source_key",)
 
 
 def validate_id(value: str) -> str:

@@ -174,6 +174,9 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False)  # json.dumps(value, ensure_ascii=False), made once
+
+
 def history_bytes(previous: bytes, events: Iterable[dict]) -> bytes:
     """``previous`` (the history so far, complete lines) followed by ``events`` as chained lines:
     each carries ``prev``, the SHA-256 of the line before it (of b"" for the first line)."""
@@ -181,8 +184,7 @@ def history_bytes(previous: bytes, events: Iterable[dict]) -> bytes:
     prev = sha256_bytes(lines[-1]) if lines else EMPTY_SHA256
     out = [previous] if previous else []
     for event in events:
-        line = json.dumps({**{k: v for k, v in event.items() if k != "prev"}, "prev": prev},
-                          ensure_ascii=False).encode("utf-8")
+        line = _COMPACT.encode({**{k: v for k, v in event.items() if k != "prev"}, "prev": prev}).encode("utf-8")
         out.append(line + b"\n")
         prev = sha256_bytes(line)
     return b"".join(out)

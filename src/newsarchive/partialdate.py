@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import time
 from dataclasses import dataclass
 
 from .errors import InvalidEntry
@@ -203,3 +204,31 @@ def _edtf_side(text: str) -> tuple[int, int | None, int | None] | None:
 
 def now_utc() -> PartialDate:
     return PartialDate.from_datetime(_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0))
+
+
+class UtcClock:
+    """:func:`now_utc` for a run of records: within one second every call gives the value (and
+    ISO string) made by the first, as :func:`now_utc` would have given it (it keeps whole
+    seconds), without building a date for each record."""
+
+    __slots__ = ("_second", "_now", "_iso")
+
+    def __init__(self) -> None:
+        self._second: int | None = None
+        self._now: PartialDate | None = None
+        self._iso = ""
+
+    def _tick(self) -> None:
+        second = int(time.time())
+        if second != self._second:
+            moment = _dt.datetime.fromtimestamp(second, _dt.timezone.utc)
+            self._now, self._iso, self._second = PartialDate.from_datetime(moment), moment.isoformat(), second
+
+    def now(self) -> PartialDate:
+        self._tick()
+        return self._now  # type: ignore[return-value]
+
+    def iso(self) -> str:
+        """``now().iso()``."""
+        self._tick()
+        return self._iso

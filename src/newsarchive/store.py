@@ -73,10 +73,13 @@ def new_id(length: int = 8) -> str:
 
 @dataclass(frozen=True)
 class NewFile:
-    """A file to write into a new or existing entry folder (path relative to the folder)."""
+    """A file to write into a new or existing entry folder (path relative to the folder).
+    ``sha256``: the SHA-256 of ``data`` when the caller computed it already from these same
+    bytes (a new snapshot's, recorded in its entry); a new folder's manifest takes it as it is."""
 
     path: str
     data: bytes
+    sha256: str | None = None
 
 
 @dataclass
@@ -307,7 +310,9 @@ class Store:
         """Everything :meth:`create` writes, checked and hashed, before any byte is written
         (a bulk import hands the writing to a thread: see store_queue.py). ``mtime_ns``: the
         time ``entry.json`` is stamped with, so that the caller knows its stamp before it exists."""
-        final = self.entry_dir(entry.id)
+        if not ID_LIKE.match(entry.id):  # as entry_dir, in strings (this runs once per new entry)
+            raise EntryNotFound(f"no entry {entry.id!r}")
+        final = os.path.join(os.fspath(self.archive), entry.id)
         if os.path.lexists(final):
             raise StoreError(f"entry folder {final} already exists")
         hashes: dict[str, str] = {}
@@ -315,7 +320,7 @@ class Store:
         for f in files:
             check_relative_path(f.path)
             out.append((f.path, f.data))
-            hashes[f.path] = sha256_bytes(f.data)
+            hashes[f.path] = f.sha256 or sha256_bytes(f.data)
         lines = history_bytes(b"", history)
         if lines:
             out.append((HISTORY_FILE, lines))
@@ -324,7 +329,7 @@ class Store:
         out.append((ENTRY_FILE, meta))
         hashes[ENTRY_FILE] = sha256_bytes(meta)
         out.append((MANIFEST_FILE, manifest_bytes(hashes)))
-        return NewFolder(entry.id, os.fspath(final), out, len(meta), mtime_ns)
+        return NewFolder(entry.id, final, out, len(meta), mtime_ns)
 
     @tracked
     def write_new(self, new: NewFolder, *, durable: bool = True) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from .. import media
 from ..errors import ExtractError, NewsArchiveError
@@ -20,9 +20,17 @@ def guess_media_type(name: str | None, data: bytes) -> str:
 
 
 def _normal_text(text: str) -> str:
+    """The text as stored and indexed: every line's whitespace collapsed, at most one empty
+    line in a row, a newline at the end (none when empty)."""
     lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    out = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    out = "\n".join(lines)
+    if "\n\n\n" in out:  # the scan for runs costs as much as the rest: only where there is one
+        out = _BLANK_RUNS.sub("\n\n", out)
+    out = out.strip()
     return out + "\n" if out else ""
+
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 def _extract(data: bytes, media_type: str, url: str | None):
@@ -54,11 +62,13 @@ def _fold_title(title: str) -> str:
     return re.sub(r"\W+", " ", title).strip().lower()
 
 
-def _valid_extracted(fields: Mapping[str, Any], *, dayfirst: bool) -> dict[str, Any]:
-    """Extracted values pass the same validation as the user's; an invalid one is dropped."""
+def _valid_extracted(fields: Mapping[str, Any], *, dayfirst: bool,
+                     skip: Collection[str] = ()) -> dict[str, Any]:
+    """Extracted values pass the same validation as the user's; an invalid one is dropped.
+    ``skip``: fields that have a value already (not validated: it would not be used)."""
     out = {}
     for key, value in fields.items():
-        if key not in SETTABLE or value in (None, "", []):
+        if key not in SETTABLE or value in (None, "", []) or key in skip:
             continue
         with contextlib.suppress(NewsArchiveError):
             norm = normalise_fields({key: value}, dayfirst=dayfirst)[key]

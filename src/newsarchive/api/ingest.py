@@ -22,7 +22,8 @@ from ..errors import (
 )
 from ..fsutil import inside, sync_filesystem
 from ..import_options import apply_defaults
-from ..model import MAX_SNAPSHOT_BYTES, Entry, Snapshot, now_utc
+from ..model import MAX_SNAPSHOT_BYTES, Entry, PartialDate, Snapshot
+from ..partialdate import UtcClock
 from ..normalize import normalise_fields, unique_citekey
 from ..formats.records import Record, read_snapshot_file
 from ..urls import choose_cited_url, cited_url
@@ -60,7 +61,8 @@ class Ingest(BatchWrites):
         self.queue_min = 16  # records a batch needs for its new folders to go through the writer
         self._queue: CreateQueue | None = None  # the writer, while a batch uses it
         self._queued: dict[str, tuple] = {}  # entry id -> (entry, body, stamp) until written
-        self._ahead: dict[int, tuple] = {}  # id(record) -> (media type, url, extraction or error)
+        self._ahead: dict[int, tuple] = {}  # id(record) -> (media type, url, extraction or error, fields)
+        self._clock = UtcClock()  # now_utc(), made once a second, not once per record and use
         self._planned_entries: dict[str, Entry] = {}  # dry run: the entries it would create (not on disk)
         self._summaries: dict[str, tuple] = {}  # entry id -> work_summary, for one batch
         self._key_suffixes: dict[str, int] = {}  # citekey base -> suffixes known taken, for one batch
@@ -147,7 +149,8 @@ class Ingest(BatchWrites):
                 continue
             try:  # the URL _one extracts with (when it differs, _one extracts again: correct, slower)
                 raw = {k: v for k, v in r.fields.items() if k not in ("citekey", "extra", "source_key")}
-                given = normalise_fields(raw, dayfirst=self.dayfirst).get("url") or None
+                normal = normalise_fields(raw, dayfirst=self.dayfirst)  # _one takes them from here
+                given = normal.get("url") or None
                 url = cited_url(given) if given else (r.http or {}).get("final_url")
             except (NewsArchiveError, ValueError, TypeError, KeyError):
                 continue  # the record fails in _one with its own message
@@ -156,7 +159,7 @@ class Ingest(BatchWrites):
                 result: Any = _extract(r.data, media_type, url)
             except ExtractError as exc:
                 result = exc
-            self._ahead[id(r)] = (media_type, url, result)
+            self._ahead[id(r)] = (media_type, url, result, normal)
             self._tick()
 
     def _extraction(self, record: Record, media_type: str, url: str | None):
@@ -250,7 +253,8 @@ class Ingest(BatchWrites):
         given_key = str(given_key) if given_key not in (None, "") else None
         extra = raw.pop("extra", None) or {}
         given_source_key = raw.pop("source_key", None)  # a JSONL line may carry it
-        fields = normalise_fields(raw, dayfirst=self.dayfirst)
+        ahead = self._ahead.get(id(record))  # normalised from these same values before the lock
+        fields = ahead[3] if ahead is not None else normalise_fields(raw, dayfirst=self.dayfirst)
         fields = {k: v for k, v in fields.items() if v not in (None, [], "")}
         provenance = {k: record.origin for k in fields}
         if fields.get("url"):  # cited without tracking parameters; what was given stays on record
@@ -278,10 +282,9 @@ class Ingest(BatchWrites):
                 note = "; ".join(m for m in (note, guess) if m)
             if ext is not None:
                 given_title = fields.get("title")
-                for key, value in _valid_extracted(ext.fields, dayfirst=self.dayfirst).items():
-                    if key not in fields:
-                        fields[key] = value
-                        provenance[key] = f"extracted:{ext.provenance.get(key, 'page')}"
+                for key, value in _valid_extracted(ext.fields, dayfirst=self.dayfirst, skip=fields).items():
+                    fields[key] = value
+                    provenance[key] = f"extracted:{ext.provenance.get(key, 'page')}"
                 text = _text_body(ext, given_title)
             else:
                 text = ""
@@ -298,7 +301,7 @@ class Ingest(BatchWrites):
             sha = st.sha256_bytes(record.data)
             text_bytes = text.encode("utf-8")
             snapshot = Snapshot(path="", media_type=media_type, size=len(record.data), sha256=sha,
-                                captured_at=record.captured_at or now_utc(), source=record.source,
+                                captured_at=record.captured_at or self._clock.now(), source=record.source,
                                 text_path=None, text_sha256=st.sha256_bytes(text_bytes) if text else None,
                                 http=dict(record.http) if record.http else None,
                                 meta={k: fields[k] for k in ("title", "modified", "authors") if k in fields} or None)
@@ -336,8 +339,7 @@ class Ingest(BatchWrites):
         entry_id = self.catalog.new_id(avoid=citekey)
         if snapshot is not None:
             snapshot, files = _place_snapshot(snapshot, 1, record.data, text_bytes, record.warc, record.tls_chain)
-        data = {**fields, "id": entry_id, "citekey": citekey,
-                "snapshots": [snapshot.to_json()] if snapshot else [], "provenance": provenance}
+        data = {**fields, "id": entry_id, "citekey": citekey, "provenance": provenance}
         if extra:
             data["extra"] = extra
         if given_source_key or (given_key and record.origin == "imported"):
@@ -345,12 +347,17 @@ class Ingest(BatchWrites):
         if "accessed" not in data and snapshot is not None and not (snapshot.http or {}).get("capture_time_unknown"):
             data["accessed"] = snapshot.captured_at.iso()
             provenance["accessed"] = "capture"
-        entry = Entry.from_json(data)
+        if snapshot is not None and record.captured_at is not None:  # as a reader of entry.json has it
+            from dataclasses import replace
+
+            snapshot = replace(snapshot, captured_at=PartialDate.from_iso(snapshot.captured_at.iso()))
+        # the snapshot as built (a time of the clock reads back the same from its ISO form)
+        entry = Entry.from_json(data, snapshots=(snapshot,) if snapshot is not None else ())
         message = "; ".join(m for m in (note, record.note, key_note) if m) or None
         if not write:
             self._plan(entry)
             return Outcome(record.ref, "would-create", entry.id, message, entry=entry)
-        history = [{"at": now_utc().iso(), "action": "created", "source": record.source or record.ref}]
+        history = [{"at": self._clock.iso(), "action": "created", "source": record.source or record.ref}]
         if note:  # kept with the entry: `history` says later why there is no extracted text
             history[0]["note"] = note
         assert session is not None
@@ -384,9 +391,9 @@ class Ingest(BatchWrites):
         if not write:
             return Outcome(record.ref, "would-add-version", entry_id, f"version {version}", entry=new_entry)
         since = last.captured_at.iso()[:10] if last else "?"
-        history = [{"at": now_utc().iso(), "action": "new-version", "version": version,
+        history = [{"at": self._clock.iso(), "action": "new-version", "version": version,
                     "sha256": snapshot.sha256, "source": record.source or record.ref}]
-        history += [{"at": now_utc().iso(), "action": "set", "field": k, "old": entry.to_json().get(k), "new": v}
+        history += [{"at": self._clock.iso(), "action": "set", "field": k, "old": entry.to_json().get(k), "new": v}
                     for k, v in changes.items()]
         session.touch(entry_id)
         self.store.commit(new_entry, files=files, history=history, durable=self.durable is True)
@@ -441,7 +448,7 @@ class Ingest(BatchWrites):
             blob = _read_inside(record.files_dir, s.path)
             if st.sha256_bytes(blob) != s.sha256:
                 raise ImportFormatError(f"{s.path}: SHA-256 does not match the recorded one")
-            files.append(st.NewFile(s.path, blob))
+            files.append(st.NewFile(s.path, blob, s.sha256))
             text = ""  # the body is the newest version's text, and a version may have none
             if s.text_path:
                 tblob = _read_inside(record.files_dir, s.text_path)
@@ -457,7 +464,7 @@ class Ingest(BatchWrites):
         if not write:
             self._plan(entry)
             return Outcome(record.ref, "would-create", entry.id, entry=entry)
-        history = [{"at": now_utc().iso(), "action": "imported", "source": record.source or record.ref}]
+        history = [{"at": self._clock.iso(), "action": "imported", "source": record.source or record.ref}]
         self._create(entry, files, history, text if entry.snapshots else (entry.notes or ""), session)  # body as body_text()
         return Outcome(record.ref, "created", entry.id, "; ".join(m for m in (key_note, record.note) if m) or None,
                        entry=entry)
@@ -478,25 +485,29 @@ def _read_inside(folder: Path, relpath: str) -> bytes:
 
 def _place_snapshot(snapshot: Snapshot, version: int, data: bytes, text_bytes: bytes,
                     warc: bytes | None, tls_chain: bytes | None = None) -> tuple[Snapshot, list[st.NewFile]]:
+    """The snapshot's files in folder ``v<version>``, each with the SHA-256 the snapshot records
+    (``snapshot.sha256`` and ``text_sha256`` are of ``data`` and ``text_bytes``), so that they are
+    hashed once."""
     ext = media.extension(snapshot.media_type)
     folder = f"v{version}"
-    files = [st.NewFile(f"{folder}/original{ext}", data)]
+    files = [st.NewFile(f"{folder}/original{ext}", data, snapshot.sha256)]
     text_path = None
     if text_bytes:
         text_path = f"{folder}/text.txt"
-        files.append(st.NewFile(text_path, text_bytes))
-    warc_path = None
+        files.append(st.NewFile(text_path, text_bytes, snapshot.text_sha256))
+    warc_path = warc_sha256 = None
     if warc:
-        warc_path = f"{folder}/capture.warc.gz"
-        files.append(st.NewFile(warc_path, warc))
+        warc_path, warc_sha256 = f"{folder}/capture.warc.gz", st.sha256_bytes(warc)
+        files.append(st.NewFile(warc_path, warc, warc_sha256))
     from dataclasses import replace
 
     http = snapshot.http
     if tls_chain and warc:  # the https origins' certificates, beside the WARC (see extract/fetch.py)
-        files.append(st.NewFile(f"{folder}/tls-chain.pem", tls_chain))
-        http = {**(http or {}), "tls_chain": f"{folder}/tls-chain.pem", "tls_chain_sha256": st.sha256_bytes(tls_chain)}
+        tls_sha256 = st.sha256_bytes(tls_chain)
+        files.append(st.NewFile(f"{folder}/tls-chain.pem", tls_chain, tls_sha256))
+        http = {**(http or {}), "tls_chain": f"{folder}/tls-chain.pem", "tls_chain_sha256": tls_sha256}
     return replace(snapshot, path=f"{folder}/original{ext}", text_path=text_path, warc_path=warc_path,
-                   warc_sha256=st.sha256_bytes(warc) if warc else None, http=http), files
+                   warc_sha256=warc_sha256, http=http), files
 
 
 def _guessed_encoding(encoding: str | None, media_type: str, declared: str | None) -> bool:
