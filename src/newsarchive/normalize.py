@@ -20,6 +20,9 @@ SETTABLE = registry.settable()
 FIELD_ALIASES = registry.aliases()
 
 
+_TAG_SEPARATORS = re.compile(r"\s*[;,]\s*")
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -77,7 +80,10 @@ def normalise_fields(raw: Mapping[str, Any], *, dayfirst: bool = False) -> dict[
             for t in _as_list(value):
                 if not isinstance(t, str):
                     raise InvalidEntry("tags must be strings")
-                tags.extend(x for x in re.split(r"\s*[;,]\s*", t) if x)
+                if ";" in t or "," in t:  # "a; b, c": three tags (most tags have neither)
+                    tags.extend(x for x in _TAG_SEPARATORS.split(t) if x)
+                elif t:
+                    tags.append(t)
             out[name] = list(normalise_tags(tags))
         elif name in DATE_FIELDS:
             out[name] = normalise_date(value, field=name, dayfirst=dayfirst)

@@ -59,7 +59,10 @@ def _text_body(ext, given_title: str | None) -> str:
 
 
 def _fold_title(title: str) -> str:
-    return re.sub(r"\W+", " ", title).strip().lower()
+    return _NON_WORD.sub(" ", title).strip().lower()
+
+
+_NON_WORD = re.compile(r"\W+")
 
 
 def _valid_extracted(fields: Mapping[str, Any], *, dayfirst: bool,
