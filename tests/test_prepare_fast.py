@@ -134,3 +134,30 @@ def test_the_clock_gives_what_now_utc_gives():
         if first == second:
             break
     assert iso == first.iso() and second is first  # made once within a second
+
+
+def test_placing_a_snapshot_keeps_every_field_it_does_not_set():
+    """_place_snapshot builds the placed snapshot field by field: a field added to Snapshot
+    must be carried over there too (this fails until it is)."""
+    from dataclasses import fields
+
+    from newsarchive.api.ingest import _place_snapshot
+
+    snap = Snapshot(path="", media_type="text/html", size=4, sha256=hashlib.sha256(b"page").hexdigest(),
+                    captured_at=now_utc(), source="s.html", text_sha256=hashlib.sha256(b"text").hexdigest(),
+                    http={"status": 200}, meta={"title": "T"}, timestamp={"token": "v1/x.tsr"})
+    # every field is given a value above: a field added to Snapshot fails here until it is
+    # given one, and carried over by _place_snapshot
+    assert {f.name for f in fields(Snapshot)} == {
+        "path", "media_type", "size", "sha256", "captured_at", "source", "text_path", "text_sha256",
+        "warc_path", "http", "meta", "warc_sha256", "timestamp"}
+    placed, files = _place_snapshot(snap, 2, b"page", b"text", b"warc", b"pem")
+    set_here = {"path", "text_path", "warc_path", "warc_sha256", "http"}
+    for f in fields(Snapshot):
+        if f.name not in set_here:
+            assert getattr(placed, f.name) == getattr(snap, f.name), f.name
+    assert (placed.path, placed.text_path, placed.warc_path) == ("v2/original.html", "v2/text.txt", "v2/capture.warc.gz")
+    assert placed.warc_sha256 == hashlib.sha256(b"warc").hexdigest()
+    assert placed.http == {"status": 200, "tls_chain": "v2/tls-chain.pem",
+                           "tls_chain_sha256": hashlib.sha256(b"pem").hexdigest()}
+    assert [(f.path, f.sha256) for f in files] == [(f.path, hashlib.sha256(f.data).hexdigest()) for f in files]

@@ -183,16 +183,18 @@ def history_bytes(previous: bytes, events: Iterable[dict]) -> bytes:
     lines = previous.splitlines()
     prev = sha256_bytes(lines[-1]) if lines else EMPTY_SHA256
     out = [previous] if previous else []
+    line = None
     for event in events:
+        if line is not None:  # the hash of the line before, for this one (none is needed after the last)
+            prev = sha256_bytes(line)
         line = _COMPACT.encode({**{k: v for k, v in event.items() if k != "prev"}, "prev": prev}).encode("utf-8")
         out.append(line + b"\n")
-        prev = sha256_bytes(line)
     return b"".join(out)
 
 
 def manifest_bytes(hashes: dict[str, str]) -> bytes:
     """BagIt-style manifest lines ``<sha256>  <relpath>``, sorted by path."""
-    return "".join(f"{h}  {rel}\n" for rel, h in sorted(hashes.items())).encode("utf-8")
+    return "".join([f"{h}  {rel}\n" for rel, h in sorted(hashes.items())]).encode("utf-8")
 
 
 def parse_manifest(data: bytes) -> tuple[dict[str, str], list[str]]:
