@@ -361,7 +361,7 @@ class Ingest(BatchWrites):
         if note:  # kept with the entry: `history` says later why there is no extracted text
             history[0]["note"] = note
         assert session is not None
-        self._create(entry, files, history, text_bytes.decode("utf-8") if snapshot else (entry.notes or ""), session)
+        self._create(entry, files, history, text if snapshot else (entry.notes or ""), session)
         return Outcome(record.ref, "created", entry.id, message, entry=entry)
 
     def _new_version(self, record: Record, entry_id: str, snapshot: Snapshot, data: bytes,
