@@ -161,3 +161,12 @@ def test_placing_a_snapshot_keeps_every_field_it_does_not_set():
     assert placed.http == {"status": 200, "tls_chain": "v2/tls-chain.pem",
                            "tls_chain_sha256": hashlib.sha256(b"pem").hexdigest()}
     assert [(f.path, f.sha256) for f in files] == [(f.path, hashlib.sha256(f.data).hexdigest()) for f in files]
+
+
+def test_a_jsonl_line_whose_media_type_is_no_string_fails_alone(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"title": "SAMPLE one", "text": "Sample text one.", "media_type": 5}\n'
+                      '{"title": "SAMPLE two", "text": "Sample text two."}\n')
+    outcomes = list(api.ingest_records(api.init(tmp_path / "c"), api.open_source(source)))
+    assert [o.status for o in outcomes] == ["failed", "created"]
+    assert outcomes[0].message == 'line 1: `media_type` must be a string, such as "text/html"'

@@ -71,6 +71,8 @@ def record_from_json(obj: Mapping[str, Any], *, ref: str, base: Path) -> Record:
     media_type = obj.pop("media_type", None)
     if snapshot is not None and text is not None:
         raise InvalidEntry("give `snapshot` or `text`, not both")
+    if media_type is not None and not isinstance(media_type, str):  # it was an internal error
+        raise InvalidEntry("`media_type` must be a string, such as \"text/html\"")
     if obj.get("id") is not None:  # an exported entry: restored exactly, with its id
         folder = None
         if text is not None:
