@@ -350,3 +350,37 @@ def test_a_prepared_document_is_the_document_built_here():
                 assert got == want
             else:
                 assert list(zip(*got)) == want
+
+
+def test_the_writer_never_replaces_a_folder_in_its_way(tmp_path, monkeypatch):
+    from newsarchive.store_io import rename_new
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()  # empty: a plain rename would replace it without a word
+    with pytest.raises(FileExistsError):
+        rename_new(str(tmp_path / "a"), str(tmp_path / "b"))
+    assert (tmp_path / "a").is_dir() and (tmp_path / "b").is_dir()
+    rename_new(str(tmp_path / "a"), str(tmp_path / "c"))
+    assert (tmp_path / "c").is_dir() and not (tmp_path / "a").exists()
+
+    root = api.init(tmp_path / "coll")
+    src = records(tmp_path / "in.jsonl", 40)
+    real = store_queue.CreateQueue.submit
+    count = [0]
+    blocked = []
+
+    def in_the_way(self, new, **kw):  # an empty folder appears where the 5th entry goes
+        count[0] += 1
+        if count[0] == 5:
+            os.mkdir(new.final)
+            blocked.append(new.final)
+        return real(self, new, **kw)
+
+    monkeypatch.setattr(store_queue.CreateQueue, "submit", in_the_way)
+    got = outcomes(root, src, batch_size=40)
+    monkeypatch.undo()
+    assert [s for _r, s, _m in got] == ["created"] * 4 + ["failed"] + ["created"] * 35
+    assert got[4][2] == f"entry folder {blocked[0]} already exists"  # as without the writer
+    assert os.listdir(blocked[0]) == []  # left as it was
+    os.rmdir(blocked[0])
+    consistent(root, 39)

@@ -306,14 +306,17 @@ class Store:
 
     @written_elsewhere
     def stage_new(self, entry: Entry, files: Iterable[NewFile] = (), *, history: Iterable[dict] = (),
-                  mtime_ns: int | None = None) -> NewFolder:
+                  mtime_ns: int | None = None, check_free: bool = True) -> NewFolder:
         """Everything :meth:`create` writes, checked and hashed, before any byte is written
-        (a bulk import hands the writing to a thread: see store_queue.py). ``mtime_ns``: the
-        time ``entry.json`` is stamped with, so that the caller knows its stamp before it exists."""
+        (a bulk import hands the writing to a process: see store_queue.py). ``mtime_ns``: the
+        time ``entry.json`` is stamped with, so that the caller knows its stamp before it exists.
+        ``check_free=False``: the folder's absence is left to the writer (its rename refuses to
+        replace anything), so that this process does not wait on a folder the writer is renaming
+        into."""
         if not ID_LIKE.match(entry.id):  # as entry_dir, in strings (this runs once per new entry)
             raise EntryNotFound(f"no entry {entry.id!r}")
         final = os.path.join(os.fspath(self.archive), entry.id)
-        if os.path.lexists(final):
+        if check_free and os.path.lexists(final):
             raise StoreError(f"entry folder {final} already exists")
         hashes: dict[str, str] = {}
         out: list[tuple[str, bytes]] = []

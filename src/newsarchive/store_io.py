@@ -5,6 +5,7 @@ base64 a journal carries file bytes in."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,46 @@ def crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def rename_new(src: str, dst: str) -> None:
+    """Rename ``src`` to ``dst``, which must not exist (FileExistsError, nothing changed): Linux's
+    renameat2(RENAME_NOREPLACE), which decides it atomically; elsewhere (or on a file system
+    without it) a check, then the rename (only the collection's lock holder writes there)."""
+    fn = _renameat2[0]
+    if fn is None:
+        try:
+            import ctypes
+
+            lib = ctypes.CDLL(None, use_errno=True)
+            fn = lib.renameat2
+            fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        except (OSError, AttributeError):
+            fn = False
+        _renameat2[0] = fn
+    if fn:
+        import ctypes
+
+        if fn(-100, os.fsencode(src), -100, os.fsencode(dst), 1) == 0:  # AT_FDCWD, RENAME_NOREPLACE
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+            raise OSError(code, os.strerror(code), dst) if code != errno.EEXIST else FileExistsError(
+                code, os.strerror(code), dst)
+    if os.path.lexists(dst):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst)
+    os.rename(src, dst)
+
+
+_renameat2: list[Any] = [None]  # libc's renameat2, or False where there is none
+
+
 def write_folder(archive: str, entry_id: str, final: str, files: list[tuple[str, bytes]], *,
-                 durable: bool, mtime_ns: int | None, write: Any = None) -> tuple[int, int] | None:
+                 durable: bool, mtime_ns: int | None, write: Any = None,
+                 no_replace: bool = False) -> tuple[int, int] | None:
     """The writing half of ``Store.create``: ``files`` ((relative path, bytes), entry.json and
     the manifest last) into ``archive/.tmp-<id>-<token>/``, renamed to ``final``. An OSError
     leaves nothing behind. Returns entry.json's (mtime_ns, size) when ``mtime_ns`` is given.
-    ``write``: the function that writes one file (:func:`write_file`)."""
+    ``write``: the function that writes one file (:func:`write_file`). ``no_replace``: refuse
+    (FileExistsError) when ``final`` exists, even as an empty folder (:func:`rename_new`)."""
     import secrets
     import shutil
 
@@ -63,7 +98,10 @@ def write_folder(archive: str, entry_id: str, final: str, files: list[tuple[str,
             code = int(fail.split(":")[1])
             raise OSError(code, os.strerror(code))
         crash_point("create-staged")
-        os.rename(tmp, final)
+        if no_replace:
+            rename_new(tmp, final)
+        else:
+            os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -200,6 +200,10 @@ class CreateQueue:
 
                     self.failure = (entry_id, StoreError(f"cannot write entry {entry_id}: {answer[2]}; "
                                                          "nothing was changed"))
+                elif kind == "exists":  # as Store.stage_new says it
+                    from .errors import StoreError
+
+                    self.failure = (entry_id, StoreError(f"entry folder {answer[2]} already exists"))
                 else:  # "skipped": after a failure
                     self._unwritten.append(entry_id)
             if one:
@@ -308,7 +312,11 @@ def _writer(parent: int) -> None:
                     answers.append(("skipped", entry_id))
                     continue
                 try:
-                    stamp = write_folder(archive, entry_id, final, files, durable=durable, mtime_ns=mtime_ns)
+                    stamp = write_folder(archive, entry_id, final, files, durable=durable, mtime_ns=mtime_ns,
+                                         no_replace=True)
+                except FileExistsError:  # as Store.stage_new says it (the import did not look)
+                    failed = True
+                    answers.append(("exists", entry_id, final))
                 except OSError as exc:
                     failed = True
                     answers.append(("failed", entry_id, exc.strerror or str(exc)))

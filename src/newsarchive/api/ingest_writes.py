@@ -181,7 +181,7 @@ class BatchWrites:
             return
         import time
 
-        new = self.store.stage_new(entry, files, history=history, mtime_ns=time.time_ns())
+        new = self.store.stage_new(entry, files, history=history, mtime_ns=time.time_ns(), check_free=False)
         stamp = (new.mtime_ns, new.meta_size)
         self._queued[entry.id] = (entry, body, stamp)
         preparer = session.preparer  # the writer prepares its search document too (tantivy)
