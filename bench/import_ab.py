@@ -8,7 +8,8 @@ tantivy collection (as ``newsarchive import FILE`` does, without printing). Prin
 medians over the rounds: wall time, the import process's CPU (user + system; a loaded machine
 stretches it less than wall time), the CPU of its writer process, and the ratios to the first
 side. The outcome counts of both sides must be equal. The load average is printed too (the
-machine is shared).
+machine is shared). The collections are deleted only at the end (see the comment at the
+deletion): give ``--root-dir`` room for all of them.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
                 if out.returncode != 0:
                     raise SystemExit(f"{name} failed:\n{out.stderr[-2000:]}")
                 got[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
-                shutil.rmtree(root, ignore_errors=True)
+                # kept until the end: ext4 does not hand out the inodes of files deleted in the last
+                # 60-360 s and scans past them, so deleting a collection before the next import would
+                # bill that import for the scan (up to several times its kernel time)
                 loads.append(os.getloadavg()[0])
                 print(name, got[name][-1], file=sys.stderr, flush=True)
     finally:

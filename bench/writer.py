@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
                 out = subprocess.run([sys.executable, "-c", CHILD, str(root), str(args.jsonl), args.engine, flag],
                                      capture_output=True, text=True, env=env, check=True)
                 got[side].append(json.loads(out.stdout.strip().splitlines()[-1]))
-                shutil.rmtree(root, ignore_errors=True)
+                # kept until the end: ext4 does not hand out the inodes of files deleted in the last
+                # 60-360 s and scans past them, so deleting a collection before the next import would
+                # bill that import for the scan (up to several times its kernel time)
                 loads.append(os.getloadavg()[0])
                 print(side, got[side][-1], file=sys.stderr, flush=True)
     finally:
