@@ -384,3 +384,22 @@ def test_the_writer_never_replaces_a_folder_in_its_way(tmp_path, monkeypatch):
     assert os.listdir(blocked[0]) == []  # left as it was
     os.rmdir(blocked[0])
     consistent(root, 39)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_new_version_in_the_same_batch_is_what_the_index_keeps(tmp_path, engine):
+    # record 3 creates an entry through the writer; record 30 is a new capture of the same URL:
+    # the index must end with version 2, not with version 1 indexed after it
+    path = records(tmp_path / "in.jsonl", 40)
+    lines = path.read_text("utf-8").splitlines()
+    again = json.loads(lines[3])
+    again["text"] = "Sample story 3, corrected. The harbour stays closed, officials now say. " * 3
+    lines[30] = json.dumps(again)
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    root = api.init(tmp_path / "coll", engine=engine)
+    got = list(api.ingest_records(root, api.open_source(path), batch_size=40))
+    assert [o.status for o in got].count("new-version") == 1 and got[30].status == "new-version"
+    assert got[30].id == got[3].id and len(api.get(root, got[3].id).snapshots) == 2
+    consistent(root, 39)  # status: index ok, nothing missing or extra; verify: no stale entry
+    catalog_stamps_match(root)
+    assert [h.id for h in api.search(root, "corrected", limit=5).hits] == [got[3].id]

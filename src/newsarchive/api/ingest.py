@@ -60,6 +60,7 @@ class Ingest(BatchWrites):
         self._writer_off = False  # a write through it failed: the rest of the run writes here
         self.queue_min = 16  # records a batch needs for its new folders to go through the writer
         self._queue: CreateQueue | None = None  # the writer, while a batch uses it
+        self._batch_session: "IndexSession | None" = None  # the index session of that batch
         self._queued: dict[str, tuple] = {}  # entry id -> (entry, body, stamp) until written
         self._ahead: dict[int, tuple] = {}  # id(record) -> (media type, url, extraction or error, fields)
         self._clock = UtcClock()  # now_utc(), made once a second, not once per record and use

@@ -66,6 +66,14 @@ class BatchWrites:
         processed. New folders may be written by the run's writer process meanwhile (see
         store_queue.py): when one of those writes fails, that record fails, the entries queued
         after it are taken back, and the records after it are done again, one at a time."""
+        self._batch_session = session
+        try:
+            self._write_records(records, outcomes, session, ticked)
+        finally:
+            self._batch_session = None
+
+    def _write_records(self, records: list[Record], outcomes: list[Outcome], session: IndexSession,
+                       ticked: set[int]) -> None:
         i = 0
         while True:
             while i < len(records):
@@ -193,6 +201,8 @@ class BatchWrites:
         writing: wait for it."""
         if self._queue is not None and (entry_id is None or self._queue.pending(entry_id)):
             self._queue.settle()
+            if self._batch_session is not None:  # indexed now, before a change indexes a newer state
+                self._index_written(self._queue, self._batch_session)
             if self._queue.stopped:
                 raise _QueueFailed
 
