@@ -8,13 +8,13 @@ readers that report entries that cannot be read instead of failing."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import store as st
+from .catalog_rows import SEP, FreshRows, _digest, _keys, _row, filter_value, sort_value  # noqa: F401
 from .errors import EntryNotFound, StoreError, UsageError
 from .model import Entry
 from .works import _url_keys
@@ -33,7 +33,8 @@ OLD_CACHES = ("catalog.jsonl", "catalog-2.jsonl")  # what older versions kept: r
 #: ``entries / CHECK_BUDGET`` commands (at once in a collection of up to this many entries), and
 #: at once by ``verify``, ``doctor``, ``reindex`` and ``status --full``
 CHECK_BUDGET = 5000
-SEP = "\x1f"  # between the tags or the authors of one row
+_ID_PREFIX = re.compile(r"[0-9a-z]{1,32}")  # what may be an entry's ID or an ID's prefix
+_NEW_ID_SQL: dict[int, str] = {}  # new_id's query, per ID length
 
 
 def entry_stamp(store: st.Store, entry_id: str) -> tuple[int, int] | None:
@@ -94,28 +95,6 @@ def read_each(store: st.Store, ids: Iterable[str] | None = None, *,
 
 # ---------------------------------------------------------------------------------- row values
 
-def sort_value(entry: Entry, key: str) -> str | None:
-    """What ``list --sort key`` orders by (None: no value, listed last either way)."""
-    if key in ("published", "accessed"):
-        d = getattr(entry, key)
-        return d.sort_key() if d else None
-    if key == "added":
-        return entry.snapshots[0].captured_at.sort_key() if entry.snapshots else ""
-    v = getattr(entry, key)
-    return None if v is None else str(v).lower()
-
-
-def filter_value(entry: Entry, name: str) -> str | None:
-    """What ``list --<name> V`` compares V (lower-cased) with; see :func:`matches`."""
-    if name == "tag":
-        return SEP + SEP.join(entry.tags) + SEP if entry.tags else None
-    if name == "author":
-        return SEP.join(a.display.lower() for a in entry.authors) if entry.authors else None
-    if name == "year":
-        return str(entry.year or "")
-    return (getattr(entry, name) or "").lower()
-
-
 def matches(entry: Entry, where: Mapping[str, str]) -> bool:
     """Whether an entry passes ``list``'s filters (field equality; a tag it has; an author whose
     name contains the value)."""
@@ -130,16 +109,6 @@ def matches(entry: Entry, where: Mapping[str, str]) -> bool:
         if k not in ("tag", "author", "year") and (getattr(entry, k) or "").lower() != v:
             return False
     return True
-
-
-def _digest(text: str) -> bytes:
-    """A 128-bit key for the catalog's lookups (SHA-256 hex digests, URL and metadata keys)."""
-    if len(text) == 64:
-        try:
-            return bytes.fromhex(text)[:16]
-        except ValueError:
-            pass
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
 # ---------------------------------------------------------------------------------- the catalog
@@ -179,11 +148,22 @@ class Catalog:
         #: (archive stamp, cursor) a writer's refresh learnt, written with its next change (one
         #: transaction, three syncs, less per command) or when the catalog is closed
         self._pending_meta: tuple[str | None, str] | None = None
+        self._fresh: FreshRows | None = None  # rows of new entries held back in a batch (see add)
+        self._issued: set[str] = set()  # IDs new_id gave in this batch, not learnt yet
 
     # ------------------------------------------------------------------ the connection
 
     @property
     def db(self) -> "sqlite3.Connection":
+        """The connection, once the rows held back (see add) are written: anything reading it
+        sees them."""
+        if self._fresh is not None:
+            self._write_fresh()
+        return self._sql
+
+    @property
+    def _sql(self) -> "sqlite3.Connection":
+        """The connection as it is (for the lookups that also answer from the rows held back)."""
         if self._db is None:
             from . import catalog_db
 
@@ -208,6 +188,8 @@ class Catalog:
         self._pending_meta = None
 
     def close(self) -> None:
+        self._fresh = None  # uncommitted, as the batch's transaction
+        self._issued.clear()
         if self._db is not None:
             with contextlib.suppress(Exception):  # best effort: without it a refresh redoes the work
                 self.write_pending()
@@ -280,17 +262,36 @@ class Catalog:
             self._in_batch = True
             try:
                 yield
+                if self._fresh is not None:
+                    self._write_fresh()
             finally:
                 self._in_batch = False
+                self._fresh = None
+                self._issued.clear()
 
     def add(self, entry: Entry, *, stamp: tuple | None = None) -> None:
-        """Learn an entry as written; ``stamp`` defaults to its entry.json on disk now."""
+        """Learn an entry as written; ``stamp`` defaults to its entry.json on disk now. In a
+        batch, a new entry (its ID from :meth:`new_id` in this batch: SQLite holds nothing of
+        it) is held back and written with the others when the batch ends or before anything
+        reads SQLite; the lookups here answer from it meanwhile."""
         from . import catalog_db
 
         if stamp is None and self.store is not None:
             stamp = entry_stamp(self.store, entry.id)
+        if entry.id in self._issued:
+            self._issued.discard(entry.id)
+            if self._in_batch:
+                if self._fresh is None:
+                    self._fresh = FreshRows()
+                self._fresh.add(entry, _row(entry, stamp), _keys(entry))
+                return
         with self._write():
             catalog_db.learn(self.db, entry, stamp)
+
+    def _write_fresh(self) -> None:
+        fresh, self._fresh = self._fresh, None
+        if fresh is not None:
+            fresh.write(self._sql, self.path)
 
     def remove(self, entry_id: str) -> None:
         from . import catalog_db
@@ -404,31 +405,48 @@ class Catalog:
     def citekeys(self) -> "_Citekeys":
         return _Citekeys(self)
 
+    # the lookups below answer from SQLite and from the rows held back (see add): rows learnt
+    # later have larger rowids, so SQLite's answer comes first where the order matters
+
     def citekey_of(self, entry_id: str) -> str | None:
-        row = self.db.execute("SELECT citekey FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        if self._fresh is not None and entry_id in self._fresh.entries:
+            return self._fresh.entries[entry_id].citekey
+        row = self._sql.execute("SELECT citekey FROM entries WHERE id = ?", (entry_id,)).fetchone()
         return row[0] if row else None
 
     def find_citekey(self, citekey: str) -> str | None:
-        row = self.db.execute("SELECT id FROM entries WHERE citekey = ? ORDER BY id LIMIT 1", (citekey,)).fetchone()
-        return row[0] if row else None
+        row = self._sql.execute("SELECT id FROM entries WHERE citekey = ? ORDER BY id LIMIT 1", (citekey,)).fetchone()
+        found = [row[0]] if row else []
+        if self._fresh is not None:
+            found += self._fresh.citekey.get(citekey, ())
+        return min(found) if found else None
 
     def ids_with_prefix(self, prefix: str, *, limit: int = 6) -> list[str]:
         low = prefix.lower()
-        rows = self.db.execute("SELECT id FROM entries WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-                               (low, low + "\U0010ffff", limit)).fetchall()
-        return [r[0] for r in rows]
+        rows = self._sql.execute("SELECT id FROM entries WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+                                 (low, low + "\U0010ffff", limit)).fetchall()
+        found = [r[0] for r in rows]
+        if self._fresh is not None and low in self._fresh.prefixes:
+            found = sorted(found + self._fresh.prefixes[low])[:limit]
+        return found
 
     def find_sha(self, sha256: str) -> str | None:
-        row = self.db.execute("SELECT id FROM keys WHERE k = ? AND kind = 0 ORDER BY rowid LIMIT 1",
-                              (_digest(sha256),)).fetchone()
-        return row[0] if row else None
+        digest = _digest(sha256)
+        row = self._sql.execute("SELECT id FROM keys WHERE k = ? AND kind = 0 ORDER BY rowid LIMIT 1",
+                                (digest,)).fetchone()
+        if row:
+            return row[0]
+        return self._fresh.sha.get(digest) if self._fresh is not None else None
 
     def find_url(self, url: str | None) -> str | None:
         for key in _url_keys(url):
-            row = self.db.execute("SELECT id FROM keys WHERE k = ? AND kind = 1 ORDER BY rowid LIMIT 1",
-                                  (_digest(key),)).fetchone()
+            digest = _digest(key)
+            row = self._sql.execute("SELECT id FROM keys WHERE k = ? AND kind = 1 ORDER BY rowid LIMIT 1",
+                                    (digest,)).fetchone()
             if row:
                 return row[0]
+            if self._fresh is not None and digest in self._fresh.url:
+                return self._fresh.url[digest]
         return None
 
     def find_meta(self, key: str | None) -> str | None:
@@ -440,7 +458,10 @@ class Catalog:
         :func:`same_work` tells apart."""
         if not key:
             return ()
-        rows = self.db.execute("SELECT id FROM entries WHERE mkey = ? ORDER BY rowid", (_digest(key),)).fetchall()
+        digest = _digest(key)
+        rows = self._sql.execute("SELECT id FROM entries WHERE mkey = ? ORDER BY rowid", (digest,)).fetchall()
+        if self._fresh is not None and digest in self._fresh.mkey:
+            return (*(r[0] for r in rows), *self._fresh.mkey[digest])
         return tuple(r[0] for r in rows)
 
     def overview(self) -> dict[str, int]:
@@ -467,23 +488,28 @@ class Catalog:
         """A fresh ID that no citekey (nor ``avoid``) is a prefix of: a reference can then
         never mean both an ID and a citekey."""
         avoid_low = avoid.lower() if avoid else None
+        db, fresh = self._sql, self._fresh
         while True:
             candidate = st.new_id()
             prefixes = [candidate[:n] for n in range(1, len(candidate) + 1)]
             if avoid_low in prefixes:
                 continue
-            marks = ",".join("?" * len(prefixes))
-            taken = self.db.execute(
-                f"SELECT 1 FROM entries WHERE id = ? OR citekey_low IN ({marks}) "
-                "UNION ALL SELECT 1 FROM unreadable WHERE id = ? LIMIT 1",
-                (candidate, *prefixes, candidate)).fetchone()
-            if not taken:
+            if fresh is not None and (candidate in fresh.entries or not fresh.citekey_low.isdisjoint(prefixes)):
+                continue
+            sql = _NEW_ID_SQL.get(len(prefixes))
+            if sql is None:
+                sql = _NEW_ID_SQL[len(prefixes)] = (
+                    f"SELECT 1 FROM entries WHERE id = ? OR citekey_low IN ({','.join('?' * len(prefixes))}) "
+                    "UNION ALL SELECT 1 FROM unreadable WHERE id = ? LIMIT 1")
+            if not db.execute(sql, (candidate, *prefixes, candidate)).fetchone():
+                if self._in_batch:
+                    self._issued.add(candidate)
                 return candidate
 
     def shadowed_id(self, citekey: str) -> str | None:
         """The ID this citekey equals or is a prefix of (ID references win over citekeys)."""
         low = citekey.lower()
-        if not re.fullmatch(r"[0-9a-z]{1,32}", low):
+        if not _ID_PREFIX.fullmatch(low):
             return None
         found = self.ids_with_prefix(low, limit=1)
         return found[0] if found else None
@@ -502,6 +528,22 @@ class Catalog:
 
     def unusable_citekeys(self) -> "_Unusable":
         return _Unusable(self)
+
+    def citekey_unusable(self, citekey: str) -> bool:
+        """Whether generated keys must avoid this one: it is taken, or it reads as an entry's
+        ID or an ID's prefix (:meth:`find_citekey`, :meth:`shadowed_id`, in one query)."""
+        low = citekey.lower()
+        idlike = _ID_PREFIX.fullmatch(low) is not None
+        fresh = self._fresh
+        if fresh is not None and (citekey in fresh.citekey or (idlike and low in fresh.prefixes)):
+            return True
+        if idlike:
+            row = self._sql.execute("SELECT 1 FROM entries WHERE citekey = ? UNION ALL "
+                                    "SELECT 1 FROM entries WHERE id >= ? AND id < ? LIMIT 1",
+                                    (citekey, low, low + "\U0010ffff")).fetchone()
+        else:
+            row = self._sql.execute("SELECT 1 FROM entries WHERE citekey = ? LIMIT 1", (citekey,)).fetchone()
+        return row is not None
 
     def list_ids(self, *, sort: str = "published", where: Mapping[str, str] | None = None) -> Iterator[str]:
         """IDs in ``list`` order (``-field``: descending; no value last either way; ties by ID),
@@ -548,4 +590,4 @@ class _Unusable:
         self.catalog = catalog
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and (key in self.catalog.citekeys or self.catalog.shadowed_id(key) is not None)
+        return isinstance(key, str) and self.catalog.citekey_unusable(key)

@@ -1,0 +1,118 @@
+"""What a row of the catalog holds (``catalog_db`` writes it): the values ``list`` sorts and
+filters by, the lookup keys, and the rows an import batch holds back.
+
+The rows a batch adds for entries it creates are held in memory until the batch ends or
+something reads the catalog's SQLite file (see :meth:`Catalog.add`), then written with one
+statement per table. Meanwhile the catalog's lookups answer from SQLite and from here, in the
+order SQLite would (a row learnt later has a larger rowid)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from . import fields as registry
+from .works import _url_keys, meta_key
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sqlite3
+    from pathlib import Path
+
+    from .model import Entry
+
+SEP = "\x1f"  # between the tags or the authors of one row
+
+
+def sort_value(entry: "Entry", key: str) -> str | None:
+    """What ``list --sort key`` orders by (None: no value, listed last either way)."""
+    if key in ("published", "accessed"):
+        d = getattr(entry, key)
+        return d.sort_key() if d else None
+    if key == "added":
+        return entry.snapshots[0].captured_at.sort_key() if entry.snapshots else ""
+    v = getattr(entry, key)
+    return None if v is None else str(v).lower()
+
+
+def filter_value(entry: "Entry", name: str) -> str | None:
+    """What ``list --<name> V`` compares V (lower-cased) with; see :func:`matches`."""
+    if name == "tag":
+        return SEP + SEP.join(entry.tags) + SEP if entry.tags else None
+    if name == "author":
+        return SEP.join(a.display.lower() for a in entry.authors) if entry.authors else None
+    if name == "year":
+        return str(entry.year or "")
+    return (getattr(entry, name) or "").lower()
+
+
+def _digest(text: str) -> bytes:
+    """A 128-bit key for the catalog's lookups (SHA-256 hex digests, URL and metadata keys)."""
+    if len(text) == 64:
+        try:
+            return bytes.fromhex(text)[:16]
+        except ValueError:
+            pass
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def _row(entry: "Entry", stamp: tuple | None) -> tuple:
+    """An entry's row of the ``entries`` table (without what the index recorded of it)."""
+    # meta_key of the fields it reads (title, published, first author), not of a whole to_json()
+    first = [entry.authors[0].to_json()] if entry.authors else []
+    mkey = meta_key({"title": entry.title, "published": entry.published.edtf() if entry.published else None,
+                     "authors": first}, entry.source_key or entry.citekey)
+    return (entry.id, entry.citekey, entry.citekey.lower(), stamp[0] if stamp else None,
+            stamp[1] if stamp else None, _digest(mkey) if mkey else None, len(entry.snapshots),
+            *[sort_value(entry, c) for c in registry.sortable()],
+            *[filter_value(entry, c) for c in registry.filters()])
+
+
+def _keys(entry: "Entry") -> list[tuple[bytes, int, str]]:
+    """An entry's lookup keys: (digest, 0, id) per snapshot hash, (digest, 1, id) per URL key."""
+    keys = [(_digest(s.sha256), 0, entry.id) for s in entry.snapshots]
+    keys += [(_digest(k), 1, entry.id) for k in _url_keys(entry.url)]
+    return keys
+
+
+class FreshRows:
+    """Entries the catalog held nothing of (no row, no keys, not unreadable) when they were
+    learnt in this batch: their rows and keys as ``catalog_db.learn`` would write them, and
+    in-memory lookups over them."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] = []  # entries rows, in the order learnt
+        self.keys: list[tuple] = []  # keys rows, in the order learnt
+        self.entries: dict[str, "Entry"] = {}
+        self.sha: dict[bytes, str] = {}  # snapshot hash digest -> the first entry learnt with it
+        self.url: dict[bytes, str] = {}  # URL key digest -> the first entry learnt with it
+        self.mkey: dict[bytes, list[str]] = {}  # metadata key digest -> entries, in the order learnt
+        self.citekey: dict[str, list[str]] = {}  # citekey -> entries
+        self.citekey_low: set[str] = set()
+        self.prefixes: dict[str, list[str]] = {}  # every prefix of an ID -> the IDs it starts
+
+    def add(self, entry: "Entry", row: tuple, keys: list[tuple]) -> None:
+        entry_id = entry.id
+        self.rows.append(row)
+        self.keys.extend(keys)
+        self.entries[entry_id] = entry
+        for digest, kind, _id in keys:
+            (self.sha if kind == 0 else self.url).setdefault(digest, entry_id)
+        if row[5] is not None:
+            self.mkey.setdefault(row[5], []).append(entry_id)
+        self.citekey.setdefault(entry.citekey, []).append(entry_id)
+        self.citekey_low.add(row[2])
+        for n in range(1, len(entry_id) + 1):
+            self.prefixes.setdefault(entry_id[:n], []).append(entry_id)
+
+    def write(self, db: "sqlite3.Connection", path: "Path | None") -> None:
+        """Write them (a savepoint in the batch's transaction); a failure to write is a
+        :class:`~newsarchive.errors.FileAccessError` as any catalog write's."""
+        import sqlite3
+
+        from . import catalog_db
+
+        try:
+            with catalog_db.transaction(db, nested=True):
+                catalog_db.insert_new(db, self.rows, self.keys)
+        except sqlite3.OperationalError as exc:
+            raise catalog_db.write_error(path, exc) from None
