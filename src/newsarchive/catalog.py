@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import store as st
-from .catalog_rows import SEP, FreshRows, _digest, _keys, _row, filter_value, sort_value  # noqa: F401
+from .catalog_rows import ID_PREFIX, FreshRows, KeysFrom, _digest, _keys, _row, sort_value  # noqa: F401  (sort_value was defined here)
 from .errors import EntryNotFound, StoreError, UsageError
 from .model import Entry
 from .works import _url_keys
@@ -33,7 +32,6 @@ OLD_CACHES = ("catalog.jsonl", "catalog-2.jsonl")  # what older versions kept: r
 #: ``entries / CHECK_BUDGET`` commands (at once in a collection of up to this many entries), and
 #: at once by ``verify``, ``doctor``, ``reindex`` and ``status --full``
 CHECK_BUDGET = 5000
-_ID_PREFIX = re.compile(r"[0-9a-z]{1,32}")  # what may be an entry's ID or an ID's prefix
 _NEW_ID_SQL: dict[int, str] = {}  # new_id's query, per ID length
 
 
@@ -509,7 +507,7 @@ class Catalog:
     def shadowed_id(self, citekey: str) -> str | None:
         """The ID this citekey equals or is a prefix of (ID references win over citekeys)."""
         low = citekey.lower()
-        if not _ID_PREFIX.fullmatch(low):
+        if not ID_PREFIX.fullmatch(low):
             return None
         found = self.ids_with_prefix(low, limit=1)
         return found[0] if found else None
@@ -533,7 +531,7 @@ class Catalog:
         """Whether generated keys must avoid this one: it is taken, or it reads as an entry's
         ID or an ID's prefix (:meth:`find_citekey`, :meth:`shadowed_id`, in one query)."""
         low = citekey.lower()
-        idlike = _ID_PREFIX.fullmatch(low) is not None
+        idlike = ID_PREFIX.fullmatch(low) is not None
         fresh = self._fresh
         if fresh is not None and (citekey in fresh.citekey or (idlike and low in fresh.prefixes)):
             return True
@@ -591,3 +589,7 @@ class _Unusable:
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.catalog.citekey_unusable(key)
+
+    def starting_with(self, base: str) -> KeysFrom:
+        """The same answers for the keys that start with ``base``, from one query."""
+        return KeysFrom(self.catalog, base)

@@ -9,6 +9,7 @@ order SQLite would (a row learnt later has a larger rowid)."""
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import TYPE_CHECKING
 
 from . import fields as registry
@@ -18,9 +19,11 @@ if TYPE_CHECKING:  # pragma: no cover
     import sqlite3
     from pathlib import Path
 
+    from .catalog import Catalog
     from .model import Entry
 
 SEP = "\x1f"  # between the tags or the authors of one row
+ID_PREFIX = re.compile(r"[0-9a-z]{1,32}")  # what may be an entry's ID or an ID's prefix
 
 
 def sort_value(entry: "Entry", key: str) -> str | None:
@@ -116,3 +119,29 @@ class FreshRows:
                 catalog_db.insert_new(db, self.rows, self.keys)
         except sqlite3.OperationalError as exc:
             raise catalog_db.write_error(path, exc) from None
+
+
+class KeysFrom:
+    """The unusable citekeys that start with ``base``: the taken ones, and the IDs that start
+    with ``base`` lower-cased (a key reads as an ID when the key lower-cased starts one)."""
+
+    def __init__(self, catalog: "Catalog", base: str):
+        self.base, low = base, base.lower()
+        hi = "\U0010ffff"
+        rows = catalog._sql.execute("SELECT 0, citekey FROM entries WHERE citekey >= ? AND citekey < ? UNION ALL "
+                                    "SELECT 1, id FROM entries WHERE id >= ? AND id < ?",
+                                    (base, base + hi, low, low + hi)).fetchall()
+        self.keys = {k for kind, k in rows if kind == 0}
+        self.ids = [i for kind, i in rows if kind == 1]
+        if catalog._fresh is not None:
+            self.keys.update(k for k in catalog._fresh.citekey if k.startswith(base))
+            self.ids += catalog._fresh.prefixes.get(low, [])
+
+    def __contains__(self, key: object) -> bool:
+        """For a key that starts with ``base`` (as ``Catalog.citekey_unusable`` answers)."""
+        if not isinstance(key, str):
+            return False
+        if key in self.keys:
+            return True
+        low = key.lower()
+        return bool(ID_PREFIX.fullmatch(low)) and any(i.startswith(low) for i in self.ids)
