@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import store as st
-from .catalog_rows import ID_PREFIX, FreshRows, KeysFrom, _digest, _keys, _row, sort_value  # noqa: F401  (sort_value was defined here)
+from .catalog_rows import ID_POOL, ID_PREFIX, FreshRows, KeysFrom, free_ids, _digest, _keys, _row, sort_value  # noqa: F401  (sort_value was defined here)
 from .errors import EntryNotFound, StoreError, UsageError
 from .model import Entry
 from .works import _url_keys
@@ -32,7 +32,6 @@ OLD_CACHES = ("catalog.jsonl", "catalog-2.jsonl")  # what older versions kept: r
 #: ``entries / CHECK_BUDGET`` commands (at once in a collection of up to this many entries), and
 #: at once by ``verify``, ``doctor``, ``reindex`` and ``status --full``
 CHECK_BUDGET = 5000
-_NEW_ID_SQL: dict[int, str] = {}  # new_id's query, per ID length
 
 
 def entry_stamp(store: st.Store, entry_id: str) -> tuple[int, int] | None:
@@ -148,6 +147,8 @@ class Catalog:
         self._pending_meta: tuple[str | None, str] | None = None
         self._fresh: FreshRows | None = None  # rows of new entries held back in a batch (see add)
         self._issued: set[str] = set()  # IDs new_id gave in this batch, not learnt yet
+        self._id_pool: list[tuple[str, list[str]]] = []  # IDs free in SQLite, for new_id (a batch's)
+        self._handed = 0  # IDs new_id gave in this batch
 
     # ------------------------------------------------------------------ the connection
 
@@ -155,6 +156,7 @@ class Catalog:
     def db(self) -> "sqlite3.Connection":
         """The connection, once the rows held back (see add) are written: anything reading it
         sees them."""
+        self._id_pool = []  # a change may take them
         if self._fresh is not None:
             self._write_fresh()
         return self._sql
@@ -186,7 +188,7 @@ class Catalog:
         self._pending_meta = None
 
     def close(self) -> None:
-        self._fresh = None  # uncommitted, as the batch's transaction
+        self._fresh, self._id_pool = None, []  # uncommitted, as the batch's transaction
         self._issued.clear()
         if self._db is not None:
             with contextlib.suppress(Exception):  # best effort: without it a refresh redoes the work
@@ -257,14 +259,13 @@ class Catalog:
             yield
             return
         with self._write(nested=False):
-            self._in_batch = True
+            self._in_batch, self._id_pool, self._handed = True, [], 0
             try:
                 yield
                 if self._fresh is not None:
                     self._write_fresh()
             finally:
-                self._in_batch = False
-                self._fresh = None
+                self._in_batch, self._fresh, self._id_pool = False, None, []
                 self._issued.clear()
 
     def add(self, entry: Entry, *, stamp: tuple | None = None) -> None:
@@ -484,25 +485,23 @@ class Catalog:
 
     def new_id(self, *, avoid: str | None = None) -> str:
         """A fresh ID that no citekey (nor ``avoid``) is a prefix of: a reference can then
-        never mean both an ID and a citekey."""
+        never mean both an ID and a citekey. In a batch, from IDs SQLite was asked about many
+        at a time (a pool kept until the batch ends or anything else uses SQLite)."""
         avoid_low = avoid.lower() if avoid else None
-        db, fresh = self._sql, self._fresh
+        fresh = self._fresh
         while True:
-            candidate = st.new_id()
-            prefixes = [candidate[:n] for n in range(1, len(candidate) + 1)]
+            if not self._id_pool:  # as many as this batch took so far: few drawn in vain
+                self._id_pool = free_ids(self._sql, min(ID_POOL, max(1, self._handed)) if self._in_batch else 1)
+                continue
+            candidate, prefixes = self._id_pool.pop()
             if avoid_low in prefixes:
                 continue
             if fresh is not None and (candidate in fresh.entries or not fresh.citekey_low.isdisjoint(prefixes)):
                 continue
-            sql = _NEW_ID_SQL.get(len(prefixes))
-            if sql is None:
-                sql = _NEW_ID_SQL[len(prefixes)] = (
-                    f"SELECT 1 FROM entries WHERE id = ? OR citekey_low IN ({','.join('?' * len(prefixes))}) "
-                    "UNION ALL SELECT 1 FROM unreadable WHERE id = ? LIMIT 1")
-            if not db.execute(sql, (candidate, *prefixes, candidate)).fetchone():
-                if self._in_batch:
-                    self._issued.add(candidate)
-                return candidate
+            if self._in_batch:
+                self._issued.add(candidate)
+                self._handed += 1
+            return candidate
 
     def shadowed_id(self, citekey: str) -> str | None:
         """The ID this citekey equals or is a prefix of (ID references win over citekeys)."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SEP = "\x1f"  # between the tags or the authors of one row
 ID_PREFIX = re.compile(r"[0-9a-z]{1,32}")  # what may be an entry's ID or an ID's prefix
+ID_POOL = 128  # new IDs asked about at a time in a batch (see Catalog.new_id)
 
 
 def sort_value(entry: "Entry", key: str) -> str | None:
@@ -75,6 +76,26 @@ def _keys(entry: "Entry") -> list[tuple[bytes, int, str]]:
     keys = [(_digest(s.sha256), 0, entry.id) for s in entry.snapshots]
     keys += [(_digest(k), 1, entry.id) for k in _url_keys(entry.url)]
     return keys
+
+
+def free_ids(db: "sqlite3.Connection", count: int) -> list[tuple[str, list[str]]]:
+    """Up to ``count`` random new IDs, with their prefixes, that SQLite holds neither as an
+    entry's nor as an unreadable entry's ID, and of which no lower-cased citekey is a prefix:
+    what :meth:`Catalog.new_id` needs of SQLite, asked in one query for them all."""
+    from .store import new_id
+
+    drawn: dict[str, list[str]] = {}
+    while len(drawn) < count:
+        candidate = new_id()
+        drawn[candidate] = [candidate[:n] for n in range(1, len(candidate) + 1)]
+    ids, prefixes = list(drawn), sorted({p for ps in drawn.values() for p in ps})
+    rows = db.execute(f"SELECT 0, id FROM entries WHERE id IN ({','.join('?' * len(ids))}) UNION ALL "
+                      f"SELECT 0, id FROM unreadable WHERE id IN ({','.join('?' * len(ids))}) UNION ALL "
+                      f"SELECT 1, citekey_low FROM entries WHERE citekey_low IN ({','.join('?' * len(prefixes))})",
+                      (*ids, *ids, *prefixes)).fetchall()
+    taken_ids = {v for kind, v in rows if kind == 0}
+    lows = {v for kind, v in rows if kind == 1}
+    return [(i, ps) for i, ps in drawn.items() if i not in taken_ids and lows.isdisjoint(ps)]
 
 
 class FreshRows:
