@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import store as st
-from .catalog_rows import ID_POOL, ID_PREFIX, FreshRows, KeysFrom, free_ids, _digest, _keys, _row, sort_value  # noqa: F401  (sort_value was defined here)
+from .catalog_rows import ID_POOL, ID_PREFIX, Batch, KeysFrom, free_ids, _digest, _keys, _row, sort_value  # noqa: F401  (sort_value was defined here)
 from .errors import EntryNotFound, StoreError, UsageError
 from .model import Entry
 from .works import _url_keys
@@ -145,10 +145,7 @@ class Catalog:
         #: (archive stamp, cursor) a writer's refresh learnt, written with its next change (one
         #: transaction, three syncs, less per command) or when the catalog is closed
         self._pending_meta: tuple[str | None, str] | None = None
-        self._fresh: FreshRows | None = None  # rows of new entries held back in a batch (see add)
-        self._issued: set[str] = set()  # IDs new_id gave in this batch, not learnt yet
-        self._id_pool: list[tuple[str, list[str]]] = []  # IDs free in SQLite, for new_id (a batch's)
-        self._handed = 0  # IDs new_id gave in this batch
+        self._batch: Batch | None = None  # in a batch: its rows held back and what it knows (see add)
 
     # ------------------------------------------------------------------ the connection
 
@@ -156,9 +153,8 @@ class Catalog:
     def db(self) -> "sqlite3.Connection":
         """The connection, once the rows held back (see add) are written: anything reading it
         sees them."""
-        self._id_pool = []  # a change may take them
-        if self._fresh is not None:
-            self._write_fresh()
+        if self._batch is not None:
+            self._batch.settle(self._sql, self.path)
         return self._sql
 
     @property
@@ -188,8 +184,7 @@ class Catalog:
         self._pending_meta = None
 
     def close(self) -> None:
-        self._fresh, self._id_pool = None, []  # uncommitted, as the batch's transaction
-        self._issued.clear()
+        self._batch = None  # rows held back are uncommitted, as the batch's transaction
         if self._db is not None:
             with contextlib.suppress(Exception):  # best effort: without it a refresh redoes the work
                 self.write_pending()
@@ -259,14 +254,13 @@ class Catalog:
             yield
             return
         with self._write(nested=False):
-            self._in_batch, self._id_pool, self._handed = True, [], 0
+            self._in_batch, self._batch = True, Batch()
             try:
                 yield
-                if self._fresh is not None:
-                    self._write_fresh()
+                if self._batch is not None:
+                    self._batch.settle(self._sql, self.path)
             finally:
-                self._in_batch, self._fresh, self._id_pool = False, None, []
-                self._issued.clear()
+                self._in_batch, self._batch = False, None
 
     def add(self, entry: Entry, *, stamp: tuple | None = None) -> None:
         """Learn an entry as written; ``stamp`` defaults to its entry.json on disk now. In a
@@ -277,20 +271,12 @@ class Catalog:
 
         if stamp is None and self.store is not None:
             stamp = entry_stamp(self.store, entry.id)
-        if entry.id in self._issued:
-            self._issued.discard(entry.id)
-            if self._in_batch:
-                if self._fresh is None:
-                    self._fresh = FreshRows()
-                self._fresh.add(entry, _row(entry, stamp), _keys(entry))
-                return
+        if self._batch is not None and entry.id in self._batch.issued:
+            self._batch.issued.discard(entry.id)
+            self._batch.add(entry, _row(entry, stamp), _keys(entry))
+            return
         with self._write():
             catalog_db.learn(self.db, entry, stamp)
-
-    def _write_fresh(self) -> None:
-        fresh, self._fresh = self._fresh, None
-        if fresh is not None:
-            fresh.write(self._sql, self.path)
 
     def remove(self, entry_id: str) -> None:
         from . import catalog_db
@@ -408,16 +394,16 @@ class Catalog:
     # later have larger rowids, so SQLite's answer comes first where the order matters
 
     def citekey_of(self, entry_id: str) -> str | None:
-        if self._fresh is not None and entry_id in self._fresh.entries:
-            return self._fresh.entries[entry_id].citekey
+        if self._batch is not None and entry_id in self._batch.entries:
+            return self._batch.entries[entry_id].citekey
         row = self._sql.execute("SELECT citekey FROM entries WHERE id = ?", (entry_id,)).fetchone()
         return row[0] if row else None
 
     def find_citekey(self, citekey: str) -> str | None:
         row = self._sql.execute("SELECT id FROM entries WHERE citekey = ? ORDER BY id LIMIT 1", (citekey,)).fetchone()
         found = [row[0]] if row else []
-        if self._fresh is not None:
-            found += self._fresh.citekey.get(citekey, ())
+        if self._batch is not None:
+            found += self._batch.citekey.get(citekey, ())
         return min(found) if found else None
 
     def ids_with_prefix(self, prefix: str, *, limit: int = 6) -> list[str]:
@@ -425,8 +411,8 @@ class Catalog:
         rows = self._sql.execute("SELECT id FROM entries WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
                                  (low, low + "\U0010ffff", limit)).fetchall()
         found = [r[0] for r in rows]
-        if self._fresh is not None and low in self._fresh.prefixes:
-            found = sorted(found + self._fresh.prefixes[low])[:limit]
+        if self._batch is not None and low in self._batch.prefixes:
+            found = sorted(found + self._batch.prefixes[low])[:limit]
         return found
 
     def find_sha(self, sha256: str) -> str | None:
@@ -435,7 +421,7 @@ class Catalog:
                                 (digest,)).fetchone()
         if row:
             return row[0]
-        return self._fresh.sha.get(digest) if self._fresh is not None else None
+        return self._batch.sha.get(digest) if self._batch is not None else None
 
     def find_url(self, url: str | None) -> str | None:
         for key in _url_keys(url):
@@ -444,8 +430,8 @@ class Catalog:
                                     (digest,)).fetchone()
             if row:
                 return row[0]
-            if self._fresh is not None and digest in self._fresh.url:
-                return self._fresh.url[digest]
+            if self._batch is not None and digest in self._batch.url:
+                return self._batch.url[digest]
         return None
 
     def find_meta(self, key: str | None) -> str | None:
@@ -459,8 +445,8 @@ class Catalog:
             return ()
         digest = _digest(key)
         rows = self._sql.execute("SELECT id FROM entries WHERE mkey = ? ORDER BY rowid", (digest,)).fetchall()
-        if self._fresh is not None and digest in self._fresh.mkey:
-            return (*(r[0] for r in rows), *self._fresh.mkey[digest])
+        if self._batch is not None and digest in self._batch.mkey:
+            return (*(r[0] for r in rows), *self._batch.mkey[digest])
         return tuple(r[0] for r in rows)
 
     def overview(self) -> dict[str, int]:
@@ -486,21 +472,22 @@ class Catalog:
     def new_id(self, *, avoid: str | None = None) -> str:
         """A fresh ID that no citekey (nor ``avoid``) is a prefix of: a reference can then
         never mean both an ID and a citekey. In a batch, from IDs SQLite was asked about many
-        at a time (a pool kept until the batch ends or anything else uses SQLite)."""
+        at a time (as many as the batch took so far, up to ID_POOL: few are drawn in vain)."""
         avoid_low = avoid.lower() if avoid else None
-        fresh = self._fresh
+        batch = self._batch
+        pool = batch.pool if batch is not None else []
         while True:
-            if not self._id_pool:  # as many as this batch took so far: few drawn in vain
-                self._id_pool = free_ids(self._sql, min(ID_POOL, max(1, self._handed)) if self._in_batch else 1)
+            if not pool:
+                pool.extend(free_ids(self._sql, min(ID_POOL, max(1, batch.handed)) if batch is not None else 1))
                 continue
-            candidate, prefixes = self._id_pool.pop()
+            candidate, prefixes = pool.pop()
             if avoid_low in prefixes:
                 continue
-            if fresh is not None and (candidate in fresh.entries or not fresh.citekey_low.isdisjoint(prefixes)):
-                continue
-            if self._in_batch:
-                self._issued.add(candidate)
-                self._handed += 1
+            if batch is not None:
+                if candidate in batch.entries or not batch.citekey_low.isdisjoint(prefixes):
+                    continue
+                batch.issued.add(candidate)
+                batch.handed += 1
             return candidate
 
     def shadowed_id(self, citekey: str) -> str | None:
@@ -531,8 +518,9 @@ class Catalog:
         ID or an ID's prefix (:meth:`find_citekey`, :meth:`shadowed_id`, in one query)."""
         low = citekey.lower()
         idlike = ID_PREFIX.fullmatch(low) is not None
-        fresh = self._fresh
-        if fresh is not None and (citekey in fresh.citekey or (idlike and low in fresh.prefixes)):
+        batch = self._batch
+        if batch is not None and (citekey in batch.unusable or citekey in batch.citekey
+                                  or (idlike and low in batch.prefixes)):
             return True
         if idlike:
             row = self._sql.execute("SELECT 1 FROM entries WHERE citekey = ? UNION ALL "
@@ -540,6 +528,8 @@ class Catalog:
                                     (citekey, low, low + "\U0010ffff")).fetchone()
         else:
             row = self._sql.execute("SELECT 1 FROM entries WHERE citekey = ? LIMIT 1", (citekey,)).fetchone()
+        if row is not None and batch is not None:
+            batch.unusable.add(citekey)  # until anything but the batch's own rows reaches SQLite
         return row is not None
 
     def list_ids(self, *, sort: str = "published", where: Mapping[str, str] | None = None) -> Iterator[str]:

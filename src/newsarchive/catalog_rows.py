@@ -2,12 +2,13 @@
 filters by, the lookup keys, and the rows an import batch holds back.
 
 The rows a batch adds for entries it creates are held in memory until the batch ends or
-something reads the catalog's SQLite file (see :meth:`Catalog.add`), then written with one
+something else uses the catalog's SQLite file (see :class:`Batch`), then written with one
 statement per table. Meanwhile the catalog's lookups answer from SQLite and from here, in the
 order SQLite would (a row learnt later has a larger rowid)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from typing import TYPE_CHECKING
@@ -67,14 +68,21 @@ def _row(entry: "Entry", stamp: tuple | None) -> tuple:
                      "authors": first}, entry.source_key or entry.citekey)
     return (entry.id, entry.citekey, entry.citekey.lower(), stamp[0] if stamp else None,
             stamp[1] if stamp else None, _digest(mkey) if mkey else None, len(entry.snapshots),
-            *[sort_value(entry, c) for c in registry.sortable()],
-            *[filter_value(entry, c) for c in registry.filters()])
+            *[sort_value(entry, c) for c in _columns()[0]],
+            *[filter_value(entry, c) for c in _columns()[1]])
+
+
+@functools.lru_cache(maxsize=None)
+def _columns() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The registry's sortable and filter fields (a constant: asked once)."""
+    return registry.sortable(), registry.filters()
 
 
 def _keys(entry: "Entry") -> list[tuple[bytes, int, str]]:
     """An entry's lookup keys: (digest, 0, id) per snapshot hash, (digest, 1, id) per URL key."""
     keys = [(_digest(s.sha256), 0, entry.id) for s in entry.snapshots]
-    keys += [(_digest(k), 1, entry.id) for k in _url_keys(entry.url)]
+    if entry.url:
+        keys += [(_digest(k), 1, entry.id) for k in _url_keys(entry.url)]
     return keys
 
 
@@ -98,12 +106,27 @@ def free_ids(db: "sqlite3.Connection", count: int) -> list[tuple[str, list[str]]
     return [(i, ps) for i, ps in drawn.items() if i not in taken_ids and lows.isdisjoint(ps)]
 
 
-class FreshRows:
-    """Entries the catalog held nothing of (no row, no keys, not unreadable) when they were
-    learnt in this batch: their rows and keys as ``catalog_db.learn`` would write them, and
-    in-memory lookups over them."""
+class Batch:
+    """What a catalog knows in one batch (under the collection lock, in one SQLite transaction
+    no other process can write to meanwhile):
+
+    - the rows of the entries it created, held back: entries the catalog held nothing of (no
+      row, no keys, not unreadable; their IDs came from ``new_id`` in this batch), with their
+      rows and keys as ``catalog_db.learn`` would write them, and lookups over them;
+    - the IDs ``new_id`` gave, and IDs SQLite was asked about ahead (``pool``);
+    - the citekeys SQLite answered unusable for.
+
+    The rows are written (:meth:`settle`) when the batch ends and before anything else uses
+    SQLite; what was learnt of SQLite is then forgotten (a change may make it wrong)."""
 
     def __init__(self) -> None:
+        self.issued: set[str] = set()  # IDs new_id gave, not learnt yet
+        self.handed = 0  # IDs new_id gave
+        self.pool: list[tuple[str, list[str]]] = []  # (ID, its prefixes) free in SQLite
+        self.unusable: set[str] = set()  # citekeys SQLite answered unusable for
+        self._empty()
+
+    def _empty(self) -> None:
         self.rows: list[tuple] = []  # entries rows, in the order learnt
         self.keys: list[tuple] = []  # keys rows, in the order learnt
         self.entries: dict[str, "Entry"] = {}
@@ -128,16 +151,22 @@ class FreshRows:
         for n in range(1, len(entry_id) + 1):
             self.prefixes.setdefault(entry_id[:n], []).append(entry_id)
 
-    def write(self, db: "sqlite3.Connection", path: "Path | None") -> None:
-        """Write them (a savepoint in the batch's transaction); a failure to write is a
-        :class:`~newsarchive.errors.FileAccessError` as any catalog write's."""
+    def settle(self, db: "sqlite3.Connection", path: "Path | None") -> None:
+        """Write the rows held back (a savepoint in the batch's transaction) and forget what was
+        learnt of SQLite. A failure to write is a :class:`~newsarchive.errors.FileAccessError`
+        as any catalog write's; the rows are then dropped, as the batch's transaction would be."""
         import sqlite3
 
         from . import catalog_db
 
+        self.pool, rows, keys = [], self.rows, self.keys
+        self.unusable.clear()
+        if not rows:
+            return
+        self._empty()
         try:
             with catalog_db.transaction(db, nested=True):
-                catalog_db.insert_new(db, self.rows, self.keys)
+                catalog_db.insert_new(db, rows, keys)
         except sqlite3.OperationalError as exc:
             raise catalog_db.write_error(path, exc) from None
 
@@ -154,9 +183,9 @@ class KeysFrom:
                                     (base, base + hi, low, low + hi)).fetchall()
         self.keys = {k for kind, k in rows if kind == 0}
         self.ids = [i for kind, i in rows if kind == 1]
-        if catalog._fresh is not None:
-            self.keys.update(k for k in catalog._fresh.citekey if k.startswith(base))
-            self.ids += catalog._fresh.prefixes.get(low, [])
+        if catalog._batch is not None:
+            self.keys.update(k for k in catalog._batch.citekey if k.startswith(base))
+            self.ids += catalog._batch.prefixes.get(low, [])
 
     def __contains__(self, key: object) -> bool:
         """For a key that starts with ``base`` (as ``Catalog.citekey_unusable`` answers)."""

@@ -150,9 +150,10 @@ def citekey_base(fields: Mapping[str, Any]) -> str:
     if authors:
         a = authors[0]
         name = " ".join(p for p in (a.get("non_dropping_particle"), a.get("family")) if p) or a.get("literal") or ""
-    if not fold_key(name):
-        name = fields.get("outlet") or "anon"
-    name_part = fold_key(name)[:24] or "anon"
+    folded = fold_key(name)
+    if not folded:
+        folded = fold_key(fields.get("outlet") or "anon")
+    name_part = folded[:24] or "anon"
     published = fields.get("published")
     year = str(published)[:4] if published else "nd"
     word = ""
