@@ -172,26 +172,27 @@ class Batch:
 
 
 class KeysFrom:
-    """The unusable citekeys that start with ``base``: the taken ones, and the IDs that start
-    with ``base`` lower-cased (a key reads as an ID when the key lower-cased starts one)."""
+    """The unusable citekeys that start with ``base``, for one ``unique_citekey`` call: the taken
+    ones, and those that read as an ID (lower-cased, the start of one), from SQLite (one query
+    for them all) and from the batch's rows held back."""
 
     def __init__(self, catalog: "Catalog", base: str):
-        self.base, low = base, base.lower()
-        hi = "\U0010ffff"
+        low, hi = base.lower(), "\U0010ffff"
         rows = catalog._sql.execute("SELECT 0, citekey FROM entries WHERE citekey >= ? AND citekey < ? UNION ALL "
                                     "SELECT 1, id FROM entries WHERE id >= ? AND id < ?",
                                     (base, base + hi, low, low + hi)).fetchall()
         self.keys = {k for kind, k in rows if kind == 0}
         self.ids = [i for kind, i in rows if kind == 1]
-        if catalog._batch is not None:
-            self.keys.update(k for k in catalog._batch.citekey if k.startswith(base))
-            self.ids += catalog._batch.prefixes.get(low, [])
+        self.batch = catalog._batch
 
     def __contains__(self, key: object) -> bool:
         """For a key that starts with ``base`` (as ``Catalog.citekey_unusable`` answers)."""
         if not isinstance(key, str):
             return False
-        if key in self.keys:
+        batch = self.batch
+        if key in self.keys or (batch is not None and key in batch.citekey):
             return True
         low = key.lower()
-        return bool(ID_PREFIX.fullmatch(low)) and any(i.startswith(low) for i in self.ids)
+        if not ID_PREFIX.fullmatch(low):
+            return False
+        return any(i.startswith(low) for i in self.ids) or (batch is not None and low in batch.prefixes)
