@@ -411,8 +411,9 @@ class Catalog:
         rows = self._sql.execute("SELECT id FROM entries WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
                                  (low, low + "\U0010ffff", limit)).fetchall()
         found = [r[0] for r in rows]
-        if self._batch is not None and low in self._batch.prefixes:
-            found = sorted(found + self._batch.prefixes[low])[:limit]
+        more = self._batch.ids_with_prefix(low) if self._batch is not None else None
+        if more:
+            found = sorted(found + more)[:limit]
         return found
 
     def find_sha(self, sha256: str) -> str | None:
@@ -520,7 +521,7 @@ class Catalog:
         idlike = ID_PREFIX.fullmatch(low) is not None
         batch = self._batch
         if batch is not None and (citekey in batch.unusable or citekey in batch.citekey
-                                  or (idlike and low in batch.prefixes)):
+                                  or (idlike and batch.ids_with_prefix(low))):
             return True
         if idlike:
             row = self._sql.execute("SELECT 1 FROM entries WHERE citekey = ? UNION ALL "

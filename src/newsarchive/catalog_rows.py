@@ -8,6 +8,7 @@ order SQLite would (a row learnt later has a larger rowid)."""
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import re
@@ -135,7 +136,7 @@ class Batch:
         self.mkey: dict[bytes, list[str]] = {}  # metadata key digest -> entries, in the order learnt
         self.citekey: dict[str, list[str]] = {}  # citekey -> entries
         self.citekey_low: set[str] = set()
-        self.prefixes: dict[str, list[str]] = {}  # every prefix of an ID -> the IDs it starts
+        self.ids: list[str] = []  # the IDs, sorted (for the IDs a prefix starts)
 
     def add(self, entry: "Entry", row: tuple, keys: list[tuple]) -> None:
         entry_id = entry.id
@@ -148,8 +149,15 @@ class Batch:
             self.mkey.setdefault(row[5], []).append(entry_id)
         self.citekey.setdefault(entry.citekey, []).append(entry_id)
         self.citekey_low.add(row[2])
-        for n in range(1, len(entry_id) + 1):
-            self.prefixes.setdefault(entry_id[:n], []).append(entry_id)
+        bisect.insort(self.ids, entry_id)
+
+    def ids_with_prefix(self, prefix: str) -> list[str]:
+        """The IDs that start with ``prefix``, sorted."""
+        ids, at = self.ids, bisect.bisect_left(self.ids, prefix)
+        end = at
+        while end < len(ids) and ids[end].startswith(prefix):
+            end += 1
+        return ids[at:end]
 
     def settle(self, db: "sqlite3.Connection", path: "Path | None") -> None:
         """Write the rows held back (a savepoint in the batch's transaction) and forget what was
@@ -195,4 +203,4 @@ class KeysFrom:
         low = key.lower()
         if not ID_PREFIX.fullmatch(low):
             return False
-        return any(i.startswith(low) for i in self.ids) or (batch is not None and low in batch.prefixes)
+        return any(i.startswith(low) for i in self.ids) or (batch is not None and bool(batch.ids_with_prefix(low)))
