@@ -479,7 +479,7 @@ class Catalog:
         pool = batch.pool if batch is not None else []
         while True:
             if not pool:
-                pool.extend(free_ids(self._sql, min(ID_POOL, max(1, batch.handed)) if batch is not None else 1))
+                pool.extend(reversed(free_ids(self._sql, min(ID_POOL, max(1, batch.handed)) if batch is not None else 1)))
                 continue
             candidate, prefixes = pool.pop()
             if avoid_low in prefixes:
