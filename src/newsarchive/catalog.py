@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import store as st
-from .catalog_rows import ID_POOL, ID_PREFIX, Batch, KeysFrom, free_ids, _digest, _keys, _row, sort_value  # noqa: F401  (sort_value was defined here)
+from .catalog_rows import ID_POOL, ID_PREFIX, Batch, KeysFrom, _digest, _keys, _row, free_ids
+from .catalog_rows import sort_value  # noqa: F401  (defined here before)
 from .errors import EntryNotFound, StoreError, UsageError
 from .model import Entry
 from .works import _url_keys
@@ -479,7 +480,8 @@ class Catalog:
         pool = batch.pool if batch is not None else []
         while True:
             if not pool:
-                pool.extend(reversed(free_ids(self._sql, min(ID_POOL, max(1, batch.handed)) if batch is not None else 1)))
+                count = min(ID_POOL, max(1, batch.handed)) if batch is not None else 1
+                pool.extend(reversed(free_ids(self._sql, count)))  # popped in the order drawn
                 continue
             candidate, prefixes = pool.pop()
             if avoid_low in prefixes:
