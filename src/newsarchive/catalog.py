@@ -426,6 +426,8 @@ class Catalog:
         return self._batch.sha.get(digest) if self._batch is not None else None
 
     def find_url(self, url: str | None) -> str | None:
+        if not url:  # no URL (most of a plain-text corpus): no keys
+            return None
         for key in _url_keys(url):
             digest = _digest(key)
             row = self._sql.execute("SELECT id FROM keys WHERE k = ? AND kind = 1 ORDER BY rowid LIMIT 1",
