@@ -4,13 +4,14 @@
 
 Each side is NAME=SRC (a checkout's ``src`` folder, first on ``PYTHONPATH``). Per round and side,
 one child process replays what an import asks of the catalog for each record of the file, in
-batches of 500 as ``import`` makes them: ``find_sha`` and ``find_url`` of the record, its
-citekey (``Ingest.citekey_base``, ``unique_citekey`` against the catalog), ``new_id``, ``add``
-of the entry, the batch's ``note_archive`` and commit, then ``record_written`` as the index
-session tells it. Nothing is extracted, written to the archive or indexed: the entries are made
-from the record's fields and text before the clock runs. Printed per side: the medians over the
-rounds of the CPU time (user + system) of the catalog calls, per record, and the ratio to the
-first side; the citekeys and duplicate counts of both sides must be equal.
+batches as ``import`` makes them (``--batch``, default the tantivy engine's 2,000): ``find_sha``
+and ``find_url`` of the record, its citekey (``Ingest.citekey_base``, ``unique_citekey`` against
+the catalog), ``new_id``, ``add`` of the entry, the batch's ``note_archive`` and commit, then
+``record_written`` as the index session tells it. Nothing is extracted, written to the archive
+or indexed: the entries are made from the record's fields and text before the clock runs.
+Printed per side: the medians over the rounds of the CPU time (user + system) of the catalog
+calls, per record, and the ratio to the first side; the citekeys and duplicate counts of both
+sides must be equal.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from newsarchive import api, store as st
 from newsarchive.api.ingest import Ingest
 from newsarchive.model import Entry
 from newsarchive.normalize import normalise_fields, unique_citekey
-root, src = Path(sys.argv[1]), Path(sys.argv[2])
+root, src, size = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 api.init(root, engine="tantivy")
 store = st.Store(root)
 ingest = Ingest(store, durable=False)
@@ -45,14 +46,14 @@ for line in src.read_text(encoding="utf-8").splitlines():
     records.append((fields, hashlib.sha256(text.encode()).hexdigest(), len(text)))
 clock = time.process_time
 spent, keys, dupes, token = 0.0, [], 0, 0
-for at in range(0, len(records), 500):
+for at in range(0, len(records), size):
     written = {}
     with store.lock():
         t = clock()
         cat.refresh(store, locked=True)
         with cat.hold_lines():
             spent += clock() - t
-            for n, (fields, sha, size) in enumerate(records[at:at + 500]):
+            for n, (fields, sha, length) in enumerate(records[at:at + size]):
                 t = clock()
                 found = cat.find_sha(sha) or cat.find_url(fields.get("url"))
                 if found:
@@ -63,11 +64,11 @@ for at in range(0, len(records), 500):
                                      known_taken=ingest._key_suffixes)
                 entry_id = cat.new_id(avoid=key)
                 spent += clock() - t
-                snap = {"path": "v1/original.txt", "media_type": "text/plain", "size": size, "sha256": sha,
+                snap = {"path": "v1/original.txt", "media_type": "text/plain", "size": length, "sha256": sha,
                         "captured_at": "2026-11-27T10:00:00Z", "source": f"line {at + n + 1}"}
                 entry = Entry.from_json({**fields, "id": entry_id, "citekey": key, "snapshots": [snap],
                                          "accessed": "2026-11-27T10:00:00Z"})
-                stamp = (1_800_000_000_000_000_000 + at + n, 1000 + size)
+                stamp = (1_800_000_000_000_000_000 + at + n, 1000 + length)
                 t = clock()
                 cat.add(entry, stamp=stamp)
                 spent += clock() - t
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("sides", nargs="+", help="NAME=SRC")
     ap.add_argument("--jsonl", type=Path, default=HERE / "data" / "reuters.jsonl")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=2000, help="records per batch (import's: 2,000 on tantivy)")
     args = ap.parse_args(argv)
     if not args.jsonl.exists():
         raise SystemExit(f"no corpus at {args.jsonl} (bench/reuters.py or bench/synthetic.py make one)")
@@ -98,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             for name, src in sides:
                 root = Path(work) / f"{name}-{r}"
                 env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
-                out = subprocess.run([sys.executable, "-c", CHILD, str(root), str(args.jsonl)], env=env,
-                                     capture_output=True, text=True, check=True).stdout
+                argv = [sys.executable, "-c", CHILD, str(root), str(args.jsonl), str(args.batch)]
+                out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
                 got[name].append(json.loads(out.splitlines()[-1]))
     first = None
     for name, _src in sides:
