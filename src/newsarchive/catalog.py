@@ -259,7 +259,7 @@ class Catalog:
             try:
                 yield
                 if self._batch is not None:
-                    self._batch.settle(self._sql, self.path)
+                    self._batch.settle(self._sql, self.path, last=True)  # a failure rolls the batch back
             finally:
                 self._in_batch, self._batch = False, None
 

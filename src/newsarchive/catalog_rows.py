@@ -159,10 +159,12 @@ class Batch:
             end += 1
         return ids[at:end]
 
-    def settle(self, db: "sqlite3.Connection", path: "Path | None") -> None:
-        """Write the rows held back (a savepoint in the batch's transaction) and forget what was
-        learnt of SQLite. A failure to write is a :class:`~newsarchive.errors.FileAccessError`
-        as any catalog write's; the rows are then dropped, as the batch's transaction would be."""
+    def settle(self, db: "sqlite3.Connection", path: "Path | None", *, last: bool = False) -> None:
+        """Write the rows held back and forget what was learnt of SQLite. A failure to write is
+        a :class:`~newsarchive.errors.FileAccessError` as any catalog write's, and leaves none
+        of the rows: within the batch a savepoint takes them back (the batch may go on and
+        commit); ``last`` (the batch ends) needs none, as the batch's transaction is rolled
+        back (a savepoint over thousands of rows would keep a copy of every page they touch)."""
         import sqlite3
 
         from . import catalog_db
@@ -173,6 +175,9 @@ class Batch:
             return
         self._empty()
         try:
+            if last:
+                catalog_db.insert_new(db, rows, keys)
+                return
             with catalog_db.transaction(db, nested=True):
                 catalog_db.insert_new(db, rows, keys)
         except sqlite3.OperationalError as exc:
