@@ -135,6 +135,28 @@ def test_rows_that_cannot_be_written_are_a_file_access_error(monkeypatch):
     assert len(c.entries) == 0  # the batch's transaction was rolled back
 
 
+def test_rows_that_fail_within_the_batch_leave_none_of_them(monkeypatch):
+    """A write of the held-back rows that fails halfway (entries written, keys not) takes back
+    what it wrote; the batch goes on and commits the rest, never a row without its keys."""
+    c = Catalog()
+    ids_from(monkeypatch, "aa000001", "bb000002", "cc000003")
+    real = catalog_db.insert_new
+
+    def half(db, rows, keys):
+        db.executemany(catalog_db._statements()[1], rows)
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with c.hold_lines():
+        c.add(entry(c.new_id(), "k2024a", sha=SHA[1]), stamp=(1, 1))
+        monkeypatch.setattr(catalog_db, "insert_new", half)
+        with pytest.raises(FileAccessError, match="No space left"):
+            len(c.entries)  # anything reading SQLite writes the rows first
+        monkeypatch.setattr(catalog_db, "insert_new", real)
+        c.add(entry(c.new_id(), "k2024b", sha=SHA[2]), stamp=(2, 2))
+    assert [r[0] for r in c.db.execute("SELECT citekey FROM entries")] == ["k2024b"]
+    assert [r[0] for r in c.db.execute("SELECT id FROM keys")] == ["bb000002"]
+
+
 def test_new_ids_drawn_ahead_avoid_what_sqlite_and_the_batch_hold(monkeypatch):
     c = Catalog()
     c.add(entry("zz000000", "qq", sha=SHA[0]), stamp=(1, 1))  # citekey "qq": no ID may start with it
