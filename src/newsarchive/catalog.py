@@ -8,13 +8,13 @@ readers that report entries that cannot be read instead of failing."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import store as st
+from .catalog_rows import ID_POOL, ID_PREFIX, Batch, KeysFrom, _digest, _keys, _row, free_ids
+from .catalog_rows import sort_value  # noqa: F401  (defined here before)
 from .errors import EntryNotFound, StoreError, UsageError
 from .model import Entry
 from .works import _url_keys
@@ -33,7 +33,6 @@ OLD_CACHES = ("catalog.jsonl", "catalog-2.jsonl")  # what older versions kept: r
 #: ``entries / CHECK_BUDGET`` commands (at once in a collection of up to this many entries), and
 #: at once by ``verify``, ``doctor``, ``reindex`` and ``status --full``
 CHECK_BUDGET = 5000
-SEP = "\x1f"  # between the tags or the authors of one row
 
 
 def entry_stamp(store: st.Store, entry_id: str) -> tuple[int, int] | None:
@@ -94,28 +93,6 @@ def read_each(store: st.Store, ids: Iterable[str] | None = None, *,
 
 # ---------------------------------------------------------------------------------- row values
 
-def sort_value(entry: Entry, key: str) -> str | None:
-    """What ``list --sort key`` orders by (None: no value, listed last either way)."""
-    if key in ("published", "accessed"):
-        d = getattr(entry, key)
-        return d.sort_key() if d else None
-    if key == "added":
-        return entry.snapshots[0].captured_at.sort_key() if entry.snapshots else ""
-    v = getattr(entry, key)
-    return None if v is None else str(v).lower()
-
-
-def filter_value(entry: Entry, name: str) -> str | None:
-    """What ``list --<name> V`` compares V (lower-cased) with; see :func:`matches`."""
-    if name == "tag":
-        return SEP + SEP.join(entry.tags) + SEP if entry.tags else None
-    if name == "author":
-        return SEP.join(a.display.lower() for a in entry.authors) if entry.authors else None
-    if name == "year":
-        return str(entry.year or "")
-    return (getattr(entry, name) or "").lower()
-
-
 def matches(entry: Entry, where: Mapping[str, str]) -> bool:
     """Whether an entry passes ``list``'s filters (field equality; a tag it has; an author whose
     name contains the value)."""
@@ -130,16 +107,6 @@ def matches(entry: Entry, where: Mapping[str, str]) -> bool:
         if k not in ("tag", "author", "year") and (getattr(entry, k) or "").lower() != v:
             return False
     return True
-
-
-def _digest(text: str) -> bytes:
-    """A 128-bit key for the catalog's lookups (SHA-256 hex digests, URL and metadata keys)."""
-    if len(text) == 64:
-        try:
-            return bytes.fromhex(text)[:16]
-        except ValueError:
-            pass
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
 # ---------------------------------------------------------------------------------- the catalog
@@ -179,11 +146,21 @@ class Catalog:
         #: (archive stamp, cursor) a writer's refresh learnt, written with its next change (one
         #: transaction, three syncs, less per command) or when the catalog is closed
         self._pending_meta: tuple[str | None, str] | None = None
+        self._batch: Batch | None = None  # in a batch: its rows held back and what it knows (see add)
 
     # ------------------------------------------------------------------ the connection
 
     @property
     def db(self) -> "sqlite3.Connection":
+        """The connection, once the rows held back (see add) are written: anything reading it
+        sees them."""
+        if self._batch is not None:
+            self._batch.settle(self._sql, self.path)
+        return self._sql
+
+    @property
+    def _sql(self) -> "sqlite3.Connection":
+        """The connection as it is (for the lookups that also answer from the rows held back)."""
         if self._db is None:
             from . import catalog_db
 
@@ -208,6 +185,7 @@ class Catalog:
         self._pending_meta = None
 
     def close(self) -> None:
+        self._batch = None  # rows held back are uncommitted, as the batch's transaction
         if self._db is not None:
             with contextlib.suppress(Exception):  # best effort: without it a refresh redoes the work
                 self.write_pending()
@@ -277,18 +255,27 @@ class Catalog:
             yield
             return
         with self._write(nested=False):
-            self._in_batch = True
+            self._in_batch, self._batch = True, Batch()
             try:
                 yield
+                if self._batch is not None:
+                    self._batch.settle(self._sql, self.path, last=True)  # a failure rolls the batch back
             finally:
-                self._in_batch = False
+                self._in_batch, self._batch = False, None
 
     def add(self, entry: Entry, *, stamp: tuple | None = None) -> None:
-        """Learn an entry as written; ``stamp`` defaults to its entry.json on disk now."""
+        """Learn an entry as written; ``stamp`` defaults to its entry.json on disk now. In a
+        batch, a new entry (its ID from :meth:`new_id` in this batch: SQLite holds nothing of
+        it) is held back and written with the others when the batch ends or before anything
+        reads SQLite; the lookups here answer from it meanwhile."""
         from . import catalog_db
 
         if stamp is None and self.store is not None:
             stamp = entry_stamp(self.store, entry.id)
+        if self._batch is not None and entry.id in self._batch.issued:
+            self._batch.issued.discard(entry.id)
+            self._batch.add(entry, _row(entry, stamp), _keys(entry))
+            return
         with self._write():
             catalog_db.learn(self.db, entry, stamp)
 
@@ -404,31 +391,51 @@ class Catalog:
     def citekeys(self) -> "_Citekeys":
         return _Citekeys(self)
 
+    # the lookups below answer from SQLite and from the rows held back (see add): rows learnt
+    # later have larger rowids, so SQLite's answer comes first where the order matters
+
     def citekey_of(self, entry_id: str) -> str | None:
-        row = self.db.execute("SELECT citekey FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        if self._batch is not None and entry_id in self._batch.entries:
+            return self._batch.entries[entry_id].citekey
+        row = self._sql.execute("SELECT citekey FROM entries WHERE id = ?", (entry_id,)).fetchone()
         return row[0] if row else None
 
     def find_citekey(self, citekey: str) -> str | None:
-        row = self.db.execute("SELECT id FROM entries WHERE citekey = ? ORDER BY id LIMIT 1", (citekey,)).fetchone()
-        return row[0] if row else None
+        row = self._sql.execute("SELECT id FROM entries WHERE citekey = ? ORDER BY id LIMIT 1", (citekey,)).fetchone()
+        found = [row[0]] if row else []
+        if self._batch is not None:
+            found += self._batch.citekey.get(citekey, ())
+        return min(found) if found else None
 
     def ids_with_prefix(self, prefix: str, *, limit: int = 6) -> list[str]:
         low = prefix.lower()
-        rows = self.db.execute("SELECT id FROM entries WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-                               (low, low + "\U0010ffff", limit)).fetchall()
-        return [r[0] for r in rows]
+        rows = self._sql.execute("SELECT id FROM entries WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+                                 (low, low + "\U0010ffff", limit)).fetchall()
+        found = [r[0] for r in rows]
+        more = self._batch.ids_with_prefix(low) if self._batch is not None else None
+        if more:
+            found = sorted(found + more)[:limit]
+        return found
 
     def find_sha(self, sha256: str) -> str | None:
-        row = self.db.execute("SELECT id FROM keys WHERE k = ? AND kind = 0 ORDER BY rowid LIMIT 1",
-                              (_digest(sha256),)).fetchone()
-        return row[0] if row else None
+        digest = _digest(sha256)
+        row = self._sql.execute("SELECT id FROM keys WHERE k = ? AND kind = 0 ORDER BY rowid LIMIT 1",
+                                (digest,)).fetchone()
+        if row:
+            return row[0]
+        return self._batch.sha.get(digest) if self._batch is not None else None
 
     def find_url(self, url: str | None) -> str | None:
+        if not url:  # no URL (most of a plain-text corpus): no keys
+            return None
         for key in _url_keys(url):
-            row = self.db.execute("SELECT id FROM keys WHERE k = ? AND kind = 1 ORDER BY rowid LIMIT 1",
-                                  (_digest(key),)).fetchone()
+            digest = _digest(key)
+            row = self._sql.execute("SELECT id FROM keys WHERE k = ? AND kind = 1 ORDER BY rowid LIMIT 1",
+                                    (digest,)).fetchone()
             if row:
                 return row[0]
+            if self._batch is not None and digest in self._batch.url:
+                return self._batch.url[digest]
         return None
 
     def find_meta(self, key: str | None) -> str | None:
@@ -440,7 +447,10 @@ class Catalog:
         :func:`same_work` tells apart."""
         if not key:
             return ()
-        rows = self.db.execute("SELECT id FROM entries WHERE mkey = ? ORDER BY rowid", (_digest(key),)).fetchall()
+        digest = _digest(key)
+        rows = self._sql.execute("SELECT id FROM entries WHERE mkey = ? ORDER BY rowid", (digest,)).fetchall()
+        if self._batch is not None and digest in self._batch.mkey:
+            return (*(r[0] for r in rows), *self._batch.mkey[digest])
         return tuple(r[0] for r in rows)
 
     def overview(self) -> dict[str, int]:
@@ -465,25 +475,30 @@ class Catalog:
 
     def new_id(self, *, avoid: str | None = None) -> str:
         """A fresh ID that no citekey (nor ``avoid``) is a prefix of: a reference can then
-        never mean both an ID and a citekey."""
+        never mean both an ID and a citekey. In a batch, from IDs SQLite was asked about many
+        at a time (as many as the batch took so far, up to ID_POOL: few are drawn in vain)."""
         avoid_low = avoid.lower() if avoid else None
+        batch = self._batch
+        pool = batch.pool if batch is not None else []
         while True:
-            candidate = st.new_id()
-            prefixes = [candidate[:n] for n in range(1, len(candidate) + 1)]
+            if not pool:
+                count = min(ID_POOL, max(1, batch.handed)) if batch is not None else 1
+                pool.extend(reversed(free_ids(self._sql, count)))  # popped in the order drawn
+                continue
+            candidate, prefixes = pool.pop()
             if avoid_low in prefixes:
                 continue
-            marks = ",".join("?" * len(prefixes))
-            taken = self.db.execute(
-                f"SELECT 1 FROM entries WHERE id = ? OR citekey_low IN ({marks}) "
-                "UNION ALL SELECT 1 FROM unreadable WHERE id = ? LIMIT 1",
-                (candidate, *prefixes, candidate)).fetchone()
-            if not taken:
-                return candidate
+            if batch is not None:
+                if candidate in batch.entries or not batch.citekey_low.isdisjoint(prefixes):
+                    continue
+                batch.issued.add(candidate)
+                batch.handed += 1
+            return candidate
 
     def shadowed_id(self, citekey: str) -> str | None:
         """The ID this citekey equals or is a prefix of (ID references win over citekeys)."""
         low = citekey.lower()
-        if not re.fullmatch(r"[0-9a-z]{1,32}", low):
+        if not ID_PREFIX.fullmatch(low):
             return None
         found = self.ids_with_prefix(low, limit=1)
         return found[0] if found else None
@@ -502,6 +517,25 @@ class Catalog:
 
     def unusable_citekeys(self) -> "_Unusable":
         return _Unusable(self)
+
+    def citekey_unusable(self, citekey: str) -> bool:
+        """Whether generated keys must avoid this one: it is taken, or it reads as an entry's
+        ID or an ID's prefix (:meth:`find_citekey`, :meth:`shadowed_id`, in one query)."""
+        low = citekey.lower()
+        idlike = ID_PREFIX.fullmatch(low) is not None
+        batch = self._batch
+        if batch is not None and (citekey in batch.unusable or citekey in batch.citekey
+                                  or (idlike and batch.ids_with_prefix(low))):
+            return True
+        if idlike:
+            row = self._sql.execute("SELECT 1 FROM entries WHERE citekey = ? UNION ALL "
+                                    "SELECT 1 FROM entries WHERE id >= ? AND id < ? LIMIT 1",
+                                    (citekey, low, low + "\U0010ffff")).fetchone()
+        else:
+            row = self._sql.execute("SELECT 1 FROM entries WHERE citekey = ? LIMIT 1", (citekey,)).fetchone()
+        if row is not None and batch is not None:
+            batch.unusable.add(citekey)  # until anything but the batch's own rows reaches SQLite
+        return row is not None
 
     def list_ids(self, *, sort: str = "published", where: Mapping[str, str] | None = None) -> Iterator[str]:
         """IDs in ``list`` order (``-field``: descending; no value last either way; ties by ID),
@@ -548,4 +582,8 @@ class _Unusable:
         self.catalog = catalog
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and (key in self.catalog.citekeys or self.catalog.shadowed_id(key) is not None)
+        return isinstance(key, str) and self.catalog.citekey_unusable(key)
+
+    def starting_with(self, base: str) -> KeysFrom:
+        """The same answers for the keys that start with ``base``, from one query."""
+        return KeysFrom(self.catalog, base)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from . import fields as registry
 from . import store as st
 from .errors import EntryNotFound, StoreError, UsageError
-from .works import _url_keys, meta_key
+from .catalog_rows import _keys, _row
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog, OnSkip
@@ -219,30 +219,36 @@ def set_meta(db: sqlite3.Connection, key: str, value: Any) -> None:
 
 # ---------------------------------------------------------------------------------- rows
 
-def _row(entry: "Entry", stamp: tuple | None) -> tuple:
-    from .catalog import _digest, filter_value, sort_value
+_STATEMENTS: dict[tuple, tuple[str, str]] = {}
 
-    mkey = meta_key(entry.to_json(), entry.source_key or entry.citekey)
-    return (entry.id, entry.citekey, entry.citekey.lower(), stamp[0] if stamp else None,
-            stamp[1] if stamp else None, _digest(mkey) if mkey else None, len(entry.snapshots),
-            *(sort_value(entry, c) for c in _sort_columns()),
-            *(filter_value(entry, c) for c in _filter_columns()))
+
+def _statements() -> tuple[str, str]:
+    """(upsert, insert) of an entries row: built once per process (the registry's columns)."""
+    spec = (_sort_columns(), _filter_columns())
+    made = _STATEMENTS.get(spec)
+    if made is None:
+        cols = ["id", "citekey", "citekey_low", "mtime_ns", "size", "mkey", "snaps",
+                *(f"s_{c}" for c in spec[0]), *(f"f_{c}" for c in spec[1])]
+        insert = f"INSERT INTO entries({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
+        upsert = f"{insert} ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in cols[1:])}"
+        made = _STATEMENTS[spec] = (upsert, insert)
+    return made
 
 
 def learn(db: sqlite3.Connection, entry: "Entry", stamp: tuple | None) -> None:
     """Write an entry's row and lookup keys (what the index recorded of it is kept)."""
-    from .catalog import _digest
-
-    cols = ["id", "citekey", "citekey_low", "mtime_ns", "size", "mkey", "snaps",
-            *(f"s_{c}" for c in _sort_columns()), *(f"f_{c}" for c in _filter_columns())]
-    row = _row(entry, stamp)
-    db.execute(f"INSERT INTO entries({','.join(cols)}) VALUES ({','.join('?' * len(cols))}) "
-               f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in cols[1:])}", row)
+    db.execute(_statements()[0], _row(entry, stamp))
     db.execute("DELETE FROM keys WHERE id = ?", (entry.id,))
-    keys = [(_digest(s.sha256), 0, entry.id) for s in entry.snapshots]
-    keys += [(_digest(k), 1, entry.id) for k in _url_keys(entry.url)]
-    db.executemany("INSERT INTO keys VALUES (?, ?, ?)", keys)
+    db.executemany("INSERT INTO keys VALUES (?, ?, ?)", _keys(entry))
     db.execute("DELETE FROM unreadable WHERE id = ?", (entry.id,))
+
+
+def insert_new(db: sqlite3.Connection, rows: list[tuple], keys: list[tuple]) -> None:
+    """Rows (``_row``) and keys (``_keys``) of entries the catalog holds nothing of (no row, no
+    keys, not unreadable), in the order they were learnt: what ``learn`` of each would write,
+    with the same rowids."""
+    db.executemany(_statements()[1], rows)
+    db.executemany("INSERT INTO keys VALUES (?, ?, ?)", keys)
 
 
 def forget(db: sqlite3.Connection, entry_id: str) -> None:
@@ -422,7 +428,7 @@ def list_ids(db: sqlite3.Connection, *, sort: str, where: dict[str, str]) -> Ite
     if key not in _sort_columns():
         raise UsageError(f"cannot sort by {sort!r} (one of: {', '.join(sorted(_sort_columns()))})")
     clauses, params = [], []
-    from .catalog import SEP
+    from .catalog_rows import SEP
 
     for name, value in where.items():
         if name not in _filter_columns():

@@ -150,9 +150,10 @@ def citekey_base(fields: Mapping[str, Any]) -> str:
     if authors:
         a = authors[0]
         name = " ".join(p for p in (a.get("non_dropping_particle"), a.get("family")) if p) or a.get("literal") or ""
-    if not fold_key(name):
-        name = fields.get("outlet") or "anon"
-    name_part = fold_key(name)[:24] or "anon"
+    folded = fold_key(name)
+    if not folded:
+        folded = fold_key(fields.get("outlet") or "anon")
+    name_part = folded[:24] or "anon"
     published = fields.get("published")
     year = str(published)[:4] if published else "nd"
     word = ""
@@ -170,11 +171,17 @@ def unique_citekey(base: str, taken: Iterable[str] | set[str], *,
 
     ``known_taken``: base -> how many of its suffixes (a, b, ...) are known to be taken, kept up
     to date here, so that many keys made from one base do not each try every suffix again. It
-    is valid only while no citekey can be freed (one import batch, under the collection's lock)."""
+    is valid only while no citekey can be freed (one import batch, under the collection's lock).
+
+    A ``taken`` with ``starting_with(base)`` (the catalog's) gives a container exact for the keys
+    that start with ``base``, asked once instead of once per suffix tried."""
     taken_set = taken if hasattr(taken, "__contains__") else set(taken)
     if base not in taken_set:
         return base
-    n = known_taken.get(base, 0) if known_taken is not None else 0
+    n = known_taken.get(base) if known_taken is not None else None
+    if n is None and hasattr(taken_set, "starting_with"):  # else the next suffix is most likely free
+        taken_set = taken_set.starting_with(base)
+    n = n or 0
     while True:
         suffix, k = "", n
         while True:
