@@ -46,6 +46,19 @@ print(json.dumps({"wall": wall, "self": me.ru_utime + me.ru_stime, "user": me.ru
 """
 
 
+def run_child(root: Path, jsonl: Path, engine: str, env: dict, *, name: str, writer: bool = True) -> dict:
+    """One import into a fresh collection at ``root``, in a child process: its figures. The
+    collection is kept (the caller deletes its folder at the end: ext4 does not hand out the
+    inodes of files deleted in the last 60-360 s and scans past them, so deleting a collection
+    before the next import would bill that import for the scan, up to several times its
+    kernel time)."""
+    out = subprocess.run([sys.executable, "-c", CHILD, str(root), str(jsonl), engine, "1" if writer else "0"],
+                         capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sides", nargs="+", help="NAME=SRC")
@@ -65,15 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             for i, (name, src) in enumerate(sides if r % 2 == 0 else sides[::-1]):
                 env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
                 env.pop("PYTHONDONTWRITEBYTECODE", None)
-                root = work / f"c-{r}-{i}"
-                out = subprocess.run([sys.executable, "-c", CHILD, str(root), str(args.jsonl), args.engine],
-                                     capture_output=True, text=True, env=env)
-                if out.returncode != 0:
-                    raise SystemExit(f"{name} failed:\n{out.stderr[-2000:]}")
-                got[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
-                # kept until the end: ext4 does not hand out the inodes of files deleted in the last
-                # 60-360 s and scans past them, so deleting a collection before the next import would
-                # bill that import for the scan (up to several times its kernel time)
+                got[name].append(run_child(work / f"c-{r}-{i}", args.jsonl, args.engine, env, name=name))
                 loads.append(os.getloadavg()[0])
                 print(name, got[name][-1], file=sys.stderr, flush=True)
     finally:

@@ -13,18 +13,16 @@ of the medians. The load average is printed with the figures (the machine is sha
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from import_ab import CHILD  # noqa: E402 - the same child, with or without the writer (its 4th argument)
+from import_ab import run_child  # noqa: E402 - the same child, with or without the writer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,13 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for r in range(args.rounds):
             for side, flag in (("in-process", "0"), ("writer process", "1")):
-                root = work / f"c-{r}-{flag}"
-                out = subprocess.run([sys.executable, "-c", CHILD, str(root), str(args.jsonl), args.engine, flag],
-                                     capture_output=True, text=True, env=env, check=True)
-                got[side].append(json.loads(out.stdout.strip().splitlines()[-1]))
-                # kept until the end: ext4 does not hand out the inodes of files deleted in the last
-                # 60-360 s and scans past them, so deleting a collection before the next import would
-                # bill that import for the scan (up to several times its kernel time)
+                got[side].append(run_child(work / f"c-{r}-{flag}", args.jsonl, args.engine, env, name=side,
+                                           writer=flag == "1"))
                 loads.append(os.getloadavg()[0])
                 print(side, got[side][-1], file=sys.stderr, flush=True)
     finally:
