@@ -59,9 +59,9 @@ def run_child(root: Path, jsonl: Path, engine: str, env: dict, *, name: str, wri
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("sides", nargs="+", help="NAME=SRC")
+def parse_args(ap: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The options of an import benchmark (corpus, engine, rounds, where the collections go),
+    parsed; the corpus must exist."""
     ap.add_argument("--jsonl", type=Path, default=HERE / "data" / "reuters.jsonl")
     ap.add_argument("--engine", default="tantivy")
     ap.add_argument("--rounds", type=int, default=3)
@@ -69,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not args.jsonl.exists():
         raise SystemExit(f"no corpus at {args.jsonl} (bench/reuters.py or bench/synthetic.py make one)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("sides", nargs="+", help="NAME=SRC")
+    args = parse_args(ap, argv)
     sides = [s.split("=", 1) for s in args.sides]
     work = Path(tempfile.mkdtemp(prefix="bench-import-ab-", dir=args.root_dir))
     got: dict[str, list[dict]] = {name: [] for name, _ in sides}

@@ -22,18 +22,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from import_ab import run_child  # noqa: E402 - the same child, with or without the writer
+from import_ab import parse_args, run_child  # noqa: E402 - the same child, with or without the writer
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--jsonl", type=Path, default=HERE / "data" / "reuters.jsonl")
-    ap.add_argument("--engine", default="tantivy")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--root-dir", type=Path, default=None, help="where the collections go (default: a temp folder)")
-    args = ap.parse_args(argv)
-    if not args.jsonl.exists():
-        raise SystemExit(f"no corpus at {args.jsonl} (bench/reuters.py or bench/synthetic.py make one)")
+    args = parse_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]), argv)
     env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     work = Path(tempfile.mkdtemp(prefix="bench-writer-", dir=args.root_dir))
     got: dict[str, list[dict]] = {"in-process": [], "writer process": []}
