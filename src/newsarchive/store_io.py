@@ -6,6 +6,7 @@ base64 a journal carries file bytes in."""
 from __future__ import annotations
 
 import errno
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -32,32 +33,33 @@ def rename_new(src: str, dst: str) -> None:
     """Rename ``src`` to ``dst``, which must not exist (FileExistsError, nothing changed): Linux's
     renameat2(RENAME_NOREPLACE), which decides it atomically; elsewhere (or on a file system
     without it) a check, then the rename (only the collection's lock holder writes there)."""
-    fn = _renameat2[0]
-    if fn is None:
-        try:
-            import ctypes
-
-            lib = ctypes.CDLL(None, use_errno=True)
-            fn = lib.renameat2
-            fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-        except (OSError, AttributeError):
-            fn = False
-        _renameat2[0] = fn
-    if fn:
+    fn = _renameat2()
+    if fn is not None:
         import ctypes
 
         if fn(-100, os.fsencode(src), -100, os.fsencode(dst), 1) == 0:  # AT_FDCWD, RENAME_NOREPLACE
             return
         code = ctypes.get_errno()
-        if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
-            raise OSError(code, os.strerror(code), dst) if code != errno.EEXIST else FileExistsError(
-                code, os.strerror(code), dst)
+        if code == errno.EEXIST:
+            raise FileExistsError(code, os.strerror(code), dst)
+        if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):  # else: not here, as below
+            raise OSError(code, os.strerror(code), dst)
     if os.path.lexists(dst):
         raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst)
     os.rename(src, dst)
 
 
-_renameat2: list[Any] = [None]  # libc's renameat2, or False where there is none
+@functools.cache
+def _renameat2() -> Any:
+    """libc's renameat2, or None where there is none."""
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return fn
 
 
 def write_folder(archive: str, entry_id: str, final: str, files: list[tuple[str, bytes]], *,

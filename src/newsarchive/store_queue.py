@@ -28,6 +28,7 @@ their own process (:func:`available`).
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -195,15 +196,12 @@ class CreateQueue:
                 if kind == "ok":
                     new.stamp, new.prepared = answer[2], answer[3]
                     self._written.append(new)
-                elif kind == "failed":  # as Store.write_new says it
+                elif kind in ("failed", "exists"):
                     from .errors import StoreError
 
-                    self.failure = (entry_id, StoreError(f"cannot write entry {entry_id}: {answer[2]}; "
-                                                         "nothing was changed"))
-                elif kind == "exists":  # as Store.stage_new says it
-                    from .errors import StoreError
-
-                    self.failure = (entry_id, StoreError(f"entry folder {answer[2]} already exists"))
+                    why = (f"cannot write entry {entry_id}: {answer[2]}; nothing was changed"  # as Store.write_new
+                           if kind == "failed" else f"entry folder {answer[2]} already exists")  # as stage_new
+                    self.failure = (entry_id, StoreError(why))
                 else:  # "skipped": after a failure
                     self._unwritten.append(entry_id)
             if one:
@@ -246,27 +244,29 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _prepared(prepare: tuple[str, str] | None, files: list[tuple[str, bytes]], stamp: Any,
-              preparers: dict[str, Any]) -> Any:
+@functools.cache
+def _preparer(spec: str) -> Any:
+    """An engine's preparer, "module:function", imported once."""
+    import importlib
+
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _prepared(prepare: tuple[str, str] | None, files: list[tuple[str, bytes]], stamp: Any) -> Any:
     """The search document of a folder just written, as ``prepare`` = (the engine's preparer,
     the body) makes it of the entry.json written; None when there is none to make or it fails
     (the import then builds it itself)."""
     if prepare is None:
         return None
+    import json
+
+    from .model import Entry
+
     spec, body = prepare
     try:
-        fn = preparers.get(spec)
-        if fn is None:
-            import importlib
-            import json
-
-            from .model import Entry
-
-            module, _, name = spec.partition(":")
-            fn = preparers[spec] = getattr(importlib.import_module(module), name)
-            preparers["entry"] = lambda data: Entry.from_json(json.loads(data))
         meta = next(data for rel, data in files if rel == "entry.json")
-        return fn(preparers["entry"](meta), body, stamp)
+        return _preparer(spec)(Entry.from_json(json.loads(meta)), body, stamp)
     except Exception:  # noqa: BLE001 - the import builds the document itself
         return None
 
@@ -296,7 +296,6 @@ def _writer(parent: int) -> None:
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
     failed = False
-    preparers: dict[str, Any] = {}
     try:
         while True:
             try:
@@ -324,7 +323,7 @@ def _writer(parent: int) -> None:
                     failed = True
                     answers.append(("failed", entry_id, f"{exc.__class__.__name__}: {exc}"))
                 else:
-                    answers.append(("ok", entry_id, stamp, _prepared(prepare, files, stamp, preparers)))
+                    answers.append(("ok", entry_id, stamp, _prepared(prepare, files, stamp)))
             answers_out.put(answers)
     finally:
         answers_out.put(None)

@@ -121,12 +121,12 @@ class IndexSession:
         # an entry's versions only ever grow (rm removes them all): one with a single version
         # has none in the older-versions index, which is then not opened at all
         older = older_versions(self.store, entry) if len(entry.snapshots) > 1 else None
-        if prepared is not None:
-            self._writer.upsert(entry, body, stamp=stamp, older=older, prepared=prepared)
-        elif getattr(self, "_stamps", False):
-            self._writer.upsert(entry, body, stamp=stamp, older=older)
-        else:  # an engine that records no stamps (status then compares IDs only)
-            self._writer.upsert(entry, body, older=older)
+        extra: dict[str, Any] = {}
+        if getattr(self, "_stamps", False):  # else an engine that records no stamps (status compares IDs)
+            extra["stamp"] = stamp
+        if prepared is not None:  # only from an engine's own preparer
+            extra["prepared"] = prepared
+        self._writer.upsert(entry, body, older=older, **extra)
 
     def delete(self, entry_id: str) -> None:
         self._learnt[entry_id] = (None, None)

@@ -102,19 +102,26 @@ def load_roots(path: Path) -> list[Any]:
     """The root certificates a user trusts for time stamps (``verify --tsa-roots FILE``: the
     PEM roots the authorities publish): the self-signed certificates in ``path``. Raises
     UsageError when the file cannot be read or holds no root."""
+    _pem, certs = _certificate_file(path, "--tsa-roots")
+    return [c for c in certs if c.subject == c.issuer]
+
+
+def _certificate_file(path: Path, option: str) -> tuple[bytes, list[Any]]:
+    """(bytes, certificates) of the PEM file given with ``option``, which must hold a root
+    (self-signed) certificate; UsageError naming the option otherwise."""
     from ..errors import UsageError
 
     try:
         pem = Path(path).read_bytes()
     except OSError as exc:
-        raise UsageError(f"cannot read --tsa-roots {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {option} {path}: {exc.strerror or exc}") from None
     try:
-        roots = [c for c in load_chain(pem, source=f"--tsa-roots {path}") if c.subject == c.issuer]
+        certs = load_chain(pem, source=f"{option} {path}")
     except TimestampError as exc:
         raise UsageError(str(exc)) from None
-    if not roots:
-        raise UsageError(f"--tsa-roots {path} has no root (self-signed) certificate")
-    return roots
+    if not any(c.subject == c.issuer for c in certs):
+        raise UsageError(f"{option} {path} has no root (self-signed) certificate")
+    return pem, certs
 
 
 def _short(exc: BaseException) -> str:
@@ -317,17 +324,7 @@ def check_options(tsa_url: str | None, ca_file: Path | None) -> tuple[bytes, lis
         raise UsageError("no CA certificates for the TSA: give --tsa-ca FILE (or set evidence.tsa_ca), the PEM "
                          "certificates of its chain to its root that the TSA publishes, kept beside each "
                          "token so that it can be checked offline")
-    try:
-        chain_pem = Path(ca_file).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read --tsa-ca {ca_file}: {exc.strerror or exc}") from None
-    try:
-        chain = load_chain(chain_pem, source=f"--tsa-ca {ca_file}")
-    except TimestampError as exc:
-        raise UsageError(str(exc)) from None
-    if not any(c.subject == c.issuer for c in chain):
-        raise UsageError(f"--tsa-ca {ca_file} has no root (self-signed) certificate")
-    return chain_pem, chain
+    return _certificate_file(Path(ca_file), "--tsa-ca")
 
 
 @dataclass

@@ -209,13 +209,16 @@ def prepare(entry, body: str, stamp: Any) -> tuple[Document, dict[str, Any]]:
     from .. import documents
 
     d = documents.build(entry, body, None, stamp)
-    analysed = {}
+    return d, {name: _analysed(v, analyzer, stemming, COLUMNS) for name, v, analyzer, stemming in _texts(d)}
+
+
+def _texts(d: Document):
+    """(field, text, analyzer, stemmed?) of each text field ``d`` has."""
     for name in TEXT_FIELDS:
         v = d.text.get(name)
         if v:
             stemmed = name in STEMMED
-            analysed[name] = _analysed(v, TEXT if stemmed else NAMES, stemmed and d.english, COLUMNS)
-    return d, analysed
+            yield name, v, TEXT if stemmed else NAMES, stemmed and d.english
 
 
 def to_document(d: Document, analysed: dict[str, Any] | None = None):
@@ -227,12 +230,8 @@ def to_document(d: Document, analysed: dict[str, Any] | None = None):
     for name in EXACT_FIELDS:
         for v in d.exact.get(name, ()):
             doc.add_text(name, v)
-    for name in TEXT_FIELDS:
-        v = d.text.get(name)
-        if v:
-            stemmed = name in STEMMED
-            _add_text(doc, name, v, TEXT if stemmed else NAMES, stemmed and d.english,
-                      analysed.get(name) if analysed is not None else None)
+    for name, v, analyzer, stemming in _texts(d):
+        _add_text(doc, name, v, analyzer, stemming, analysed.get(name) if analysed is not None else None)
     if d.day:
         doc.add_integer("pubday", int(d.day.replace("-", "")))
     doc.add_integer("sortnum", _sortnum(d.sortdate))

@@ -82,7 +82,7 @@ class TantivyWriter:
         else:
             self._older.pop(entry.id, None)
         if self._eager is not None:
-            self._eager_do(entry.id, doc)
+            self._eager_do(entry.id, doc, delete=False)
         elif len(self._pending) >= EAGER_FROM and not self._eager_off:
             self._eager_start()
 
@@ -90,7 +90,7 @@ class TantivyWriter:
         self._pending[entry_id] = None
         self._older[entry_id] = []
         if self._eager is not None:
-            self._eager_do(entry_id, None)
+            self._eager_do(entry_id, None, delete=True)
 
     def _eager_start(self) -> None:
         """Open the writer now and give it the documents so far (see ``_eager``)."""
@@ -108,19 +108,19 @@ class TantivyWriter:
         for eid, item in list(self._pending.items()):
             if self._eager is None:
                 return
-            self._eager_do(eid, item[4] if item is not None else None)
+            self._eager_do(eid, item[4] if item is not None else None, delete=item is None)
 
-    def _eager_do(self, entry_id: str, doc: Any) -> None:
-        """Give the open writer one upsert (``doc``) or delete (None); on any failure the batch
-        goes back to being done at the commit (where a failure is reported)."""
+    def _eager_do(self, entry_id: str, doc: Any, *, delete: bool) -> None:
+        """Give the open writer one upsert (``doc``; None: it did not build) or ``delete``; on
+        any failure the batch goes back to being done at the commit (where it is reported)."""
         assert self._eager is not None
         w, searcher, added = self._eager
         try:
-            if doc is None and entry_id in self._pending and self._pending[entry_id] is not None:
+            if doc is None and not delete:
                 raise ValueError("a document that did not build")
-            if doc is None or entry_id in added or searcher.doc_freq("id", entry_id):
+            if delete or entry_id in added or searcher.doc_freq("id", entry_id):
                 w.delete_documents_by_term("id", entry_id)
-            if doc is not None:
+            if not delete:
                 w.add_document(doc)  # tantivy keeps a copy: ours is let go (False: given, not kept)
                 added.add(entry_id)
                 self._pending[entry_id] = (*self._pending[entry_id][:4], False)
@@ -159,36 +159,21 @@ class TantivyWriter:
                 memory.release_heap()  # what the writer's threads freed (see .memory)
 
     def _commit(self) -> None:
-        if self._eager is not None:
-            with _guarded(self.index_dir, _WRITE_ERRORS):
-                w = self._eager[0]
-                with contextlib.ExitStack() as merging:
-                    try:
-                        merging.enter_context(memory.ReleasePages(self._gen))
-                        w.commit()
-                    except BaseException:
-                        self._eager_stop()
-                        raise
-                    self._eager = None
-                    w.wait_merging_threads()
-            return
         with _guarded(self.index_dir, _WRITE_ERRORS):
-            index = _open(self._gen)
-            searcher = index.searcher()
-            try:
-                w = index.writer(_WRITER_HEAP, 1)
-            except ValueError as err:
-                raise LockTimeout(f"another process is writing the search index ({err})") from None
+            searcher = None
+            if self._eager is not None:  # it holds the batch already
+                w, self._eager = self._eager[0], None
+            else:
+                index = _open(self._gen)
+                searcher = index.searcher()
+                try:
+                    w = index.writer(_WRITER_HEAP, 1)
+                except ValueError as err:
+                    raise LockTimeout(f"another process is writing the search index ({err})") from None
             with contextlib.ExitStack() as merging:
                 try:
-                    for eid in self._pending:
-                        if searcher.doc_freq("id", eid):
-                            w.delete_documents_by_term("id", eid)
-                    for item in self._pending.values():
-                        if item is not None:
-                            entry, body, fp, stamp, doc = item
-                            w.add_document(doc if doc is not None and doc is not False
-                                           else to_document(documents.build(entry, body, fp, stamp)))
+                    if searcher is not None:
+                        self._give(w, searcher)
                     # the pages of the segments the commit's merges read (see .memory)
                     merging.enter_context(memory.ReleasePages(self._gen))
                     w.commit()
@@ -196,3 +181,14 @@ class TantivyWriter:
                     w.rollback()
                     raise
                 w.wait_merging_threads()
+
+    def _give(self, w: Any, searcher: Any) -> None:
+        """The batch's deletes and documents, all at once (a batch not given as it came)."""
+        for eid in self._pending:
+            if searcher.doc_freq("id", eid):
+                w.delete_documents_by_term("id", eid)
+        for item in self._pending.values():
+            if item is not None:
+                entry, body, fp, stamp, doc = item
+                w.add_document(doc if doc is not None and doc is not False
+                               else to_document(documents.build(entry, body, fp, stamp)))
