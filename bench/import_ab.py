@@ -66,6 +66,9 @@ def parse_args(ap: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
     ap.add_argument("--engine", default="tantivy")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--root-dir", type=Path, default=None, help="where the collections go (default: a temp folder)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the collections (delete them later, after the last run: a deletion slows the "
+                         "file creation of imports in the next minutes)")
     args = ap.parse_args(argv)
     if not args.jsonl.exists():
         raise SystemExit(f"no corpus at {args.jsonl} (bench/reuters.py or bench/synthetic.py make one)")
@@ -89,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
                 loads.append(os.getloadavg()[0])
                 print(name, got[name][-1], file=sys.stderr, flush=True)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"collections kept in {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     counts = {name: rows[0]["counts"] for name, rows in got.items()}
     if len({json.dumps(c, sort_keys=True) for c in counts.values()}) != 1:
         raise SystemExit(f"the sides' outcomes differ: {counts}")

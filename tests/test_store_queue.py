@@ -403,3 +403,36 @@ def test_a_new_version_in_the_same_batch_is_what_the_index_keeps(tmp_path, engin
     consistent(root, 39)  # status: index ok, nothing missing or extra; verify: no stale entry
     catalog_stamps_match(root)
     assert [h.id for h in api.search(root, "corrected", limit=5).hits] == [got[3].id]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_duplicate_of_a_queued_entry_is_judged_without_waiting_for_the_writer(tmp_path, engine, monkeypatch):
+    # duplicates of entries still queued for the writer: by URL with other values given (named
+    # as not applied), and by metadata (no URL); the same outcomes as writing here, and the
+    # import never waits for the writer in the middle of the batch
+    src = tmp_path / "in.jsonl"
+    rows = [json.loads(line) for line in records(tmp_path / "base.jsonl", 40).read_text("utf-8").splitlines()]
+    for r in rows[20:30]:
+        del r["url"]  # these are matched by their metadata
+    rows.append({**rows[5], "outlet": "Another Sample Wire", "section": "Sample section"})  # by URL
+    rows.append({k: v for k, v in rows[25].items() if k != "text"})  # a citation, by metadata
+    rows.append({**rows[38]})  # the same record again
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    here = api.init(tmp_path / "here", engine=engine)
+    there = api.init(tmp_path / "there", engine=engine)
+    monkeypatch.setattr(store_queue, "available", lambda: False)
+    a = outcomes(here, src, batch_size=100)
+    settles = []
+    real = store_queue.CreateQueue.settle
+    monkeypatch.setattr(store_queue.CreateQueue, "settle", lambda self: (settles.append(1), real(self))[1])
+    monkeypatch.setattr(store_queue, "available", lambda: True)
+    b = outcomes(there, src, batch_size=100)
+    ids = lambda rows: {ref: i for i, (ref, _s, _m) in enumerate(rows)}  # noqa: E731
+    strip = lambda rows: [(ref, status, (msg or "").replace("entry ", "entry #").split("#")[0])  # noqa: E731
+                          for ref, status, msg in rows]
+    assert strip(a) == strip(b) and len(ids(b)) == 43
+    assert [s for _r, s, _m in b] == ["created"] * 40 + ["duplicate"] * 3
+    assert "the outlet, section given here were not applied" in b[40][2], b[40][2]
+    assert b[40][2].startswith("same snapshot bytes as entry") and "same title" in b[41][2], b[41][2]
+    assert settles == [1], settles  # once, at the end of the batch
+    consistent(there, 40)

@@ -210,8 +210,7 @@ class Ingest(BatchWrites):
             other = self._summaries.get(candidate)
             if other is None:  # each entry is read once per batch, however many records ask
                 try:
-                    self._settled(candidate)
-                    entry = self._planned_entries.get(candidate) or self.store.read(candidate)
+                    entry = self._planned_entries.get(candidate) or self._archived(candidate)
                 except (StoreError, EntryNotFound):
                     continue
                 other = self._summaries[candidate] = _entry_summary(entry)
@@ -416,8 +415,7 @@ class Ingest(BatchWrites):
             return ""
         try:
             norm = normalise_fields(given)
-            self._settled(existing)
-            stored = self.store.read(existing).to_json()
+            stored = self._archived(existing).to_json()
         except NewsArchiveError:
             return ""
         differ = [k for k in settable() if norm.get(k) not in (None, "", []) and stored.get(k) != norm[k]]

@@ -196,6 +196,16 @@ class BatchWrites:
         self._queue.submit(new, prepare=(preparer, body) if preparer else None)
         self._learn(entry, stamp=stamp)
 
+    def _archived(self, entry_id: str) -> Entry:
+        """An entry as it is archived, to compare a record with: while its folder is still
+        queued for the writer process, the entry it is written from (the same fields; waiting
+        for the writer here would stall both processes), else read from its folder."""
+        queued = self._queued.get(entry_id) if self._queue is not None else None
+        if queued is not None:
+            return queued[0]
+        self._settled(entry_id)
+        return self.store.read(entry_id)
+
     def _settled(self, entry_id: str | None = None) -> None:
         """Before reading or changing an entry (any entry: ``None``) the queue may still be
         writing: wait for it."""
