@@ -98,13 +98,18 @@ def test_a_batch_that_ends_in_an_error_commits_nothing(tmp_path, monkeypatch):
     assert len(state(tmp_path / "ix")) == 1
 
 
-@pytest.mark.parametrize("engine, size", [("whoosh", 500), ("tantivy", 2000)])
-def test_an_import_batches_as_its_engine_says(tmp_path, monkeypatch, engine, size):
+@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
+def test_an_import_batches_as_its_engine_says(tmp_path, monkeypatch, engine):
     import json
 
     from newsarchive import api
     from newsarchive.api.ingest import Ingest
+    from newsarchive.search import engines
 
+    cls = type(engines.backend(engine, tmp_path / "ix"))
+    assert getattr(cls, "batch_size", api.BATCH_SIZE) == {"whoosh": 500, "tantivy": 5000}[engine]
+    size = 300  # the engine's batch size, made small to keep the test quick
+    monkeypatch.setattr(cls, "batch_size", size, raising=False)
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"title": f"Sample {i}", "text": f"Sample text {i}."}) + "\n"
                            for i in range(size + 1)), "utf-8")
@@ -117,3 +122,22 @@ def test_an_import_batches_as_its_engine_says(tmp_path, monkeypatch, engine, siz
     sizes.clear()
     assert len(list(api.ingest_records(root, api.open_source(src), batch_size=100, durable=False))) == size + 1
     assert sizes == [100] * (size // 100) + [1]  # a size given wins
+
+
+def test_a_batch_ends_at_its_bytes_of_snapshots(tmp_path, monkeypatch):
+    import json
+
+    from newsarchive import api
+    from newsarchive.api import importing
+    from newsarchive.api.ingest import Ingest
+
+    monkeypatch.setattr(importing, "BATCH_BYTES", 1000)
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"title": f"Sample {i}", "text": f"Sample text {i:03}. " + "x" * 284}) + "\n"
+                           for i in range(10)), "utf-8")  # 300 bytes of text each
+    root = api.init(tmp_path / "c", engine="tantivy")
+    sizes = []
+    real = Ingest.run_batch
+    monkeypatch.setattr(Ingest, "run_batch", lambda self, records: (sizes.append(len(records)), real(self, records))[1])
+    got = list(api.ingest_records(root, api.open_source(src), durable=False))
+    assert sizes == [4, 4, 2] and [o.status for o in got] == ["created"] * 10

@@ -15,6 +15,10 @@ from .indexing import index_failure
 from .ingest import Ingest, Outcome
 
 BATCH_SIZE = 500
+#: a batch also ends once its records hold this many bytes of snapshots (a batch's records and
+#: their extracted texts stay in memory until it is written: 5,000 news pages of 300 KB would
+#: take gigabytes)
+BATCH_BYTES = 64 * 2**20
 
 
 def add(root: Path | Collection, *, data: bytes | None, source: str | None, fields: Mapping[str, Any],
@@ -49,7 +53,8 @@ def ingest_records(root: Path | Collection, records: Iterable[Record], *, dayfir
     ``durable="batch"`` syncs the archive once per batch (see :class:`Ingest`). ``on_record``
     is called once per record as it is processed (progress; outcomes come a batch at a time).
     ``batch_size``: records per batch (one lock, one file-system sync, one index commit); by
-    default the engine's ``batch_size``, else :data:`BATCH_SIZE`."""
+    default the engine's ``batch_size``, else :data:`BATCH_SIZE`. A batch ends sooner when its
+    records hold :data:`BATCH_BYTES` of snapshots."""
     if on_error not in ("skip", "stop"):
         raise UsageError("--on-error is skip or stop")
     coll = as_collection(root)
@@ -64,6 +69,7 @@ def ingest_records(root: Path | Collection, records: Iterable[Record], *, dayfir
     ingest.stop_on_error = on_error == "stop"
     ingest.on_record = on_record
     batch: list[Record] = []
+    held = [0]  # bytes of snapshots in ``batch``
 
     def flush() -> Iterator[Outcome]:
         good = [r for r in batch if r.error is None and r.skipped is None]
@@ -81,6 +87,7 @@ def ingest_records(root: Path | Collection, records: Iterable[Record], *, dayfir
                     break
                 yield o
         batch.clear()
+        held[0] = 0
         if ingest.fatal is not None:  # after the lines of what was written before it
             raise ingest.fatal
 
@@ -94,7 +101,8 @@ def ingest_records(root: Path | Collection, records: Iterable[Record], *, dayfir
                 yield Outcome(record.ref, "failed", message=record.error)
                 return
             batch.append(record)
-            if len(batch) >= batch_size:
+            held[0] += len(record.data or b"") + len(record.warc or b"")
+            if len(batch) >= batch_size or held[0] >= BATCH_BYTES:
                 for o in flush():
                     yield o
                     if o.status == "failed" and on_error == "stop":

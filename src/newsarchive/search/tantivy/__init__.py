@@ -223,7 +223,7 @@ class TantivyBackend:
     preparer = "newsarchive.search.tantivy.schema:prepare"
     #: records per import batch: each batch ends with a file-system sync, an index commit and
     #: its merges, which cost more than this engine's work per record (docs/performance-engines.md)
-    batch_size = 2000
+    batch_size = 5000
 
     def __init__(self, index_dir: Path):
         self.index_dir = Path(index_dir)
