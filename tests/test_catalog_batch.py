@@ -242,3 +242,54 @@ def _no_batch(self):
     import contextlib
 
     return contextlib.nullcontext()
+
+
+@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
+def test_a_batch_commits_its_catalog_and_index_only_once_the_archive_is_synced(tmp_path, monkeypatch, engine):
+    # the catalog writes its rows while the archive is flushed, in another thread; the catalog's
+    # and the index's commits come after the flush, as before
+    import contextlib
+    import json
+    import time
+
+    from newsarchive import api, catalog_db, fsutil
+
+    events: list[str] = []
+
+    def slow_sync(path):
+        events.append("sync-start")
+        time.sleep(0.3)
+        events.append("synced")
+
+    real_tx = catalog_db.transaction
+
+    @contextlib.contextmanager
+    def tx(db, *, nested):
+        with real_tx(db, nested=nested):
+            yield
+        if not nested:
+            events.append("catalog-commit")
+
+    from newsarchive.api.indexing import IndexSession
+
+    real_exit = IndexSession.__exit__
+
+    def index_exit(self, *exc):
+        events.append("index-commit")
+        return real_exit(self, *exc)
+
+    monkeypatch.setattr(fsutil, "sync_filesystem", slow_sync)
+    monkeypatch.setattr(catalog_db, "transaction", tx)
+    monkeypatch.setattr(IndexSession, "__exit__", index_exit)
+    root = api.init(tmp_path / "c", engine=engine)
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"title": f"Sample {i}", "text": f"Sample text {i}."}) + "\n"
+                           for i in range(30)), "utf-8")
+    state_before = len(events)
+    got = list(api.ingest_records(root, api.open_source(src), batch_size=30))
+    assert [o.status for o in got] == ["created"] * 30
+    run = events[state_before:]
+    assert run.count("sync-start") == 1 and run.count("synced") == 1, run
+    after = run[run.index("sync-start"):]
+    assert after[1] == "synced" and after[2] == "catalog-commit" and "index-commit" in after[3:], run
+    assert api.status(root).entries == 30 and len(api.search(root, "sample", limit=50).hits) == 30

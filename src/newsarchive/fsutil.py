@@ -67,6 +67,31 @@ def sync_filesystem(path: Path) -> None:
     os.sync()
 
 
+@contextlib.contextmanager
+def syncing_filesystem(path: Path):
+    """:func:`sync_filesystem` of ``path`` in a thread while the block runs (the kernel
+    flushes while this process works: the call waits for the disk without Python's lock);
+    the block ends once the sync did, and an error of the sync is raised then."""
+    import threading
+
+    failure: list[BaseException] = []
+
+    def sync() -> None:
+        try:
+            sync_filesystem(path)
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread below
+            failure.append(exc)
+
+    thread = threading.Thread(target=sync, name="newsarchive-sync", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+    if failure:
+        raise failure[0]
+
+
 def inside(folder: str | os.PathLike[str], relpath: str | os.PathLike[str], *,
            allow_self: bool = False) -> Path | None:
     """``folder/relpath`` resolved (symbolic links followed), or None when it resolves outside

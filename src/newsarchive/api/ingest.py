@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -20,7 +21,7 @@ from ..errors import (
     UsageError,
     os_error_message,
 )
-from ..fsutil import inside, sync_filesystem
+from ..fsutil import inside, syncing_filesystem
 from ..import_options import apply_defaults
 from ..model import MAX_SNAPSHOT_BYTES, Entry, PartialDate, Snapshot
 from ..partialdate import UtcClock
@@ -120,10 +121,13 @@ class Ingest(BatchWrites):
                         raise
                     finally:
                         self._queue = None
-                    if self.durable == "batch" and any(o.status in ("created", "new-version") for o in outcomes):
-                        sync_filesystem(self.store.archive)
-                    if any(o.status == "created" for o in outcomes):
-                        self.catalog.note_archive(self.store)  # the new folders are learnt
+                    # the catalog writes its rows while the archive is flushed to the disk; both
+                    # commit (the catalog here, the index after) only once the archive is there
+                    synced = self.durable == "batch" and any(o.status in ("created", "new-version")
+                                                             for o in outcomes)
+                    with syncing_filesystem(self.store.archive) if synced else contextlib.nullcontext():
+                        if any(o.status == "created" for o in outcomes):
+                            self.catalog.note_archive(self.store)  # the new folders are learnt
                 index_error = session.error
         except OSError as exc:  # the index commit or the sync, on a full disk: the journal recovers
             if self.fatal is None:
