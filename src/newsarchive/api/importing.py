@@ -18,7 +18,7 @@ BATCH_SIZE = 500
 #: a batch also ends once its records hold this many bytes of snapshots (a batch's records and
 #: their extracted texts stay in memory until it is written: 5,000 news pages of 300 KB would
 #: take gigabytes)
-BATCH_BYTES = 64 * 2**20
+BATCH_BYTES = 16 * 2**20
 
 
 def add(root: Path | Collection, *, data: bytes | None, source: str | None, fields: Mapping[str, Any],
