@@ -542,6 +542,7 @@ def test_data_outputs_are_exact_into_a_pipe_and_escaped_on_a_terminal(cli, hosti
 
     r = cli("cite", hostile, "--style", "bibtex")
     assert "\x1b]52" in r.stdout  # into a file (>> refs.bib) the citation is exact
+    assert f"title{CLEAR}" in r.stdout  # CSI sequences too (click's echo strips them)
     exported = {to: cli("export", "--to", to).stdout for to in ("bibtex", "ris", "csv", "jsonl")}
     assert all("\x1b]52" in exported[to] for to in ("bibtex", "ris", "csv"))  # exact into a pipe
     monkeypatch.setattr(common, "is_terminal", lambda stream=None: True)

@@ -63,8 +63,9 @@ def echo_data(text: str) -> None:
     or a pipe, and escaped like :func:`echo` when standard output is a terminal."""
     if is_terminal(sys.stdout):
         echo(text, multiline=True)
-    else:
-        typer.echo(text)
+    else:  # not typer.echo: off a terminal it strips escape sequences, so a file would differ
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
 
 
 def data_writer():
