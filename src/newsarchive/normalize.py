@@ -21,6 +21,15 @@ FIELD_ALIASES = registry.aliases()
 
 
 _TAG_SEPARATORS = re.compile(r"\s*[;,]\s*")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def collapse_blank_runs(text: str) -> str:
+    """``text`` with at most one empty line in a row (each run of three or more newlines
+    becomes two)."""
+    if "\n\n\n" not in text:  # the regex scan costs more than the rest of a short text
+        return text
+    return _BLANK_RUNS.sub("\n\n", text)
 
 
 def _as_list(value: Any) -> list[Any]:

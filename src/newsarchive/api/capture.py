@@ -11,7 +11,7 @@ from .. import media
 from ..errors import ExtractError, NewsArchiveError
 from ..media import TEXT_TYPES
 from ..model import PartialDate
-from ..normalize import SETTABLE, normalise_fields
+from ..normalize import SETTABLE, collapse_blank_runs, normalise_fields
 
 
 def guess_media_type(name: str | None, data: bytes) -> str:
@@ -23,14 +23,8 @@ def _normal_text(text: str) -> str:
     """The text as stored and indexed: every line's whitespace collapsed, at most one empty
     line in a row, a newline at the end (none when empty)."""
     lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    out = "\n".join(lines)
-    if "\n\n\n" in out:  # the scan for runs costs as much as the rest: only where there is one
-        out = _BLANK_RUNS.sub("\n\n", out)
-    out = out.strip()
+    out = collapse_blank_runs("\n".join(lines)).strip()
     return out + "\n" if out else ""
-
-
-_BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 def _extract(data: bytes, media_type: str, url: str | None):

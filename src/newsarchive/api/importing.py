@@ -69,9 +69,10 @@ def ingest_records(root: Path | Collection, records: Iterable[Record], *, dayfir
     ingest.stop_on_error = on_error == "stop"
     ingest.on_record = on_record
     batch: list[Record] = []
-    held = [0]  # bytes of snapshots in ``batch``
+    held = 0  # bytes of snapshots in ``batch``
 
     def flush() -> Iterator[Outcome]:
+        nonlocal held
         good = [r for r in batch if r.error is None and r.skipped is None]
         done = iter(ingest.run_batch(good)) if good else iter(())
         for r in batch:
@@ -87,7 +88,7 @@ def ingest_records(root: Path | Collection, records: Iterable[Record], *, dayfir
                     break
                 yield o
         batch.clear()
-        held[0] = 0
+        held = 0
         if ingest.fatal is not None:  # after the lines of what was written before it
             raise ingest.fatal
 
@@ -101,8 +102,8 @@ def ingest_records(root: Path | Collection, records: Iterable[Record], *, dayfir
                 yield Outcome(record.ref, "failed", message=record.error)
                 return
             batch.append(record)
-            held[0] += len(record.data or b"") + len(record.warc or b"")
-            if len(batch) >= batch_size or held[0] >= BATCH_BYTES:
+            held += len(record.data or b"") + len(record.warc or b"")
+            if len(batch) >= batch_size or held >= BATCH_BYTES:
                 for o in flush():
                     yield o
                     if o.status == "failed" and on_error == "stop":

@@ -61,11 +61,8 @@ def echo(text: Any, *, err: bool = False, multiline: bool = False) -> None:
 def echo_data(text: str) -> None:
     """Print data a user may redirect into a file (a citation, article text): exact into a file
     or a pipe, and escaped like :func:`echo` when standard output is a terminal."""
-    if is_terminal(sys.stdout):
-        echo(text, multiline=True)
-    else:  # not typer.echo: off a terminal it strips escape sequences, so a file would differ
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+    data_writer()(text + "\n")  # not typer.echo: off a terminal it strips escape sequences
+    sys.stdout.flush()
 
 
 def data_writer():

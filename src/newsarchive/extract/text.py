@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from ..normalize import collapse_blank_runs
 from ._util import readable_domain
 from .encoding import decode
 
@@ -49,7 +50,6 @@ _FURNITURE = re.compile(
     re.IGNORECASE,
 )
 _MD_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$")
-_BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 def is_furniture(line: str) -> bool:
@@ -117,8 +117,7 @@ def extract_text(data: bytes, *, media_type: str | None = None, url: str | None 
             body_start = idx[pos]
     body = strip_trailing_furniture(lines[body_start:])
     body_text = "\n".join(ln.rstrip() for ln in body).strip("\n")
-    if "\n\n\n" in body_text:  # the regex scan costs more than the rest of a short text
-        body_text = _BLANK_RUNS.sub("\n\n", body_text)
+    body_text = collapse_blank_runs(body_text)
     if url:
         host = urlsplit(url).hostname
         if host:
